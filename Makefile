@@ -1,0 +1,100 @@
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# xvr: out-of-tree build into build/, quiet unless V=1.
+
+BUILD		?= build
+CLANG		?= clang
+BPFTOOL		?= bpftool
+CC		?= gcc
+ARCH		:= $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+MULTIARCH	:= $(shell $(CC) -print-multiarch 2>/dev/null)
+
+BPF_CFLAGS	:= -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
+		   -Wall -Werror -Ibpf -Iinclude
+CFLAGS		?= -O2 -g
+CFLAGS		+= -Wall -Wextra -Wno-unused-parameter -Wno-format-truncation -Werror -std=gnu11 \
+		   -D_GNU_SOURCE -Iinclude -Iuser/lib -I$(BUILD)
+LDLIBS		:= -lxdp -lbpf -lelf -lz -lm
+
+ifeq ($(V),1)
+Q		:=
+msg		:=
+else
+Q		:= @
+msg		= @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+.DELETE_ON_ERROR:
+.SECONDARY:
+.PHONY: all clean check demo bench bench-micro setup
+
+BPF_SRCS	:= $(wildcard bpf/*.bpf.c)
+BPF_OBJS	:= $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
+SKELS		:= $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
+
+LIB_SRCS	:= $(wildcard user/lib/*.c)
+LIB_OBJS	:= $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
+XVR_SRCS	:= $(wildcard user/*.c)
+XVR_SRCS	:= $(filter-out user/xvr-%.c,$(XVR_SRCS))
+XVR_OBJS	:= $(patsubst %.c,$(BUILD)/%.o,$(XVR_SRCS))
+TOOL_SRCS	:= $(wildcard user/xvr-*.c)
+TOOLS		:= $(patsubst user/%.c,$(BUILD)/%,$(TOOL_SRCS))
+TEST_SRCS	:= $(wildcard selftests/*.c)
+TEST_OBJS	:= $(patsubst %.c,$(BUILD)/%.o,$(TEST_SRCS))
+
+all: $(BUILD)/xvr $(TOOLS) $(BUILD)/test_progs $(BPF_OBJS)
+
+$(BUILD)/%.tmp.bpf.o: bpf/%.bpf.c
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/%.bpf.o: $(BUILD)/%.tmp.bpf.o
+	$(call msg,GEN-OBJ,$@)
+	$(Q)$(BPFTOOL) gen object $@ $<
+
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@
+
+# Every user-space object may include any skeleton; generate them first.
+$(BUILD)/%.o: %.c | $(SKELS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libxvr.a: $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/xvr: $(XVR_OBJS) $(BUILD)/libxvr.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
+$(BUILD)/xvr-%: $(BUILD)/user/xvr-%.o $(BUILD)/libxvr.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
+$(BUILD)/test_progs: $(TEST_OBJS) $(BUILD)/libxvr.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
+setup:
+	$(Q)scripts/setup.sh
+
+check: all
+	$(Q)selftests/run.sh
+
+demo: setup all
+	$(Q)scripts/demo.sh
+
+bench: all
+	$(Q)scripts/bench.sh
+
+bench-micro: all
+	$(Q)scripts/bench.sh micro
+
+clean:
+	$(call msg,CLEAN,$(BUILD))
+	$(Q)rm -rf $(BUILD)
+
+-include $(wildcard $(BUILD)/*.d $(BUILD)/*/*.d $(BUILD)/*/*/*.d)

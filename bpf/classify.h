@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Frame to virtual router. Rules are tried most specific first (GRE key,
+ * destination MAC, outer VLAN id, UDP destination port, destination prefix,
+ * port default), each kind on the ingress port before any port. Kinds with
+ * no rules on the node are skipped without a lookup.
+ */
+#ifndef XVR_BPF_CLASSIFY_H
+#define XVR_BPF_CLASSIFY_H
+
+static __always_inline struct xvr_cls_val *cls_exact(struct xvr_cls_key *key, __u32 ifindex)
+{
+	struct xvr_cls_val *val;
+
+	key->ifindex = ifindex;
+	val = bpf_map_lookup_elem(&xvr_classify, key);
+	if (val)
+		return val;
+	key->ifindex = 0;
+	return bpf_map_lookup_elem(&xvr_classify, key);
+}
+
+static __always_inline struct xvr_cls_val *cls_prefix(const struct pkt *p, __u32 ifindex)
+{
+	struct xvr_cls_prefix_key key = { .prefixlen = 32 + 128 };
+	struct xvr_cls_val *val;
+
+	if (p->ip4) {
+		/* v4-mapped: ::ffff:a.b.c.d */
+		key.addr[10] = 0xff;
+		key.addr[11] = 0xff;
+		__builtin_memcpy(&key.addr[12], &p->ip4->daddr, 4);
+	} else if (p->ip6) {
+		__builtin_memcpy(key.addr, &p->ip6->daddr, 16);
+	} else {
+		return NULL;
+	}
+	key.ifindex = bpf_htonl(ifindex);
+	val = bpf_map_lookup_elem(&xvr_cls_prefix, &key);
+	if (val)
+		return val;
+	key.ifindex = 0;
+	return bpf_map_lookup_elem(&xvr_cls_prefix, &key);
+}
+
+static __always_inline struct xvr_cls_val *classify(const struct pkt *p, __u32 ifindex,
+						    __u32 kinds)
+{
+	struct xvr_cls_key key = {};
+	struct xvr_cls_val *val;
+
+	if ((kinds & (1u << XVR_RULE_GRE)) && (p->flags & PKT_GRE_KEY)) {
+		key.kind = XVR_RULE_GRE;
+		key.gre_key = p->gre_key;
+		val = cls_exact(&key, ifindex);
+		if (val)
+			return val;
+		key.gre_key = 0;
+	}
+	if (kinds & (1u << XVR_RULE_MAC)) {
+		key.kind = XVR_RULE_MAC;
+		__builtin_memcpy(key.mac, p->eth->h_dest, ETH_ALEN);
+		val = cls_exact(&key, ifindex);
+		if (val)
+			return val;
+		__builtin_memset(key.mac, 0, ETH_ALEN);
+	}
+	if ((kinds & (1u << XVR_RULE_VLAN)) && p->nvlans) {
+		key.kind = XVR_RULE_VLAN;
+		key.vlan = p->vlan[0];
+		val = cls_exact(&key, ifindex);
+		if (val)
+			return val;
+		key.vlan = 0;
+	}
+	if ((kinds & (1u << XVR_RULE_UDP)) && p->l4_proto == IPPROTO_UDP_ &&
+	    (p->flags & PKT_L4_PORTS)) {
+		key.kind = XVR_RULE_UDP;
+		key.port = p->dport;
+		val = cls_exact(&key, ifindex);
+		if (val)
+			return val;
+		key.port = 0;
+	}
+	if (kinds & (1u << XVR_RULE_PREFIX)) {
+		val = cls_prefix(p, ifindex);
+		if (val)
+			return val;
+	}
+	if (kinds & (1u << XVR_RULE_DEFAULT)) {
+		key.kind = XVR_RULE_DEFAULT;
+		key.ifindex = ifindex;
+		return bpf_map_lookup_elem(&xvr_classify, &key);
+	}
+	return NULL;
+}
+
+#endif /* XVR_BPF_CLASSIFY_H */

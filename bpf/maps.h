@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Every map of the ingress object. Pinned by xvr under
+ * /sys/fs/bpf/xvr/<node>/<name without the xvr_ prefix>; user space opens
+ * them through user/lib/node.c (XVR_MAPS there lists the same names).
+ */
+#ifndef XVR_BPF_MAPS_H
+#define XVR_BPF_MAPS_H
+
+/* Node settings. Written by `xvr node set`, read by ingress per frame. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xvr_config);
+} xvr_config SEC(".maps");
+
+/* Ports by ifindex. Written by `xvr port`, read by ingress (stats slot). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XVR_MAX_PORTS);
+	__type(key, __u32);
+	__type(value, struct xvr_port);
+} xvr_ports SEC(".maps");
+
+/* Redirect targets, ifindex -> ifindex. Written by `xvr port`, used by bpf_redirect_map. */
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
+	__uint(max_entries, XVR_MAX_PORTS);
+	__type(key, __u32);
+	__type(value, struct bpf_devmap_val);
+} xvr_tx_ports SEC(".maps");
+
+/* Exact-match classifier rules. Written by `xvr classify`, read by ingress. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XVR_MAX_RULES);
+	__type(key, struct xvr_cls_key);
+	__type(value, struct xvr_cls_val);
+} xvr_classify SEC(".maps");
+
+/* Destination-prefix classifier rules. Written by `xvr classify`, read by ingress. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, XVR_MAX_PREFIX_RULES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct xvr_cls_prefix_key);
+	__type(value, struct xvr_cls_val);
+} xvr_cls_prefix SEC(".maps");
+
+/* Routers by id. Written by `xvr router` (and the FIB library), read by ingress. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XVR_MAX_ROUTERS);
+	__type(key, __u32);
+	__type(value, struct xvr_router);
+} xvr_routers SEC(".maps");
+
+/*
+ * Per-router IPv4 DIR-16-8-8 tables. Inner maps are created per router by
+ * user space, sized to the table (BPF_F_INNER_MAP lets sizes differ) and
+ * mmapped for writing; a reload swaps the outer slot.
+ */
+struct xvr_fib4_inner {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE | BPF_F_INNER_MAP);
+	__uint(max_entries, XVR_FIB4_L1_SIZE + XVR_FIB4_GROUP_SIZE);
+	__type(key, __u32);
+	__type(value, __u32);
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, XVR_MAX_ROUTERS);
+	__type(key, __u32);
+	__array(values, struct xvr_fib4_inner);
+} xvr_fib4 SEC(".maps");
+
+/* Per-router IPv6 FIB tries, prefix -> nexthop id. Written by user space, read by ingress. */
+struct xvr_fib6_inner {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, XVR_MAX_ROUTES6);
+	/* Sizes, not types: clang emits only a forward declaration for a
+	 * struct reached solely through this template, which libbpf refuses.
+	 */
+	__uint(key_size, sizeof(struct xvr_lpm6_key));
+	__uint(value_size, sizeof(__u32));
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, XVR_MAX_ROUTERS);
+	__type(key, __u32);
+	__array(values, struct xvr_fib6_inner);
+} xvr_fib6 SEC(".maps");
+
+/* Per-router IPv4 route sets (the RIB behind fib4). User space only. */
+struct xvr_rib4_inner {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, XVR_MAX_ROUTES4);
+	__uint(key_size, sizeof(struct xvr_lpm4_key));
+	__uint(value_size, sizeof(__u32));
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, XVR_MAX_ROUTERS);
+	__type(key, __u32);
+	__array(values, struct xvr_rib4_inner);
+} xvr_rib4 SEC(".maps");
+
+/* Nexthops by id. Written by `xvr route`, read by ingress after a FIB hit. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XVR_MAX_NEXTHOPS);
+	__type(key, __u32);
+	__type(value, struct xvr_nexthop);
+} xvr_nexthops SEC(".maps");
+
+/* Counters per router and CPU. Written by ingress, read by `xvr stats`. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XVR_MAX_ROUTERS);
+	__type(key, __u32);
+	__type(value, struct xvr_counters);
+} xvr_vr_stats SEC(".maps");
+
+/* Counters per port slot and CPU. Written by ingress, read by `xvr stats`. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XVR_MAX_PORTS);
+	__type(key, __u32);
+	__type(value, struct xvr_counters);
+} xvr_port_stats SEC(".maps");
+
+#endif /* XVR_BPF_MAPS_H */

@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The ABI between xvr's BPF programs and user space: map keys and values,
+ * counter layouts, drop and punt reasons, limits. Both sides include this
+ * file, so it uses only __u32/__be32-style types and no kernel headers when
+ * built against vmlinux.h.
+ */
+#ifndef XVR_XVR_H
+#define XVR_XVR_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+/* Limits. Router ids are 1..XVR_MAX_ROUTERS-1; id 0 means "no router". */
+#define XVR_MAX_ROUTERS		1024
+#define XVR_MAX_PORTS		256
+#define XVR_MAX_NEXTHOPS	65536	/* nexthop id 0 means "no nexthop" */
+#define XVR_MAX_RULES		65536	/* classifier rules, exact-match kinds */
+#define XVR_MAX_PREFIX_RULES	16384	/* classifier rules, prefix kind */
+#define XVR_NAME_LEN		16
+#define XVR_MAX_VLANS		2	/* deeper VLAN stacks are dropped */
+#define XVR_MAX_IPV6_EXTHDRS	8	/* extension headers walked to find L4 */
+
+/* Routes held per router; the IPv4 DIR table and tries are sized for this. */
+#define XVR_MAX_ROUTES4		(2u << 20)
+#define XVR_MAX_ROUTES6		(512u << 10)
+
+/*
+ * IPv4 FIB: DIR-16-8-8 table, one flat __u32 array per router.
+ *   [0, 65536)              level 1, indexed by the top 16 bits
+ *   65536 + g * 256 + i     group g (level 2 or 3), indexed by the next 8 bits
+ * An entry is 0 (no route), a route (nexthop id + depth) or, with
+ * XVR_FIB_EXT, a link to a group. A lookup reads at most three entries.
+ */
+#define XVR_FIB4_L1_BITS	16
+#define XVR_FIB4_L1_SIZE	(1u << XVR_FIB4_L1_BITS)
+#define XVR_FIB4_GROUP_SIZE	256
+#define XVR_FIB4_MIN_GROUPS	1	/* a map cannot have zero groups */
+
+#define XVR_FIB_EXT		(1u << 31)	/* low 24 bits: group index */
+#define XVR_FIB_DEPTH_SHIFT	24		/* bits 24..29: prefix length */
+#define XVR_FIB_DEPTH_MASK	0x3fu
+#define XVR_FIB_NH_MASK		0xffffffu	/* bits 0..23: nexthop id */
+#define XVR_FIB_ENTRY(nh, depth) \
+	(((__u32)(depth) << XVR_FIB_DEPTH_SHIFT) | ((__u32)(nh) & XVR_FIB_NH_MASK))
+
+/* Keys of the per-router tries (rib4, fib6) and of the prefix classifier. */
+struct xvr_lpm4_key {
+	__u32 prefixlen;
+	__u8 addr[4];
+};
+
+struct xvr_lpm6_key {
+	__u32 prefixlen;
+	__u8 addr[16];
+};
+
+/* Value of rib4 and fib6: the nexthop id (entry without depth bits). */
+
+/* Node-wide settings (xvr_config[0]). */
+enum xvr_config_flags {
+	XVR_CFG_MISS_DROP = 1u << 0,	/* unclassified frames: drop, not pass */
+};
+
+struct xvr_config {
+	__u32 flags;
+	__u32 rule_kinds;	/* bit per xvr_rule_kind with rules present */
+};
+
+/* Ports: xvr_ports[ifindex]. */
+enum xvr_port_flags {
+	XVR_PORT_ACTIVE = 1u << 0,
+	XVR_PORT_GENERIC = 1u << 1,	/* attached in generic (skb) mode */
+};
+
+struct xvr_port {
+	__u32 slot;		/* index into xvr_port_stats */
+	__u32 flags;
+	__u8 mac[6];
+	__u16 mtu;
+	char name[XVR_NAME_LEN];
+};
+
+/* Routers: xvr_routers[vr_id]. */
+enum xvr_mode {
+	XVR_MODE_NONE = 0,
+	XVR_MODE_XDP = 1,
+	XVR_MODE_NETNS = 2,
+	XVR_MODE_AFXDP = 3,
+	XVR_MODE_CPU = 4,
+};
+
+enum xvr_router_flags {
+	XVR_ROUTER_ACTIVE = 1u << 0,
+};
+
+struct xvr_router {
+	__u32 flags;
+	__u32 mode;		/* enum xvr_mode */
+	char name[XVR_NAME_LEN];
+	/* Written and read by user space only: IPv4 DIR table occupancy. */
+	__u32 fib4_groups_used;
+	__u32 fib4_groups_max;
+	__u32 routes4;
+	__u32 routes6;
+};
+
+/* Nexthops: xvr_nexthops[nh_id], owned by one router. */
+enum xvr_nh_flags {
+	XVR_NH_VALID = 1u << 0,
+	XVR_NH_LOCAL = 1u << 1,		/* the router's own address: punt */
+	XVR_NH_UNRESOLVED = 1u << 2,	/* no link-layer address yet: punt */
+	XVR_NH_BLACKHOLE = 1u << 3,	/* drop, counted */
+};
+
+struct xvr_nexthop {
+	__u32 ifindex;		/* egress port */
+	__u16 vr_id;		/* owner; a lookup from another router is refused */
+	__u16 flags;		/* enum xvr_nh_flags */
+	__u8 dmac[6];
+	__u8 smac[6];
+	__u16 vlan;		/* egress VLAN id, 0 = untagged */
+	__u8 family;		/* AF_INET / AF_INET6 of the gateway, 0 = none */
+	__u8 pad;
+	__u32 refcnt;		/* routes using it; user space only */
+	__u8 gw[16];		/* gateway address, for listings */
+};
+
+/* Classifier rules. Most specific kind first; the ingress tries them in this order. */
+enum xvr_rule_kind {
+	XVR_RULE_MAC = 0,	/* destination MAC */
+	XVR_RULE_VLAN = 1,	/* outer VLAN id */
+	XVR_RULE_UDP = 2,	/* UDP destination port */
+	XVR_RULE_PREFIX = 3,	/* destination prefix (xvr_cls_prefix) */
+	XVR_RULE_DEFAULT = 4,	/* port default */
+	XVR_RULE_GRE = 5,	/* GRE key (virtual links) */
+	XVR_RULE_KIND_MAX,
+};
+
+/* Exact-match kinds; ifindex 0 matches any port. Unused fields are zero. */
+struct xvr_cls_key {
+	__u32 ifindex;
+	__u8 kind;		/* enum xvr_rule_kind */
+	__u8 pad;
+	__u16 vlan;		/* XVR_RULE_VLAN: host order */
+	__u16 port;		/* XVR_RULE_UDP: host order */
+	__u8 mac[6];		/* XVR_RULE_MAC */
+	__u32 gre_key;		/* XVR_RULE_GRE: host order */
+};
+
+/*
+ * Prefix kind: the trie key is {ifindex, IPv6 address}; IPv4 prefixes are
+ * stored v4-mapped (::ffff:0:0/96). prefixlen counts the 32 ifindex bits, so a
+ * lookup tries the port's own rules first and then ifindex 0 (any port).
+ */
+struct xvr_cls_prefix_key {
+	__u32 prefixlen;
+	__u32 ifindex;		/* big-endian, so it forms the prefix's top bits */
+	__u8 addr[16];
+};
+
+struct xvr_cls_val {
+	__u32 vr_id;
+	__u32 vif;		/* virtual interface, 0 = none */
+};
+
+/*
+ * Why a frame was dropped. Append-only: a retired value is never reused.
+ * Every XDP_DROP increments exactly one of these.
+ */
+enum xvr_drop_reason {
+	XVR_DROP_UNSPEC = 0,
+	XVR_DROP_BAD_L2 = 1,		/* truncated Ethernet or VLAN header */
+	XVR_DROP_VLAN_DEPTH = 2,	/* more than XVR_MAX_VLANS tags */
+	XVR_DROP_BAD_IP = 3,		/* truncated or inconsistent IP header */
+	XVR_DROP_BAD_CSUM = 4,		/* IPv4 header checksum wrong */
+	XVR_DROP_MISS_POLICY = 5,	/* unclassified, node policy drop */
+	XVR_DROP_ROUTER_DOWN = 6,	/* classified to a missing router */
+	XVR_DROP_BLACKHOLE = 7,		/* blackhole route */
+	XVR_DROP_NO_TXPORT = 8,		/* nexthop port not in the devmap */
+	XVR_DROP_BAD_NEXTHOP = 9,	/* nexthop missing or of another router */
+	XVR_DROP_ADJUST = 10,		/* header push/pop failed */
+	XVR_DROP_MODE = 11,		/* router mode has no data path yet */
+	XVR_DROP_BAD_L4 = 12,		/* UDP/TCP/GRE header cut short */
+	XVR_DROP_MAX = 16,
+};
+
+/* Why a frame was handed to the router's control plane instead of forwarded. */
+enum xvr_punt_reason {
+	XVR_PUNT_UNSPEC = 0,
+	XVR_PUNT_NON_IP = 1,		/* ARP and every other EtherType */
+	XVR_PUNT_TTL = 2,		/* TTL or hop limit <= 1 */
+	XVR_PUNT_NO_ROUTE = 3,
+	XVR_PUNT_UNRESOLVED = 4,	/* nexthop without link-layer address */
+	XVR_PUNT_LOCAL = 5,		/* addressed to the router */
+	XVR_PUNT_IP_OPTIONS = 6,	/* IPv4 options or IPv6 hop-by-hop */
+	XVR_PUNT_MCAST = 7,		/* multicast, broadcast, link-local */
+	XVR_PUNT_MTU = 8,		/* larger than the egress MTU */
+	XVR_PUNT_MAX = 16,
+};
+
+/* Per-CPU counters, one block per router (xvr_vr_stats) and per port (xvr_port_stats). */
+struct xvr_counters {
+	__u64 rx_packets;
+	__u64 rx_bytes;
+	__u64 fwd_packets;
+	__u64 fwd_bytes;
+	__u64 punt_packets;
+	__u64 punt_bytes;
+	__u64 drop_packets;
+	__u64 drop_bytes;
+	__u64 miss_packets;	/* ports only: unclassified, passed to the host */
+	__u64 miss_bytes;
+	__u64 punt[XVR_PUNT_MAX];
+	__u64 drop[XVR_DROP_MAX];
+};
+
+#endif /* XVR_XVR_H */

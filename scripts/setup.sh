@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# Installs the Debian packages xvr builds, tests and benchmarks with, and
+# mounts bpffs. Idempotent: a second run installs nothing and changes nothing.
+set -euo pipefail
+
+PKGS=(
+	# build
+	clang llvm make gcc libc6-dev pkg-config libbpf-dev libxdp-dev bpftool
+	libelf-dev zlib1g-dev libcap-dev
+	# run and attach
+	iproute2 xdp-tools ethtool procps psmisc util-linux
+	# tests and benchmarks
+	iputils-ping traceroute netsniff-ng iperf3 tshark python3 python3-scapy
+	bird2 jq gnuplot-nox
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		missing+=("$p")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "setup: installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	# tshark asks whether non-root users may capture; answer for it.
+	echo "wireshark-common wireshark-common/install-setuid boolean false" |
+		debconf-set-selections
+	apt-get update -q
+	apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+if ! mountpoint -q /sys/fs/bpf; then
+	mount -t bpf bpf /sys/fs/bpf
+fi

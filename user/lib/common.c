@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <bpf/libbpf.h>
+#include "common.h"
+
+int xvr_verbose;
+
+void xvr_log(int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (level > xvr_verbose)
+		return;
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG && xvr_verbose < 2)
+		return 0;
+	if (level == LIBBPF_INFO && xvr_verbose < 1)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+void xvr_libbpf_logging(void)
+{
+	libbpf_set_print(libbpf_print);
+}
+
+bool matches(const char *arg, const char *word)
+{
+	size_t n = strlen(arg);
+
+	return n && n <= strlen(word) && !strncmp(arg, word, n);
+}
+
+int parse_mac(const char *s, __u8 mac[6])
+{
+	unsigned int b[6];
+	char tail;
+
+	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4],
+		   &b[5], &tail) != 6)
+		return -EINVAL;
+	for (int i = 0; i < 6; i++)
+		mac[i] = b[i];
+	return 0;
+}
+
+int parse_u32(const char *s, __u32 *v, __u32 max)
+{
+	unsigned long long x;
+	char *end;
+
+	if (!*s || *s == '-')
+		return -EINVAL;
+	errno = 0;
+	x = strtoull(s, &end, 0);
+	if (errno || *end || x > max)
+		return -EINVAL;
+	*v = x;
+	return 0;
+}
+
+int parse_addr(const char *s, int *family, __u8 addr[16])
+{
+	memset(addr, 0, 16);
+	if (inet_pton(AF_INET, s, addr) == 1) {
+		*family = AF_INET;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, addr) == 1) {
+		*family = AF_INET6;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+bool prefix_is_canonical(int family, const __u8 addr[16], int plen)
+{
+	int bytes = family == AF_INET ? 4 : 16;
+
+	for (int i = 0; i < bytes; i++) {
+		int bits = plen - i * 8;
+		__u8 mask = bits >= 8 ? 0xff : bits <= 0 ? 0 : (__u8)(0xff << (8 - bits));
+
+		if (addr[i] & ~mask)
+			return false;
+	}
+	return true;
+}
+
+int parse_prefix(const char *s, int *family, __u8 addr[16], int *plen)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+	char *slash;
+	__u32 len;
+
+	if (!strcmp(s, "default")) {
+		/* "default" alone is ambiguous; callers pass default or default6 */
+		return -EINVAL;
+	}
+	if (strlen(s) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, s);
+	slash = strchr(buf, '/');
+	if (slash)
+		*slash = '\0';
+	if (parse_addr(buf, family, addr))
+		return -EINVAL;
+	len = *family == AF_INET ? 32 : 128;
+	if (slash && parse_u32(slash + 1, &len, len))
+		return -EINVAL;
+	*plen = len;
+	return 0;
+}
+
+const char *fmt_mac(const __u8 mac[6], char *buf)
+{
+	sprintf(buf, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
+		mac[4], mac[5]);
+	return buf;
+}
+
+const char *fmt_addr(int family, const __u8 *addr, char *buf)
+{
+	if (!inet_ntop(family, addr, buf, INET6_ADDRSTRLEN))
+		strcpy(buf, "?");
+	return buf;
+}
+
+int if_index(const char *name)
+{
+	unsigned int idx = if_nametoindex(name);
+
+	return idx ? (int)idx : -ENODEV;
+}
+
+const char *if_name(int ifindex, char *buf)
+{
+	if (!if_indextoname(ifindex, buf))
+		snprintf(buf, IF_NAMESIZE, "if%d", ifindex);
+	return buf;
+}
+
+static int if_ioctl(const char *name, unsigned long req, struct ifreq *ifr)
+{
+	int fd, err = 0;
+
+	if (strlen(name) >= IFNAMSIZ)
+		return -ENODEV;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	memset(ifr, 0, sizeof(*ifr));
+	strcpy(ifr->ifr_name, name);
+	if (ioctl(fd, req, ifr) < 0)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+int if_mac(const char *name, __u8 mac[6])
+{
+	struct ifreq ifr;
+	int err = if_ioctl(name, SIOCGIFHWADDR, &ifr);
+
+	if (!err)
+		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	return err;
+}
+
+int if_mtu(const char *name)
+{
+	struct ifreq ifr;
+	int err = if_ioctl(name, SIOCGIFMTU, &ifr);
+
+	return err ? err : ifr.ifr_mtu;
+}

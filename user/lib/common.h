@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+#ifndef XVR_COMMON_H
+#define XVR_COMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <linux/types.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+extern int xvr_verbose;
+
+void xvr_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define pr_warn(...)  xvr_log(0, __VA_ARGS__)
+#define pr_info(...)  xvr_log(1, __VA_ARGS__)
+#define pr_debug(...) xvr_log(2, __VA_ARGS__)
+/* Routes libbpf's messages through xvr_log; its debug output only with -v. */
+void xvr_libbpf_logging(void);
+
+/* Parsers return 0 or -EINVAL and never print. */
+int parse_mac(const char *s, __u8 mac[6]);
+/* "10.0.0.0/8", "2001:db8::/32", a bare address is /32 or /128. */
+int parse_prefix(const char *s, int *family, __u8 addr[16], int *plen);
+int parse_addr(const char *s, int *family, __u8 addr[16]);
+int parse_u32(const char *s, __u32 *v, __u32 max);
+/* A prefix with host bits set is refused (-EINVAL); this says so. */
+bool prefix_is_canonical(int family, const __u8 addr[16], int plen);
+const char *fmt_mac(const __u8 mac[6], char *buf);	/* buf >= 18 */
+/* addr: 4 bytes for AF_INET, 16 for AF_INET6; buf >= 46 */
+const char *fmt_addr(int family, const __u8 *addr, char *buf);
+int if_index(const char *name);		/* ifindex or -ENODEV */
+const char *if_name(int ifindex, char *buf);	/* buf >= IF_NAMESIZE */
+int if_mac(const char *name, __u8 mac[6]);
+int if_mtu(const char *name);
+
+/* Keyword matching: true when arg is a non-empty prefix of word. */
+bool matches(const char *arg, const char *word);
+
+#endif

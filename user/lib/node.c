@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <bpf/bpf.h>
+#include "common.h"
+#include "node.h"
+
+const char *xvr_node_name(const char *opt)
+{
+	const char *env;
+
+	if (opt)
+		return opt;
+	env = getenv("XVR_NODE");
+	return env && *env ? env : "default";
+}
+
+int xvr_node_path(char *buf, size_t len, const char *node, const char *leaf)
+{
+	int n = snprintf(buf, len, "%s/%s%s%s", XVR_PIN_BASE, node, leaf ? "/" : "",
+			 leaf ? leaf : "");
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+bool xvr_node_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (!n || n > 32)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!(name[i] == '-' || name[i] == '_' || (name[i] >= 'a' && name[i] <= 'z') ||
+		      (name[i] >= 'A' && name[i] <= 'Z') || (name[i] >= '0' && name[i] <= '9')))
+			return false;
+	return true;
+}
+
+void xvr_node_init(struct xvr_node *n, const char *name)
+{
+	memset(n, 0, sizeof(*n));
+	snprintf(n->name, sizeof(n->name), "%s", name);
+	n->lock_fd = -1;
+#define XVR_NODE_FD(m) n->m##_fd = -1;
+	XVR_MAPS(XVR_NODE_FD)
+#undef XVR_NODE_FD
+}
+
+int xvr_node_open(struct xvr_node *n, const char *name)
+{
+	char path[PATH_MAX];
+	int err;
+
+	xvr_node_init(n, name);
+	if (!xvr_node_name_ok(name)) {
+		pr_warn("node %s: invalid name (1-32 of [A-Za-z0-9_-])\n", name);
+		return -EINVAL;
+	}
+	err = xvr_node_path(n->root, sizeof(n->root), name, NULL);
+	if (err)
+		return err;
+
+#define XVR_NODE_OPEN(m)							\
+	xvr_node_path(path, sizeof(path), name, #m);				\
+	n->m##_fd = bpf_obj_get(path);						\
+	if (n->m##_fd < 0) {							\
+		err = -errno;							\
+		if (err == -ENOENT)						\
+			pr_warn("node %s: not up (no %s; run 'xvr node up')\n", name, path); \
+		else								\
+			pr_warn("node %s: %s: %s\n", name, path, strerror(-err)); \
+		xvr_node_close(n);						\
+		return err;							\
+	}
+	XVR_MAPS(XVR_NODE_OPEN)
+#undef XVR_NODE_OPEN
+	return 0;
+}
+
+void xvr_node_close(struct xvr_node *n)
+{
+#define XVR_NODE_CLOSE(m) if (n->m##_fd >= 0) { close(n->m##_fd); n->m##_fd = -1; }
+	XVR_MAPS(XVR_NODE_CLOSE)
+#undef XVR_NODE_CLOSE
+	if (n->lock_fd >= 0) {
+		close(n->lock_fd);
+		n->lock_fd = -1;
+	}
+}
+
+int xvr_node_lock(struct xvr_node *n)
+{
+	char path[PATH_MAX];
+
+	if (n->lock_fd >= 0)
+		return 0;
+	if (mkdir(XVR_RUN_DIR, 0700) && errno != EEXIST)
+		return -errno;
+	snprintf(path, sizeof(path), "%s/%s.lock", XVR_RUN_DIR, n->name);
+	n->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (n->lock_fd < 0)
+		return -errno;
+	if (flock(n->lock_fd, LOCK_EX) < 0)
+		return -errno;
+	return 0;
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* A node's pinned objects, opened by path, and its mutation lock. */
+#ifndef XVR_NODE_H
+#define XVR_NODE_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <xvr/xvr.h>
+
+#define XVR_PIN_BASE	"/sys/fs/bpf/xvr"
+#define XVR_RUN_DIR	"/run/xvr"
+
+/*
+ * Every map of the ingress object, by the name it has in BPF (xvr_<name>)
+ * and under the pin root. X(name) expands once per map.
+ */
+#define XVR_MAPS(X)	\
+	X(config)	\
+	X(ports)	\
+	X(tx_ports)	\
+	X(classify)	\
+	X(cls_prefix)	\
+	X(routers)	\
+	X(fib4)		\
+	X(fib6)		\
+	X(rib4)		\
+	X(nexthops)	\
+	X(vr_stats)	\
+	X(port_stats)
+
+struct xvr_node {
+	char name[64];
+	char root[PATH_MAX];	/* XVR_PIN_BASE/<name> */
+	int lock_fd;
+#define XVR_NODE_FD(m) int m##_fd;
+	XVR_MAPS(XVR_NODE_FD)
+#undef XVR_NODE_FD
+};
+
+/* The node's name from -n, else $XVR_NODE, else "default". */
+const char *xvr_node_name(const char *opt);
+bool xvr_node_name_ok(const char *name);
+int xvr_node_path(char *buf, size_t len, const char *node, const char *leaf);
+/* Names the handle, every fd closed (-1); xvr_node_close() is then safe. */
+void xvr_node_init(struct xvr_node *n, const char *name);
+/* Opens every pinned map; -ENOENT (with a message) if the node is not up. */
+int xvr_node_open(struct xvr_node *n, const char *name);
+void xvr_node_close(struct xvr_node *n);
+/* Serialises mutating commands on one node (flock on XVR_RUN_DIR/<node>.lock). */
+int xvr_node_lock(struct xvr_node *n);
+
+#endif

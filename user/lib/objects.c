@@ -1,0 +1,306 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "common.h"
+#include "objects.h"
+
+static const char *const mode_names[] = {
+	[XVR_MODE_NONE] = "none",
+	[XVR_MODE_XDP] = "xdp",
+	[XVR_MODE_NETNS] = "netns",
+	[XVR_MODE_AFXDP] = "afxdp",
+	[XVR_MODE_CPU] = "cpu",
+};
+
+const char *mode_name(__u32 mode)
+{
+	return mode < ARRAY_SIZE(mode_names) ? mode_names[mode] : "?";
+}
+
+int mode_parse(const char *s, __u32 *mode)
+{
+	for (__u32 i = 1; i < ARRAY_SIZE(mode_names); i++)
+		if (!strcmp(s, mode_names[i])) {
+			*mode = i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+bool router_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (!n || n >= XVR_NAME_LEN)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!(name[i] == '-' || name[i] == '_' || (name[i] >= 'a' && name[i] <= 'z') ||
+		      (name[i] >= 'A' && name[i] <= 'Z') || (name[i] >= '0' && name[i] <= '9')))
+			return false;
+	return true;
+}
+
+int router_get(struct xvr_node *n, __u32 id, struct xvr_router *out)
+{
+	if (!id || id >= XVR_MAX_ROUTERS)
+		return -ENOENT;
+	if (bpf_map_lookup_elem(n->routers_fd, &id, out))
+		return -errno;
+	return out->flags & XVR_ROUTER_ACTIVE ? 0 : -ENOENT;
+}
+
+int router_find(struct xvr_node *n, const char *name, __u32 *id, struct xvr_router *out)
+{
+	static struct xvr_router tbl[XVR_MAX_ROUTERS];
+	__u32 keys[XVR_MAX_ROUTERS], count = XVR_MAX_ROUTERS, batch;
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	int err;
+
+	/* One batch read instead of a syscall per slot. */
+	err = bpf_map_lookup_batch(n->routers_fd, NULL, &batch, keys, tbl, &count, &opts);
+	if (err && errno != ENOENT)
+		return -errno;
+	for (__u32 i = 0; i < count; i++) {
+		if (!(tbl[i].flags & XVR_ROUTER_ACTIVE) || !keys[i])
+			continue;
+		if (!strncmp(tbl[i].name, name, XVR_NAME_LEN)) {
+			*id = keys[i];
+			if (out)
+				*out = tbl[i];
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+int port_get(struct xvr_node *n, __u32 ifindex, struct xvr_port *out)
+{
+	if (bpf_map_lookup_elem(n->ports_fd, &ifindex, out))
+		return -errno;
+	return 0;
+}
+
+int nexthops_read(struct xvr_node *n, struct xvr_nexthop **out)
+{
+	struct xvr_nexthop *tbl = calloc(XVR_MAX_NEXTHOPS, sizeof(*tbl));
+	__u32 *keys = calloc(XVR_MAX_NEXTHOPS, sizeof(*keys));
+	__u32 count = XVR_MAX_NEXTHOPS, batch;
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	struct xvr_nexthop *vals;
+	int err = 0;
+
+	vals = calloc(XVR_MAX_NEXTHOPS, sizeof(*vals));
+	if (!tbl || !keys || !vals) {
+		err = -ENOMEM;
+		goto out;
+	}
+	if (bpf_map_lookup_batch(n->nexthops_fd, NULL, &batch, keys, vals, &count, &opts) &&
+	    errno != ENOENT) {
+		err = -errno;
+		goto out;
+	}
+	for (__u32 i = 0; i < count; i++)
+		if (keys[i] < XVR_MAX_NEXTHOPS)
+			tbl[keys[i]] = vals[i];
+	*out = tbl;
+	tbl = NULL;
+out:
+	free(tbl);
+	free(keys);
+	free(vals);
+	return err;
+}
+
+static bool nexthop_same(const struct xvr_nexthop *a, const struct xvr_nexthop *b)
+{
+	return a->vr_id == b->vr_id && a->ifindex == b->ifindex &&
+	       (a->flags & ~XVR_NH_VALID) == (b->flags & ~XVR_NH_VALID) &&
+	       a->vlan == b->vlan && a->family == b->family &&
+	       !memcmp(a->dmac, b->dmac, 6) && !memcmp(a->smac, b->smac, 6) &&
+	       !memcmp(a->gw, b->gw, 16);
+}
+
+__u32 nexthop_match(const struct xvr_nexthop *tbl, const struct xvr_nexthop *want)
+{
+	for (__u32 i = 1; i < XVR_MAX_NEXTHOPS; i++)
+		if ((tbl[i].flags & XVR_NH_VALID) && nexthop_same(&tbl[i], want))
+			return i;
+	return 0;
+}
+
+__u32 nexthop_free_slot(const struct xvr_nexthop *tbl, __u32 from)
+{
+	for (__u32 i = from ? from : 1; i < XVR_MAX_NEXTHOPS; i++)
+		if (!(tbl[i].flags & XVR_NH_VALID))
+			return i;
+	return 0;
+}
+
+int nexthop_ref(struct xvr_node *n, __u32 id, int delta)
+{
+	struct xvr_nexthop nh;
+
+	if (!id || id >= XVR_MAX_NEXTHOPS)
+		return -EINVAL;
+	if (bpf_map_lookup_elem(n->nexthops_fd, &id, &nh))
+		return -errno;
+	if (!(nh.flags & XVR_NH_VALID))
+		return -ENOENT;
+	if (delta < 0 && nh.refcnt < (__u32)-delta)
+		nh.refcnt = 0;
+	else
+		nh.refcnt += delta;
+	/* Unreferenced: no FIB entry points here any more, so clear it. */
+	if (!nh.refcnt)
+		memset(&nh, 0, sizeof(nh));
+	if (bpf_map_update_elem(n->nexthops_fd, &id, &nh, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int rules_refresh_kinds(struct xvr_node *n)
+{
+	struct xvr_cls_key key, next, *prev = NULL;
+	struct xvr_cls_prefix_key pkey;
+	struct xvr_config cfg;
+	__u32 zero = 0, kinds = 0;
+
+	while (!bpf_map_get_next_key(n->classify_fd, prev, &next)) {
+		if (next.kind < XVR_RULE_KIND_MAX)
+			kinds |= 1u << next.kind;
+		key = next;
+		prev = &key;
+	}
+	if (!bpf_map_get_next_key(n->cls_prefix_fd, NULL, &pkey))
+		kinds |= 1u << XVR_RULE_PREFIX;
+	if (bpf_map_lookup_elem(n->config_fd, &zero, &cfg))
+		return -errno;
+	cfg.rule_kinds = kinds;
+	if (bpf_map_update_elem(n->config_fd, &zero, &cfg, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+/* Deleting while iterating restarts the walk; collect first, then delete. */
+int rules_flush_router(struct xvr_node *n, __u32 vr_id)
+{
+	struct xvr_cls_key key, next, *prev = NULL, *del = NULL;
+	struct xvr_cls_prefix_key pkey, pnext, *pprev = NULL, *pdel = NULL;
+	struct xvr_cls_val val;
+	int cnt = 0, ndel = 0, npdel = 0;
+
+	del = calloc(XVR_MAX_RULES, sizeof(*del));
+	pdel = calloc(XVR_MAX_PREFIX_RULES, sizeof(*pdel));
+	if (!del || !pdel) {
+		free(del);
+		free(pdel);
+		return -ENOMEM;
+	}
+	while (!bpf_map_get_next_key(n->classify_fd, prev, &next)) {
+		if (!bpf_map_lookup_elem(n->classify_fd, &next, &val) && val.vr_id == vr_id &&
+		    ndel < XVR_MAX_RULES)
+			del[ndel++] = next;
+		key = next;
+		prev = &key;
+	}
+	while (!bpf_map_get_next_key(n->cls_prefix_fd, pprev, &pnext)) {
+		if (!bpf_map_lookup_elem(n->cls_prefix_fd, &pnext, &val) &&
+		    val.vr_id == vr_id && npdel < XVR_MAX_PREFIX_RULES)
+			pdel[npdel++] = pnext;
+		pkey = pnext;
+		pprev = &pkey;
+	}
+	for (int i = 0; i < ndel; i++)
+		cnt += !bpf_map_delete_elem(n->classify_fd, &del[i]);
+	for (int i = 0; i < npdel; i++)
+		cnt += !bpf_map_delete_elem(n->cls_prefix_fd, &pdel[i]);
+	free(del);
+	free(pdel);
+	rules_refresh_kinds(n);
+	return cnt;
+}
+
+int counters_read(int map_fd, __u32 key, struct xvr_counters *sum)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct xvr_counters *per;
+	__u64 *s = (__u64 *)sum;
+
+	if (ncpu < 0)
+		return ncpu;
+	per = calloc(ncpu, sizeof(*per));
+	if (!per)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(map_fd, &key, per)) {
+		free(per);
+		return -errno;
+	}
+	memset(sum, 0, sizeof(*sum));
+	for (int c = 0; c < ncpu; c++) {
+		__u64 *v = (__u64 *)&per[c];
+
+		for (size_t i = 0; i < sizeof(*sum) / sizeof(__u64); i++)
+			s[i] += v[i];
+	}
+	free(per);
+	return 0;
+}
+
+int counters_zero(int map_fd, __u32 key)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct xvr_counters *per;
+	int err = 0;
+
+	if (ncpu < 0)
+		return ncpu;
+	per = calloc(ncpu, sizeof(*per));
+	if (!per)
+		return -ENOMEM;
+	if (bpf_map_update_elem(map_fd, &key, per, BPF_ANY))
+		err = -errno;
+	free(per);
+	return err;
+}
+
+static const char *const drop_names[XVR_DROP_MAX] = {
+	[XVR_DROP_UNSPEC] = "unspec",
+	[XVR_DROP_BAD_L2] = "bad-l2",
+	[XVR_DROP_VLAN_DEPTH] = "vlan-depth",
+	[XVR_DROP_BAD_IP] = "bad-ip",
+	[XVR_DROP_BAD_CSUM] = "bad-csum",
+	[XVR_DROP_MISS_POLICY] = "miss-policy",
+	[XVR_DROP_ROUTER_DOWN] = "router-down",
+	[XVR_DROP_BLACKHOLE] = "blackhole",
+	[XVR_DROP_NO_TXPORT] = "no-txport",
+	[XVR_DROP_BAD_NEXTHOP] = "bad-nexthop",
+	[XVR_DROP_ADJUST] = "adjust",
+	[XVR_DROP_MODE] = "mode",
+	[XVR_DROP_BAD_L4] = "bad-l4",
+};
+
+static const char *const punt_names[XVR_PUNT_MAX] = {
+	[XVR_PUNT_UNSPEC] = "unspec",
+	[XVR_PUNT_NON_IP] = "non-ip",
+	[XVR_PUNT_TTL] = "ttl",
+	[XVR_PUNT_NO_ROUTE] = "no-route",
+	[XVR_PUNT_UNRESOLVED] = "unresolved",
+	[XVR_PUNT_LOCAL] = "local",
+	[XVR_PUNT_IP_OPTIONS] = "ip-options",
+	[XVR_PUNT_MCAST] = "mcast",
+	[XVR_PUNT_MTU] = "mtu",
+};
+
+const char *drop_reason_name(unsigned int reason)
+{
+	return reason < XVR_DROP_MAX && drop_names[reason] ? drop_names[reason] : NULL;
+}
+
+const char *punt_reason_name(unsigned int reason)
+{
+	return reason < XVR_PUNT_MAX && punt_names[reason] ? punt_names[reason] : NULL;
+}

@@ -1,0 +1,366 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* xvr node: the pin root, the ingress program and every map of a node. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <linux/magic.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "xvr.h"
+#include "xvr_ingress.skel.h"
+
+#define PROG_PIN	"prog_ingress"
+#define LINKS_DIR	"links"
+
+static int node_help(void)
+{
+	fprintf(stderr,
+		"Usage: xvr node up        create the node, or swap in the current programs\n"
+		"                          of a live node (maps and routes are kept)\n"
+		"       xvr node down      detach every port and remove all of the node\n"
+		"       xvr node show\n"
+		"       xvr node list      every node on this machine\n"
+		"       xvr node set miss { pass | drop }\n"
+		"                          what happens to frames no rule classifies\n");
+	return 0;
+}
+
+static int ensure_bpffs(void)
+{
+	struct statfs st;
+
+	if (!statfs("/sys/fs/bpf", &st) && st.f_type == BPF_FS_MAGIC)
+		return 0;
+	if (mount("bpf", "/sys/fs/bpf", "bpf", 0, NULL)) {
+		pr_warn("node: cannot mount bpffs on /sys/fs/bpf: %s\n", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static int mkdir_p(const char *path)
+{
+	if (mkdir(path, 0700) && errno != EEXIST) {
+		pr_warn("node: mkdir %s: %s\n", path, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+/* Swaps the program of every port link to prog; returns the count or -errno. */
+static int links_update(const char *root, struct bpf_program *prog)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 256];
+	struct dirent *de;
+	int cnt = 0, err = 0;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s/%s", root, LINKS_DIR);
+	d = opendir(dir);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d))) {
+		struct bpf_link *link;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		link = bpf_link__open(path);
+		if (!link) {
+			err = -errno;
+			pr_warn("node: open link %s: %s\n", path, strerror(-err));
+			break;
+		}
+		err = bpf_link__update_program(link, prog);
+		bpf_link__disconnect(link);
+		bpf_link__destroy(link);
+		if (err) {
+			pr_warn("node: update link %s: %s\n", path, strerror(-err));
+			break;
+		}
+		cnt++;
+	}
+	closedir(d);
+	return err ? err : cnt;
+}
+
+static int node_up(int argc, char **argv)
+{
+	char root[PATH_MAX], path[PATH_MAX];
+	struct xvr_ingress *skel;
+	struct bpf_map *map;
+	struct xvr_node n;
+	bool existed;
+	int err, cnt;
+
+	if (argc)
+		return bad_arg("argument", argv[0]);
+	if (!xvr_node_name_ok(cli_node)) {
+		pr_warn("node %s: invalid name (1-32 of [A-Za-z0-9_-])\n", cli_node);
+		return -EINVAL;
+	}
+	xvr_node_path(path, sizeof(path), cli_node, "config");
+	existed = !access(path, F_OK);
+	xvr_node_init(&n, cli_node);
+	/* Taken before anything exists, so two 'node up' never race. */
+	err = xvr_node_lock(&n);
+	if (err) {
+		pr_warn("node %s: cannot take lock: %s\n", cli_node, strerror(-err));
+		return err;
+	}
+
+	err = ensure_bpffs();
+	if (err)
+		goto out_unlock;
+	xvr_node_path(root, sizeof(root), cli_node, NULL);
+	snprintf(path, sizeof(path), "%s/%s", root, LINKS_DIR);
+	err = mkdir_p(XVR_PIN_BASE) ?: mkdir_p(root) ?: mkdir_p(path);
+	if (err)
+		goto out_unlock;
+
+	skel = xvr_ingress__open();
+	if (!skel) {
+		err = -errno;
+		pr_warn("node %s: open ingress object: %s\n", cli_node, strerror(-err));
+		goto out_unlock;
+	}
+	/* Maps pinned by an earlier 'node up' are reused, so state survives. */
+	bpf_object__for_each_map(map, skel->obj) {
+		const char *name = bpf_map__name(map);
+
+		if (strncmp(name, "xvr_", 4))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", root, name + 4);
+		err = bpf_map__set_pin_path(map, path);
+		if (err)
+			goto out_destroy;
+	}
+	err = xvr_ingress__load(skel);
+	if (err) {
+		pr_warn("node %s: load ingress program: %s%s\n", cli_node, strerror(-err),
+			existed ? " (pinned maps of an older layout? 'xvr node down' first)" : "");
+		goto out_destroy;
+	}
+
+	snprintf(path, sizeof(path), "%s/%s", root, PROG_PIN);
+	/* Ports keep running the old program until their links are updated. */
+	cnt = links_update(root, skel->progs.xvr_ingress);
+	if (cnt < 0) {
+		err = cnt;
+		goto out_destroy;
+	}
+	unlink(path);
+	err = bpf_program__pin(skel->progs.xvr_ingress, path);
+	if (err) {
+		pr_warn("node %s: pin %s: %s\n", cli_node, path, strerror(-err));
+		goto out_destroy;
+	}
+	if (existed)
+		pr_info("node %s: programs replaced on %d port(s), maps kept\n", cli_node, cnt);
+	else
+		pr_info("node %s: up at %s\n", cli_node, root);
+out_destroy:
+	xvr_ingress__destroy(skel);
+out_unlock:
+	xvr_node_close(&n);
+	return err;
+}
+
+/* bpffs has no recursive remove; unlink the leaves, then the directories. */
+static int rm_tree(const char *path)
+{
+	struct dirent *de;
+	DIR *d = opendir(path);
+	int err = 0;
+
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d))) {
+		char sub[PATH_MAX + 256];
+		struct stat st;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
+		if (!lstat(sub, &st) && S_ISDIR(st.st_mode))
+			err = rm_tree(sub) ?: err;
+		else if (unlink(sub))
+			err = -errno;
+	}
+	closedir(d);
+	if (rmdir(path))
+		err = -errno;
+	return err;
+}
+
+static int node_down(int argc, char **argv)
+{
+	char root[PATH_MAX], lock[PATH_MAX];
+	struct xvr_node n;
+	int err;
+
+	if (argc)
+		return bad_arg("argument", argv[0]);
+	err = cli_node_open(&n, true);
+	if (err)
+		return err;
+	xvr_node_path(root, sizeof(root), cli_node, NULL);
+	/* Unpinning a port's link detaches the program from the port. */
+	snprintf(lock, sizeof(lock), "%s/%s", root, LINKS_DIR);
+	err = rm_tree(lock);
+	if (!err)
+		err = rm_tree(root);
+	if (err)
+		pr_warn("node %s: remove %s: %s\n", cli_node, root, strerror(-err));
+	snprintf(lock, sizeof(lock), "%s/%s.lock", XVR_RUN_DIR, cli_node);
+	unlink(lock);
+	xvr_node_close(&n);
+	return err;
+}
+
+static int count_entries(int fd, size_t key_size)
+{
+	char key[64], next[64];
+	void *prev = NULL;
+	int cnt = 0;
+
+	while (key_size <= sizeof(key) && !bpf_map_get_next_key(fd, prev, next)) {
+		memcpy(key, next, key_size);
+		prev = key;
+		cnt++;
+	}
+	return cnt;
+}
+
+static int node_print(struct xvr_node *n)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info), zero = 0, routers = 0;
+	struct xvr_config cfg = {};
+	char path[PATH_MAX];
+	int prog_fd;
+
+	xvr_node_path(path, sizeof(path), n->name, PROG_PIN);
+	prog_fd = bpf_obj_get(path);
+	if (prog_fd >= 0) {
+		bpf_obj_get_info_by_fd(prog_fd, &info, &len);
+		close(prog_fd);
+	}
+	bpf_map_lookup_elem(n->config_fd, &zero, &cfg);
+	for (__u32 id = 1; id < XVR_MAX_ROUTERS; id++) {
+		struct xvr_router r;
+
+		routers += !router_get(n, id, &r);
+	}
+
+	print_open_object(NULL);
+	print_string("node", "node %s", n->name);
+	print_string("pin_root", "  pins %s\n", n->root);
+	print_u64("prog_id", "  ingress program id %llu", info.id);
+	print_string("miss", "  unclassified frames: %s\n",
+		     cfg.flags & XVR_CFG_MISS_DROP ? "drop" : "pass");
+	print_u64("ports", "  ports %llu", count_entries(n->ports_fd, sizeof(__u32)));
+	print_u64("routers", "  routers %llu", routers);
+	print_u64("rules", "  classifier rules %llu\n",
+		  count_entries(n->classify_fd, sizeof(struct xvr_cls_key)) +
+		  count_entries(n->cls_prefix_fd, sizeof(struct xvr_cls_prefix_key)));
+	print_close_object();
+	return 0;
+}
+
+static int node_show(int argc, char **argv)
+{
+	struct xvr_node n;
+	int err;
+
+	if (argc)
+		return bad_arg("argument", argv[0]);
+	err = cli_node_open(&n, false);
+	if (err)
+		return err;
+	err = node_print(&n);
+	print_end();
+	xvr_node_close(&n);
+	return err;
+}
+
+static int node_list(int argc, char **argv)
+{
+	struct dirent *de;
+	DIR *d;
+
+	if (argc)
+		return bad_arg("argument", argv[0]);
+	print_open_array(NULL);
+	d = opendir(XVR_PIN_BASE);
+	while (d && (de = readdir(d))) {
+		struct xvr_node n;
+
+		if (de->d_name[0] == '.')
+			continue;
+		/* A half-removed or foreign directory is skipped, not fatal. */
+		if (xvr_node_open(&n, de->d_name))
+			continue;
+		node_print(&n);
+		xvr_node_close(&n);
+	}
+	if (d)
+		closedir(d);
+	print_close_array();
+	print_end();
+	return 0;
+}
+
+static int node_set(int argc, char **argv)
+{
+	struct xvr_config cfg;
+	struct xvr_node n;
+	__u32 zero = 0;
+	bool drop;
+	int err;
+
+	if (argc != 2 || !matches(argv[0], "miss")) {
+		node_help();
+		return -EINVAL;
+	}
+	if (!strcmp(argv[1], "pass"))
+		drop = false;
+	else if (!strcmp(argv[1], "drop"))
+		drop = true;
+	else
+		return bad_arg("miss policy (pass or drop)", argv[1]);
+	err = cli_node_open(&n, true);
+	if (err)
+		return err;
+	if (bpf_map_lookup_elem(n.config_fd, &zero, &cfg)) {
+		err = -errno;
+		goto out;
+	}
+	cfg.flags = drop ? cfg.flags | XVR_CFG_MISS_DROP : cfg.flags & ~XVR_CFG_MISS_DROP;
+	if (bpf_map_update_elem(n.config_fd, &zero, &cfg, BPF_ANY))
+		err = -errno;
+out:
+	if (err)
+		pr_warn("node %s: set miss: %s\n", n.name, strerror(-err));
+	xvr_node_close(&n);
+	return err;
+}
+
+int do_node(int argc, char **argv)
+{
+	static const struct cmd cmds[] = {
+		{ "up", node_up },
+		{ "down", node_down },
+		{ "show", node_show },
+		{ "list", node_list },
+		{ "set", node_set },
+		{ NULL, NULL },
+	};
+
+	return cmd_dispatch("node", cmds, argc, argv, node_help);
+}

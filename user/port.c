@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* xvr port: attach xvr_ingress to a device and make it a redirect target. */
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <linux/if_link.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "xvr.h"
+
+static int port_help(void)
+{
+	fprintf(stderr,
+		"Usage: xvr port add DEV [mode { native | generic }]\n"
+		"       xvr port del DEV\n"
+		"       xvr port list\n");
+	return 0;
+}
+
+static void link_pin_path(char *buf, size_t len, const char *node, __u32 ifindex)
+{
+	char leaf[32];
+
+	snprintf(leaf, sizeof(leaf), "links/%u", ifindex);
+	xvr_node_path(buf, len, node, leaf);
+}
+
+static int port_slot_alloc(struct xvr_node *n, __u32 *slot)
+{
+	bool used[XVR_MAX_PORTS] = {};
+	__u32 key, next, *prev = NULL;
+	struct xvr_port p;
+
+	while (!bpf_map_get_next_key(n->ports_fd, prev, &next)) {
+		if (!bpf_map_lookup_elem(n->ports_fd, &next, &p) && p.slot < XVR_MAX_PORTS)
+			used[p.slot] = true;
+		key = next;
+		prev = &key;
+	}
+	for (__u32 i = 0; i < XVR_MAX_PORTS; i++)
+		if (!used[i]) {
+			*slot = i;
+			return 0;
+		}
+	return -ENOSPC;
+}
+
+static int port_add(int argc, char **argv)
+{
+	LIBBPF_OPTS(bpf_link_create_opts, opts);
+	struct bpf_devmap_val dv = {};
+	char path[PATH_MAX], prog_path[PATH_MAX];
+	struct xvr_port port = {};
+	const char *dev;
+	struct xvr_node n;
+	int ifindex, mtu, prog_fd = -1, link_fd = -1, err;
+	bool generic = false;
+
+	if (argc < 1) {
+		port_help();
+		return -EINVAL;
+	}
+	dev = argv[0];
+	SHIFT_ARG();
+	while (argc > 0) {
+		if (matches(argv[0], "mode")) {
+			NEXT_ARG();
+			if (!strcmp(argv[0], "generic"))
+				generic = true;
+			else if (strcmp(argv[0], "native"))
+				return bad_arg("mode (native or generic)", argv[0]);
+		} else {
+			return bad_arg("argument", argv[0]);
+		}
+		SHIFT_ARG();
+	}
+	ifindex = if_index(dev);
+	if (ifindex < 0) {
+		pr_warn("port %s: no such device\n", dev);
+		return ifindex;
+	}
+	err = cli_node_open(&n, true);
+	if (err)
+		return err;
+	if (!port_get(&n, ifindex, &port)) {
+		pr_warn("port %s: already a port of node %s\n", dev, n.name);
+		err = -EEXIST;
+		goto out;
+	}
+	memset(&port, 0, sizeof(port));
+	err = port_slot_alloc(&n, &port.slot);
+	if (err) {
+		pr_warn("port %s: node has %d ports already\n", dev, XVR_MAX_PORTS);
+		goto out;
+	}
+	mtu = if_mtu(dev);
+	port.mtu = mtu > 0 ? mtu : 1500;
+	port.flags = XVR_PORT_ACTIVE | (generic ? XVR_PORT_GENERIC : 0);
+	if_mac(dev, port.mac);
+	snprintf(port.name, sizeof(port.name), "%s", dev);
+
+	xvr_node_path(prog_path, sizeof(prog_path), n.name, "prog_ingress");
+	prog_fd = bpf_obj_get(prog_path);
+	if (prog_fd < 0) {
+		err = -errno;
+		pr_warn("port %s: %s: %s\n", dev, prog_path, strerror(-err));
+		goto out;
+	}
+
+	/* Map entries first: the program finds its port the moment it runs. */
+	counters_zero(n.port_stats_fd, port.slot);
+	if (bpf_map_update_elem(n.ports_fd, &ifindex, &port, BPF_NOEXIST)) {
+		err = -errno;
+		pr_warn("port %s: %s\n", dev, strerror(-err));
+		goto out;
+	}
+	dv.ifindex = ifindex;
+	if (bpf_map_update_elem(n.tx_ports_fd, &ifindex, &dv, BPF_ANY)) {
+		err = -errno;
+		pr_warn("port %s: devmap: %s\n", dev, strerror(-err));
+		goto undo_port;
+	}
+
+	opts.flags = generic ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+	link_fd = bpf_link_create(prog_fd, ifindex, BPF_XDP, &opts);
+	if (link_fd < 0) {
+		err = -errno;
+		pr_warn("port %s: attach xvr_ingress (%s mode): %s%s\n", dev,
+			generic ? "generic" : "native", strerror(-err),
+			err == -EBUSY ? " (another XDP program is attached)" : "");
+		goto undo_devmap;
+	}
+	link_pin_path(path, sizeof(path), n.name, ifindex);
+	if (bpf_obj_pin(link_fd, path)) {
+		err = -errno;
+		pr_warn("port %s: pin %s: %s\n", dev, path, strerror(-err));
+		goto undo_devmap;	/* closing link_fd detaches */
+	}
+	goto out;
+
+undo_devmap:
+	bpf_map_delete_elem(n.tx_ports_fd, &ifindex);
+undo_port:
+	bpf_map_delete_elem(n.ports_fd, &ifindex);
+out:
+	if (link_fd >= 0)
+		close(link_fd);
+	if (prog_fd >= 0)
+		close(prog_fd);
+	xvr_node_close(&n);
+	return err;
+}
+
+static int port_nexthop_users(struct xvr_node *n, __u32 ifindex)
+{
+	struct xvr_nexthop *tbl;
+	int users = 0;
+
+	if (nexthops_read(n, &tbl))
+		return 0;
+	for (__u32 i = 1; i < XVR_MAX_NEXTHOPS; i++)
+		users += (tbl[i].flags & XVR_NH_VALID) && tbl[i].ifindex == ifindex &&
+			 !(tbl[i].flags & (XVR_NH_LOCAL | XVR_NH_BLACKHOLE));
+	free(tbl);
+	return users;
+}
+
+static int port_del(int argc, char **argv)
+{
+	struct xvr_port port;
+	struct xvr_node n;
+	char path[PATH_MAX];
+	__u32 ifindex;
+	int idx, users, err;
+
+	if (argc != 1) {
+		port_help();
+		return -EINVAL;
+	}
+	err = cli_node_open(&n, true);
+	if (err)
+		return err;
+	/* A device that vanished is still deletable by its old name. */
+	idx = if_index(argv[0]);
+	if (idx < 0) {
+		__u32 key, next, *prev = NULL;
+
+		while (!bpf_map_get_next_key(n.ports_fd, prev, &next)) {
+			if (!port_get(&n, next, &port) &&
+			    !strncmp(port.name, argv[0], sizeof(port.name))) {
+				idx = next;
+				break;
+			}
+			key = next;
+			prev = &key;
+		}
+	}
+	ifindex = idx;
+	if (idx < 0 || port_get(&n, ifindex, &port)) {
+		pr_warn("port %s: not a port of node %s\n", argv[0], n.name);
+		err = -ENOENT;
+		goto out;
+	}
+	users = port_nexthop_users(&n, ifindex);
+	if (users) {
+		pr_warn("port %s: %d nexthop(s) leave through it; delete their routes first\n",
+			argv[0], users);
+		err = -EBUSY;
+		goto out;
+	}
+	link_pin_path(path, sizeof(path), n.name, ifindex);
+	if (unlink(path) && errno != ENOENT) {
+		err = -errno;
+		pr_warn("port %s: detach (%s): %s\n", argv[0], path, strerror(-err));
+		goto out;
+	}
+	bpf_map_delete_elem(n.tx_ports_fd, &ifindex);
+	bpf_map_delete_elem(n.ports_fd, &ifindex);
+	counters_zero(n.port_stats_fd, port.slot);
+out:
+	xvr_node_close(&n);
+	return err;
+}
+
+static int port_list(int argc, char **argv)
+{
+	__u32 key, next, *prev = NULL;
+	struct xvr_port port;
+	struct xvr_node n;
+	char mac[18], name[IF_NAMESIZE];
+	int err;
+
+	if (argc)
+		return bad_arg("argument", argv[0]);
+	err = cli_node_open(&n, false);
+	if (err)
+		return err;
+	print_open_array(NULL);
+	while (!bpf_map_get_next_key(n.ports_fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (port_get(&n, key, &port))
+			continue;
+		print_open_object(NULL);
+		print_string("dev", "%-16s", if_name(key, name));
+		print_u64("ifindex", " ifindex %-5llu", key);
+		print_u64("slot", " slot %-3llu", port.slot);
+		print_string("mode", " mode %-8s",
+			     port.flags & XVR_PORT_GENERIC ? "generic" : "native");
+		print_string("mac", " mac %s", fmt_mac(port.mac, mac));
+		print_u64("mtu", " mtu %llu\n", port.mtu);
+		print_close_object();
+	}
+	print_close_array();
+	print_end();
+	xvr_node_close(&n);
+	return 0;
+}
+
+int do_port(int argc, char **argv)
+{
+	static const struct cmd cmds[] = {
+		{ "add", port_add },
+		{ "del", port_del },
+		{ "list", port_list },
+		{ "show", port_list },
+		{ NULL, NULL },
+	};
+
+	return cmd_dispatch("port", cmds, argc, argv, port_help);
+}

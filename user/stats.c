@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* xvr stats and xvr top: counters and rates per router and per port. */
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include "xvr.h"
+
+static int stats_help(void)
+{
+	fprintf(stderr,
+		"Usage: xvr stats [ROUTER | port DEV] [interval MS]\n"
+		"       xvr top [interval MS]\n"
+		"Totals since the router or port was created, and rates over a sample of\n"
+		"interval milliseconds (default 200; 0 for totals only).\n");
+	return 0;
+}
+
+/* One object's counters at two instants. */
+struct sample {
+	bool is_port;
+	__u32 key;		/* router id or port slot */
+	char name[XVR_NAME_LEN];
+	struct xvr_counters a, b;
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void print_reasons(const char *key, const __u64 *v, int n,
+			  const char *(*name)(unsigned int))
+{
+	print_open_object(key);
+	for (int i = 0; i < n; i++) {
+		const char *nm = name(i);
+
+		if (!v[i] || !nm)
+			continue;
+		print_u64(nm, NULL, v[i]);
+		print_text(" %s %llu", nm, (unsigned long long)v[i]);
+	}
+	print_close_object();
+}
+
+static void sample_print(const struct sample *s, double dt)
+{
+	const struct xvr_counters *c = &s->b;
+	double rate = 0, fwd_rate = 0, drop_rate = 0, bps = 0;
+
+	if (dt > 0) {
+		rate = (c->rx_packets - s->a.rx_packets) / dt;
+		bps = (c->rx_bytes - s->a.rx_bytes) * 8 / dt;
+		fwd_rate = (c->fwd_packets - s->a.fwd_packets) / dt;
+		drop_rate = (c->drop_packets - s->a.drop_packets) / dt;
+	}
+	print_open_object(NULL);
+	print_string(s->is_port ? "port" : "router", s->is_port ? "port %s\n" : "router %s\n",
+		     s->name);
+	print_u64("rx_packets", "  rx %llu pkts", c->rx_packets);
+	print_u64("rx_bytes", " %llu bytes", c->rx_bytes);
+	print_u64("fwd_packets", "  fwd %llu pkts", c->fwd_packets);
+	print_u64("fwd_bytes", " %llu bytes\n", c->fwd_bytes);
+	print_u64("punt_packets", "  punt %llu pkts", c->punt_packets);
+	print_u64("punt_bytes", " %llu bytes", c->punt_bytes);
+	print_u64("drop_packets", "  drop %llu pkts", c->drop_packets);
+	print_u64("drop_bytes", " %llu bytes\n", c->drop_bytes);
+	if (s->is_port) {
+		print_u64("miss_packets", "  unclassified %llu pkts", c->miss_packets);
+		print_u64("miss_bytes", " %llu bytes\n", c->miss_bytes);
+	}
+	if (dt > 0) {
+		print_double("rx_pps", "  rate rx %.0f pps", rate);
+		print_double("rx_bps", " %.0f bit/s", bps);
+		print_double("fwd_pps", " fwd %.0f pps", fwd_rate);
+		print_double("drop_pps", " drop %.0f pps\n", drop_rate);
+	}
+	print_text("  punted:");
+	print_reasons("punt", c->punt, XVR_PUNT_MAX, punt_reason_name);
+	print_text("\n  dropped:");
+	print_reasons("drop", c->drop, XVR_DROP_MAX, drop_reason_name);
+	print_text("\n");
+	print_close_object();
+}
+
+/* Collects the objects to show: one router, one port, or everything. */
+static int samples_collect(struct xvr_node *n, const char *router, const char *port,
+			   struct sample **out, int *count)
+{
+	struct sample *s = calloc(XVR_MAX_ROUTERS + XVR_MAX_PORTS, sizeof(*s));
+	__u32 key, next, *prev = NULL, id;
+	struct xvr_router r;
+	struct xvr_port p;
+	int cnt = 0;
+
+	if (!s)
+		return -ENOMEM;
+	if (router) {
+		if (router_find(n, router, &id, &r)) {
+			pr_warn("stats: router %s: no such router\n", router);
+			free(s);
+			return -ENOENT;
+		}
+		s[cnt].key = id;
+		snprintf(s[cnt++].name, XVR_NAME_LEN, "%s", r.name);
+	}
+	for (id = 1; !router && !port && id < XVR_MAX_ROUTERS; id++) {
+		if (router_get(n, id, &r))
+			continue;
+		s[cnt].key = id;
+		snprintf(s[cnt++].name, XVR_NAME_LEN, "%s", r.name);
+	}
+	while (!router && !bpf_map_get_next_key(n->ports_fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (port_get(n, key, &p) || (port && strncmp(p.name, port, XVR_NAME_LEN)))
+			continue;
+		s[cnt].is_port = true;
+		s[cnt].key = p.slot;
+		snprintf(s[cnt++].name, XVR_NAME_LEN, "%s", p.name);
+	}
+	if (port && !cnt) {
+		pr_warn("stats: %s is not a port of node %s\n", port, n->name);
+		free(s);
+		return -ENODEV;
+	}
+	*out = s;
+	*count = cnt;
+	return 0;
+}
+
+static void samples_read(struct xvr_node *n, struct sample *s, int cnt, bool second)
+{
+	for (int i = 0; i < cnt; i++)
+		counters_read(s[i].is_port ? n->port_stats_fd : n->vr_stats_fd, s[i].key,
+			      second ? &s[i].b : &s[i].a);
+}
+
+static int stats_run(int argc, char **argv, bool top)
+{
+	const char *router = NULL, *port = NULL;
+	__u32 interval = top ? 1000 : 200;
+	struct sample *s;
+	struct xvr_node n;
+	double t0, t1;
+	int cnt, err;
+
+	while (argc > 0) {
+		if (matches(argv[0], "interval")) {
+			NEXT_ARG();
+			if (parse_u32(argv[0], &interval, 3600 * 1000))
+				return bad_arg("interval (ms)", argv[0]);
+		} else if (!top && matches(argv[0], "port")) {
+			NEXT_ARG();
+			port = argv[0];
+		} else if (!top && matches(argv[0], "help")) {
+			return stats_help();
+		} else if (!top && !router) {
+			router = argv[0];
+		} else {
+			return bad_arg("argument", argv[0]);
+		}
+		SHIFT_ARG();
+	}
+	if (top && !interval)
+		interval = 1000;
+	err = cli_node_open(&n, false);
+	if (err)
+		return err;
+	err = samples_collect(&n, router, port, &s, &cnt);
+	if (err)
+		goto out;
+	samples_read(&n, s, cnt, false);
+	t0 = now_s();
+	do {
+		if (interval)
+			usleep(interval * 1000);
+		samples_read(&n, s, cnt, true);
+		t1 = now_s();
+		if (top)
+			print_text("\033[H\033[2Jxvr top: node %s, every %u ms (ctrl-c quits)\n\n",
+				   n.name, interval);
+		print_open_array(NULL);
+		for (int i = 0; i < cnt; i++)
+			sample_print(&s[i], interval ? t1 - t0 : 0);
+		print_close_array();
+		print_end();
+		for (int i = 0; i < cnt; i++)
+			s[i].a = s[i].b;
+		t0 = t1;
+	} while (top);
+	free(s);
+out:
+	xvr_node_close(&n);
+	return err;
+}
+
+int do_stats(int argc, char **argv)
+{
+	cli_object = "stats";
+	return stats_run(argc, argv, false);
+}
+
+int do_top(int argc, char **argv)
+{
+	cli_object = "top";
+	if (argc && matches(argv[0], "help"))
+		return stats_help();
+	return stats_run(argc, argv, true);
+}

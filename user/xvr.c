@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* xvr: loader and command line of the xvr virtual router platform. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include "xvr.h"
+
+const char *cli_node;
+const char *cli_object = "xvr";
+
+static int help(void)
+{
+	fprintf(stderr,
+		"Usage: xvr [OPTIONS] OBJECT COMMAND [ARGS]\n"
+		"       xvr OBJECT help\n"
+		"OBJECT := { node | port | router | classify | route | stats | top }\n"
+		"OPTIONS := { -j[son] | -p[retty] | -v[erbose] | -n NODE }\n"
+		"  -n NODE   act on node NODE (default: $XVR_NODE or 'default');\n"
+		"            its objects are pinned under " XVR_PIN_BASE "/NODE/\n");
+	return 0;
+}
+
+static int do_help(int argc, char **argv)
+{
+	return help();
+}
+
+int bad_arg(const char *what, const char *arg)
+{
+	pr_warn("%s: invalid %s '%s'\n", cli_object, what, arg);
+	return -EINVAL;
+}
+
+int cmd_dispatch(const char *object, const struct cmd *cmds, int argc, char **argv,
+		 int (*help_fn)(void))
+{
+	cli_object = object;
+	if (argc < 1 || matches(argv[0], "help"))
+		return help_fn();
+	for (const struct cmd *c = cmds; c->name; c++)
+		if (matches(argv[0], c->name))
+			return c->fn(argc - 1, argv + 1);
+	pr_warn("%s: unknown command '%s' (try 'xvr %s help')\n", object, argv[0], object);
+	return -EINVAL;
+}
+
+int cli_node_open(struct xvr_node *n, bool lock)
+{
+	int err = xvr_node_open(n, cli_node);
+
+	if (err)
+		return err;
+	if (lock) {
+		err = xvr_node_lock(n);
+		if (err) {
+			pr_warn("node %s: cannot take lock: %s\n", n->name, strerror(-err));
+			xvr_node_close(n);
+		}
+	}
+	return err;
+}
+
+static const struct cmd objects[] = {
+	{ "node", do_node },
+	{ "port", do_port },
+	{ "router", do_router },
+	{ "classify", do_classify },
+	{ "route", do_route },
+	{ "stats", do_stats },
+	{ "top", do_top },
+	{ "help", do_help },
+	{ NULL, NULL },
+};
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "pretty", no_argument, NULL, 'p' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "node", required_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *node_opt = NULL;
+	int opt, err;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* '+': stop at the first non-option so "route add … -j" stays an argument */
+	while ((opt = getopt_long(argc, argv, "+jpvn:h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'j':
+			print_json = true;
+			break;
+		case 'p':
+			print_json = true;
+			print_pretty = true;
+			break;
+		case 'v':
+			xvr_verbose++;
+			break;
+		case 'n':
+			node_opt = optarg;
+			break;
+		case 'h':
+			return help();
+		default:
+			help();
+			return 2;
+		}
+	}
+	cli_node = xvr_node_name(node_opt);
+	xvr_libbpf_logging();
+	argc -= optind;
+	argv += optind;
+	if (argc < 1) {
+		help();
+		return 2;
+	}
+	err = cmd_dispatch("xvr", objects, argc, argv, help);
+	return err ? 1 : 0;
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* What the CLI's object files share: argument cursor, node handle, dispatch. */
+#ifndef XVR_CLI_H
+#define XVR_CLI_H
+
+#include <errno.h>
+#include <string.h>
+#include "common.h"
+#include "node.h"
+#include "print.h"
+#include "objects.h"
+
+/* The -n option or $XVR_NODE, resolved by main. */
+extern const char *cli_node;
+
+/*
+ * Argument cursor: every do_<object>() gets the words after the object name.
+ * NEXT_ARG() moves on and fails with a message naming what is missing.
+ */
+#define NEXT_ARG()								\
+	do {									\
+		argc--, argv++;							\
+		if (argc <= 0) {						\
+			pr_warn("%s: missing argument after '%s'\n", cli_object, argv[-1]); \
+			return -EINVAL;						\
+		}								\
+	} while (0)
+#define NEXT_ARG_OK() (argc - 1 > 0)
+#define SHIFT_ARG() (argc--, argv++)
+
+extern const char *cli_object;	/* for messages: "router", "route", … */
+
+struct cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+};
+
+/* Runs the command whose name argv[0] is a prefix of; "help" when argc is 0. */
+int cmd_dispatch(const char *object, const struct cmd *cmds, int argc, char **argv,
+		 int (*help)(void));
+int bad_arg(const char *what, const char *arg);
+
+/* Opens (and for mutations locks) the current node; prints on failure. */
+int cli_node_open(struct xvr_node *n, bool lock);
+
+int do_node(int argc, char **argv);
+int do_port(int argc, char **argv);
+int do_router(int argc, char **argv);
+int do_classify(int argc, char **argv);
+int do_route(int argc, char **argv);
+int do_stats(int argc, char **argv);
+int do_top(int argc, char **argv);
+
+#endif
