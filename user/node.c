@@ -133,7 +133,8 @@ static int node_up(int argc, char **argv)
 	bpf_object__for_each_map(map, skel->obj) {
 		const char *name = bpf_map__name(map);
 
-		if (strncmp(name, "xvr_", 4))
+		/* .rodata and friends are per-program, not node state */
+		if (bpf_map__is_internal(map) || strncmp(name, "xvr_", 4))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", root, name + 4);
 		err = bpf_map__set_pin_path(map, path);

@@ -37,6 +37,10 @@ int cmd_dispatch(const char *object, const struct cmd *cmds, int argc, char **ar
 	cli_object = object;
 	if (argc < 1 || matches(argv[0], "help"))
 		return help_fn();
+	/* An exact name wins ("route" is also a prefix of "router"). */
+	for (const struct cmd *c = cmds; c->name; c++)
+		if (!strcmp(argv[0], c->name))
+			return c->fn(argc - 1, argv + 1);
 	for (const struct cmd *c = cmds; c->name; c++)
 		if (matches(argv[0], c->name))
 			return c->fn(argc - 1, argv + 1);

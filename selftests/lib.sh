@@ -1,0 +1,104 @@
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# Shared by the end-to-end tests: a unique prefix for everything a test
+# creates, cleanup in a trap (pass or fail), and assertions that count.
+# Source it, then call t_init NAME.
+
+XVR=${XVR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/build/xvr}
+PY=/usr/bin/python3
+T_PASS=0
+T_FAIL=0
+T_SKIP=0
+T_NS=()
+T_LINKS=()
+T_NODES=()
+T_PIDS=()
+
+t_init() {
+	T_NAME=$1
+	# Short: interface names have 15 characters at most.
+	T_ID=$(printf '%x' $(( ($$ + RANDOM) % 0xfff )))
+	T_P=x${T_ID}
+	trap t_cleanup EXIT
+	trap 'exit 130' INT TERM
+}
+
+t_cleanup() {
+	local rc=$?
+	for pid in "${T_PIDS[@]}"; do kill "$pid" 2>/dev/null; done
+	wait 2>/dev/null
+	for node in "${T_NODES[@]}"; do
+		"$XVR" -n "$node" node down >/dev/null 2>&1
+		rm -rf "/sys/fs/bpf/xvr/$node" 2>/dev/null
+	done
+	for l in "${T_LINKS[@]}"; do ip link del "$l" 2>/dev/null; done
+	for ns in "${T_NS[@]}"; do ip netns del "$ns" 2>/dev/null; done
+	rmdir /sys/fs/bpf/xvr 2>/dev/null
+	t_summary
+	exit $(( rc ? rc : (T_FAIL > 0) ))
+}
+
+t_summary() {
+	[ -n "${T_SUMMARY_DONE:-}" ] && return
+	T_SUMMARY_DONE=1
+	echo "# $T_NAME: $T_PASS passed, $T_FAIL failed, $T_SKIP skipped"
+}
+
+t_ok() { T_PASS=$((T_PASS + 1)); echo "ok - $T_NAME: $*"; }
+t_fail() { T_FAIL=$((T_FAIL + 1)); echo "FAIL - $T_NAME: $*"; }
+t_skip() { T_SKIP=$((T_SKIP + 1)); echo "SKIP - $T_NAME: $*"; }
+
+# t_check DESCRIPTION COMMAND...: passes when the command succeeds.
+t_check() {
+	local what=$1; shift
+	if "$@" >/tmp/.t_out.$$ 2>&1; then
+		t_ok "$what"
+	else
+		t_fail "$what (command: $*)"
+		sed 's/^/    /' /tmp/.t_out.$$ | tail -5
+	fi
+	rm -f /tmp/.t_out.$$
+}
+
+# t_fails DESCRIPTION COMMAND...: passes when the command fails.
+t_fails() {
+	local what=$1; shift
+	if "$@" >/tmp/.t_out.$$ 2>&1; then
+		t_fail "$what (expected failure: $*)"
+	else
+		t_ok "$what"
+	fi
+	rm -f /tmp/.t_out.$$
+}
+
+# t_eq DESCRIPTION GOT WANT
+t_eq() {
+	if [ "$2" = "$3" ]; then t_ok "$1"; else t_fail "$1: got '$2' want '$3'"; fi
+}
+
+# t_ge DESCRIPTION GOT MIN
+t_ge() {
+	if [ "$2" -ge "$3" ] 2>/dev/null; then t_ok "$1"; else t_fail "$1: got '$2' want >= '$3'"; fi
+}
+
+t_need() {
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 || { t_skip "missing $c (run scripts/setup.sh)"; exit 0; }
+	done
+}
+
+t_netns() { ip netns add "$1" && T_NS+=("$1") && ip -n "$1" link set lo up; }
+t_node() { T_NODES+=("$1"); "$XVR" -n "$1" node up; }
+# t_veth ROOT_END NS PEER_NAME: a veth pair, the peer moved into NS.
+t_veth() {
+	ip link add "$1" type veth peer name "$1p" && T_LINKS+=("$1") &&
+	ip link set "$1p" netns "$2" && ip -n "$2" link set "$1p" name "$3" &&
+	ip link set "$1" up && ip -n "$2" link set "$3" up &&
+	# Frames XDP-redirected into a veth need NAPI on the receiving end.
+	ip netns exec "$2" ethtool -K "$3" gro on >/dev/null
+}
+
+# Counter field of a router (or "port DEV") from 'xvr stats -j'.
+t_stat() {
+	local node=$1 obj=$2 field=$3
+	"$XVR" -n "$node" -j stats $obj interval 0 | jq -r ".[0].$field // 0"
+}
