@@ -51,7 +51,10 @@ redblue_up() {
 		ip -n "$site" link set "${port}x" name eth0 &&
 		ip link set "$port" up && ip -n "$site" link set eth0 up &&
 		# Frames XDP-redirected into a veth need NAPI on the receiving end.
-		ip netns exec "$site" ethtool -K eth0 gro on >/dev/null || return 1
+		ip netns exec "$site" ethtool -K eth0 gro on >/dev/null &&
+		# A frame that leaves a veth through XDP loses the kernel's
+		# "checksum still to be filled in" state: senders must fill it.
+		ip netns exec "$site" ethtool -K eth0 tx off >/dev/null || return 1
 	done
 	# Hosts: router letter a (red) / b (blue), site 1 (A) / 2 (B).
 	rb_host "${RB_P}ra" "$RB_SA" "$(rb_mac a 1 2)" 10.1.1.2 10.1.1.1 2001:db8:1::2 2001:db8:1::1 "$(rb_mac a 1 1)" &&

@@ -94,7 +94,9 @@ t_veth() {
 	ip link set "$1p" netns "$2" && ip -n "$2" link set "$1p" name "$3" &&
 	ip link set "$1" up && ip -n "$2" link set "$3" up &&
 	# Frames XDP-redirected into a veth need NAPI on the receiving end.
-	ip netns exec "$2" ethtool -K "$3" gro on >/dev/null
+	ip netns exec "$2" ethtool -K "$3" gro on >/dev/null &&
+	# XDP forwarding cannot complete a checksum left to offload.
+	ip netns exec "$2" ethtool -K "$3" tx off >/dev/null
 }
 
 # Counter field of a router (or "port DEV") from 'xvr stats -j'.

@@ -89,6 +89,38 @@ static int links_update(const char *root, struct bpf_program *prog)
 	return err ? err : cnt;
 }
 
+/*
+ * Reuse the map pinned at path if its shape matches, else have libbpf create
+ * and pin it. libbpf's own reuse check also compares flags, which fails for
+ * devmaps: the kernel adds BPF_F_RDONLY_PROG to them and refuses it at
+ * creation, so the object cannot declare it.
+ */
+static int map_reuse_or_pin(struct bpf_map *map, const char *path)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	int fd, err;
+
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return errno == ENOENT ? bpf_map__set_pin_path(map, path) : -errno;
+	err = bpf_obj_get_info_by_fd(fd, &info, &len);
+	if (err)
+		goto out;
+	if (info.type != bpf_map__type(map) || info.key_size != bpf_map__key_size(map) ||
+	    info.value_size != bpf_map__value_size(map) ||
+	    info.max_entries != bpf_map__max_entries(map)) {
+		pr_warn("node %s: pinned map %s has another layout; 'xvr node down' first\n",
+			cli_node, path);
+		err = -EINVAL;
+		goto out;
+	}
+	err = bpf_map__reuse_fd(map, fd);
+out:
+	close(fd);
+	return err;
+}
+
 static int node_up(int argc, char **argv)
 {
 	char root[PATH_MAX], path[PATH_MAX];
@@ -137,7 +169,7 @@ static int node_up(int argc, char **argv)
 		if (bpf_map__is_internal(map) || strncmp(name, "xvr_", 4))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", root, name + 4);
-		err = bpf_map__set_pin_path(map, path);
+		err = map_reuse_or_pin(map, path);
 		if (err)
 			goto out_destroy;
 	}

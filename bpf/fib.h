@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Per-router FIB lookups. Included after vmlinux.h, bpf_helpers.h,
+ * bpf_endian.h, xvr/xvr.h and the outer maps xvr_fib4 / xvr_fib6 (maps.h).
+ *
+ * IPv4 walks the router's DIR-16-8-8 array (layout in xvr.h): at most three
+ * array reads, no loop. User space rewrites the array in place while we
+ * read it; every entry changes in one 32-bit store, and a group is filled
+ * before the entry linking to it is published, so each read below sees
+ * either the old or the new route for the address, never a half state.
+ * IPv6 is one longest-prefix lookup in the router's trie.
+ */
+#ifndef XVR_BPF_FIB_H
+#define XVR_BPF_FIB_H
+
+/* Index of entry idx of group g in the flat array. */
+static __always_inline __u32 fib4_group_index(__u32 g, __u32 idx)
+{
+	return XVR_FIB4_L1_SIZE + g * XVR_FIB4_GROUP_SIZE + idx;
+}
+
+/*
+ * Nexthop id of the longest prefix covering daddr in router vr_id's table,
+ * or 0 (no table, no route). The inner map comes from an outer lookup, so
+ * the verifier cannot bound it statically: each bpf_map_lookup_elem() on it
+ * can return NULL (index past this table's size) and is checked.
+ */
+static __always_inline __u32 fib4_lookup(__u32 vr_id, __be32 daddr)
+{
+	__u32 addr = bpf_ntohl(daddr);
+	__u32 idx, entry, *p;
+	void *table;
+
+	table = bpf_map_lookup_elem(&xvr_fib4, &vr_id);
+	if (!table)
+		return 0;
+
+	idx = addr >> (32 - XVR_FIB4_L1_BITS);
+	p = bpf_map_lookup_elem(table, &idx);
+	if (!p)
+		return 0;
+	entry = *p;
+
+	if (entry & XVR_FIB_EXT) {
+		idx = fib4_group_index(entry & XVR_FIB_NH_MASK, (addr >> 8) & 0xff);
+		p = bpf_map_lookup_elem(table, &idx);
+		if (!p)
+			return 0;
+		entry = *p;
+	}
+	if (entry & XVR_FIB_EXT) {
+		idx = fib4_group_index(entry & XVR_FIB_NH_MASK, addr & 0xff);
+		p = bpf_map_lookup_elem(table, &idx);
+		if (!p)
+			return 0;
+		entry = *p;
+	}
+	/* Level-3 entries never link further; a link here is a corrupt table. */
+	if (entry & XVR_FIB_EXT)
+		return 0;
+	return entry & XVR_FIB_NH_MASK;
+}
+
+/*
+ * Nexthop id of the longest prefix covering the 16-byte address at daddr16
+ * in router vr_id's trie, or 0. daddr16 may point into the packet; the
+ * caller has bounds-checked all 16 bytes.
+ */
+static __always_inline __u32 fib6_lookup(__u32 vr_id, const __u8 *daddr16)
+{
+	struct xvr_lpm6_key key = { .prefixlen = 128 };
+	void *trie;
+	__u32 *nh;
+
+	trie = bpf_map_lookup_elem(&xvr_fib6, &vr_id);
+	if (!trie)
+		return 0;
+	__builtin_memcpy(key.addr, daddr16, sizeof(key.addr));
+	nh = bpf_map_lookup_elem(trie, &key);
+	return nh ? *nh : 0;
+}
+
+#endif /* XVR_BPF_FIB_H */

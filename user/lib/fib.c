@@ -1,0 +1,1350 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Per-router FIBs.
+ *
+ * IPv4 forwarding uses a DIR-16-8-8 table (DPDK rte_lpm's algorithm) held in
+ * an mmapped BPF array that XDP reads while we write it; the authoritative
+ * IPv4 route set is the rib4 LPM trie next to it, which answers "which
+ * prefixes exist" (the table only knows which nexthop each address gets).
+ * IPv6 uses one LPM trie, read by XDP directly.
+ *
+ * Every entry of the table is written with a single 32-bit store, a new
+ * group is initialised with its covering entry before the link to it is
+ * published with a release store, and rebuilds are swapped in through the
+ * outer map. A concurrent lookup therefore sees, for every address, either
+ * the route before or the route after a change.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include "common.h"
+#include "node.h"
+#include "fib.h"
+
+#define FIB4_L1		XVR_FIB4_L1_SIZE
+#define FIB4_GS		XVR_FIB4_GROUP_SIZE
+/* Largest group count whose table still fits a map's __u32 max_entries. */
+#define FIB4_GROUPS_LIMIT ((__u32)((UINT32_MAX - FIB4_L1) / FIB4_GS - 1))
+/* Groups of a new router's table: a few /17../32 routes before a rebuild. */
+#define FIB4_INIT_GROUPS 16
+/* Elements per batch syscall when filling or walking a trie. */
+#define TRIE_BATCH	8192
+
+/* ---- the in-memory DIR-16-8-8 table ---- */
+
+static inline __u32 *fib4_slot(const struct fib4_table *t, size_t i)
+{
+	return &t->ent[i * t->stride];
+}
+
+static inline size_t fib4_group_base(__u32 g)
+{
+	return FIB4_L1 + (size_t)g * FIB4_GS;
+}
+
+static inline bool fib4_is_link(__u32 e)
+{
+	return e & XVR_FIB_EXT;
+}
+
+static inline __u32 fib4_depth(__u32 e)
+{
+	return (e >> XVR_FIB_DEPTH_SHIFT) & XVR_FIB_DEPTH_MASK;
+}
+
+/* Relaxed atomics: XDP must never see a torn entry. */
+static inline __u32 fib4_read(const __u32 *p)
+{
+	return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+static inline void fib4_write(__u32 *p, __u32 v)
+{
+	__atomic_store_n(p, v, __ATOMIC_RELAXED);
+}
+
+static inline __u32 prefix_mask4(int plen)
+{
+	return plen ? ~0u << (32 - plen) : 0;
+}
+
+static bool nh_ok(__u32 nh)
+{
+	return nh && nh < XVR_MAX_NEXTHOPS && nh <= XVR_FIB_NH_MASK;
+}
+
+int fib4_table_alloc(struct fib4_table *t, __u32 groups)
+{
+	if (groups > FIB4_GROUPS_LIMIT)
+		return -E2BIG;
+	t->ent = calloc(fib4_table_entries(groups), sizeof(__u32));
+	if (!t->ent)
+		return -ENOMEM;
+	t->stride = 1;
+	t->groups_max = groups;
+	t->groups_used = 0;
+	return 0;
+}
+
+void fib4_table_free(struct fib4_table *t)
+{
+	free(t->ent);
+	t->ent = NULL;
+	t->groups_max = t->groups_used = 0;
+}
+
+/*
+ * Take the next free group, fill it with the entry it refines and return
+ * the link to it. The counter in group 0 moves first: if we die before the
+ * link is published the group is merely leaked, never handed out twice.
+ */
+static __u32 fib4_group_new(struct fib4_table *t, __u32 fill)
+{
+	__u32 g = ++t->groups_used;
+	size_t base = fib4_group_base(g);
+
+	fib4_write(fib4_slot(t, fib4_group_base(0)), g);
+	for (__u32 i = 0; i < FIB4_GS; i++)
+		*fib4_slot(t, base + i) = fill;
+	return XVR_FIB_EXT | g;
+}
+
+/* Make the filled group visible only after its contents (pairs with XDP's dependent read). */
+static void fib4_publish(__u32 *slot, __u32 link)
+{
+	__atomic_store_n(slot, link, __ATOMIC_RELEASE);
+}
+
+/*
+ * Write v over entries [first, first + count) of the level starting at base
+ * wherever the current route is not more specific than plen, descending
+ * into groups, whose whole range lies inside the prefix.
+ */
+static void fib4_paint(struct fib4_table *t, size_t base, __u32 first, __u32 count, int plen,
+		       __u32 v)
+{
+	for (__u32 i = first; i < first + count; i++) {
+		__u32 *p = fib4_slot(t, base + i);
+		__u32 e = fib4_read(p);
+
+		if (fib4_is_link(e))
+			fib4_paint(t, fib4_group_base(e & XVR_FIB_NH_MASK), 0, FIB4_GS, plen, v);
+		else if (fib4_depth(e) <= (__u32)plen)
+			fib4_write(p, v);
+	}
+}
+
+/* Replace the entries route plen owns in the range by r (its parent, or empty). */
+static void fib4_unpaint(struct fib4_table *t, size_t base, __u32 first, __u32 count, int plen,
+			 __u32 r)
+{
+	for (__u32 i = first; i < first + count; i++) {
+		__u32 *p = fib4_slot(t, base + i);
+		__u32 e = fib4_read(p);
+
+		if (fib4_is_link(e))
+			fib4_unpaint(t, fib4_group_base(e & XVR_FIB_NH_MASK), 0, FIB4_GS, plen, r);
+		else if ((e & XVR_FIB_NH_MASK) && fib4_depth(e) == (__u32)plen)
+			fib4_write(p, r);
+	}
+}
+
+static bool fib4_prefix_ok(__u32 addr, int plen)
+{
+	return plen >= 0 && plen <= 32 && !(addr & ~prefix_mask4(plen));
+}
+
+int fib4_insert(struct fib4_table *t, __u32 addr, int plen, __u32 nh)
+{
+	__u32 v = XVR_FIB_ENTRY(nh, plen), need = 0, e1, e2, *p1, *p2;
+	size_t g2;
+
+	if (!fib4_prefix_ok(addr, plen) || !nh_ok(nh))
+		return -EINVAL;
+	if (plen <= 16) {
+		fib4_paint(t, 0, addr >> 16, 1u << (16 - plen), plen, v);
+		return 0;
+	}
+
+	/* Count the groups first so that -ENOSPC leaves the table untouched. */
+	p1 = fib4_slot(t, addr >> 16);
+	e1 = fib4_read(p1);
+	if (!fib4_is_link(e1)) {
+		need = plen > 24 ? 2 : 1;
+	} else if (plen > 24) {
+		e2 = fib4_read(fib4_slot(t, fib4_group_base(e1 & XVR_FIB_NH_MASK) +
+					    ((addr >> 8) & 0xff)));
+		need = !fib4_is_link(e2);
+	}
+	if (need > t->groups_max - t->groups_used)
+		return -ENOSPC;
+
+	if (!fib4_is_link(e1)) {
+		e1 = fib4_group_new(t, e1);
+		fib4_publish(p1, e1);
+	}
+	g2 = fib4_group_base(e1 & XVR_FIB_NH_MASK);
+	if (plen <= 24) {
+		fib4_paint(t, g2, (addr >> 8) & 0xff, 1u << (24 - plen), plen, v);
+		return 0;
+	}
+
+	p2 = fib4_slot(t, g2 + ((addr >> 8) & 0xff));
+	e2 = fib4_read(p2);
+	if (!fib4_is_link(e2)) {
+		e2 = fib4_group_new(t, e2);
+		fib4_publish(p2, e2);
+	}
+	fib4_paint(t, fib4_group_base(e2 & XVR_FIB_NH_MASK), addr & 0xff, 1u << (32 - plen), plen,
+		   v);
+	return 0;
+}
+
+int fib4_remove(struct fib4_table *t, __u32 addr, int plen, __u32 parent_nh, int parent_plen)
+{
+	__u32 r = 0, e1, e2;
+	size_t g2;
+
+	if (!fib4_prefix_ok(addr, plen))
+		return -EINVAL;
+	if (parent_nh) {
+		if (!nh_ok(parent_nh) || parent_plen < 0 || parent_plen >= plen)
+			return -EINVAL;
+		r = XVR_FIB_ENTRY(parent_nh, parent_plen);
+	}
+	if (plen <= 16) {
+		fib4_unpaint(t, 0, addr >> 16, 1u << (16 - plen), plen, r);
+		return 0;
+	}
+
+	/* A route longer than /16 always left a link behind (links are never undone). */
+	e1 = fib4_read(fib4_slot(t, addr >> 16));
+	if (!fib4_is_link(e1))
+		return 0;
+	g2 = fib4_group_base(e1 & XVR_FIB_NH_MASK);
+	if (plen <= 24) {
+		fib4_unpaint(t, g2, (addr >> 8) & 0xff, 1u << (24 - plen), plen, r);
+		return 0;
+	}
+	e2 = fib4_read(fib4_slot(t, g2 + ((addr >> 8) & 0xff)));
+	if (!fib4_is_link(e2))
+		return 0;
+	fib4_unpaint(t, fib4_group_base(e2 & XVR_FIB_NH_MASK), addr & 0xff, 1u << (32 - plen), plen,
+		     r);
+	return 0;
+}
+
+__u32 fib4_lookup(const struct fib4_table *t, __u32 addr)
+{
+	__u32 e = fib4_read(fib4_slot(t, addr >> 16));
+
+	if (fib4_is_link(e))
+		e = fib4_read(fib4_slot(t, fib4_group_base(e & XVR_FIB_NH_MASK) +
+					   ((addr >> 8) & 0xff)));
+	if (fib4_is_link(e))
+		e = fib4_read(fib4_slot(t, fib4_group_base(e & XVR_FIB_NH_MASK) + (addr & 0xff)));
+	return fib4_is_link(e) ? 0 : e & XVR_FIB_NH_MASK;
+}
+
+static __u32 route_addr4(const struct fib_route *r)
+{
+	__u32 a;
+
+	memcpy(&a, r->addr, sizeof(a));
+	return ntohl(a);
+}
+
+/*
+ * A group per /16 holding a route longer than /16, and one per /24 holding
+ * a route longer than /24: exactly what inserting the set allocates.
+ */
+long fib4_groups_needed(const struct fib_route *routes, size_t n)
+{
+	__u64 *l2, *l3;
+	long needed = 0;
+
+	l2 = calloc(FIB4_L1 / 64, sizeof(*l2));
+	l3 = calloc((1u << 24) / 64, sizeof(*l3));
+	if (!l2 || !l3) {
+		free(l2);
+		free(l3);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		__u32 a, b;
+
+		if (routes[i].family != AF_INET || routes[i].plen <= 16)
+			continue;
+		a = route_addr4(&routes[i]);
+		b = a >> 16;
+		if (!(l2[b / 64] & (1ull << (b % 64)))) {
+			l2[b / 64] |= 1ull << (b % 64);
+			needed++;
+		}
+		if (routes[i].plen <= 24)
+			continue;
+		b = a >> 8;
+		if (!(l3[b / 64] & (1ull << (b % 64)))) {
+			l3[b / 64] |= 1ull << (b % 64);
+			needed++;
+		}
+	}
+	free(l2);
+	free(l3);
+	return needed;
+}
+
+static bool route_ok(const struct fib_route *r)
+{
+	int bits = r->family == AF_INET ? 32 : r->family == AF_INET6 ? 128 : 0;
+	int full = r->plen / 8;
+
+	if (!bits || r->plen < 0 || r->plen > bits || !nh_ok(r->nh))
+		return false;
+	if (r->plen % 8 && (r->addr[full] & (0xff >> (r->plen % 8))))
+		return false;
+	for (int i = (r->plen + 7) / 8; i < bits / 8; i++)
+		if (r->addr[i])
+			return false;
+	return true;
+}
+
+/*
+ * Shorter prefixes first: a longer one is then painted over them and never
+ * repainted, and no short prefix has to descend into groups. A counting
+ * sort keeps it linear and stable (a later duplicate still wins).
+ */
+int fib4_build(struct fib4_table *t, const struct fib_route *routes, size_t n)
+{
+	size_t start[34] = { 0 }, n4 = 0;
+	__u32 *order;
+	int err = 0;
+
+	if (n > UINT32_MAX)
+		return -E2BIG;
+	for (size_t i = 0; i < n; i++) {
+		if (routes[i].family != AF_INET)
+			continue;
+		if (!route_ok(&routes[i]))
+			return -EINVAL;
+		start[routes[i].plen + 1]++;
+		n4++;
+	}
+	for (int l = 1; l < 34; l++)
+		start[l] += start[l - 1];
+	order = malloc((n4 ? n4 : 1) * sizeof(*order));
+	if (!order)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		if (routes[i].family == AF_INET)
+			order[start[routes[i].plen]++] = i;
+
+	for (size_t i = 0; i < FIB4_L1; i++)
+		*fib4_slot(t, i) = 0;
+	t->groups_used = 0;
+	*fib4_slot(t, fib4_group_base(0)) = 0;
+	for (size_t i = 0; i < n4 && !err; i++) {
+		const struct fib_route *r = &routes[order[i]];
+
+		err = fib4_insert(t, route_addr4(r), r->plen, r->nh);
+	}
+	free(order);
+	return err;
+}
+
+/* ---- BTF for the inner maps, so bpftool prints named fields ---- */
+
+struct fib_btf {
+	int fd;
+	__u32 u32_id, lpm4_id, lpm6_id;
+};
+
+/* Built and loaded once per process; NULL if the kernel refuses it. */
+static const struct fib_btf *fib_btf_get(void)
+{
+	static struct fib_btf fb;
+	static int state;	/* 0 untried, 1 loaded, -1 unavailable */
+	int u32_int, u32_id, u8_int, u8_id, arr4, arr16, s4, s6;
+	struct btf *btf;
+
+	if (state)
+		return state > 0 ? &fb : NULL;
+	state = -1;
+	btf = btf__new_empty();
+	if (!btf)
+		return NULL;
+	u32_int = btf__add_int(btf, "unsigned int", 4, 0);
+	u32_id = btf__add_typedef(btf, "__u32", u32_int);
+	u8_int = btf__add_int(btf, "unsigned char", 1, 0);
+	u8_id = btf__add_typedef(btf, "__u8", u8_int);
+	arr4 = btf__add_array(btf, u32_int, u8_id, 4);
+	arr16 = btf__add_array(btf, u32_int, u8_id, 16);
+	s4 = btf__add_struct(btf, "xvr_lpm4_key", sizeof(struct xvr_lpm4_key));
+	if (s4 < 0 || btf__add_field(btf, "prefixlen", u32_id, 0, 0) ||
+	    btf__add_field(btf, "addr", arr4, 32, 0))
+		goto fail;
+	s6 = btf__add_struct(btf, "xvr_lpm6_key", sizeof(struct xvr_lpm6_key));
+	if (s6 < 0 || btf__add_field(btf, "prefixlen", u32_id, 0, 0) ||
+	    btf__add_field(btf, "addr", arr16, 32, 0))
+		goto fail;
+	if (u32_int < 0 || u32_id < 0 || u8_int < 0 || u8_id < 0 || arr4 < 0 || arr16 < 0)
+		goto fail;
+	if (btf__load_into_kernel(btf))
+		goto fail;
+	/* The fd lives as long as the btf object, which we keep for the process. */
+	fb.fd = btf__fd(btf);
+	fb.u32_id = u32_id;
+	fb.lpm4_id = s4;
+	fb.lpm6_id = s6;
+	state = 1;
+	return &fb;
+fail:
+	pr_debug("fib: no BTF for inner maps\n");
+	btf__free(btf);
+	return NULL;
+}
+
+/* Create a map with BTF when the kernel takes it, else without. */
+static int map_create_btf(enum bpf_map_type type, const char *name, __u32 key_size,
+			  __u32 value_size, __u32 max_entries, __u32 flags, __u32 key_btf_kind)
+{
+	const struct fib_btf *fb = fib_btf_get();
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = flags);
+	int fd;
+
+	if (fb) {
+		opts.btf_fd = fb->fd;
+		opts.btf_key_type_id = key_btf_kind;
+		opts.btf_value_type_id = fb->u32_id;
+		fd = bpf_map_create(type, name, key_size, value_size, max_entries, &opts);
+		if (fd >= 0)
+			return fd;
+		opts.btf_fd = 0;
+		opts.btf_key_type_id = 0;
+		opts.btf_value_type_id = 0;
+	}
+	return bpf_map_create(type, name, key_size, value_size, max_entries, &opts);
+}
+
+/* ---- the per-router inner maps ---- */
+
+static int fib4_map_create(__u32 vr, __u32 groups)
+{
+	const struct fib_btf *fb = fib_btf_get();
+	char name[BPF_OBJ_NAME_LEN];
+
+	if (groups > FIB4_GROUPS_LIMIT)
+		return -E2BIG;
+	snprintf(name, sizeof(name), "fib4_vr%u", vr);
+	return map_create_btf(BPF_MAP_TYPE_ARRAY, name, sizeof(__u32), sizeof(__u32),
+			      fib4_table_entries(groups), BPF_F_MMAPABLE | BPF_F_INNER_MAP,
+			      fb ? fb->u32_id : 0);
+}
+
+/* rib4 (family AF_INET) or fib6 (AF_INET6); flags match the templates in bpf/maps.h. */
+static int trie_create(int family, __u32 vr)
+{
+	const struct fib_btf *fb = fib_btf_get();
+	char name[BPF_OBJ_NAME_LEN];
+
+	if (family == AF_INET) {
+		snprintf(name, sizeof(name), "rib4_vr%u", vr);
+		return map_create_btf(BPF_MAP_TYPE_LPM_TRIE, name, sizeof(struct xvr_lpm4_key),
+				      sizeof(__u32), XVR_MAX_ROUTES4, BPF_F_NO_PREALLOC,
+				      fb ? fb->lpm4_id : 0);
+	}
+	snprintf(name, sizeof(name), "fib6_vr%u", vr);
+	return map_create_btf(BPF_MAP_TYPE_LPM_TRIE, name, sizeof(struct xvr_lpm6_key),
+			      sizeof(__u32), XVR_MAX_ROUTES6, BPF_F_NO_PREALLOC,
+			      fb ? fb->lpm6_id : 0);
+}
+
+/* An fd of the inner map in outer slot vr; -ENOENT if the slot is empty. */
+static int slot_fd(int outer_fd, __u32 vr)
+{
+	__u32 id;
+	int err;
+
+	err = bpf_map_lookup_elem(outer_fd, &vr, &id);
+	if (err)
+		return err;
+	return bpf_map_get_fd_by_id(id);
+}
+
+struct fib4_map {
+	int fd;
+	void *mem;
+	size_t len;
+	struct fib4_table t;
+};
+
+/* Map an IPv4 table for writing and read its group counter. */
+static int fib4_map_attach(int fd, struct fib4_map *m)
+{
+	struct bpf_map_info info = {};
+	__u32 info_len = sizeof(info), elem;
+	size_t page = sysconf(_SC_PAGESIZE);
+	int err;
+
+	m->fd = fd;
+	m->mem = NULL;
+	err = bpf_obj_get_info_by_fd(fd, &info, &info_len);
+	if (err)
+		return err;
+	if (info.type != BPF_MAP_TYPE_ARRAY || info.value_size != sizeof(__u32) ||
+	    !(info.map_flags & BPF_F_MMAPABLE) || info.max_entries < fib4_table_entries(0) ||
+	    (info.max_entries - FIB4_L1) % FIB4_GS)
+		return -EINVAL;
+	/* Array elements are value_size rounded up to 8 bytes apart. */
+	elem = (info.value_size + 7) & ~7u;
+	m->len = ((size_t)info.max_entries * elem + page - 1) & ~(page - 1);
+	m->mem = mmap(NULL, m->len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (m->mem == MAP_FAILED) {
+		m->mem = NULL;
+		return -errno;
+	}
+	m->t.ent = m->mem;
+	m->t.stride = elem / sizeof(__u32);
+	m->t.groups_max = (info.max_entries - FIB4_L1) / FIB4_GS - 1;
+	if (m->t.groups_max > FIB4_GROUPS_LIMIT)
+		m->t.groups_max = FIB4_GROUPS_LIMIT;
+	m->t.groups_used = fib4_read(fib4_slot(&m->t, fib4_group_base(0)));
+	if (m->t.groups_used > m->t.groups_max) {
+		pr_warn("fib4 map id %u: group counter %u beyond %u groups\n", info.id,
+			m->t.groups_used, m->t.groups_max);
+		return -EUCLEAN;
+	}
+	return 0;
+}
+
+static void fib4_map_detach(struct fib4_map *m)
+{
+	if (m->mem)
+		munmap(m->mem, m->len);
+	m->mem = NULL;
+}
+
+static void fib4_map_close(struct fib4_map *m)
+{
+	fib4_map_detach(m);
+	if (m->fd >= 0)
+		close(m->fd);
+	m->fd = -1;
+}
+
+/* A new, filled IPv4 table for routes; nothing reads it yet. */
+static int fib4_map_build(__u32 vr, const struct fib_route *routes, size_t n, struct fib4_map *m)
+{
+	long needed = fib4_groups_needed(routes, n);
+	__u64 groups;
+	int fd, err;
+
+	m->fd = -1;
+	m->mem = NULL;
+	if (needed < 0)
+		return needed;
+	if (needed > FIB4_GROUPS_LIMIT)
+		return -E2BIG;
+	groups = fib4_groups_headroom(needed);
+	if (groups > FIB4_GROUPS_LIMIT)
+		groups = FIB4_GROUPS_LIMIT;
+	fd = fib4_map_create(vr, groups);
+	if (fd < 0)
+		return fd;
+	err = fib4_map_attach(fd, m);
+	if (!err)
+		err = fib4_build(&m->t, routes, n);
+	if (err)
+		fib4_map_close(m);
+	return err;
+}
+
+/* ---- routers map bookkeeping (informational: the maps themselves are the truth) ---- */
+
+static void router_account(struct xvr_node *n, __u32 vr, bool absolute, long routes4,
+			   long routes6, const struct fib4_table *t)
+{
+	struct xvr_router r;
+	int err;
+
+	if (n->routers_fd < 0)
+		return;
+	err = bpf_map_lookup_elem(n->routers_fd, &vr, &r);
+	if (err)
+		goto out;
+	if (absolute) {
+		r.routes4 = routes4;
+		r.routes6 = routes6;
+	} else {
+		r.routes4 = (long)r.routes4 + routes4 < 0 ? 0 : r.routes4 + routes4;
+		r.routes6 = (long)r.routes6 + routes6 < 0 ? 0 : r.routes6 + routes6;
+	}
+	if (t) {
+		r.fib4_groups_used = t->groups_used;
+		r.fib4_groups_max = t->groups_max;
+	}
+	err = bpf_map_update_elem(n->routers_fd, &vr, &r, BPF_EXIST);
+out:
+	if (err)
+		pr_warn("router %u: cannot update FIB counters: %s\n", vr, strerror(-err));
+}
+
+/* ---- tries ---- */
+
+static size_t trie_key_size(int family)
+{
+	return family == AF_INET ? sizeof(struct xvr_lpm4_key) : sizeof(struct xvr_lpm6_key);
+}
+
+/*
+ * A trie lookup is longest-match, so "is this exact prefix present" needs
+ * BPF_MAP_GET_NEXT_KEY's contract instead: for a key not in the map it
+ * returns the first key, for the last key it fails with ENOENT. first is
+ * the trie's first key (trie_first()), fetched once per operation.
+ */
+static int trie_first(int fd, void *first)
+{
+	return bpf_map_get_next_key(fd, NULL, first);
+}
+
+static int trie_has(int fd, const void *key, const void *first, size_t ksz)
+{
+	__u8 next[sizeof(struct xvr_lpm6_key)];
+	int err;
+
+	if (!memcmp(key, first, ksz))
+		return 1;
+	err = bpf_map_get_next_key(fd, key, next);
+	if (err == -ENOENT)
+		return 1;
+	if (err)
+		return err;
+	return memcmp(next, first, ksz) != 0;
+}
+
+/* The nexthop of exactly key; -ENOENT if that prefix is absent. */
+static int trie_get(int fd, const void *key, size_t ksz, __u32 *nh)
+{
+	__u8 first[sizeof(struct xvr_lpm6_key)];
+	int err;
+
+	err = bpf_map_lookup_elem(fd, key, nh);
+	if (err)
+		return err;
+	err = trie_first(fd, first);
+	if (err)
+		return err;
+	err = trie_has(fd, key, first, ksz);
+	return err < 0 ? err : err ? 0 : -ENOENT;
+}
+
+/* Insert or replace; *old is the replaced nexthop or 0. */
+static int trie_set(int fd, const void *key, __u32 nh, __u32 *old)
+{
+	int err;
+
+	*old = 0;
+	err = bpf_map_update_elem(fd, key, &nh, BPF_NOEXIST);
+	if (err != -EEXIST)
+		return err;
+	/* Present, so the longest match of the key is the key itself. */
+	err = bpf_map_lookup_elem(fd, key, old);
+	if (err)
+		return err;
+	return bpf_map_update_elem(fd, key, &nh, BPF_EXIST);
+}
+
+static void route_to_key(const struct fib_route *r, void *key)
+{
+	if (r->family == AF_INET) {
+		struct xvr_lpm4_key *k = key;
+
+		k->prefixlen = r->plen;
+		memcpy(k->addr, r->addr, sizeof(k->addr));
+	} else {
+		struct xvr_lpm6_key *k = key;
+
+		k->prefixlen = r->plen;
+		memcpy(k->addr, r->addr, sizeof(k->addr));
+	}
+}
+
+static __u64 route_hash(const struct fib_route *r, size_t len)
+{
+	__u64 h = 1469598103934665603ull;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ r->addr[i]) * 1099511628211ull;
+	h = (h ^ (__u64)r->plen) * 1099511628211ull;
+	return h ^ (h >> 31);
+}
+
+/* Distinct prefixes of family in routes[0..n) (the input may repeat one). */
+static long routes_distinct(const struct fib_route *routes, size_t n, int family)
+{
+	size_t len = family == AF_INET ? 4 : 16, slots = 16, mask;
+	long distinct = 0;
+	__u32 *set;
+
+	while (slots < 2 * n)
+		slots <<= 1;
+	set = calloc(slots, sizeof(*set));	/* route index + 1; 0 is empty */
+	if (!set)
+		return -ENOMEM;
+	mask = slots - 1;
+	for (size_t i = 0; i < n; i++) {
+		const struct fib_route *r = &routes[i];
+		size_t h;
+
+		if (r->family != family)
+			continue;
+		for (h = route_hash(r, len) & mask; set[h]; h = (h + 1) & mask) {
+			const struct fib_route *o = &routes[set[h] - 1];
+
+			if (o->plen == r->plen && !memcmp(o->addr, r->addr, len))
+				break;
+		}
+		if (!set[h]) {
+			set[h] = i + 1;
+			distinct++;
+		}
+	}
+	free(set);
+	return distinct;
+}
+
+/*
+ * Fill an empty trie with the routes of family, a batch per syscall, in
+ * input order so that a later duplicate overwrites an earlier one.
+ */
+static int trie_fill(int fd, int family, const struct fib_route *routes, size_t n)
+{
+	size_t ksz = trie_key_size(family), fill = 0;
+	__u32 *vals;
+	__u8 *keys;
+	int err = 0;
+
+	keys = malloc(TRIE_BATCH * ksz);
+	vals = malloc(TRIE_BATCH * sizeof(*vals));
+	if (!keys || !vals) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i <= n && !err; i++) {
+		__u32 cnt;
+
+		if (i < n && routes[i].family == family) {
+			route_to_key(&routes[i], keys + fill * ksz);
+			vals[fill++] = routes[i].nh;
+		}
+		if ((fill < TRIE_BATCH && i < n) || !fill)
+			continue;
+		/* BPF_ANY: batches take no BPF_NOEXIST (the kernel refuses it). */
+		cnt = fill;
+		err = bpf_map_update_batch(fd, keys, vals, &cnt, NULL);
+		fill = 0;
+	}
+out:
+	free(keys);
+	free(vals);
+	return err;
+}
+
+/* Call fn for every prefix of a trie, a batch of entries per syscall. */
+static int trie_walk(int fd, int family, fib_route_fn fn, void *ctx)
+{
+	size_t ksz = trie_key_size(family);
+	__u8 batch[sizeof(struct xvr_lpm6_key)];
+	bool first = true;
+	__u32 *vals;
+	__u8 *keys;
+	int err;
+
+	keys = malloc(TRIE_BATCH * ksz);
+	vals = malloc(TRIE_BATCH * sizeof(*vals));
+	if (!keys || !vals) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		__u32 cnt = TRIE_BATCH;
+		int ret;
+
+		/* The in and out batch tokens are both "the last key returned". */
+		err = bpf_map_lookup_batch(fd, first ? NULL : batch, batch, keys, vals, &cnt, NULL);
+		if (err && err != -ENOENT)
+			break;
+		for (__u32 i = 0; i < cnt; i++) {
+			struct fib_route r = { .family = family, .nh = vals[i] };
+			const struct xvr_lpm4_key *k4 = (const void *)(keys + i * ksz);
+			const struct xvr_lpm6_key *k6 = (const void *)(keys + i * ksz);
+
+			if (family == AF_INET) {
+				r.plen = k4->prefixlen;
+				memcpy(r.addr, k4->addr, sizeof(k4->addr));
+			} else {
+				r.plen = k6->prefixlen;
+				memcpy(r.addr, k6->addr, sizeof(k6->addr));
+			}
+			ret = fn(&r, ctx);
+			if (ret) {
+				err = ret;
+				goto out;
+			}
+		}
+		if (err == -ENOENT) {
+			err = 0;
+			break;
+		}
+		first = false;
+	}
+out:
+	free(keys);
+	free(vals);
+	return err;
+}
+
+struct route_vec {
+	struct fib_route *v;
+	size_t n, cap;
+};
+
+static int route_vec_push(const struct fib_route *r, void *ctx)
+{
+	struct route_vec *rv = ctx;
+
+	if (rv->n == rv->cap) {
+		size_t cap = rv->cap ? rv->cap * 2 : 1024;
+		struct fib_route *v = realloc(rv->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		rv->v = v;
+		rv->cap = cap;
+	}
+	rv->v[rv->n++] = *r;
+	return 0;
+}
+
+/* ---- map-level operations ---- */
+
+static bool vr_ok(__u32 vr)
+{
+	return vr && vr < XVR_MAX_ROUTERS;
+}
+
+static int prefix_check(int family, const __u8 *addr, int plen, struct fib_route *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->family = family;
+	r->plen = plen;
+	r->nh = 1;
+	if (family == AF_INET)
+		memcpy(r->addr, addr, 4);
+	else if (family == AF_INET6)
+		memcpy(r->addr, addr, 16);
+	else
+		return -EAFNOSUPPORT;
+	return route_ok(r) ? 0 : -EINVAL;
+}
+
+int fib_router_init(struct xvr_node *n, __u32 vr)
+{
+	int outer[3] = { n->fib4_fd, n->rib4_fd, n->fib6_fd };
+	int inner[3] = { -1, -1, -1 };
+	struct fib4_table t = { .groups_max = FIB4_INIT_GROUPS };
+	int err = 0, i;
+	__u32 id;
+
+	if (!vr_ok(vr))
+		return -EINVAL;
+	for (i = 0; i < 3; i++) {
+		err = bpf_map_lookup_elem(outer[i], &vr, &id);
+		if (!err)
+			return -EEXIST;
+		if (err != -ENOENT)
+			return err;
+	}
+	/* A new array is zeroed: an empty table whose group counter is 0. */
+	inner[0] = fib4_map_create(vr, FIB4_INIT_GROUPS);
+	inner[1] = trie_create(AF_INET, vr);
+	inner[2] = trie_create(AF_INET6, vr);
+	for (i = 0; i < 3; i++) {
+		if (inner[i] < 0) {
+			err = inner[i];
+			goto out;
+		}
+	}
+	for (i = 0; i < 3; i++) {
+		err = bpf_map_update_elem(outer[i], &vr, &inner[i], BPF_ANY);
+		if (err) {
+			while (i--)
+				bpf_map_delete_elem(outer[i], &vr);
+			goto out;
+		}
+	}
+	router_account(n, vr, true, 0, 0, &t);
+out:
+	for (i = 0; i < 3; i++)
+		if (inner[i] >= 0)
+			close(inner[i]);
+	return err;
+}
+
+int fib_router_fini(struct xvr_node *n, __u32 vr)
+{
+	int outer[3] = { n->fib4_fd, n->rib4_fd, n->fib6_fd };
+	int err, ret = 0;
+
+	if (!vr_ok(vr))
+		return -EINVAL;
+	for (int i = 0; i < 3; i++) {
+		err = bpf_map_delete_elem(outer[i], &vr);
+		if (err && err != -ENOENT && !ret)
+			ret = err;
+	}
+	return ret;
+}
+
+/*
+ * Rebuild router vr's IPv4 table from rib4 with room to grow and swap it
+ * in. XDP keeps reading the old table until the swap, then the new one;
+ * both hold every route they share.
+ */
+static int fib4_rebuild(struct xvr_node *n, __u32 vr, int rib_fd)
+{
+	struct route_vec rv = {};
+	struct fib4_map m;
+	int err;
+
+	err = trie_walk(rib_fd, AF_INET, route_vec_push, &rv);
+	if (!err)
+		err = fib4_map_build(vr, rv.v, rv.n, &m);
+	if (!err) {
+		err = bpf_map_update_elem(n->fib4_fd, &vr, &m.fd, BPF_ANY);
+		if (!err) {
+			pr_debug("router %u: fib4 rebuilt, %u of %u groups\n", vr, m.t.groups_used,
+				 m.t.groups_max);
+			router_account(n, vr, false, 0, 0, &m.t);
+		}
+		fib4_map_close(&m);
+	}
+	free(rv.v);
+	return err;
+}
+
+/* Insert into the live IPv4 table, growing it if it is out of groups. */
+static int fib4_live_insert(struct xvr_node *n, __u32 vr, int rib_fd, __u32 addr, int plen,
+			    __u32 nh)
+{
+	struct fib4_map m;
+	int fd, err;
+
+	fd = slot_fd(n->fib4_fd, vr);
+	if (fd < 0)
+		return fd;
+	err = fib4_map_attach(fd, &m);
+	if (!err) {
+		__u32 used = m.t.groups_used;
+
+		err = fib4_insert(&m.t, addr, plen, nh);
+		if (!err && m.t.groups_used != used)
+			router_account(n, vr, false, 0, 0, &m.t);
+	}
+	fib4_map_close(&m);
+	/* rib4 already holds the route, so the rebuilt table includes it. */
+	if (err == -ENOSPC || err == -EUCLEAN)
+		err = fib4_rebuild(n, vr, rib_fd);
+	return err;
+}
+
+static int route4_add(struct xvr_node *n, __u32 vr, const __u8 *addr, int plen, __u32 nh,
+		      __u32 *old_nh)
+{
+	struct xvr_lpm4_key key = { .prefixlen = plen };
+	__u32 a, old = 0;
+	int rib, err;
+
+	memcpy(key.addr, addr, sizeof(key.addr));
+	memcpy(&a, addr, sizeof(a));
+	rib = slot_fd(n->rib4_fd, vr);
+	if (rib < 0)
+		return rib;
+	/* rib4 first: a rebuild on the way reads it, and a crash leaves a route to re-add. */
+	err = trie_set(rib, &key, nh, &old);
+	if (err)
+		goto out;
+	err = fib4_live_insert(n, vr, rib, ntohl(a), plen, nh);
+	if (err) {
+		/* Undo so that a rejected add changes nothing. */
+		if (old)
+			bpf_map_update_elem(rib, &key, &old, BPF_EXIST);
+		else
+			bpf_map_delete_elem(rib, &key);
+		goto out;
+	}
+	if (!old)
+		router_account(n, vr, false, 1, 0, NULL);
+	*old_nh = old;
+out:
+	close(rib);
+	return err;
+}
+
+/* The longest route strictly shorter than key that covers it; *pnh 0 if none. */
+static int rib4_parent(int rib, const struct xvr_lpm4_key *key, const void *first, __u32 *pnh,
+		       int *pplen)
+{
+	struct xvr_lpm4_key k = *key;
+	__u32 a, nh;
+	int err;
+
+	*pnh = 0;
+	*pplen = 0;
+	if (!key->prefixlen)
+		return 0;
+	memcpy(&a, key->addr, sizeof(a));
+	a = ntohl(a);
+	/* One longest-match lookup says whether there is a parent at all ... */
+	k.prefixlen = key->prefixlen - 1;
+	err = bpf_map_lookup_elem(rib, &k, &nh);
+	if (err)
+		return err == -ENOENT ? 0 : err;
+	/* ... and exact probes, longest first, find its length. */
+	for (int m = key->prefixlen - 1; m >= 0; m--) {
+		__u32 am = htonl(a & prefix_mask4(m));
+
+		k.prefixlen = m;
+		memcpy(k.addr, &am, sizeof(am));
+		err = trie_has(rib, &k, first, sizeof(k));
+		if (err < 0)
+			return err;
+		if (err) {
+			*pplen = m;
+			/* Present, so its longest match is itself. */
+			return bpf_map_lookup_elem(rib, &k, pnh);
+		}
+	}
+	return 0;
+}
+
+static int route4_del(struct xvr_node *n, __u32 vr, const __u8 *addr, int plen, __u32 *old_nh)
+{
+	struct xvr_lpm4_key key = { .prefixlen = plen }, first;
+	__u32 a, nh, pnh;
+	struct fib4_map m;
+	int rib, fd, err, pplen;
+
+	memcpy(key.addr, addr, sizeof(key.addr));
+	memcpy(&a, addr, sizeof(a));
+	rib = slot_fd(n->rib4_fd, vr);
+	if (rib < 0)
+		return rib;
+	err = bpf_map_lookup_elem(rib, &key, &nh);
+	if (!err)
+		err = trie_first(rib, &first);
+	if (!err) {
+		err = trie_has(rib, &key, &first, sizeof(key));
+		if (err >= 0)
+			err = err ? 0 : -ENOENT;
+	}
+	if (!err)
+		err = rib4_parent(rib, &key, &first, &pnh, &pplen);
+	if (err)
+		goto out;
+
+	fd = slot_fd(n->fib4_fd, vr);
+	if (fd < 0) {
+		err = fd;
+		goto out;
+	}
+	err = fib4_map_attach(fd, &m);
+	if (err) {
+		fib4_map_close(&m);
+		goto out;
+	}
+	/*
+	 * Table first: until rib4 forgets the route a failure can be retried.
+	 * Putting the route back cannot run out of groups, its links remain.
+	 */
+	fib4_remove(&m.t, ntohl(a), plen, pnh, pplen);
+	err = bpf_map_delete_elem(rib, &key);
+	if (err)
+		fib4_insert(&m.t, ntohl(a), plen, nh);
+	fib4_map_close(&m);
+	if (!err) {
+		router_account(n, vr, false, -1, 0, NULL);
+		*old_nh = nh;
+	}
+out:
+	close(rib);
+	return err;
+}
+
+static int route6_add(struct xvr_node *n, __u32 vr, const __u8 *addr, int plen, __u32 nh,
+		      __u32 *old_nh)
+{
+	struct xvr_lpm6_key key = { .prefixlen = plen };
+	__u32 old;
+	int fd, err;
+
+	memcpy(key.addr, addr, sizeof(key.addr));
+	fd = slot_fd(n->fib6_fd, vr);
+	if (fd < 0)
+		return fd;
+	err = trie_set(fd, &key, nh, &old);
+	close(fd);
+	if (err)
+		return err;
+	if (!old)
+		router_account(n, vr, false, 0, 1, NULL);
+	*old_nh = old;
+	return 0;
+}
+
+static int route6_del(struct xvr_node *n, __u32 vr, const __u8 *addr, int plen, __u32 *old_nh)
+{
+	struct xvr_lpm6_key key = { .prefixlen = plen };
+	__u32 nh;
+	int fd, err;
+
+	memcpy(key.addr, addr, sizeof(key.addr));
+	fd = slot_fd(n->fib6_fd, vr);
+	if (fd < 0)
+		return fd;
+	/*
+	 * Longest match first, then an exact delete: if the delete finds the
+	 * prefix, the lookup before it returned that prefix's own nexthop.
+	 */
+	err = bpf_map_lookup_elem(fd, &key, &nh);
+	if (!err)
+		err = bpf_map_delete_elem(fd, &key);
+	close(fd);
+	if (err)
+		return err;
+	router_account(n, vr, false, 0, -1, NULL);
+	*old_nh = nh;
+	return 0;
+}
+
+int fib_route_add(struct xvr_node *n, __u32 vr, int family, const __u8 *addr, int plen,
+		  __u32 nh, __u32 *old_nh)
+{
+	struct fib_route r;
+	__u32 old = 0;
+	int err;
+
+	if (!vr_ok(vr) || !nh_ok(nh))
+		return -EINVAL;
+	err = prefix_check(family, addr, plen, &r);
+	if (err)
+		return err;
+	if (family == AF_INET)
+		err = route4_add(n, vr, addr, plen, nh, &old);
+	else
+		err = route6_add(n, vr, addr, plen, nh, &old);
+	if (!err && old_nh)
+		*old_nh = old;
+	return err;
+}
+
+int fib_route_del(struct xvr_node *n, __u32 vr, int family, const __u8 *addr, int plen,
+		  __u32 *old_nh)
+{
+	struct fib_route r;
+	__u32 old = 0;
+	int err;
+
+	if (!vr_ok(vr))
+		return -EINVAL;
+	err = prefix_check(family, addr, plen, &r);
+	if (err)
+		return err;
+	if (family == AF_INET)
+		err = route4_del(n, vr, addr, plen, &old);
+	else
+		err = route6_del(n, vr, addr, plen, &old);
+	if (!err && old_nh)
+		*old_nh = old;
+	return err;
+}
+
+int fib_route_get(struct xvr_node *n, __u32 vr, int family, const __u8 *addr, int plen,
+		  __u32 *nh)
+{
+	__u8 key[sizeof(struct xvr_lpm6_key)];
+	struct fib_route r;
+	int fd, err;
+
+	if (!vr_ok(vr))
+		return -EINVAL;
+	err = prefix_check(family, addr, plen, &r);
+	if (err)
+		return err;
+	fd = slot_fd(family == AF_INET ? n->rib4_fd : n->fib6_fd, vr);
+	if (fd < 0)
+		return fd;
+	route_to_key(&r, key);
+	err = trie_get(fd, key, trie_key_size(family), nh);
+	close(fd);
+	return err;
+}
+
+int fib_lookup(struct xvr_node *n, __u32 vr, int family, const __u8 *addr, __u32 *nh)
+{
+	struct xvr_lpm6_key key6 = { .prefixlen = 128 };
+	struct fib4_map m;
+	__u32 a;
+	int fd, err;
+
+	if (!vr_ok(vr))
+		return -EINVAL;
+	if (family != AF_INET && family != AF_INET6)
+		return -EAFNOSUPPORT;
+	fd = slot_fd(family == AF_INET ? n->fib4_fd : n->fib6_fd, vr);
+	if (fd < 0)
+		return fd;
+	if (family == AF_INET6) {
+		memcpy(key6.addr, addr, sizeof(key6.addr));
+		err = bpf_map_lookup_elem(fd, &key6, nh);
+		close(fd);
+		return err;
+	}
+	/* The table XDP reads, not rib4: this is what forwarding does. */
+	err = fib4_map_attach(fd, &m);
+	if (!err) {
+		memcpy(&a, addr, sizeof(a));
+		*nh = fib4_lookup(&m.t, ntohl(a));
+		err = *nh ? 0 : -ENOENT;
+	}
+	fib4_map_close(&m);
+	return err;
+}
+
+int fib_route_walk(struct xvr_node *n, __u32 vr, int family, fib_route_fn fn, void *ctx)
+{
+	int families[2] = { AF_INET, AF_INET6 };
+	int fd, err = 0;
+
+	if (!vr_ok(vr))
+		return -EINVAL;
+	if (family != AF_UNSPEC && family != AF_INET && family != AF_INET6)
+		return -EAFNOSUPPORT;
+	for (int i = 0; i < 2 && !err; i++) {
+		if (family != AF_UNSPEC && family != families[i])
+			continue;
+		fd = slot_fd(families[i] == AF_INET ? n->rib4_fd : n->fib6_fd, vr);
+		if (fd < 0)
+			return fd;
+		err = trie_walk(fd, families[i], fn, ctx);
+		close(fd);
+	}
+	return err;
+}
+
+int fib_routes_replace(struct xvr_node *n, __u32 vr, const struct fib_route *routes,
+		       size_t count, fib_route_fn old_fn, void *ctx)
+{
+	/* Swap order: fib4 before rib4 so the set and table XDP uses agree soonest. */
+	int outer[3] = { n->fib4_fd, n->rib4_fd, n->fib6_fd };
+	int old[3] = { -1, -1, -1 }, new[3] = { -1, -1, -1 };
+	struct fib4_map m = { .fd = -1 };
+	long routes4, routes6;
+	int i, swapped = 0, err = 0;
+
+	if (!vr_ok(vr))
+		return -EINVAL;
+	for (size_t j = 0; j < count; j++)
+		if (!route_ok(&routes[j]))
+			return -EINVAL;
+
+	for (i = 0; i < 3; i++) {
+		old[i] = slot_fd(outer[i], vr);
+		if (old[i] < 0) {
+			err = old[i];
+			goto out;
+		}
+	}
+	new[1] = trie_create(AF_INET, vr);
+	new[2] = trie_create(AF_INET6, vr);
+	if (new[1] < 0 || new[2] < 0) {
+		err = new[1] < 0 ? new[1] : new[2];
+		goto out;
+	}
+	routes4 = routes_distinct(routes, count, AF_INET);
+	routes6 = routes_distinct(routes, count, AF_INET6);
+	if (routes4 < 0 || routes6 < 0) {
+		err = -ENOMEM;
+		goto out;
+	}
+	err = trie_fill(new[1], AF_INET, routes, count);
+	if (!err)
+		err = trie_fill(new[2], AF_INET6, routes, count);
+	if (!err)
+		err = fib4_map_build(vr, routes, count, &m);
+	if (err)
+		goto out;
+	new[0] = m.fd;
+	m.fd = -1;
+
+	for (swapped = 0; swapped < 3; swapped++) {
+		err = bpf_map_update_elem(outer[swapped], &vr, &new[swapped], BPF_ANY);
+		if (err)
+			break;
+	}
+	if (err) {
+		/* Put back what we replaced; the old maps are still alive (we hold them). */
+		while (swapped--)
+			bpf_map_update_elem(outer[swapped], &vr, &old[swapped], BPF_ANY);
+		goto out;
+	}
+	router_account(n, vr, true, routes4, routes6, &m.t);
+
+	if (old_fn) {
+		trie_walk(old[1], AF_INET, old_fn, ctx);
+		trie_walk(old[2], AF_INET6, old_fn, ctx);
+	}
+out:
+	fib4_map_close(&m);
+	for (i = 0; i < 3; i++) {
+		if (old[i] >= 0)
+			close(old[i]);
+		if (new[i] >= 0)
+			close(new[i]);
+	}
+	return err;
+}
+
+int fib_router_stats(struct xvr_node *n, __u32 vr, struct fib_stats *st)
+{
+	struct xvr_router r;
+	struct fib4_map m;
+	int fd, err;
+
+	if (!vr_ok(vr))
+		return -EINVAL;
+	memset(st, 0, sizeof(*st));
+	if (n->routers_fd >= 0 && !bpf_map_lookup_elem(n->routers_fd, &vr, &r)) {
+		st->routes4 = r.routes4;
+		st->routes6 = r.routes6;
+	}
+	/* Group occupancy from the table itself, which is always current. */
+	fd = slot_fd(n->fib4_fd, vr);
+	if (fd < 0)
+		return fd;
+	err = fib4_map_attach(fd, &m);
+	if (!err) {
+		st->groups_used = m.t.groups_used;
+		st->groups_max = m.t.groups_max;
+	}
+	fib4_map_close(&m);
+	return err;
+}
