@@ -79,12 +79,12 @@ redblue_up() {
 
 redblue_down() {
 	redblue_names
-	$XVR -n "$RB_NODE" node down >/dev/null 2>&1
-	ip link del "$RB_P0" 2>/dev/null
-	ip link del "$RB_P1" 2>/dev/null
+	# Each step may find nothing to remove; that is not an error.
+	$XVR -n "$RB_NODE" node down >/dev/null 2>&1 || true
+	ip link del "$RB_P0" 2>/dev/null || true
+	ip link del "$RB_P1" 2>/dev/null || true
 	for ns in "${RB_HOSTS[@]}" "$RB_SA" "$RB_SB"; do
-		ip netns del "$ns" 2>/dev/null
+		ip netns del "$ns" 2>/dev/null || true
 	done
-	rmdir /sys/fs/bpf/xvr 2>/dev/null
-	return 0
+	rmdir /sys/fs/bpf/xvr 2>/dev/null || true
 }
