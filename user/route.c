@@ -64,6 +64,43 @@ static int router_port_mac(struct xvr_node *n, __u32 vr, __u32 ifindex, __u8 mac
 	return 0;
 }
 
+/*
+ * Egress port and source MAC of a nexthop device. A load file names the
+ * same few devices on every line, so the last answer is kept: resolving
+ * costs a socket, a map lookup and a walk of the classifier rules.
+ */
+static int resolve_dev(struct xvr_node *n, __u32 vr, const char *where, const char *dev,
+		       struct xvr_nexthop *nh)
+{
+	static struct {
+		char dev[IF_NAMESIZE];
+		__u32 vr, ifindex;
+		__u8 smac[6];
+	} last;
+	struct xvr_port port;
+	int idx, err;
+
+	if (last.ifindex && last.vr == vr && !strncmp(last.dev, dev, sizeof(last.dev))) {
+		nh->ifindex = last.ifindex;
+		memcpy(nh->smac, last.smac, 6);
+		return 0;
+	}
+	idx = if_index(dev);
+	if (idx <= 0 || port_get(n, idx, &port)) {
+		pr_warn("%s: nexthop dev %s is not a port of node %s\n", where, dev, n->name);
+		return -ENODEV;
+	}
+	err = router_port_mac(n, vr, idx, nh->smac);
+	if (err)
+		return err;
+	nh->ifindex = idx;
+	snprintf(last.dev, sizeof(last.dev), "%s", dev);
+	last.vr = vr;
+	last.ifindex = idx;
+	memcpy(last.smac, nh->smac, 6);
+	return 0;
+}
+
 static int parse_route_prefix(const char *s, struct route_spec *r)
 {
 	if (!strcmp(s, "default") || !strcmp(s, "default6")) {
@@ -160,15 +197,9 @@ static int parse_route(struct xvr_node *n, __u32 vr, const char *where, int argc
 		}
 		return 0;
 	}
-	v = if_index(dev) > 0 ? (__u32)if_index(dev) : 0;
-	if (!v || port_get(n, v, &(struct xvr_port){})) {
-		pr_warn("%s: nexthop dev %s is not a port of node %s\n", where, dev, n->name);
-		return -ENODEV;
-	}
-	r->nh.ifindex = v;
 	if (!have_mac)
 		r->nh.flags |= XVR_NH_UNRESOLVED;
-	return router_port_mac(n, vr, v, r->nh.smac);
+	return resolve_dev(n, vr, where, dev, &r->nh);
 }
 
 /*
