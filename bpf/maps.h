@@ -119,6 +119,22 @@ struct {
 	__type(value, struct xvr_nexthop);
 } xvr_nexthops SEC(".maps");
 
+/* VIFs by id. Written by `xvr vif`, read by ingress (delivery) and egress. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XVR_MAX_VIFS);
+	__type(key, __u32);
+	__type(value, struct xvr_vif);
+} xvr_vifs SEC(".maps");
+
+/* VIF id by the ifindex of its node-side end. Written by `xvr vif`, read by egress. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XVR_MAX_VIFS);
+	__type(key, __u32);
+	__type(value, __u32);
+} xvr_vif_by_dev SEC(".maps");
+
 /* Counters per router and CPU. Written by ingress, read by `xvr stats`. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * xvr_ingress: attached to every port. Parses, classifies the frame to a
- * virtual router, counts it, and runs the router's data path. In xdp mode the
- * router's FIB lives in BPF maps and the frame leaves by devmap redirect in
- * the same NAPI poll; whatever the fast path does not handle is punted
- * unchanged to the router's control plane.
+ * virtual router, counts it, and runs the router's data path:
+ *   xdp   - the router's FIB lives in BPF maps; the frame leaves by devmap
+ *           redirect in the same NAPI poll. What the fast path does not
+ *           handle is punted unchanged into the router's namespace (its VIF).
+ *   netns - the frame goes straight into the router's VIF, whose namespace
+ *           stack forwards it; no bridge, no backlog queue in between.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -16,6 +18,8 @@
 #include "parsing.h"
 #include "classify.h"
 #include "fib.h"
+#include "stats.h"
+#include "l2.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -25,69 +29,43 @@ struct {
 	__uint(XDP_PASS, 1);
 } XDP_RUN_CONFIG(xvr_ingress);
 
-/* The two counter blocks a frame is booked in: its router and its port. */
-struct books {
-	struct xvr_counters *vr;
-	struct xvr_counters *port;
-	__u32 len;
+/* A classified frame: where it is booked and, if it has one, its VIF. */
+struct frame {
+	struct books b;
+	struct pkt p;
+	struct xvr_vif *vif;
 };
 
-static __always_inline void book_rx(struct xvr_counters *c, __u32 len)
-{
-	if (c) {
-		c->rx_packets++;
-		c->rx_bytes += len;
-	}
-}
-
-static __always_inline int drop(struct books *b, enum xvr_drop_reason reason)
-{
-	struct xvr_counters *cs[2] = { b->vr, b->port };
-
-	for (int i = 0; i < 2; i++) {
-		struct xvr_counters *c = cs[i];
-
-		if (!c)
-			continue;
-		c->drop_packets++;
-		c->drop_bytes += b->len;
-		if (reason < XVR_DROP_MAX)
-			c->drop[reason]++;
-	}
-	return XDP_DROP;
-}
-
 /*
- * Exceptions go to the tenant. Until a router has its own namespace the
- * frame continues unchanged into the port's stack.
+ * Hand the frame to the router's namespace through its VIF, VLAN tags
+ * removed (the namespace sees its VIF untagged). Without a VIF the frame
+ * continues into the port's own stack.
  */
-static __always_inline int punt(struct books *b, enum xvr_punt_reason reason)
+static __always_inline int to_vif(struct xdp_md *ctx, struct frame *f)
 {
-	struct xvr_counters *cs[2] = { b->vr, b->port };
+	int err;
 
-	for (int i = 0; i < 2; i++) {
-		struct xvr_counters *c = cs[i];
-
-		if (!c)
-			continue;
-		c->punt_packets++;
-		c->punt_bytes += b->len;
-		if (reason < XVR_PUNT_MAX)
-			c->punt[reason]++;
+	if (!f->vif)
+		return XDP_PASS;
+	if (f->p.nvlans) {
+		err = l2_rewrite(ctx, f->p.l2_len, NULL, NULL, 0, f->p.l3_proto);
+		if (err)
+			return XDP_ABORTED;
 	}
-	return XDP_PASS;
+	if (bpf_redirect_map(&xvr_tx_ports, f->vif->dev, 0) != XDP_REDIRECT)
+		return XDP_ABORTED;
+	return XDP_REDIRECT;
 }
 
-static __always_inline void book_fwd(struct books *b)
+/* Exceptions go to the tenant: counted by reason, delivered unchanged. */
+static __always_inline int punt(struct xdp_md *ctx, struct frame *f, enum xvr_punt_reason reason)
 {
-	if (b->vr) {
-		b->vr->fwd_packets++;
-		b->vr->fwd_bytes += b->len;
-	}
-	if (b->port) {
-		b->port->fwd_packets++;
-		b->port->fwd_bytes += b->len;
-	}
+	int act = to_vif(ctx, f);
+
+	if (act == XDP_ABORTED)
+		return drop(&f->b, XVR_DROP_NO_VIF);
+	book_punt(&f->b, reason);
+	return act;
 }
 
 /* TTL decrement with the incremental checksum update of RFC 1624. */
@@ -100,48 +78,15 @@ static __always_inline void ipv4_decrease_ttl(struct iphdr *iph)
 	iph->ttl--;
 }
 
-/*
- * Rewrite the L2 header for the nexthop: pop the ingress VLAN tags, push the
- * nexthop's tag if it has one, set both MACs. 0 or a drop reason.
- */
-static __always_inline int rewrite_l2(struct xdp_md *ctx, const struct pkt *p,
-				      const struct xvr_nexthop *nh)
-{
-	int new_l2 = ETH_HLEN + (nh->vlan ? VLAN_HLEN : 0);
-	int delta = (int)p->l2_len - new_l2;
-	struct ethhdr *eth;
-	void *data_end;
-
-	if (delta && bpf_xdp_adjust_head(ctx, delta))
-		return XVR_DROP_ADJUST;
-	eth = (void *)(long)ctx->data;
-	data_end = (void *)(long)ctx->data_end;
-	if ((void *)eth + ETH_HLEN + VLAN_HLEN > data_end)
-		return XVR_DROP_ADJUST;
-
-	__builtin_memcpy(eth->h_dest, nh->dmac, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, nh->smac, ETH_ALEN);
-	if (nh->vlan) {
-		struct vlan_hdr_ *vh = (void *)(eth + 1);
-
-		eth->h_proto = bpf_htons(ETH_P_8021Q);
-		vh->tci = bpf_htons(nh->vlan & VLAN_VID_MASK);
-		vh->encap_proto = bpf_htons(p->l3_proto);
-	} else {
-		eth->h_proto = bpf_htons(p->l3_proto);
-	}
-	return 0;
-}
-
 static __always_inline bool ipv6_is_linklocal(const struct in6_addr *a)
 {
 	return a->in6_u.u6_addr8[0] == 0xfe && (a->in6_u.u6_addr8[1] & 0xc0) == 0x80;
 }
 
 /* The xdp-mode data path: FIB, nexthop, TTL, MACs, redirect. */
-static __always_inline int xdp_forward(struct xdp_md *ctx, struct pkt *p, __u32 vr_id,
-				       struct books *b)
+static __always_inline int xdp_forward(struct xdp_md *ctx, __u32 vr_id, struct frame *f)
 {
+	struct pkt *p = &f->p;
 	struct xvr_nexthop *nh;
 	__u32 mtu_len = 0;
 	__u32 nh_id;
@@ -152,40 +97,40 @@ static __always_inline int xdp_forward(struct xdp_md *ctx, struct pkt *p, __u32 
 		__u32 daddr = bpf_ntohl(iph->daddr);
 
 		if (p->flags & PKT_IP_OPTIONS)
-			return punt(b, XVR_PUNT_IP_OPTIONS);
+			return punt(ctx, f, XVR_PUNT_IP_OPTIONS);
 		/* 224/4 multicast, 255.255.255.255 broadcast */
 		if ((daddr >> 28) == 0xe || daddr == 0xffffffff)
-			return punt(b, XVR_PUNT_MCAST);
+			return punt(ctx, f, XVR_PUNT_MCAST);
 		nh_id = fib4_lookup(vr_id, iph->daddr);
 		if (!nh_id)
-			return punt(b, XVR_PUNT_NO_ROUTE);
+			return punt(ctx, f, XVR_PUNT_NO_ROUTE);
 	} else if (p->ip6) {
 		struct ipv6hdr *ip6h = p->ip6;
 
 		if (p->flags & PKT_IPV6_HOPOPTS)
-			return punt(b, XVR_PUNT_IP_OPTIONS);
+			return punt(ctx, f, XVR_PUNT_IP_OPTIONS);
 		if (ip6h->daddr.in6_u.u6_addr8[0] == 0xff ||
 		    ipv6_is_linklocal(&ip6h->daddr) || ipv6_is_linklocal(&ip6h->saddr))
-			return punt(b, XVR_PUNT_MCAST);
+			return punt(ctx, f, XVR_PUNT_MCAST);
 		nh_id = fib6_lookup(vr_id, ip6h->daddr.in6_u.u6_addr8);
 		if (!nh_id)
-			return punt(b, XVR_PUNT_NO_ROUTE);
+			return punt(ctx, f, XVR_PUNT_NO_ROUTE);
 	} else {
-		return punt(b, XVR_PUNT_NON_IP);
+		return punt(ctx, f, XVR_PUNT_NON_IP);
 	}
 
 	nh = bpf_map_lookup_elem(&xvr_nexthops, &nh_id);
 	if (!nh || !(nh->flags & XVR_NH_VALID) || nh->vr_id != vr_id)
-		return drop(b, XVR_DROP_BAD_NEXTHOP);
+		return drop(&f->b, XVR_DROP_BAD_NEXTHOP);
 	/* A packet for the router itself is local even when its TTL is 1. */
 	if (nh->flags & XVR_NH_LOCAL)
-		return punt(b, XVR_PUNT_LOCAL);
+		return punt(ctx, f, XVR_PUNT_LOCAL);
 	if (nh->flags & XVR_NH_BLACKHOLE)
-		return drop(b, XVR_DROP_BLACKHOLE);
+		return drop(&f->b, XVR_DROP_BLACKHOLE);
 	if ((p->ip4 && p->ip4->ttl <= 1) || (p->ip6 && p->ip6->hop_limit <= 1))
-		return punt(b, XVR_PUNT_TTL);
+		return punt(ctx, f, XVR_PUNT_TTL);
 	if (nh->flags & XVR_NH_UNRESOLVED)
-		return punt(b, XVR_PUNT_UNRESOLVED);
+		return punt(ctx, f, XVR_PUNT_UNRESOLVED);
 
 	/*
 	 * Too big for the egress port: the control plane sends the ICMP error.
@@ -193,7 +138,7 @@ static __always_inline int xdp_forward(struct xdp_md *ctx, struct pkt *p, __u32 
 	 */
 	err = bpf_check_mtu(ctx, nh->ifindex, &mtu_len, ETH_HLEN - (int)p->l2_len, 0);
 	if (err == BPF_MTU_CHK_RET_FRAG_NEEDED)
-		return punt(b, XVR_PUNT_MTU);
+		return punt(ctx, f, XVR_PUNT_MTU);
 
 	/* From here on the frame is changed: no more punts. */
 	if (p->ip4)
@@ -201,64 +146,86 @@ static __always_inline int xdp_forward(struct xdp_md *ctx, struct pkt *p, __u32 
 	else if (p->ip6)
 		p->ip6->hop_limit--;
 
-	err = rewrite_l2(ctx, p, nh);
+	err = l2_rewrite(ctx, p->l2_len, nh->dmac, nh->smac, nh->vlan, p->l3_proto);
 	if (err)
-		return drop(b, err);
+		return drop(&f->b, err);
 
 	if (bpf_redirect_map(&xvr_tx_ports, nh->ifindex, 0) != XDP_REDIRECT)
-		return drop(b, XVR_DROP_NO_TXPORT);
-	book_fwd(b);
+		return drop(&f->b, XVR_DROP_NO_TXPORT);
+	book_fwd(&f->b);
 	return XDP_REDIRECT;
+}
+
+/* netns mode: the namespace's own stack forwards; deliver into its VIF. */
+static __always_inline int netns_deliver(struct xdp_md *ctx, struct frame *f)
+{
+	int act;
+
+	if (!f->vif)
+		return drop(&f->b, XVR_DROP_NO_VIF);
+	act = to_vif(ctx, f);
+	if (act != XDP_REDIRECT)
+		return drop(&f->b, XVR_DROP_NO_VIF);
+	book_fwd(&f->b);
+	return act;
 }
 
 static __always_inline int ingress(struct xdp_md *ctx)
 {
 	void *data_end = (void *)(long)ctx->data_end;
 	void *data = (void *)(long)ctx->data;
-	__u32 ifindex = ctx->ingress_ifindex, zero = 0, vr_id;
-	struct books b = {};
+	__u32 ifindex = ctx->ingress_ifindex, zero = 0, vr_id, vif_id;
+	struct frame f = {};
 	struct xvr_config *cfg;
 	struct xvr_router *vr;
 	struct xvr_port *port;
 	struct xvr_cls_val *cls;
-	struct pkt p = {};
 	int reason;
 
 	port = bpf_map_lookup_elem(&xvr_ports, &ifindex);
 	cfg = bpf_map_lookup_elem(&xvr_config, &zero);
 	if (!port || !cfg)
 		return XDP_PASS;	/* not an xvr port (yet): leave it alone */
-	b.port = bpf_map_lookup_elem(&xvr_port_stats, &port->slot);
-	b.len = data_end - data;
-	book_rx(b.port, b.len);
+	f.b.port = bpf_map_lookup_elem(&xvr_port_stats, &port->slot);
+	f.b.len = data_end - data;
+	book_rx(f.b.port, f.b.len);
 
-	reason = parse_frame(data, data_end, &p);
+	reason = parse_frame(data, data_end, &f.p);
 	if (reason)
-		return drop(&b, reason);
+		return drop(&f.b, reason);
 
-	cls = classify(&p, ifindex, cfg->rule_kinds);
+	cls = classify(&f.p, ifindex, cfg->rule_kinds);
 	if (!cls) {
 		if (cfg->flags & XVR_CFG_MISS_DROP)
-			return drop(&b, XVR_DROP_MISS_POLICY);
-		if (b.port) {
-			b.port->miss_packets++;
-			b.port->miss_bytes += b.len;
+			return drop(&f.b, XVR_DROP_MISS_POLICY);
+		if (f.b.port) {
+			f.b.port->miss_packets++;
+			f.b.port->miss_bytes += f.b.len;
 		}
 		return XDP_PASS;
 	}
 
 	vr_id = cls->vr_id;
+	vif_id = cls->vif;
 	vr = bpf_map_lookup_elem(&xvr_routers, &vr_id);
 	if (!vr || !(vr->flags & XVR_ROUTER_ACTIVE))
-		return drop(&b, XVR_DROP_ROUTER_DOWN);
-	b.vr = bpf_map_lookup_elem(&xvr_vr_stats, &vr_id);
-	book_rx(b.vr, b.len);
+		return drop(&f.b, XVR_DROP_ROUTER_DOWN);
+	f.b.vr = bpf_map_lookup_elem(&xvr_vr_stats, &vr_id);
+	book_rx(f.b.vr, f.b.len);
+	if (vif_id) {
+		f.vif = bpf_map_lookup_elem(&xvr_vifs, &vif_id);
+		/* A rule may only deliver into a VIF of its own router. */
+		if (f.vif && (!(f.vif->flags & XVR_VIF_ACTIVE) || f.vif->vr_id != vr_id))
+			f.vif = NULL;
+	}
 
 	switch (vr->mode) {
 	case XVR_MODE_XDP:
-		return xdp_forward(ctx, &p, vr_id, &b);
+		return xdp_forward(ctx, vr_id, &f);
+	case XVR_MODE_NETNS:
+		return netns_deliver(ctx, &f);
 	}
-	return drop(&b, XVR_DROP_MODE);
+	return drop(&f.b, XVR_DROP_MODE);
 }
 
 SEC("xdp")

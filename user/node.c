@@ -13,9 +13,14 @@
 #include <bpf/libbpf.h>
 #include "xvr.h"
 #include "xvr_ingress.skel.h"
+#include "xvr_egress.skel.h"
 
 #define PROG_PIN	"prog_ingress"
-#define LINKS_DIR	"links"
+#define EGRESS_PIN	"prog_egress"
+#define LINKS_DIR	"links"		/* ports: ingress */
+#define VIF_LINKS_DIR	"vif_links"	/* node-side VIF ends: egress */
+
+static const char *const link_dirs[] = { LINKS_DIR, VIF_LINKS_DIR };
 
 static int node_help(void)
 {
@@ -53,14 +58,14 @@ static int mkdir_p(const char *path)
 }
 
 /* Swaps the program of every port link to prog; returns the count or -errno. */
-static int links_update(const char *root, struct bpf_program *prog)
+static int links_update(const char *root, const char *links_dir, struct bpf_program *prog)
 {
 	char dir[PATH_MAX], path[PATH_MAX + 256];
 	struct dirent *de;
 	int cnt = 0, err = 0;
 	DIR *d;
 
-	snprintf(dir, sizeof(dir), "%s/%s", root, LINKS_DIR);
+	snprintf(dir, sizeof(dir), "%s/%s", root, links_dir);
 	d = opendir(dir);
 	if (!d)
 		return errno == ENOENT ? 0 : -errno;
@@ -121,14 +126,57 @@ out:
 	return err;
 }
 
+/*
+ * Load one object against the node's pins: maps already pinned are reused,
+ * missing ones created and pinned. Then every link in links_dir is switched
+ * to prog and prog is pinned as prog_pin. Returns the links switched.
+ */
+static int object_install(struct bpf_object *obj, struct bpf_program *prog, const char *root,
+			  const char *links_dir, const char *prog_pin)
+{
+	char path[PATH_MAX];
+	struct bpf_map *map;
+	int err, cnt;
+
+	bpf_object__for_each_map(map, obj) {
+		const char *name = bpf_map__name(map);
+
+		/* .rodata and friends are per-program, not node state */
+		if (bpf_map__is_internal(map) || strncmp(name, "xvr_", 4))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", root, name + 4);
+		err = map_reuse_or_pin(map, path);
+		if (err)
+			return err;
+	}
+	err = bpf_object__load(obj);
+	if (err) {
+		pr_warn("node %s: load %s: %s\n", cli_node, bpf_program__name(prog),
+			strerror(-err));
+		return err;
+	}
+	/* Devices keep running the old program until their links are updated. */
+	cnt = links_update(root, links_dir, prog);
+	if (cnt < 0)
+		return cnt;
+	snprintf(path, sizeof(path), "%s/%s", root, prog_pin);
+	unlink(path);
+	err = bpf_program__pin(prog, path);
+	if (err) {
+		pr_warn("node %s: pin %s: %s\n", cli_node, path, strerror(-err));
+		return err;
+	}
+	return cnt;
+}
+
 static int node_up(int argc, char **argv)
 {
+	struct xvr_ingress *ingress = NULL;
+	struct xvr_egress *egress = NULL;
 	char root[PATH_MAX], path[PATH_MAX];
-	struct xvr_ingress *skel;
-	struct bpf_map *map;
+	int err, ports, vifs = 0;
 	struct xvr_node n;
 	bool existed;
-	int err, cnt;
 
 	if (argc)
 		return bad_arg("argument", argv[0]);
@@ -148,58 +196,43 @@ static int node_up(int argc, char **argv)
 
 	err = ensure_bpffs();
 	if (err)
-		goto out_unlock;
+		goto out;
 	xvr_node_path(root, sizeof(root), cli_node, NULL);
-	snprintf(path, sizeof(path), "%s/%s", root, LINKS_DIR);
-	err = mkdir_p(XVR_PIN_BASE) ?: mkdir_p(root) ?: mkdir_p(path);
+	err = mkdir_p(XVR_PIN_BASE) ?: mkdir_p(root);
+	for (size_t i = 0; !err && i < ARRAY_SIZE(link_dirs); i++) {
+		snprintf(path, sizeof(path), "%s/%s", root, link_dirs[i]);
+		err = mkdir_p(path);
+	}
 	if (err)
-		goto out_unlock;
+		goto out;
 
-	skel = xvr_ingress__open();
-	if (!skel) {
+	ingress = xvr_ingress__open();
+	egress = xvr_egress__open();
+	if (!ingress || !egress) {
 		err = -errno;
-		pr_warn("node %s: open ingress object: %s\n", cli_node, strerror(-err));
-		goto out_unlock;
+		pr_warn("node %s: open BPF objects: %s\n", cli_node, strerror(-err));
+		goto out;
 	}
-	/* Maps pinned by an earlier 'node up' are reused, so state survives. */
-	bpf_object__for_each_map(map, skel->obj) {
-		const char *name = bpf_map__name(map);
-
-		/* .rodata and friends are per-program, not node state */
-		if (bpf_map__is_internal(map) || strncmp(name, "xvr_", 4))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", root, name + 4);
-		err = map_reuse_or_pin(map, path);
-		if (err)
-			goto out_destroy;
-	}
-	err = xvr_ingress__load(skel);
+	/* Ingress first: it creates and pins the maps egress then reuses. */
+	ports = object_install(ingress->obj, ingress->progs.xvr_ingress, root, LINKS_DIR,
+			       PROG_PIN);
+	if (ports >= 0)
+		vifs = object_install(egress->obj, egress->progs.xvr_egress, root, VIF_LINKS_DIR,
+				      EGRESS_PIN);
+	err = ports < 0 ? ports : vifs < 0 ? vifs : 0;
 	if (err) {
-		pr_warn("node %s: load ingress program: %s%s\n", cli_node, strerror(-err),
-			existed ? " (pinned maps of an older layout? 'xvr node down' first)" : "");
-		goto out_destroy;
-	}
-
-	snprintf(path, sizeof(path), "%s/%s", root, PROG_PIN);
-	/* Ports keep running the old program until their links are updated. */
-	cnt = links_update(root, skel->progs.xvr_ingress);
-	if (cnt < 0) {
-		err = cnt;
-		goto out_destroy;
-	}
-	unlink(path);
-	err = bpf_program__pin(skel->progs.xvr_ingress, path);
-	if (err) {
-		pr_warn("node %s: pin %s: %s\n", cli_node, path, strerror(-err));
-		goto out_destroy;
+		if (existed)
+			pr_warn("node %s: the running programs are unchanged\n", cli_node);
+		goto out;
 	}
 	if (existed)
-		pr_info("node %s: programs replaced on %d port(s), maps kept\n", cli_node, cnt);
+		pr_info("node %s: programs replaced on %d port(s) and %d VIF(s), maps kept\n",
+			cli_node, ports, vifs);
 	else
 		pr_info("node %s: up at %s\n", cli_node, root);
-out_destroy:
-	xvr_ingress__destroy(skel);
-out_unlock:
+out:
+	xvr_egress__destroy(egress);
+	xvr_ingress__destroy(ingress);
 	xvr_node_close(&n);
 	return err;
 }
@@ -243,9 +276,11 @@ static int node_down(int argc, char **argv)
 	if (err)
 		return err;
 	xvr_node_path(root, sizeof(root), cli_node, NULL);
-	/* Unpinning a port's link detaches the program from the port. */
-	snprintf(lock, sizeof(lock), "%s/%s", root, LINKS_DIR);
-	err = rm_tree(lock);
+	/* Unpinning a link detaches the program from its device. */
+	for (size_t i = 0; !err && i < ARRAY_SIZE(link_dirs); i++) {
+		snprintf(lock, sizeof(lock), "%s/%s", root, link_dirs[i]);
+		err = rm_tree(lock);
+	}
 	if (!err)
 		err = rm_tree(root);
 	if (err)

@@ -16,6 +16,7 @@
 #define XVR_MAX_ROUTERS		1024
 #define XVR_MAX_PORTS		256
 #define XVR_MAX_NEXTHOPS	65536	/* nexthop id 0 means "no nexthop" */
+#define XVR_MAX_VIFS		4096	/* VIF id 0 means "no VIF" */
 #define XVR_MAX_RULES		65536	/* classifier rules, exact-match kinds */
 #define XVR_MAX_PREFIX_RULES	16384	/* classifier rules, prefix kind */
 #define XVR_NAME_LEN		16
@@ -32,6 +33,10 @@
  *   65536 + g * 256 + i     group g (level 2 or 3), indexed by the next 8 bits
  * An entry is 0 (no route), a route (nexthop id + depth) or, with
  * XVR_FIB_EXT, a link to a group. A lookup reads at most three entries.
+ * Group 0 is reserved: nothing links to it, and user space keeps the number
+ * of groups in use in its entry 0. The kernel lays ARRAY elements out
+ * 8 bytes apart even for this 4-byte value, so in the mmapped table entry i
+ * is the __u32 at byte offset 8 * i.
  */
 #define XVR_FIB4_L1_BITS	16
 #define XVR_FIB4_L1_SIZE	(1u << XVR_FIB4_L1_BITS)
@@ -104,6 +109,27 @@ struct xvr_router {
 	__u32 fib4_groups_max;
 	__u32 routes4;
 	__u32 routes6;
+};
+
+/*
+ * Virtual interfaces: xvr_vifs[vif_id]. A VIF is a veth pair: one end in the
+ * router's namespace, the other (dev) in the node's, where xvr_egress runs.
+ * Frames of the VIF arrive on a port (untagged, or tagged with vlan) and the
+ * router's own frames leave through that port.
+ */
+enum xvr_vif_flags {
+	XVR_VIF_ACTIVE = 1u << 0,
+};
+
+struct xvr_vif {
+	__u32 flags;
+	__u32 vr_id;
+	__u32 port;		/* ifindex of the port */
+	__u32 dev;		/* ifindex of the node-side veth end */
+	__u32 peer;		/* ifindex of the end inside the router's namespace */
+	__u16 vlan;		/* tag on the port side, 0 = untagged */
+	__u8 mac[6];		/* the VIF's (the router's) MAC on the port */
+	char name[XVR_NAME_LEN];	/* interface name inside the namespace */
 };
 
 /* Nexthops: xvr_nexthops[nh_id], owned by one router. */
@@ -183,6 +209,8 @@ enum xvr_drop_reason {
 	XVR_DROP_ADJUST = 10,		/* header push/pop failed */
 	XVR_DROP_MODE = 11,		/* router mode has no data path yet */
 	XVR_DROP_BAD_L4 = 12,		/* UDP/TCP/GRE header cut short */
+	XVR_DROP_NO_VIF = 13,		/* netns router without a VIF for the frame */
+	XVR_DROP_VIF_DOWN = 14,		/* egress from a veth that is no active VIF */
 	XVR_DROP_MAX = 16,
 };
 
@@ -212,6 +240,8 @@ struct xvr_counters {
 	__u64 drop_bytes;
 	__u64 miss_packets;	/* ports only: unclassified, passed to the host */
 	__u64 miss_bytes;
+	__u64 tx_packets;	/* routers: sent by the router's own stack */
+	__u64 tx_bytes;
 	__u64 punt[XVR_PUNT_MAX];
 	__u64 drop[XVR_DROP_MAX];
 };

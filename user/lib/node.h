@@ -25,6 +25,8 @@
 	X(fib6)		\
 	X(rib4)		\
 	X(nexthops)	\
+	X(vifs)		\
+	X(vif_by_dev)	\
 	X(vr_stats)	\
 	X(port_stats)
 
