@@ -275,6 +275,13 @@ static int node_down(int argc, char **argv)
 	err = cli_node_open(&n, true);
 	if (err)
 		return err;
+	/* Routers first: their namespaces and VIFs live outside the pins. */
+	for (__u32 id = 1; id < XVR_MAX_ROUTERS; id++) {
+		struct xvr_router r;
+
+		if (!router_get(&n, id, &r))
+			router_destroy(&n, id);
+	}
 	xvr_node_path(root, sizeof(root), cli_node, NULL);
 	/* Unpinning a link detaches the program from its device. */
 	for (size_t i = 0; !err && i < ARRAY_SIZE(link_dirs); i++) {

@@ -3,17 +3,31 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <bpf/bpf.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <unistd.h>
+#include <linux/capability.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include "xvr.h"
 #include "fib.h"
+#include "netns.h"
+#include "vif.h"
 
 static int router_help(void)
 {
 	fprintf(stderr,
-		"Usage: xvr router add NAME [id ID] [mode xdp]\n"
+		"Usage: xvr router add NAME [id ID] [mode { xdp | netns }]\n"
 		"       xvr router del NAME\n"
 		"       xvr router list\n"
 		"       xvr router show NAME\n"
-		"NAME := 1-15 of [A-Za-z0-9_-]   ID := 1..%d (default: lowest free)\n",
+		"       xvr router exec NAME [--] COMMAND [ARGS]\n"
+		"NAME := 1-15 of [A-Za-z0-9_-]   ID := 1..%d (default: lowest free)\n"
+		"Each router has a network namespace, xvr-NODE-NAME, for its VIFs and\n"
+		"control plane. 'exec' runs a command there without the capabilities\n"
+		"that reach beyond it (no CAP_SYS_ADMIN, CAP_BPF, CAP_PERFMON, ...).\n",
 		XVR_MAX_ROUTERS - 1);
 	return 0;
 }
@@ -21,13 +35,14 @@ static int router_help(void)
 /* Modes whose data path this build has. */
 static bool mode_available(__u32 mode)
 {
-	return mode == XVR_MODE_XDP;
+	return mode == XVR_MODE_XDP || mode == XVR_MODE_NETNS;
 }
 
 static int router_add(int argc, char **argv)
 {
 	struct xvr_router r = {}, old;
 	__u32 id = 0, mode = XVR_MODE_XDP, existing;
+	char ns[128];
 	const char *name;
 	struct xvr_node n;
 	int err;
@@ -82,11 +97,24 @@ static int router_add(int argc, char **argv)
 		goto out;
 	}
 
+	netns_name(ns, sizeof(ns), n.name, name);
+	if (netns_exists(ns)) {
+		pr_warn("router %s: namespace %s exists already\n", name, ns);
+		err = -EEXIST;
+		goto out;
+	}
+	err = netns_add(ns);
+	if (err) {
+		pr_warn("router %s: cannot create namespace %s\n", name, ns);
+		goto out;
+	}
+
 	/* FIB and counters exist before the router turns active. */
 	counters_zero(n.vr_stats_fd, id);
 	err = fib_router_init(&n, id);
 	if (err) {
 		pr_warn("router %s: create FIB: %s\n", name, strerror(-err));
+		netns_del(ns);
 		goto out;
 	}
 	r.mode = mode;
@@ -101,6 +129,7 @@ static int router_add(int argc, char **argv)
 		err = -errno;
 		pr_warn("router %s: %s\n", name, strerror(-err));
 		fib_router_fini(&n, id);
+		netns_del(ns);
 		goto out;
 	}
 	pr_info("router %s: id %u mode %s\n", name, id, mode_name(mode));
@@ -122,9 +151,34 @@ static void nexthops_flush_router(struct xvr_node *n, __u32 id)
 	free(tbl);
 }
 
-static int router_del(int argc, char **argv)
+/* Everything of a router, in the order that stops traffic first. */
+int router_destroy(struct xvr_node *n, __u32 id)
 {
 	struct xvr_router r, zero = {};
+	char ns[128];
+	int err;
+
+	err = router_get(n, id, &r);
+	if (err)
+		return err;
+	rules_flush_router(n, id);
+	r.flags &= ~XVR_ROUTER_ACTIVE;
+	bpf_map_update_elem(n->routers_fd, &id, &r, BPF_ANY);
+	vifs_flush_router(n, id);
+	fib_router_fini(n, id);
+	nexthops_flush_router(n, id);
+	bpf_map_update_elem(n->routers_fd, &id, &zero, BPF_ANY);
+	counters_zero(n->vr_stats_fd, id);
+	netns_name(ns, sizeof(ns), n->name, r.name);
+	err = netns_del(ns);
+	if (err)
+		pr_warn("router %s: cannot remove namespace %s\n", r.name, ns);
+	return err;
+}
+
+static int router_del(int argc, char **argv)
+{
+	struct xvr_router r;
 	struct xvr_node n;
 	__u32 id;
 	int err;
@@ -141,21 +195,17 @@ static int router_del(int argc, char **argv)
 		pr_warn("router %s: no such router\n", argv[0]);
 		goto out;
 	}
-	/* Stop classifying to it first, so nothing new arrives. */
-	rules_flush_router(&n, id);
-	r.flags &= ~XVR_ROUTER_ACTIVE;
-	bpf_map_update_elem(n.routers_fd, &id, &r, BPF_ANY);
-	fib_router_fini(&n, id);
-	nexthops_flush_router(&n, id);
-	bpf_map_update_elem(n.routers_fd, &id, &zero, BPF_ANY);
-	counters_zero(n.vr_stats_fd, id);
+	err = router_destroy(&n, id);
 out:
 	xvr_node_close(&n);
 	return err;
 }
 
-static void router_print(__u32 id, const struct xvr_router *r)
+static void router_print(struct xvr_node *n, __u32 id, const struct xvr_router *r)
 {
+	char ns[128];
+
+	netns_name(ns, sizeof(ns), n->name, r->name);
 	print_open_object(NULL);
 	print_string("name", "%-16s", r->name);
 	print_u64("id", " id %-4llu", id);
@@ -163,7 +213,8 @@ static void router_print(__u32 id, const struct xvr_router *r)
 	print_u64("routes4", " routes4 %-8llu", r->routes4);
 	print_u64("routes6", " routes6 %-8llu", r->routes6);
 	print_u64("fib4_groups_used", " fib4 groups %llu", r->fib4_groups_used);
-	print_u64("fib4_groups_max", "/%llu\n", r->fib4_groups_max);
+	print_u64("fib4_groups_max", "/%llu", r->fib4_groups_max);
+	print_string("netns", " netns %s\n", ns);
 	print_close_object();
 }
 
@@ -181,7 +232,7 @@ static int router_list(int argc, char **argv)
 	print_open_array(NULL);
 	for (__u32 id = 1; id < XVR_MAX_ROUTERS; id++)
 		if (!router_get(&n, id, &r))
-			router_print(id, &r);
+			router_print(&n, id, &r);
 	print_close_array();
 	print_end();
 	xvr_node_close(&n);
@@ -206,10 +257,143 @@ static int router_show(int argc, char **argv)
 	if (err)
 		pr_warn("router %s: no such router\n", argv[0]);
 	else
-		router_print(id, &r);
+		router_print(&n, id, &r);
 	print_end();
 	xvr_node_close(&n);
 	return err;
+}
+
+/* Capabilities a tenant's processes keep inside their router's namespace. */
+static const int tenant_caps[] = {
+	CAP_NET_ADMIN, CAP_NET_RAW, CAP_NET_BIND_SERVICE, CAP_CHOWN, CAP_DAC_OVERRIDE,
+	CAP_FOWNER, CAP_FSETID, CAP_KILL, CAP_SETGID, CAP_SETUID, CAP_SETPCAP,
+};
+
+static int cap_last(void)
+{
+	int last = CAP_LAST_CAP;
+	FILE *f = fopen("/proc/sys/kernel/cap_last_cap", "r");
+
+	if (f) {
+		if (fscanf(f, "%d", &last) != 1)
+			last = CAP_LAST_CAP;
+		fclose(f);
+	}
+	return last;
+}
+
+/*
+ * Leave only tenant_caps: out of the bounding set (so no exec regains the
+ * rest, root or not) and out of the current sets.
+ */
+static int caps_drop_to_tenant(void)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2] = {};
+	int last = cap_last();
+
+	for (int cap = 0; cap <= last; cap++) {
+		bool keep = false;
+
+		for (size_t i = 0; i < ARRAY_SIZE(tenant_caps); i++)
+			keep |= tenant_caps[i] == cap;
+		if (!keep && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) && errno != EINVAL)
+			return -errno;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(tenant_caps); i++) {
+		int cap = tenant_caps[i];
+
+		data[cap / 32].effective |= 1u << (cap % 32);
+		data[cap / 32].permitted |= 1u << (cap % 32);
+		data[cap / 32].inheritable |= 1u << (cap % 32);
+	}
+	if (syscall(SYS_capset, &hdr, data))
+		return -errno;
+	return 0;
+}
+
+/*
+ * Runs in the child: the router's network namespace, a mount namespace whose
+ * /sys belongs to that network namespace (the node's bpffs, mounted under
+ * the old /sys, is not there), a PID namespace with its own /proc, and the
+ * tenant's capabilities only.
+ */
+static int exec_in_router(const char *ns, char **argv)
+{
+	int err;
+
+	err = netns_enter(ns);
+	if (err) {
+		pr_warn("exec: enter %s: %s\n", ns, strerror(-err));
+		return err;
+	}
+	if (unshare(CLONE_NEWNS) || mount("", "/", NULL, MS_SLAVE | MS_REC, NULL) ||
+	    umount2("/sys", MNT_DETACH) || mount(ns, "/sys", "sysfs", 0, NULL) ||
+	    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL)) {
+		err = -errno;
+		pr_warn("exec: mounts for %s: %s\n", ns, strerror(-err));
+		return err;
+	}
+	err = caps_drop_to_tenant();
+	if (err) {
+		pr_warn("exec: drop capabilities: %s\n", strerror(-err));
+		return err;
+	}
+	execvp(argv[0], argv);
+	err = -errno;
+	pr_warn("exec: %s: %s\n", argv[0], strerror(-err));
+	return err;
+}
+
+static int router_exec(int argc, char **argv)
+{
+	struct xvr_router r;
+	struct xvr_node n;
+	char ns[128];
+	int err, status;
+	__u32 id;
+	pid_t pid;
+
+	if (argc < 2) {
+		router_help();
+		return -EINVAL;
+	}
+	err = cli_node_open(&n, false);
+	if (err)
+		return err;
+	err = router_find(&n, argv[0], &id, &r);
+	netns_name(ns, sizeof(ns), n.name, argv[0]);
+	xvr_node_close(&n);
+	if (err) {
+		pr_warn("router %s: no such router\n", argv[0]);
+		return err;
+	}
+	argc--, argv++;
+	if (!strcmp(argv[0], "--")) {
+		argc--, argv++;
+		if (!argc) {
+			router_help();
+			return -EINVAL;
+		}
+	}
+	/* The new PID namespace applies to children: fork, then wait for it. */
+	if (unshare(CLONE_NEWPID)) {
+		err = -errno;
+		pr_warn("exec: new PID namespace: %s\n", strerror(-err));
+		return err;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (!pid)
+		_exit(exec_in_router(ns, argv) ? 127 : 0);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	if (WIFEXITED(status))
+		exit(WEXITSTATUS(status));
+	exit(128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0));
 }
 
 int do_router(int argc, char **argv)
@@ -219,6 +403,7 @@ int do_router(int argc, char **argv)
 		{ "del", router_del },
 		{ "list", router_list },
 		{ "show", router_show },
+		{ "exec", router_exec },
 		{ NULL, NULL },
 	};
 

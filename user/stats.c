@@ -74,6 +74,9 @@ static void sample_print(const struct sample *s, double dt)
 	if (s->is_port) {
 		print_u64("miss_packets", "  unclassified %llu pkts", c->miss_packets);
 		print_u64("miss_bytes", " %llu bytes\n", c->miss_bytes);
+	} else {
+		print_u64("tx_packets", "  sent by the router %llu pkts", c->tx_packets);
+		print_u64("tx_bytes", " %llu bytes\n", c->tx_bytes);
 	}
 	if (dt > 0) {
 		print_double("rx_pps", "  rate rx %.0f pps", rate);

@@ -43,11 +43,15 @@ int bad_arg(const char *what, const char *arg);
 /* Opens (and for mutations locks) the current node; prints on failure. */
 int cli_node_open(struct xvr_node *n, bool lock);
 
+/* Removes router id and all it owns (rules, VIFs, FIB, nexthops, namespace). */
+int router_destroy(struct xvr_node *n, __u32 id);
+
 int do_node(int argc, char **argv);
 int do_port(int argc, char **argv);
 int do_router(int argc, char **argv);
 int do_classify(int argc, char **argv);
 int do_route(int argc, char **argv);
+int do_vif(int argc, char **argv);
 int do_stats(int argc, char **argv);
 int do_top(int argc, char **argv);
 

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Router namespaces and the commands xvr runs to build VIFs. */
+#ifndef XVR_NETNS_H
+#define XVR_NETNS_H
+
+#include <stddef.h>
+
+/* "xvr-<node>-<router>", an 'ip netns' name. */
+void netns_name(char *buf, size_t len, const char *node, const char *router);
+/* Runs argv (no shell), its output hidden unless -v; 0 or -EIO/-errno. */
+int run_cmd(const char *const argv[]);
+int netns_add(const char *name);
+int netns_del(const char *name);
+int netns_exists(const char *name);
+/* Enter the namespace (this thread); 0 or -errno. */
+int netns_enter(const char *name);
+/* ifindex of ifname inside namespace name, or -errno; the caller stays put. */
+int netns_ifindex(const char *name, const char *ifname);
+
+#endif

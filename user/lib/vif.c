@@ -1,0 +1,307 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/if_link.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "common.h"
+#include "netns.h"
+#include "objects.h"
+#include "vif.h"
+
+int vif_get(struct xvr_node *n, __u32 id, struct xvr_vif *out)
+{
+	if (!id || id >= XVR_MAX_VIFS)
+		return -ENOENT;
+	if (bpf_map_lookup_elem(n->vifs_fd, &id, out))
+		return -errno;
+	return out->flags & XVR_VIF_ACTIVE ? 0 : -ENOENT;
+}
+
+int vif_find(struct xvr_node *n, __u32 vr_id, const char *ifname, __u32 *id,
+	     struct xvr_vif *out)
+{
+	struct xvr_vif v;
+
+	for (__u32 i = 1; i < XVR_MAX_VIFS; i++) {
+		if (vif_get(n, i, &v) || v.vr_id != vr_id ||
+		    strncmp(v.name, ifname, sizeof(v.name)))
+			continue;
+		*id = i;
+		if (out)
+			*out = v;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+int vif_on_port(struct xvr_node *n, __u32 vr_id, __u32 port, struct xvr_vif *out)
+{
+	for (__u32 i = 1; i < XVR_MAX_VIFS; i++)
+		if (!vif_get(n, i, out) && out->vr_id == vr_id && out->port == port)
+			return 0;
+	return -ENOENT;
+}
+
+static void dev_name(char *buf, size_t len, __u32 vr_id, __u32 id)
+{
+	snprintf(buf, len, "xv%uv%u", vr_id, id);
+}
+
+static void link_pin(char *buf, size_t len, const char *node, __u32 ifindex)
+{
+	char leaf[64];
+
+	snprintf(leaf, sizeof(leaf), "vif_links/%u", ifindex);
+	xvr_node_path(buf, len, node, leaf);
+}
+
+/* The classifier rule that sends the VIF's frames on its port to it. */
+static void vif_rule(const struct xvr_vif *v, bool has_mac, struct xvr_cls_key *key)
+{
+	memset(key, 0, sizeof(*key));
+	key->ifindex = v->port;
+	if (has_mac) {
+		key->kind = XVR_RULE_MAC;
+		memcpy(key->mac, v->mac, 6);
+	} else if (v->vlan) {
+		key->kind = XVR_RULE_VLAN;
+		key->vlan = v->vlan;
+	} else {
+		key->kind = XVR_RULE_DEFAULT;
+	}
+}
+
+/* The node's end must not talk on its own (IPv6 router solicitations …). */
+static void dev_quiet(const char *dev)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", dev);
+	f = fopen(path, "w");
+	if (f) {
+		fputs("1", f);
+		fclose(f);
+	}
+}
+
+static int veth_create(const char *ns, const char *dev, const struct xvr_vif *v, int mtu)
+{
+	char mac[18], mtus[16];
+	const char *add[] = { "ip", "link", "add", dev, "mtu", mtus, "type", "veth", "peer",
+			      "name", v->name, "address", fmt_mac(v->mac, mac), "mtu", mtus,
+			      "netns", ns, NULL };
+	const char *up[] = { "ip", "link", "set", dev, "up", NULL };
+	const char *peer_up[] = { "ip", "-n", ns, "link", "set", v->name, "up", NULL };
+	/*
+	 * The namespace's end receives redirected frames, which needs NAPI
+	 * (GRO on); and frames it sends cross XDP, which cannot complete a
+	 * checksum left to offload, so the stack must compute it (tx off).
+	 */
+	const char *features[] = { "ip", "netns", "exec", ns, "ethtool", "-K", v->name, "gro",
+				   "on", "tx", "off", NULL };
+	int err;
+
+	snprintf(mtus, sizeof(mtus), "%d", mtu);
+	err = run_cmd(add);
+	if (err)
+		return err;
+	dev_quiet(dev);
+	err = run_cmd(up) ?: run_cmd(peer_up) ?: run_cmd(features);
+	if (err) {
+		const char *del[] = { "ip", "link", "del", dev, NULL };
+
+		run_cmd(del);
+	}
+	return err;
+}
+
+static __u32 vif_alloc(struct xvr_node *n)
+{
+	struct xvr_vif v;
+
+	for (__u32 i = 1; i < XVR_MAX_VIFS; i++)
+		if (bpf_map_lookup_elem(n->vifs_fd, &i, &v) || !(v.flags & XVR_VIF_ACTIVE))
+			return i;
+	return 0;
+}
+
+int vif_create(struct xvr_node *n, const struct vif_spec *spec, __u32 *out_id)
+{
+	char ns[128], dev[IF_NAMESIZE], pin[PATH_MAX], path[PATH_MAX];
+	LIBBPF_OPTS(bpf_link_create_opts, opts);
+	struct bpf_devmap_val dv = {};
+	struct xvr_cls_val val = {};
+	struct xvr_vif v = {}, zero = {};
+	struct xvr_cls_key key;
+	struct xvr_port port;
+	int prog_fd = -1, link_fd = -1, idx, err;
+	__u32 id, dev_idx;
+
+	if (port_get(n, spec->port, &port)) {
+		pr_warn("vif %s: port is not a port of node %s\n", spec->ifname, n->name);
+		return -ENODEV;
+	}
+	if (!vif_find(n, spec->vr_id, spec->ifname, &id, NULL)) {
+		pr_warn("vif %s: router %s has it already\n", spec->ifname, spec->router);
+		return -EEXIST;
+	}
+	id = vif_alloc(n);
+	if (!id) {
+		pr_warn("vif %s: node has %d VIFs already\n", spec->ifname, XVR_MAX_VIFS - 1);
+		return -ENOSPC;
+	}
+	v.vr_id = spec->vr_id;
+	v.port = spec->port;
+	v.vlan = spec->vlan;
+	snprintf(v.name, sizeof(v.name), "%s", spec->ifname);
+	if (spec->has_mac) {
+		memcpy(v.mac, spec->mac, 6);
+	} else {
+		/* Locally administered, unique per node: 02:78:76 ("xv"), router, VIF. */
+		__u8 mac[6] = { 0x02, 0x78, 0x76, spec->vr_id & 0xff,
+				(__u8)((spec->vr_id >> 8) << 4 | id >> 8), id & 0xff };
+		memcpy(v.mac, mac, 6);
+	}
+
+	/* The rule is checked first: a taken MAC/VLAN/default fails before any change. */
+	vif_rule(&v, spec->has_mac, &key);
+	if (!bpf_map_lookup_elem(n->classify_fd, &key, &val)) {
+		pr_warn("vif %s: port %s already sends that traffic (%s) elsewhere\n",
+			spec->ifname, port.name,
+			key.kind == XVR_RULE_MAC ? "mac" : key.kind == XVR_RULE_VLAN ? "vlan" :
+			"default");
+		return -EEXIST;
+	}
+
+	netns_name(ns, sizeof(ns), n->name, spec->router);
+	dev_name(dev, sizeof(dev), spec->vr_id, id);
+	err = veth_create(ns, dev, &v, port.mtu ? port.mtu : 1500);
+	if (err) {
+		pr_warn("vif %s: cannot create veth %s into %s\n", spec->ifname, dev, ns);
+		return err;
+	}
+	idx = if_index(dev);
+	v.dev = idx > 0 ? idx : 0;
+	v.flags = XVR_VIF_ACTIVE;
+	dev_idx = v.dev;
+
+	/* The peer's ifindex lets fibsync map the namespace's routes to the VIF. */
+	idx = netns_ifindex(ns, v.name);
+	v.peer = idx > 0 ? idx : 0;
+
+	dv.ifindex = dev_idx;
+	if (bpf_map_update_elem(n->vifs_fd, &id, &v, BPF_ANY) ||
+	    bpf_map_update_elem(n->vif_by_dev_fd, &dev_idx, &id, BPF_ANY) ||
+	    bpf_map_update_elem(n->tx_ports_fd, &dev_idx, &dv, BPF_ANY)) {
+		err = -errno;
+		pr_warn("vif %s: %s\n", spec->ifname, strerror(-err));
+		goto undo;
+	}
+
+	xvr_node_path(path, sizeof(path), n->name, "prog_egress");
+	prog_fd = bpf_obj_get(path);
+	if (prog_fd < 0) {
+		err = -errno;
+		pr_warn("vif %s: %s: %s\n", spec->ifname, path, strerror(-err));
+		goto undo;
+	}
+	opts.flags = XDP_FLAGS_DRV_MODE;
+	link_fd = bpf_link_create(prog_fd, dev_idx, BPF_XDP, &opts);
+	if (link_fd < 0) {
+		err = -errno;
+		pr_warn("vif %s: attach xvr_egress to %s: %s\n", spec->ifname, dev, strerror(-err));
+		goto undo;
+	}
+	link_pin(pin, sizeof(pin), n->name, dev_idx);
+	if (bpf_obj_pin(link_fd, pin)) {
+		err = -errno;
+		pr_warn("vif %s: pin %s: %s\n", spec->ifname, pin, strerror(-err));
+		goto undo;
+	}
+
+	val.vr_id = spec->vr_id;
+	val.vif = id;
+	if (bpf_map_update_elem(n->classify_fd, &key, &val, BPF_NOEXIST)) {
+		err = -errno;
+		pr_warn("vif %s: classifier rule: %s\n", spec->ifname, strerror(-err));
+		unlink(pin);
+		goto undo;
+	}
+	rules_refresh_kinds(n);
+	*out_id = id;
+	goto out;
+
+undo:
+	bpf_map_delete_elem(n->tx_ports_fd, &dev_idx);
+	bpf_map_delete_elem(n->vif_by_dev_fd, &dev_idx);
+	bpf_map_update_elem(n->vifs_fd, &id, &zero, BPF_ANY);
+	{
+		const char *del[] = { "ip", "link", "del", dev, NULL };
+
+		run_cmd(del);
+	}
+out:
+	if (link_fd >= 0)
+		close(link_fd);
+	if (prog_fd >= 0)
+		close(prog_fd);
+	return err;
+}
+
+/* Rules that deliver into VIF id; collected first, since deleting moves the walk. */
+static void vif_rules_delete(struct xvr_node *n, __u32 id)
+{
+	struct xvr_cls_key key, next, *prev = NULL, del[16];
+	struct xvr_cls_val val;
+	int ndel = 0;
+
+	while (!bpf_map_get_next_key(n->classify_fd, prev, &next)) {
+		if (!bpf_map_lookup_elem(n->classify_fd, &next, &val) && val.vif == id &&
+		    ndel < (int)ARRAY_SIZE(del))
+			del[ndel++] = next;
+		key = next;
+		prev = &key;
+	}
+	for (int i = 0; i < ndel; i++)
+		bpf_map_delete_elem(n->classify_fd, &del[i]);
+	rules_refresh_kinds(n);
+}
+
+int vif_destroy(struct xvr_node *n, __u32 id)
+{
+	char pin[PATH_MAX], dev[IF_NAMESIZE];
+	const char *del[] = { "ip", "link", "del", dev, NULL };
+	struct xvr_vif v, zero = {};
+	int err;
+
+	err = vif_get(n, id, &v);
+	if (err)
+		return err;
+	/* Stop new frames first, then take the path apart. */
+	vif_rules_delete(n, id);
+	bpf_map_update_elem(n->vifs_fd, &id, &zero, BPF_ANY);
+	bpf_map_delete_elem(n->vif_by_dev_fd, &v.dev);
+	bpf_map_delete_elem(n->tx_ports_fd, &v.dev);
+	link_pin(pin, sizeof(pin), n->name, v.dev);
+	unlink(pin);
+	if (!if_indextoname(v.dev, dev))
+		return 0;	/* gone with its namespace */
+	return run_cmd(del);
+}
+
+int vifs_flush_router(struct xvr_node *n, __u32 vr_id)
+{
+	struct xvr_vif v;
+	int cnt = 0;
+
+	for (__u32 i = 1; i < XVR_MAX_VIFS; i++)
+		if (!vif_get(n, i, &v) && v.vr_id == vr_id && !vif_destroy(n, i))
+			cnt++;
+	return cnt;
+}

@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* xvr vif: a router's interfaces, each a veth into its namespace. */
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <bpf/bpf.h>
+#include "xvr.h"
+#include "vif.h"
+
+static int vif_help(void)
+{
+	fprintf(stderr,
+		"Usage: xvr vif add ROUTER IFNAME port DEV [mac ADDR] [vlan ID]\n"
+		"       xvr vif del ROUTER IFNAME\n"
+		"       xvr vif list [ROUTER]\n"
+		"IFNAME appears in the router's namespace. The port's frames reach it by\n"
+		"destination MAC if mac is given, else by VLAN id if vlan is given, else\n"
+		"all of the port's unclassified frames do (the port default).\n");
+	return 0;
+}
+
+static int vif_add(int argc, char **argv)
+{
+	struct vif_spec spec = {};
+	const char *port = NULL;
+	struct xvr_router r;
+	struct xvr_node n;
+	__u32 v, id;
+	int err, idx;
+
+	if (argc < 2) {
+		vif_help();
+		return -EINVAL;
+	}
+	spec.router = argv[0];
+	spec.ifname = argv[1];
+	if (!router_name_ok(spec.ifname) || !strcmp(spec.ifname, "lo"))
+		return bad_arg("interface name (1-15 of [A-Za-z0-9_-])", spec.ifname);
+	argc -= 2, argv += 2;
+	while (argc > 0) {
+		if (matches(argv[0], "port")) {
+			NEXT_ARG();
+			port = argv[0];
+		} else if (matches(argv[0], "mac")) {
+			NEXT_ARG();
+			if (parse_mac(argv[0], spec.mac) || (spec.mac[0] & 1))
+				return bad_arg("unicast MAC address", argv[0]);
+			spec.has_mac = true;
+		} else if (matches(argv[0], "vlan")) {
+			NEXT_ARG();
+			if (parse_u32(argv[0], &v, 4094) || !v)
+				return bad_arg("VLAN id (1-4094)", argv[0]);
+			spec.vlan = v;
+		} else {
+			return bad_arg("argument", argv[0]);
+		}
+		SHIFT_ARG();
+	}
+	if (!port) {
+		pr_warn("vif %s: missing 'port DEV'\n", spec.ifname);
+		return -EINVAL;
+	}
+	err = cli_node_open(&n, true);
+	if (err)
+		return err;
+	err = router_find(&n, spec.router, &spec.vr_id, &r);
+	if (err) {
+		pr_warn("vif %s: router %s: no such router\n", spec.ifname, spec.router);
+		goto out;
+	}
+	idx = if_index(port);
+	if (idx < 0) {
+		pr_warn("vif %s: port %s: no such device\n", spec.ifname, port);
+		err = -ENODEV;
+		goto out;
+	}
+	spec.port = idx;
+	err = vif_create(&n, &spec, &id);
+	if (!err)
+		pr_info("vif %s: id %u of router %s on port %s\n", spec.ifname, id, spec.router,
+			port);
+out:
+	xvr_node_close(&n);
+	return err;
+}
+
+static int vif_del(int argc, char **argv)
+{
+	struct xvr_node n;
+	__u32 vr, id;
+	int err;
+
+	if (argc != 2) {
+		vif_help();
+		return -EINVAL;
+	}
+	err = cli_node_open(&n, true);
+	if (err)
+		return err;
+	err = router_find(&n, argv[0], &vr, NULL);
+	if (err) {
+		pr_warn("vif %s: router %s: no such router\n", argv[1], argv[0]);
+		goto out;
+	}
+	err = vif_find(&n, vr, argv[1], &id, NULL);
+	if (err) {
+		pr_warn("vif %s: router %s has no such VIF\n", argv[1], argv[0]);
+		goto out;
+	}
+	err = vif_destroy(&n, id);
+	if (err)
+		pr_warn("vif %s: %s\n", argv[1], strerror(-err));
+out:
+	xvr_node_close(&n);
+	return err;
+}
+
+static int vif_list(int argc, char **argv)
+{
+	char ifname[IF_NAMESIZE], mac[18];
+	struct xvr_router r;
+	struct xvr_node n;
+	struct xvr_vif v;
+	__u32 only = 0;
+	int err;
+
+	if (argc > 1)
+		return bad_arg("argument", argv[1]);
+	err = cli_node_open(&n, false);
+	if (err)
+		return err;
+	if (argc == 1 && router_find(&n, argv[0], &only, NULL)) {
+		pr_warn("vif: router %s: no such router\n", argv[0]);
+		xvr_node_close(&n);
+		return -ENOENT;
+	}
+	print_open_array(NULL);
+	for (__u32 id = 1; id < XVR_MAX_VIFS; id++) {
+		if (vif_get(&n, id, &v) || (only && v.vr_id != only))
+			continue;
+		router_get(&n, v.vr_id, &r);
+		print_open_object(NULL);
+		print_string("router", "%-16s", r.name);
+		print_string("ifname", " %-16s", v.name);
+		print_u64("id", " id %-4llu", id);
+		print_string("port", " port %-12s", if_name(v.port, ifname));
+		print_string("mac", " mac %s", fmt_mac(v.mac, mac));
+		print_u64("vlan", " vlan %llu", v.vlan);
+		print_string("dev", " dev %s\n", if_name(v.dev, ifname));
+		print_close_object();
+	}
+	print_close_array();
+	print_end();
+	xvr_node_close(&n);
+	return 0;
+}
+
+int do_vif(int argc, char **argv)
+{
+	static const struct cmd cmds[] = {
+		{ "add", vif_add },
+		{ "del", vif_del },
+		{ "list", vif_list },
+		{ "show", vif_list },
+		{ NULL, NULL },
+	};
+
+	return cmd_dispatch("vif", cmds, argc, argv, vif_help);
+}
