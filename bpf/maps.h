@@ -119,6 +119,14 @@ struct {
 	__type(value, struct xvr_nexthop);
 } xvr_nexthops SEC(".maps");
 
+/* Members of multipath nexthops. Written by fibsync and `xvr route`, read by ingress. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XVR_MAX_NEXTHOPS);
+	__type(key, __u32);
+	__type(value, struct xvr_nh_group);
+} xvr_nh_groups SEC(".maps");
+
 /* VIFs by id. Written by `xvr vif`, read by ingress (delivery) and egress. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

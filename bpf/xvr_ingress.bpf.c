@@ -83,6 +83,53 @@ static __always_inline bool ipv6_is_linklocal(const struct in6_addr *a)
 	return a->in6_u.u6_addr8[0] == 0xfe && (a->in6_u.u6_addr8[1] & 0xc0) == 0x80;
 }
 
+/* Mixes the flow's addresses, protocol and ports; the same flow, the same hash. */
+static __always_inline __u32 flow_hash(const struct pkt *p)
+{
+	__u32 h = ((__u32)p->sport << 16 | p->dport) ^ p->l4_proto;
+
+	if (p->ip4) {
+		h ^= p->ip4->saddr * 0x9e3779b1u;
+		h ^= p->ip4->daddr * 0x85ebca6bu;
+	} else if (p->ip6) {
+		for (int i = 0; i < 4; i++) {
+			h ^= p->ip6->saddr.in6_u.u6_addr32[i] * 0x9e3779b1u;
+			h ^= p->ip6->daddr.in6_u.u6_addr32[i] * 0x85ebca6bu;
+			h = (h << 13) | (h >> 19);
+		}
+	}
+	/* murmur3's finaliser: every input bit reaches every output bit */
+	h ^= h >> 16;
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35u;
+	h ^= h >> 16;
+	return h;
+}
+
+/* A multipath nexthop's member for this flow, or NULL. */
+static __always_inline struct xvr_nexthop *nh_group_pick(const struct pkt *p, __u32 nh_id,
+							 __u32 vr_id)
+{
+	struct xvr_nh_group *grp = bpf_map_lookup_elem(&xvr_nh_groups, &nh_id);
+	struct xvr_nexthop *nh;
+	__u32 idx, member;
+
+	if (!grp || !grp->count || grp->count > XVR_MAX_ECMP)
+		return NULL;
+	idx = flow_hash(p) % grp->count;
+	/* clang knows idx < count <= XVR_MAX_ECMP; the verifier must be told. */
+	barrier_var(idx);
+	if (idx >= XVR_MAX_ECMP)
+		return NULL;
+	member = grp->members[idx];
+	nh = bpf_map_lookup_elem(&xvr_nexthops, &member);
+	if (!nh || !(nh->flags & XVR_NH_VALID) || nh->vr_id != vr_id ||
+	    (nh->flags & XVR_NH_GROUP))
+		return NULL;
+	return nh;
+}
+
 /* The xdp-mode data path: FIB, nexthop, TTL, MACs, redirect. */
 static __always_inline int xdp_forward(struct xdp_md *ctx, __u32 vr_id, struct frame *f)
 {
@@ -122,6 +169,11 @@ static __always_inline int xdp_forward(struct xdp_md *ctx, __u32 vr_id, struct f
 	nh = bpf_map_lookup_elem(&xvr_nexthops, &nh_id);
 	if (!nh || !(nh->flags & XVR_NH_VALID) || nh->vr_id != vr_id)
 		return drop(&f->b, XVR_DROP_BAD_NEXTHOP);
+	if (nh->flags & XVR_NH_GROUP) {
+		nh = nh_group_pick(p, nh_id, vr_id);
+		if (!nh)
+			return drop(&f->b, XVR_DROP_BAD_NEXTHOP);
+	}
 	/* A packet for the router itself is local even when its TTL is 1. */
 	if (nh->flags & XVR_NH_LOCAL)
 		return punt(ctx, f, XVR_PUNT_LOCAL);

@@ -17,6 +17,7 @@
 #define XVR_MAX_PORTS		256
 #define XVR_MAX_NEXTHOPS	65536	/* nexthop id 0 means "no nexthop" */
 #define XVR_MAX_VIFS		4096	/* VIF id 0 means "no VIF" */
+#define XVR_MAX_ECMP		16	/* paths of one multipath nexthop */
 #define XVR_MAX_RULES		65536	/* classifier rules, exact-match kinds */
 #define XVR_MAX_PREFIX_RULES	16384	/* classifier rules, prefix kind */
 #define XVR_NAME_LEN		16
@@ -138,6 +139,18 @@ enum xvr_nh_flags {
 	XVR_NH_LOCAL = 1u << 1,		/* the router's own address: punt */
 	XVR_NH_UNRESOLVED = 1u << 2,	/* no link-layer address yet: punt */
 	XVR_NH_BLACKHOLE = 1u << 3,	/* drop, counted */
+	XVR_NH_GROUP = 1u << 4,		/* multipath: members in xvr_nh_groups[id] */
+};
+
+/*
+ * A multipath nexthop's paths: xvr_nh_groups[nh_id] for a nexthop with
+ * XVR_NH_GROUP. A flow hash over addresses, protocol and ports picks one
+ * member, so a flow keeps its path. Members are plain nexthops of the same
+ * router (never groups themselves).
+ */
+struct xvr_nh_group {
+	__u32 count;		/* 1..XVR_MAX_ECMP */
+	__u32 members[XVR_MAX_ECMP];
 };
 
 struct xvr_nexthop {

@@ -25,6 +25,7 @@
 	X(fib6)		\
 	X(rib4)		\
 	X(nexthops)	\
+	X(nh_groups)	\
 	X(vifs)		\
 	X(vif_by_dev)	\
 	X(vr_stats)	\
