@@ -43,10 +43,16 @@ struct fib_route {
  * compacts. -ENOSPC from an insert means "rebuild bigger".
  */
 struct fib4_table {
-	__u32 *ent;
+	__u32 *ent;		/* the whole table, or NULL when windowed */
 	__u32 stride;
 	__u32 groups_max;	/* allocatable groups, excluding group 0 */
 	__u32 groups_used;
+	/*
+	 * Set by the map layer instead of ent: maps the page holding entry i
+	 * on demand. mmap of a BPF array maps every page up front, so one
+	 * route change must not map a table that can be hundreds of MiB.
+	 */
+	__u32 *(*window)(const struct fib4_table *t, size_t i);
 };
 
 /* Entries in a table with room for groups allocatable groups. */
@@ -101,10 +107,17 @@ int fib4_build(struct fib4_table *t, const struct fib_route *routes, size_t n);
 
 /* Create a router's empty fib4, rib4 and fib6 and install them; -EEXIST if any is installed. */
 int fib_router_init(struct xvr_node *n, __u32 vr);
-/* Remove the router's FIB slots; the kernel frees the maps with their last user. */
+/*
+ * Remove the router's FIB slots; the kernel frees the maps with their last
+ * user. Walk the routes first to drop the nexthop references they hold.
+ */
 int fib_router_fini(struct xvr_node *n, __u32 vr);
 
-/* Insert or replace; *old_nh (if given) is the replaced nexthop or 0. */
+/*
+ * Insert or replace; *old_nh (if given) is the replaced nexthop or 0. An
+ * IPv4 table out of groups is rebuilt bigger from rib4 and swapped in on
+ * the way. A change maps only the table pages it touches.
+ */
 int fib_route_add(struct xvr_node *n, __u32 vr, int family, const __u8 *addr, int plen,
 		  __u32 nh, __u32 *old_nh);
 /* Remove the exact prefix; -ENOENT if absent. *old_nh gets its nexthop. */
