@@ -7,8 +7,10 @@
 #                      ├ site A ── port p0 ─ xvr ─ port p1 ── site B ┤
 #   ns A-blue 10.1.1.2 ┘          (red, blue)                        └ ns B-blue 10.2.1.2
 #
-# Source it; RB_P is the name prefix (≤ 6 chars), RB_NODE the xvr node.
-# Callers register cleanup themselves (redblue_down).
+# Source it; RB_P is the name prefix (≤ 6 chars), RB_NODE the xvr node,
+# RB_MODE the routers' mode: xdp (default; routes given to xvr) or netns
+# (each router gets VIFs e0/e1 with its MACs, and its namespace's own stack
+# routes). Callers register cleanup themselves (redblue_down).
 
 : "${XVR:?XVR must point at build/xvr}"
 
@@ -66,6 +68,10 @@ redblue_up() {
 	$x node up && $x port add "$RB_P0" && $x port add "$RB_P1" || return 1
 	for r in red:a blue:b; do
 		local name=${r%%:*} l=${r##*:}
+		if [ "${RB_MODE:-xdp}" = netns ]; then
+			redblue_netns_router "$name" "$l" || return 1
+			continue
+		fi
 		$x router add "$name" &&
 		$x classify add "$name" mac "$(rb_mac "$l" 1 1)" port "$RB_P0" &&
 		$x classify add "$name" mac "$(rb_mac "$l" 2 1)" port "$RB_P1" &&
@@ -75,6 +81,27 @@ redblue_up() {
 		$x route add "$name" 2001:db8:2::/48 via 2001:db8:2::2 lladdr "$(rb_mac "$l" 2 2)" dev "$RB_P1" ||
 			return 1
 	done
+}
+
+# A netns-mode router: VIFs e0 (site A) and e1 (site B) carrying its MACs,
+# addresses and forwarding configured inside its namespace.
+redblue_netns_router() {
+	local x="$XVR -n $RB_NODE" name=$1 l=$2 ns="xvr-$RB_NODE-$1"
+	$x router add "$name" mode netns &&
+	$x vif add "$name" e0 port "$RB_P0" mac "$(rb_mac "$l" 1 1)" &&
+	$x vif add "$name" e1 port "$RB_P1" mac "$(rb_mac "$l" 2 1)" &&
+	ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 &&
+	ip -n "$ns" addr add 10.1.1.1/24 dev e0 &&
+	ip -n "$ns" addr add 10.2.1.1/24 dev e1 &&
+	ip -n "$ns" addr add 2001:db8:1::1/64 dev e0 nodad &&
+	ip -n "$ns" addr add 2001:db8:2::1/64 dev e1 nodad &&
+	# Both tenants' hosts share each site's LAN (this kernel has no VLAN
+	# devices to split it), so neither side ARPs: the other tenant's host
+	# would answer too.
+	ip -n "$ns" neigh add 10.1.1.2 lladdr "$(rb_mac "$l" 1 2)" dev e0 nud permanent &&
+	ip -n "$ns" neigh add 10.2.1.2 lladdr "$(rb_mac "$l" 2 2)" dev e1 nud permanent &&
+	ip -n "$ns" neigh add 2001:db8:1::2 lladdr "$(rb_mac "$l" 1 2)" dev e0 nud permanent &&
+	ip -n "$ns" neigh add 2001:db8:2::2 lladdr "$(rb_mac "$l" 2 2)" dev e1 nud permanent
 }
 
 redblue_down() {
