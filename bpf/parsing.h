@@ -91,9 +91,10 @@ static __always_inline int parse_l4_ports(struct cursor *c, struct pkt *p, void 
 	struct udphdr *uh = c->pos;
 
 	/* TCP and UDP both start with the two ports; UDP's header is 8 bytes. */
-	__u32 need = p->l4_proto == IPPROTO_UDP_ ? sizeof(struct udphdr) : 4;
-
-	if ((void *)(uh + 1) > c->end || c->pos + need > l4_end)
+	if (c->pos + 4 > c->end || c->pos + 4 > l4_end)
+		return XVR_DROP_BAD_L4;
+	if (p->l4_proto == IPPROTO_UDP_ &&
+	    ((void *)(uh + 1) > c->end || (void *)(uh + 1) > l4_end))
 		return XVR_DROP_BAD_L4;
 	p->sport = bpf_ntohs(uh->source);
 	p->dport = bpf_ntohs(uh->dest);

@@ -64,7 +64,7 @@ bool test__start_subtest(const char *name)
 
 static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	if (level == LIBBPF_DEBUG && !env.verbose)
+	if (level != LIBBPF_WARN && !env.verbose)
 		return 0;
 	return vfprintf(stderr, fmt, ap);
 }

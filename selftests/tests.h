@@ -3,3 +3,4 @@
 DEFINE_TEST(fib4)
 DEFINE_TEST(fib6)
 DEFINE_TEST(fib_scale)
+DEFINE_TEST(ingress)

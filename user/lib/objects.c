@@ -281,6 +281,8 @@ static const char *const drop_names[XVR_DROP_MAX] = {
 	[XVR_DROP_ADJUST] = "adjust",
 	[XVR_DROP_MODE] = "mode",
 	[XVR_DROP_BAD_L4] = "bad-l4",
+	[XVR_DROP_NO_VIF] = "no-vif",
+	[XVR_DROP_VIF_DOWN] = "vif-down",
 };
 
 static const char *const punt_names[XVR_PUNT_MAX] = {
