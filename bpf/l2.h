@@ -5,13 +5,14 @@
 
 /*
  * Replace the frame's l2_len bytes of Ethernet header and tags by a new
- * header: dst and src MACs (NULL keeps the frame's own), one tag if vlan is
- * set, and proto. 0 or XVR_DROP_ADJUST.
+ * header: dst and src MACs (NULL keeps the frame's own), one 4-byte tag
+ * {tag_proto, tag} if tag_proto is set (an 802.1Q tag, or an engine tag of
+ * the same shape), and proto. 0 or XVR_DROP_ADJUST.
  */
-static __always_inline int l2_rewrite(struct xdp_md *ctx, __u32 l2_len, const __u8 *dmac,
-				      const __u8 *smac, __u16 vlan, __u16 proto)
+static __always_inline int l2_write(struct xdp_md *ctx, __u32 l2_len, const __u8 *dmac,
+				    const __u8 *smac, __u16 tag_proto, __u16 tag, __u16 proto)
 {
-	int new_l2 = ETH_HLEN + (vlan ? VLAN_HLEN : 0);
+	int new_l2 = ETH_HLEN + (tag_proto ? VLAN_HLEN : 0);
 	int delta = (int)l2_len - new_l2;
 	__u8 macs[2 * ETH_ALEN];
 	struct ethhdr *eth;
@@ -39,18 +40,26 @@ static __always_inline int l2_rewrite(struct xdp_md *ctx, __u32 l2_len, const __
 
 	__builtin_memcpy(eth->h_dest, dmac ? dmac : macs, ETH_ALEN);
 	__builtin_memcpy(eth->h_source, smac ? smac : macs + ETH_ALEN, ETH_ALEN);
-	if (vlan) {
+	if (tag_proto) {
 		struct vlan_hdr_ *vh = (void *)(eth + 1);
 
 		if ((void *)(vh + 1) > data_end)
 			return XVR_DROP_ADJUST;
-		eth->h_proto = bpf_htons(ETH_P_8021Q);
-		vh->tci = bpf_htons(vlan & VLAN_VID_MASK);
+		eth->h_proto = bpf_htons(tag_proto);
+		vh->tci = bpf_htons(tag);
 		vh->encap_proto = bpf_htons(proto);
 	} else {
 		eth->h_proto = bpf_htons(proto);
 	}
 	return 0;
+}
+
+/* New MACs (NULL: keep), the frame's tags replaced by vlan (0: none). */
+static __always_inline int l2_rewrite(struct xdp_md *ctx, __u32 l2_len, const __u8 *dmac,
+				      const __u8 *smac, __u16 vlan, __u16 proto)
+{
+	return l2_write(ctx, l2_len, dmac, smac, vlan ? ETH_P_8021Q : 0, vlan & VLAN_VID_MASK,
+			proto);
 }
 
 #endif /* XVR_BPF_L2_H */

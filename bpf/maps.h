@@ -143,6 +143,66 @@ struct {
 	__type(value, __u32);
 } xvr_vif_by_dev SEC(".maps");
 
+/* VIF id by {router, in-namespace ifindex}. Written by `xvr vif`, read by egress (engine tags). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XVR_MAX_VIFS);
+	__type(key, struct xvr_vif_peer_key);
+	__type(value, __u32);
+} xvr_vif_by_peer SEC(".maps");
+
+/* Forwarding engines by id. Written by `xvr fe`, read by ingress and egress. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XVR_MAX_FES);
+	__type(key, __u32);
+	__type(value, struct xvr_fe);
+} xvr_fes SEC(".maps");
+
+/* Engine id by its node-side veth end. Written by `xvr fe`, read by egress. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XVR_MAX_FES);
+	__type(key, __u32);
+	__type(value, __u32);
+} xvr_fe_by_dev SEC(".maps");
+
+/* A router's engines and distribution policy. Written by `xvr fe`/`router set`, read by ingress. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XVR_MAX_ROUTERS);
+	__type(key, __u32);
+	__type(value, struct xvr_fe_set);
+} xvr_fe_sets SEC(".maps");
+
+/*
+ * Each engine's live state: a one-element mmapable array per engine, whose
+ * fd only that engine holds (it writes heartbeat and counters in place).
+ * Created by `xvr fe add`, read by ingress (liveness) and `xvr stats`.
+ */
+struct xvr_fe_state_inner {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct xvr_fe_state));
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, XVR_MAX_FES);
+	__type(key, __u32);
+	__array(values, struct xvr_fe_state_inner);
+} xvr_fe_state SEC(".maps");
+
+/* Round-robin position per router and CPU. Ingress only. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XVR_MAX_ROUTERS);
+	__type(key, __u32);
+	__type(value, __u32);
+} xvr_rr SEC(".maps");
+
 /* Counters per router and CPU. Written by ingress, read by `xvr stats`. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

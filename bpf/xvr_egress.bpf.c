@@ -1,9 +1,14 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * xvr_egress: attached to the node-side end of every VIF. What a router's
- * namespace sends out of a VIF (forwarded packets in netns mode; ARP, ICMP,
- * routing protocol traffic in any mode) leaves through the VIF's port, with
- * the VIF's VLAN tag restored, in the same NAPI poll.
+ * xvr_egress: attached to the node-side end of every VIF and every
+ * forwarding engine's veth.
+ *  - From a VIF: what the router's namespace sends (forwarded packets in
+ *    netns mode; ARP, ICMP, routing protocol traffic in any mode) leaves
+ *    through the VIF's port with the VIF's VLAN tag restored.
+ *  - From an engine: the frame's tag names a VIF of the engine's router by
+ *    its in-namespace ifindex; anything else is dropped and counted. The tag
+ *    is replaced by the VIF's VLAN tag and the frame leaves by its port, or,
+ *    flagged for the stack, enters the router's namespace through that VIF.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -17,6 +22,87 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
+/* An IP frame's header must fit and its length must fit the frame. */
+static __always_inline bool fe_frame_ok(void *l3, void *data_end, __u16 proto)
+{
+	if (proto == ETH_P_IP) {
+		struct iphdr *iph = l3;
+
+		return (void *)(iph + 1) <= data_end &&
+		       l3 + bpf_ntohs(iph->tot_len) <= data_end && iph->ihl >= 5;
+	}
+	if (proto == ETH_P_IPV6) {
+		struct ipv6hdr *ip6h = l3;
+
+		return (void *)(ip6h + 1) <= data_end &&
+		       (void *)(ip6h + 1) + bpf_ntohs(ip6h->payload_len) <= data_end;
+	}
+	return l3 <= data_end;
+}
+
+/* A frame an engine sent: check its tag, then out by the VIF (or into it). */
+static __always_inline int engine_out(struct xdp_md *ctx, __u32 fe_id)
+{
+	void *data_end = (void *)(long)ctx->data_end;
+	void *data = (void *)(long)ctx->data;
+	struct xvr_vif_peer_key key = {};
+	struct ethhdr *eth = data;
+	struct vlan_hdr_ *tag;
+	__u32 mtu_len = 0, *vif_id;
+	struct books b = {};
+	struct xvr_vif *vif;
+	struct xvr_fe *fe;
+	__u16 ifv, proto;
+	int err;
+
+	fe = bpf_map_lookup_elem(&xvr_fes, &fe_id);
+	if (!fe || !(fe->flags & XVR_FE_ACTIVE))
+		return XDP_DROP;
+	key.vr_id = fe->vr_id;
+	b.vr = bpf_map_lookup_elem(&xvr_vr_stats, &key.vr_id);
+	b.len = data_end - data;
+
+	tag = (void *)(eth + 1);
+	if ((void *)(tag + 1) > data_end)
+		return drop(&b, XVR_DROP_FE_BAD_LEN);
+	if (eth->h_proto != bpf_htons(XVR_FE_TAG_PROTO))
+		return drop(&b, XVR_DROP_FE_TAG);
+	ifv = bpf_ntohs(tag->tci);
+	proto = bpf_ntohs(tag->encap_proto);
+	if (!fe_frame_ok(tag + 1, data_end, proto))
+		return drop(&b, XVR_DROP_FE_BAD_LEN);
+
+	/* Only a VIF of the engine's own router can be named. */
+	key.peer = ifv & XVR_FE_TAG_IFINDEX;
+	vif_id = bpf_map_lookup_elem(&xvr_vif_by_peer, &key);
+	vif = vif_id ? bpf_map_lookup_elem(&xvr_vifs, vif_id) : NULL;
+	if (!vif || !(vif->flags & XVR_VIF_ACTIVE) || vif->vr_id != key.vr_id)
+		return drop(&b, XVR_DROP_FE_TAG);
+
+	if (ifv & XVR_FE_TAG_STACK) {
+		err = l2_write(ctx, ETH_HLEN + XVR_FE_TAG_LEN, NULL, NULL, 0, 0, proto);
+		if (err)
+			return drop(&b, err);
+		if (bpf_redirect_map(&xvr_tx_ports, vif->dev, 0) != XDP_REDIRECT)
+			return drop(&b, XVR_DROP_NO_VIF);
+	} else {
+		/* The MTU counts the packet: neither tag counts. */
+		err = bpf_check_mtu(ctx, vif->port, &mtu_len, -XVR_FE_TAG_LEN, 0);
+		if (err == BPF_MTU_CHK_RET_FRAG_NEEDED)
+			return drop(&b, XVR_DROP_FE_BAD_LEN);
+		err = l2_rewrite(ctx, ETH_HLEN + XVR_FE_TAG_LEN, NULL, NULL, vif->vlan, proto);
+		if (err)
+			return drop(&b, err);
+		if (bpf_redirect_map(&xvr_tx_ports, vif->port, 0) != XDP_REDIRECT)
+			return drop(&b, XVR_DROP_NO_TXPORT);
+	}
+	if (b.vr) {
+		b.vr->tx_packets++;
+		b.vr->tx_bytes += b.len;
+	}
+	return XDP_REDIRECT;
+}
+
 static __always_inline int egress(struct xdp_md *ctx)
 {
 	void *data_end = (void *)(long)ctx->data_end;
@@ -27,6 +113,9 @@ static __always_inline int egress(struct xdp_md *ctx)
 	struct xvr_vif *vif;
 	int err;
 
+	vif_id = bpf_map_lookup_elem(&xvr_fe_by_dev, &dev);
+	if (vif_id)
+		return engine_out(ctx, *vif_id);
 	vif_id = bpf_map_lookup_elem(&xvr_vif_by_dev, &dev);
 	if (!vif_id)
 		return XDP_PASS;	/* not a VIF (yet): leave it alone */

@@ -7,6 +7,9 @@
  *           handle is punted unchanged into the router's namespace (its VIF).
  *   netns - the frame goes straight into the router's VIF, whose namespace
  *           stack forwards it; no bridge, no backlog queue in between.
+ *   afxdp - the frame goes, tagged with its VIF, to one of the router's
+ *           live forwarding engines (AF_XDP processes), picked by the
+ *           router's distribution policy.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -222,6 +225,97 @@ static __always_inline int netns_deliver(struct xdp_md *ctx, struct frame *f)
 	return act;
 }
 
+/* Configured for this router, and its heartbeat is fresh. */
+static __always_inline bool fe_alive(__u32 fe_id, __u32 vr_id, __u64 now)
+{
+	struct xvr_fe *fe = bpf_map_lookup_elem(&xvr_fes, &fe_id);
+	struct xvr_fe_state *st;
+	__u32 zero = 0;
+	void *inner;
+
+	if (!fe || !(fe->flags & XVR_FE_ACTIVE) || fe->vr_id != vr_id)
+		return false;
+	inner = bpf_map_lookup_elem(&xvr_fe_state, &fe_id);
+	if (!inner)
+		return false;
+	st = bpf_map_lookup_elem(inner, &zero);
+	return st && st->heartbeat_ns && (__s64)(now - st->heartbeat_ns) < (__s64)XVR_FE_STALE_NS;
+}
+
+/*
+ * The engine for this frame: the policy's choice, or the next live engine
+ * after it when that one is down. 0 if none is alive.
+ */
+static __always_inline __u32 fe_pick(const struct pkt *p, __u32 vr_id)
+{
+	struct xvr_fe_set *set = bpf_map_lookup_elem(&xvr_fe_sets, &vr_id);
+	__u32 count, start = 0, *pos;
+	__u64 now;
+
+	if (!set)
+		return 0;
+	count = set->count;
+	if (!count || count > XVR_MAX_ROUTER_FES)
+		return 0;
+	switch (set->dist) {
+	case XVR_DIST_FLOWHASH:
+		start = flow_hash(p) % count;
+		break;
+	case XVR_DIST_WEIGHTED:
+		pos = bpf_map_lookup_elem(&xvr_rr, &vr_id);
+		if (pos && set->wrr_len && set->wrr_len <= XVR_WRR_SLOTS) {
+			__u32 slot = (*pos)++ % set->wrr_len;
+
+			barrier_var(slot);
+			if (slot < XVR_WRR_SLOTS)
+				start = set->wrr[slot];
+		}
+		break;
+	default:
+		pos = bpf_map_lookup_elem(&xvr_rr, &vr_id);
+		if (pos)
+			start = (*pos)++ % count;
+		break;
+	}
+	now = bpf_ktime_get_ns();
+	for (__u32 i = 0; i < XVR_MAX_ROUTER_FES; i++) {
+		__u32 idx = (start + i) % count, fe_id;
+
+		if (i >= count)
+			break;
+		barrier_var(idx);
+		if (idx >= XVR_MAX_ROUTER_FES)
+			return 0;
+		fe_id = set->fes[idx];
+		if (fe_alive(fe_id, vr_id, now))
+			return fe_id;
+	}
+	return 0;
+}
+
+/* afxdp mode: IP to an engine, tagged with its VIF; the rest to the router's stack. */
+static __always_inline int afxdp_deliver(struct xdp_md *ctx, __u32 vr_id, struct frame *f)
+{
+	struct xvr_fe *fe;
+	__u32 fe_id;
+	int err;
+
+	if (!f->p.ip4 && !f->p.ip6)
+		return punt(ctx, f, XVR_PUNT_NON_IP);
+	fe_id = fe_pick(&f->p, vr_id);
+	fe = fe_id ? bpf_map_lookup_elem(&xvr_fes, &fe_id) : NULL;
+	if (!fe)
+		return drop(&f->b, XVR_DROP_FE_DOWN);
+	err = l2_write(ctx, f->p.l2_len, NULL, NULL, XVR_FE_TAG_PROTO,
+		       f->vif ? f->vif->peer & XVR_FE_TAG_IFINDEX : 0, f->p.l3_proto);
+	if (err)
+		return drop(&f->b, err);
+	if (bpf_redirect_map(&xvr_tx_ports, fe->dev, 0) != XDP_REDIRECT)
+		return drop(&f->b, XVR_DROP_FE_DOWN);
+	book_fwd(&f->b);
+	return XDP_REDIRECT;
+}
+
 static __always_inline int ingress(struct xdp_md *ctx)
 {
 	void *data_end = (void *)(long)ctx->data_end;
@@ -276,6 +370,8 @@ static __always_inline int ingress(struct xdp_md *ctx)
 		return xdp_forward(ctx, vr_id, &f);
 	case XVR_MODE_NETNS:
 		return netns_deliver(ctx, &f);
+	case XVR_MODE_AFXDP:
+		return afxdp_deliver(ctx, vr_id, &f);
 	}
 	return drop(&f.b, XVR_DROP_MODE);
 }

@@ -700,12 +700,14 @@ static bool classify_setup(struct fx *fx)
 		ok = ok && fx_router_default(fx, vr);
 	/*
 	 * 8: configured but inactive; 9: never configured; 10: a mode without
-	 * a data path; 11: netns mode, but the rule names no VIF.
+	 * a data path; 11: netns mode, but the rule names no VIF; 12: afxdp
+	 * mode without any engine.
 	 */
 	ok = ok && fx_router(fx, 8, 0, XVR_MODE_XDP) && fx_nh(fx, 8, 8, net.e1, XVR_NH_VALID, 0) &&
 	     fx_route(fx, 8, "0.0.0.0/0", 8);
-	ok = ok && fx_router(fx, 10, XVR_ROUTER_ACTIVE, XVR_MODE_AFXDP) &&
-	     fx_router(fx, 11, XVR_ROUTER_ACTIVE, XVR_MODE_NETNS);
+	ok = ok && fx_router(fx, 10, XVR_ROUTER_ACTIVE, XVR_MODE_CPU) &&
+	     fx_router(fx, 11, XVR_ROUTER_ACTIVE, XVR_MODE_NETNS) &&
+	     fx_router(fx, 12, XVR_ROUTER_ACTIVE, XVR_MODE_AFXDP);
 	if (!ok)
 		return false;
 
@@ -728,6 +730,7 @@ static bool classify_setup(struct fx *fx)
 	ok &= fx_rule(fx, RULE(.kind = XVR_RULE_UDP, .port = 6001), 9);
 	ok &= fx_rule(fx, RULE(.kind = XVR_RULE_UDP, .port = 6002), 10);
 	ok &= fx_rule(fx, RULE(.kind = XVR_RULE_UDP, .port = 6003), 11);
+	ok &= fx_rule(fx, RULE(.kind = XVR_RULE_UDP, .port = 6005), 12);
 	ok &= fx_rule(fx, RULE(.kind = XVR_RULE_UDP, .port = 6004), XVR_MAX_ROUTERS + 100);
 
 	ok &= fx_prefix_rule(fx, 0, "10.3.0.0/16", 4);
@@ -825,8 +828,10 @@ static const struct row classify_rows[] = {
 	  .reason = XVR_DROP_ROUTER_DOWN },
 	{ "rule to a router id beyond XVR_MAX_ROUTERS", PA, V4(.dport = 6004), .what = DROP,
 	  .reason = XVR_DROP_ROUTER_DOWN },
-	{ "rule to an afxdp-mode router: no data path yet", PA, V4(.dport = 6002), .what = DROP,
+	{ "rule to a cpu-mode router: no data path yet", PA, V4(.dport = 6002), .what = DROP,
 	  .reason = XVR_DROP_MODE, .vr = 10 },
+	{ "rule to an afxdp-mode router without a live engine", PA, V4(.dport = 6005),
+	  .what = DROP, .reason = XVR_DROP_FE_DOWN, .vr = 12 },
 	{ "rule to a netns-mode router without a VIF", PA, V4(.dport = 6003), .what = DROP,
 	  .reason = XVR_DROP_NO_VIF, .vr = 11 },
 

@@ -133,6 +133,97 @@ struct xvr_vif {
 	char name[XVR_NAME_LEN];	/* interface name inside the namespace */
 };
 
+/*
+ * Forwarding engines (AF_XDP, xvr-router): xvr_fes[fe_id]. An engine owns a
+ * veth pair: the node-side end (dev, xvr_egress attached) and the engine's
+ * end inside the router's namespace (peer), where xvr_xsk redirects every
+ * frame into the engine's AF_XDP socket. Ingress spreads an afxdp router's
+ * frames over its live engines by the router's distribution policy.
+ */
+#define XVR_MAX_FES		1024	/* fe id 0 means "no engine" */
+#define XVR_MAX_ROUTER_FES	8	/* engines per router */
+#define XVR_WRR_SLOTS		64	/* weighted round-robin schedule length */
+#define XVR_FE_STALE_NS		(200ull * 1000 * 1000)	/* no heartbeat: down */
+
+enum xvr_fe_flags {
+	XVR_FE_ACTIVE = 1u << 0,	/* configured */
+};
+
+struct xvr_fe {
+	__u32 flags;
+	__u32 vr_id;
+	__u32 dev;		/* node-side veth end */
+	__u32 peer;		/* engine's end, inside the router's namespace */
+	__u32 weight;		/* for dist weighted, 1..100 */
+	__s32 cpu;		/* -1: any */
+	__u32 share;		/* percent of a CPU (cgroup cpu.max), 0: unlimited */
+	__u32 pad;
+};
+
+enum xvr_dist {
+	XVR_DIST_RR = 0,	/* round-robin over live engines */
+	XVR_DIST_WEIGHTED = 1,	/* weighted round-robin (PdP's proportional) */
+	XVR_DIST_FLOWHASH = 2,	/* 5-tuple hash: a flow stays on one engine */
+};
+
+/*
+ * The router's engines for ingress: xvr_fe_sets[vr_id]. fes[0..count) are
+ * fe ids; wrr[] is the weighted schedule (indexes into fes[]).
+ */
+struct xvr_fe_set {
+	__u32 dist;		/* enum xvr_dist */
+	__u32 count;
+	__u32 fes[XVR_MAX_ROUTER_FES];
+	__u8 wrr[XVR_WRR_SLOTS];
+	__u32 wrr_len;
+};
+
+/*
+ * One engine's live state, a one-element mmapable array handed to that
+ * engine alone (xvr_fe_state[fe_id] is the map). The engine writes it in
+ * place, no system call; ingress reads heartbeat_ns (CLOCK_MONOTONIC, as
+ * bpf_ktime_get_ns) and treats a stale engine as down.
+ */
+struct xvr_fe_state {
+	__u64 heartbeat_ns;
+	__u64 rx_packets;
+	__u64 rx_bytes;
+	__u64 tx_packets;
+	__u64 tx_bytes;
+	__u64 drop_packets;	/* the engine's own drops (plugin verdicts, bad frames) */
+	__u64 rx_ring_full;	/* XDP_STATISTICS of the socket */
+	__u64 rx_dropped;
+	__u64 tx_invalid;
+	__u64 fill_empty;	/* fill ring had no frames for the kernel */
+	__u64 tx_ring_full;
+	__u64 wakeups;		/* sendto/poll calls made */
+	__u64 idle_sleeps;
+	__u64 restarts;		/* written by the supervisor side */
+};
+
+/*
+ * Frames between ingress and an engine carry a tag after the MACs: an
+ * 802.3 local experimental EtherType, an interface index *inside the
+ * router's namespace* (the VIF's peer), and the frame's real EtherType:
+ *   dst[6] src[6] 0x88b5 ifindex(be16) proto(be16) payload…
+ * Towards the engine, ifindex is the VIF the frame arrived on (0 if none).
+ * From the engine, it is the VIF to send by; with XVR_FE_TAG_STACK set the
+ * frame is handed to the router's own stack through that VIF instead (how
+ * an engine punts ARP, TTL expiry, packets for the router, …). xvr_egress
+ * finds the VIF by {engine's router, ifindex}, so an engine can only name
+ * its own router's VIFs; it strips the tag and restores the VIF's VLAN.
+ */
+#define XVR_FE_TAG_PROTO	0x88B5
+#define XVR_FE_TAG_LEN		4
+#define XVR_FE_TAG_STACK	0x8000	/* flag in the ifindex field */
+#define XVR_FE_TAG_IFINDEX	0x7fff
+
+/* Key of xvr_vif_by_peer: a VIF by its router and its in-namespace ifindex. */
+struct xvr_vif_peer_key {
+	__u32 vr_id;
+	__u32 peer;
+};
+
 /* Nexthops: xvr_nexthops[nh_id], owned by one router. */
 enum xvr_nh_flags {
 	XVR_NH_VALID = 1u << 0,
@@ -224,7 +315,10 @@ enum xvr_drop_reason {
 	XVR_DROP_BAD_L4 = 12,		/* UDP/TCP/GRE header cut short */
 	XVR_DROP_NO_VIF = 13,		/* netns router without a VIF for the frame */
 	XVR_DROP_VIF_DOWN = 14,		/* egress from a veth that is no active VIF */
-	XVR_DROP_MAX = 16,
+	XVR_DROP_FE_DOWN = 15,		/* afxdp router without a live engine */
+	XVR_DROP_FE_TAG = 16,		/* engine frame: no tag, or a VIF not its router's */
+	XVR_DROP_FE_BAD_LEN = 17,	/* engine frame shorter than its headers or over the MTU */
+	XVR_DROP_MAX = 24,
 };
 
 /* Why a frame was handed to the router's control plane instead of forwarded. */

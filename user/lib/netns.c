@@ -7,7 +7,10 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <linux/capability.h>
 #include "common.h"
 #include "netns.h"
 
@@ -108,3 +111,53 @@ int netns_ifindex(const char *name, const char *ifname)
 	close(self);
 	return idx;
 }
+
+/* Capabilities a tenant's processes keep inside their router's namespace. */
+static const int tenant_caps[] = {
+	CAP_NET_ADMIN, CAP_NET_RAW, CAP_NET_BIND_SERVICE, CAP_CHOWN, CAP_DAC_OVERRIDE,
+	CAP_FOWNER, CAP_FSETID, CAP_KILL, CAP_SETGID, CAP_SETUID, CAP_SETPCAP,
+};
+
+static int cap_last(void)
+{
+	int last = CAP_LAST_CAP;
+	FILE *f = fopen("/proc/sys/kernel/cap_last_cap", "r");
+
+	if (f) {
+		if (fscanf(f, "%d", &last) != 1)
+			last = CAP_LAST_CAP;
+		fclose(f);
+	}
+	return last;
+}
+
+/*
+ * Leave only tenant_caps: out of the bounding set (so no exec regains the
+ * rest, root or not) and out of the current sets.
+ */
+int caps_drop_to_tenant(void)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2] = {};
+	int last = cap_last();
+
+	for (int cap = 0; cap <= last; cap++) {
+		bool keep = false;
+
+		for (size_t i = 0; i < ARRAY_SIZE(tenant_caps); i++)
+			keep |= tenant_caps[i] == cap;
+		if (!keep && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) && errno != EINVAL)
+			return -errno;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(tenant_caps); i++) {
+		int cap = tenant_caps[i];
+
+		data[cap / 32].effective |= 1u << (cap % 32);
+		data[cap / 32].permitted |= 1u << (cap % 32);
+		data[cap / 32].inheritable |= 1u << (cap % 32);
+	}
+	if (syscall(SYS_capset, &hdr, data))
+		return -errno;
+	return 0;
+}
+

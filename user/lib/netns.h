@@ -17,4 +17,12 @@ int netns_enter(const char *name);
 /* ifindex of ifname inside namespace name, or -errno; the caller stays put. */
 int netns_ifindex(const char *name, const char *ifname);
 
+/*
+ * Keep only the capabilities a tenant's router processes need (network
+ * administration of their namespace, raw sockets, low ports, file and
+ * identity basics); drop the rest from the bounding set too, so no exec
+ * regains them. CAP_SYS_ADMIN, CAP_BPF, CAP_PERFMON, … are gone.
+ */
+int caps_drop_to_tenant(void);
+
 #endif

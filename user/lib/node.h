@@ -28,6 +28,12 @@
 	X(nh_groups)	\
 	X(vifs)		\
 	X(vif_by_dev)	\
+	X(vif_by_peer)	\
+	X(fes)		\
+	X(fe_by_dev)	\
+	X(fe_sets)	\
+	X(fe_state)	\
+	X(rr)		\
 	X(vr_stats)	\
 	X(port_stats)
 

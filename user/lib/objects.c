@@ -283,6 +283,9 @@ static const char *const drop_names[XVR_DROP_MAX] = {
 	[XVR_DROP_BAD_L4] = "bad-l4",
 	[XVR_DROP_NO_VIF] = "no-vif",
 	[XVR_DROP_VIF_DOWN] = "vif-down",
+	[XVR_DROP_FE_DOWN] = "fe-down",
+	[XVR_DROP_FE_TAG] = "fe-tag",
+	[XVR_DROP_FE_BAD_LEN] = "fe-bad-len",
 };
 
 static const char *const punt_names[XVR_PUNT_MAX] = {

@@ -138,6 +138,7 @@ int vif_create(struct xvr_node *n, const struct vif_spec *spec, __u32 *out_id)
 	struct bpf_devmap_val dv = {};
 	struct xvr_cls_val val = {};
 	struct xvr_vif v = {}, zero = {};
+	struct xvr_vif_peer_key peer_key = {};
 	struct xvr_cls_key key;
 	struct xvr_port port;
 	int prog_fd = -1, link_fd = -1, idx, err;
@@ -196,8 +197,11 @@ int vif_create(struct xvr_node *n, const struct vif_spec *spec, __u32 *out_id)
 	v.peer = idx > 0 ? idx : 0;
 
 	dv.ifindex = dev_idx;
+	peer_key.vr_id = v.vr_id;
+	peer_key.peer = v.peer;
 	if (bpf_map_update_elem(n->vifs_fd, &id, &v, BPF_ANY) ||
 	    bpf_map_update_elem(n->vif_by_dev_fd, &dev_idx, &id, BPF_ANY) ||
+	    bpf_map_update_elem(n->vif_by_peer_fd, &peer_key, &id, BPF_ANY) ||
 	    bpf_map_update_elem(n->tx_ports_fd, &dev_idx, &dv, BPF_ANY)) {
 		err = -errno;
 		pr_warn("vif %s: %s\n", spec->ifname, strerror(-err));
@@ -240,6 +244,7 @@ int vif_create(struct xvr_node *n, const struct vif_spec *spec, __u32 *out_id)
 undo:
 	bpf_map_delete_elem(n->tx_ports_fd, &dev_idx);
 	bpf_map_delete_elem(n->vif_by_dev_fd, &dev_idx);
+	bpf_map_delete_elem(n->vif_by_peer_fd, &peer_key);
 	bpf_map_update_elem(n->vifs_fd, &id, &zero, BPF_ANY);
 	{
 		const char *del[] = { "ip", "link", "del", dev, NULL };
@@ -277,16 +282,20 @@ int vif_destroy(struct xvr_node *n, __u32 id)
 {
 	char pin[PATH_MAX], dev[IF_NAMESIZE];
 	const char *del[] = { "ip", "link", "del", dev, NULL };
+	struct xvr_vif_peer_key peer_key = {};
 	struct xvr_vif v, zero = {};
 	int err;
 
 	err = vif_get(n, id, &v);
 	if (err)
 		return err;
+	peer_key.vr_id = v.vr_id;
+	peer_key.peer = v.peer;
 	/* Stop new frames first, then take the path apart. */
 	vif_rules_delete(n, id);
 	bpf_map_update_elem(n->vifs_fd, &id, &zero, BPF_ANY);
 	bpf_map_delete_elem(n->vif_by_dev_fd, &v.dev);
+	bpf_map_delete_elem(n->vif_by_peer_fd, &peer_key);
 	bpf_map_delete_elem(n->tx_ports_fd, &v.dev);
 	link_pin(pin, sizeof(pin), n->name, v.dev);
 	unlink(pin);
