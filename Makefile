@@ -11,7 +11,7 @@ MULTIARCH	:= $(shell $(CC) -print-multiarch 2>/dev/null)
 BPF_CFLAGS	:= -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
 		   -Wall -Werror -Ibpf -Iinclude
 CFLAGS		?= -O2 -g
-CFLAGS		+= -Wall -Wextra -Wno-unused-parameter -Wno-format-truncation -Werror -std=gnu11 \
+CFLAGS		+= -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-format-truncation -Werror -std=gnu11 \
 		   -D_GNU_SOURCE -Iinclude -Iuser/lib -I$(BUILD)
 LDLIBS		:= -lxdp -lbpf -lelf -lz -lm
 
