@@ -74,6 +74,25 @@ $(BUILD)/xvr-%: $(BUILD)/user/xvr-%.o $(BUILD)/libxvr.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
+# ---- xvr-router (AF_XDP engine): its main file plus user/engine/; plugins ----
+ENGINE_SRCS	:= $(wildcard user/engine/*.c)
+ENGINE_OBJS	:= $(patsubst %.c,$(BUILD)/%.o,$(ENGINE_SRCS))
+PLUGIN_SRCS	:= $(wildcard plugins/*.c)
+PLUGINS		:= $(patsubst plugins/%.c,$(BUILD)/plugins/%.so,$(PLUGIN_SRCS))
+
+all: $(PLUGINS)
+
+$(BUILD)/xvr-router: $(BUILD)/user/xvr-router.o $(ENGINE_OBJS) $(BUILD)/libxvr.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -ldl
+
+# A plugin is self-contained: it includes include/xvr/plugin.h and links nothing of xvr's.
+$(BUILD)/plugins/%.so: plugins/%.c
+	$(call msg,CC-SO,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -fPIC -shared -MMD -MP $< -o $@
+# ---- end xvr-router ----
+
 $(BUILD)/test_progs: $(TEST_OBJS) $(BUILD)/libxvr.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)

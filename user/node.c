@@ -12,6 +12,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "xvr.h"
+#include "cgroup.h"
 #include "xvr_ingress.skel.h"
 #include "xvr_egress.skel.h"
 
@@ -294,6 +295,9 @@ static int node_down(int argc, char **argv)
 		pr_warn("node %s: remove %s: %s\n", cli_node, root, strerror(-err));
 	snprintf(lock, sizeof(lock), "%s/%s.lock", XVR_RUN_DIR, cli_node);
 	unlink(lock);
+	/* The engines' cgroups are gone with their routers; now their parent. */
+	snprintf(lock, sizeof(lock), "xvr/%s", cli_node);
+	cg_remove(lock);
 	xvr_node_close(&n);
 	return err;
 }

@@ -12,11 +12,16 @@
 #include "fib.h"
 #include "netns.h"
 #include "vif.h"
+#include "fe.h"
+#include "supervise.h"
+#include "fibsync.h"
 
 static int router_help(void)
 {
 	fprintf(stderr,
-		"Usage: xvr router add NAME [id ID] [mode { xdp | netns }]\n"
+		"Usage: xvr router add NAME [id ID] [mode { xdp | netns | afxdp }]\n"
+		"                      [fibsync { on | off }]\n"
+		"       xvr router set NAME dist { rr | weighted | flowhash }\n"
 		"       xvr router del NAME\n"
 		"       xvr router list\n"
 		"       xvr router show NAME\n"
@@ -32,13 +37,14 @@ static int router_help(void)
 /* Modes whose data path this build has. */
 static bool mode_available(__u32 mode)
 {
-	return mode == XVR_MODE_XDP || mode == XVR_MODE_NETNS;
+	return mode == XVR_MODE_XDP || mode == XVR_MODE_NETNS || mode == XVR_MODE_AFXDP;
 }
 
 static int router_add(int argc, char **argv)
 {
 	struct xvr_router r = {}, old;
 	__u32 id = 0, mode = XVR_MODE_XDP, existing;
+	bool fibsync = true;
 	char ns[128];
 	const char *name;
 	struct xvr_node n;
@@ -57,6 +63,11 @@ static int router_add(int argc, char **argv)
 			NEXT_ARG();
 			if (parse_u32(argv[0], &id, XVR_MAX_ROUTERS - 1) || !id)
 				return bad_arg("router id", argv[0]);
+		} else if (matches(argv[0], "fibsync")) {
+			NEXT_ARG();
+			if (strcmp(argv[0], "on") && strcmp(argv[0], "off"))
+				return bad_arg("fibsync (on or off)", argv[0]);
+			fibsync = !strcmp(argv[0], "on");
 		} else if (matches(argv[0], "mode")) {
 			NEXT_ARG();
 			if (mode_parse(argv[0], &mode))
@@ -130,6 +141,15 @@ static int router_add(int argc, char **argv)
 		goto out;
 	}
 	pr_info("router %s: id %u mode %s\n", name, id, mode_name(mode));
+	if (mode == XVR_MODE_XDP && fibsync) {
+		/* The namespace's routing daemons reach the XDP FIB through fibsync. */
+		fibsync_forget(n.name, name);
+		err = fibsync_start(n.name, name);
+		if (err) {
+			pr_warn("router %s: cannot start fibsync: %s\n", name, strerror(-err));
+			router_destroy(&n, id);
+		}
+	}
 out:
 	xvr_node_close(&n);
 	return err;
@@ -148,6 +168,21 @@ static void nexthops_flush_router(struct xvr_node *n, __u32 id)
 	free(tbl);
 }
 
+/* Stops and removes every forwarding engine of the router. */
+static void fes_flush_router(struct xvr_node *n, __u32 id)
+{
+	__u32 ids[XVR_MAX_ROUTER_FES];
+	int cnt = fe_list_router(n, id, ids);
+	char name[32];
+
+	for (int i = 0; i < cnt; i++) {
+		fe_ifname(name, sizeof(name), ids[i]);
+		supervise_stop(n->name, name);
+		fe_destroy(n, ids[i]);
+	}
+	bpf_map_delete_elem(n->fe_sets_fd, &id);
+}
+
 /* Everything of a router, in the order that stops traffic first. */
 int router_destroy(struct xvr_node *n, __u32 id)
 {
@@ -158,9 +193,13 @@ int router_destroy(struct xvr_node *n, __u32 id)
 	err = router_get(n, id, &r);
 	if (err)
 		return err;
+	/* fibsync first: it would mirror the teardown, and holds the namespace. */
+	fibsync_stop(n->name, r.name);
+	fibsync_forget(n->name, r.name);
 	rules_flush_router(n, id);
 	r.flags &= ~XVR_ROUTER_ACTIVE;
 	bpf_map_update_elem(n->routers_fd, &id, &r, BPF_ANY);
+	fes_flush_router(n, id);
 	vifs_flush_router(n, id);
 	fib_router_fini(n, id);
 	nexthops_flush_router(n, id);
@@ -201,6 +240,7 @@ out:
 static void router_print(struct xvr_node *n, __u32 id, const struct xvr_router *r)
 {
 	char ns[128];
+	int pid;
 
 	netns_name(ns, sizeof(ns), n->name, r->name);
 	print_open_object(NULL);
@@ -211,7 +251,11 @@ static void router_print(struct xvr_node *n, __u32 id, const struct xvr_router *
 	print_u64("routes6", " routes6 %-8llu", r->routes6);
 	print_u64("fib4_groups_used", " fib4 groups %llu", r->fib4_groups_used);
 	print_u64("fib4_groups_max", "/%llu", r->fib4_groups_max);
-	print_string("netns", " netns %s\n", ns);
+	print_string("netns", " netns %s", ns);
+	pid = fibsync_pid(n->name, r->name);
+	if (pid > 0)
+		print_u64("fibsync_pid", " fibsync pid %llu", pid);
+	print_text("\n");
 	print_close_object();
 }
 
@@ -344,6 +388,37 @@ static int router_exec(int argc, char **argv)
 	exit(128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0));
 }
 
+static int router_set(int argc, char **argv)
+{
+	static const char *const dists[] = {
+		[XVR_DIST_RR] = "rr", [XVR_DIST_WEIGHTED] = "weighted",
+		[XVR_DIST_FLOWHASH] = "flowhash",
+	};
+	struct xvr_node n;
+	int dist = -1, err;
+	__u32 id;
+
+	if (argc != 3 || !matches(argv[1], "dist")) {
+		router_help();
+		return -EINVAL;
+	}
+	for (int i = 0; i < (int)ARRAY_SIZE(dists); i++)
+		if (!strcmp(argv[2], dists[i]))
+			dist = i;
+	if (dist < 0)
+		return bad_arg("distribution (rr, weighted or flowhash)", argv[2]);
+	err = cli_node_open(&n, true);
+	if (err)
+		return err;
+	err = router_find(&n, argv[0], &id, NULL);
+	if (err)
+		pr_warn("router %s: no such router\n", argv[0]);
+	else
+		err = fe_set_rebuild(&n, id, dist);
+	xvr_node_close(&n);
+	return err;
+}
+
 int do_router(int argc, char **argv)
 {
 	static const struct cmd cmds[] = {
@@ -352,6 +427,7 @@ int do_router(int argc, char **argv)
 		{ "list", router_list },
 		{ "show", router_show },
 		{ "exec", router_exec },
+		{ "set", router_set },
 		{ NULL, NULL },
 	};
 

@@ -13,7 +13,7 @@ static int help(void)
 	fprintf(stderr,
 		"Usage: xvr [OPTIONS] OBJECT COMMAND [ARGS]\n"
 		"       xvr OBJECT help\n"
-		"OBJECT := { node | port | router | vif | classify | route | stats | top }\n"
+		"OBJECT := { node | port | router | vif | fe | classify | route | fibsync | stats | top }\n"
 		"OPTIONS := { -j[son] | -p[retty] | -v[erbose] | -n NODE }\n"
 		"  -n NODE   act on node NODE (default: $XVR_NODE or 'default');\n"
 		"            its objects are pinned under " XVR_PIN_BASE "/NODE/\n");
@@ -69,8 +69,10 @@ static const struct cmd objects[] = {
 	{ "port", do_port },
 	{ "router", do_router },
 	{ "vif", do_vif },
+	{ "fe", do_fe },
 	{ "classify", do_classify },
 	{ "route", do_route },
+	{ "fibsync", do_fibsync },
 	{ "stats", do_stats },
 	{ "top", do_top },
 	{ "help", do_help },

@@ -51,7 +51,14 @@ int do_port(int argc, char **argv);
 int do_router(int argc, char **argv);
 int do_classify(int argc, char **argv);
 int do_route(int argc, char **argv);
+int do_fibsync(int argc, char **argv);
+/* fibsync of an xdp-mode router under supervision (user/fibsync.c). */
+int fibsync_start(const char *node, const char *router);
+int fibsync_stop(const char *node, const char *router);
+/* The running fibsync's pid, or -ENOENT. */
+int fibsync_pid(const char *node, const char *router);
 int do_vif(int argc, char **argv);
+int do_fe(int argc, char **argv);
 int do_stats(int argc, char **argv);
 int do_top(int argc, char **argv);
 

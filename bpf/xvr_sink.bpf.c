@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Traffic sink: attached to the receiving end of a benchmark path, counts
+ * every frame and drops it. The counts are exact (per-CPU, no sampling), so
+ * a benchmark can balance sent = delivered + counted drops.
+ *
+ * Frames that carry xvr-pktgen's payload (bpf/xvr_pktgen.bpf.c; trafgen
+ * configs written by scripts/bench.sh carry it too) are counted apart from
+ * stray frames, and their sequence numbers and timestamps give reordering,
+ * loss and one-way latency (both ends read the same CLOCK_MONOTONIC).
+ *
+ * Written by this program, read by user/xvr-sink.c.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#define ETH_P_IP		0x0800
+#define ETH_P_IPV6		0x86DD
+#define IPPROTO_UDP_NR		17
+#define PKTGEN_MAGIC		0x78767270	/* "xvrp" */
+/* A frame further back than this starts a new sequence: a new run. */
+#define SINK_REORDER_WINDOW	65536
+#define SINK_LAT_MAX_NS		(10ull * 1000 * 1000 * 1000) /* sanity cap */
+
+struct pktgen_payload {
+	__be32 magic;
+	__be32 seq;
+	__u64 ts_ns;
+} __attribute__((packed));
+
+/* Keep in sync with struct sink_stats in user/xvr-sink.c. */
+struct sink_stats {
+	__u64 packets;		/* every frame */
+	__u64 bytes;
+	__u64 tagged_packets;	/* frames with the pktgen payload */
+	__u64 tagged_bytes;
+	__u64 seq_reorder;	/* tagged frames older than one seen before */
+	__u64 seq_gap;		/* sequence numbers skipped (lost upstream) */
+	__u64 lat_samples;
+	__u64 lat_sum_ns;
+	__u64 lat_max_ns;
+	__u32 last_seq;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sink_stats);
+} sink_stats SEC(".maps");
+
+/* The pktgen payload of a UDP frame, or NULL. No VLANs, no IPv6 ext headers. */
+static __always_inline struct pktgen_payload *sink_payload(void *data,
+							   void *data_end)
+{
+	struct ethhdr *eth = data;
+	struct pktgen_payload *pl;
+	struct udphdr *udph;
+
+	if ((void *)(eth + 1) > data_end)
+		return NULL;
+
+	if (eth->h_proto == bpf_htons(ETH_P_IP)) {
+		struct iphdr *iph = (void *)(eth + 1);
+
+		if ((void *)(iph + 1) > data_end)
+			return NULL;
+		if (iph->protocol != IPPROTO_UDP_NR || iph->ihl < 5)
+			return NULL;
+		udph = (void *)iph + iph->ihl * 4;
+	} else if (eth->h_proto == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr *ip6h = (void *)(eth + 1);
+
+		if ((void *)(ip6h + 1) > data_end)
+			return NULL;
+		if (ip6h->nexthdr != IPPROTO_UDP_NR)
+			return NULL;
+		udph = (void *)(ip6h + 1);
+	} else {
+		return NULL;
+	}
+
+	pl = (void *)(udph + 1);
+	if ((void *)(pl + 1) > data_end)
+		return NULL;
+	if (pl->magic != bpf_htonl(PKTGEN_MAGIC))
+		return NULL;
+	return pl;
+}
+
+static __always_inline void sink_track(struct sink_stats *st,
+				       struct pktgen_payload *pl)
+{
+	__u32 seq = bpf_ntohl(pl->seq);
+	__u64 ts = pl->ts_ns, now;
+
+	/* trafgen frames carry seq 0 and ts 0: counted, not tracked. */
+	if (seq) {
+		__s32 delta = (__s32)(seq - st->last_seq);
+
+		if (!st->last_seq || delta < -SINK_REORDER_WINDOW) {
+			/* first frame, or a new generator run restarted at 1 */
+			st->last_seq = seq;
+		} else if (delta <= 0) {
+			st->seq_reorder++;
+		} else {
+			st->seq_gap += delta - 1;
+			st->last_seq = seq;
+		}
+	}
+	if (ts) {
+		now = bpf_ktime_get_ns();
+		if (now >= ts && now - ts < SINK_LAT_MAX_NS) {
+			st->lat_samples++;
+			st->lat_sum_ns += now - ts;
+			if (now - ts > st->lat_max_ns)
+				st->lat_max_ns = now - ts;
+		}
+	}
+}
+
+static __always_inline int sink_frame(struct xdp_md *ctx)
+{
+	void *data_end = (void *)(long)ctx->data_end;
+	void *data = (void *)(long)ctx->data;
+	struct pktgen_payload *pl;
+	struct sink_stats *st;
+	__u64 len = data_end - data;
+	__u32 key = 0;
+
+	st = bpf_map_lookup_elem(&sink_stats, &key);
+	if (!st)
+		return XDP_DROP;	/* cannot happen: index 0 of an array */
+
+	st->packets++;
+	st->bytes += len;
+	pl = sink_payload(data, data_end);
+	if (pl) {
+		st->tagged_packets++;
+		st->tagged_bytes += len;
+		sink_track(st, pl);
+	}
+	return XDP_DROP;
+}
+
+SEC("xdp")
+int xvr_sink(struct xdp_md *ctx)
+{
+	return sink_frame(ctx);
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

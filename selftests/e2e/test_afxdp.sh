@@ -1,0 +1,224 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# afxdp routers: ingress spreads IP frames over the router's AF_XDP engines
+# (xvr-router processes in its namespace). ping, UDP and TCP go through 1
+# and 3 engines under each distribution policy; flow hash never reorders a
+# flow; the firewall plugin filters; garbage a tenant sends from an engine's
+# interface is dropped and counted; an engine killed under load is restarted
+# by its supervisor while another router keeps its rate; pool sizes from 2
+# to 16384 frames forward.
+set -u
+. "$(dirname "$0")/../lib.sh"
+t_init afxdp
+t_need jq ethtool ping iperf3
+NODE=$T_P
+BUILD=$(dirname "$XVR")
+x() { "$XVR" -n "$NODE" "$@"; }
+in_ns() { ip netns exec "$@"; }
+RNS="xvr-$NODE-ar"
+
+# h1 (10.1.1.2) ── p0 ─ ar (afxdp) ─ p1 ── h2 (10.2.1.2)
+# h3 (10.3.1.2) ── p2 ─ xr (xdp)   ─ p3 ── h4 (10.4.1.2)   the bystander
+for i in 1 2 3 4; do t_netns "${T_P}h$i"; t_veth "${T_P}p$((i - 1))" "${T_P}h$i" eth0; done
+for i in 1 2 3 4; do
+	ip -n "${T_P}h$i" addr add "10.$i.1.2/24" dev eth0
+	ip -n "${T_P}h$i" route add default via "10.$i.1.1"
+done
+t_node "$NODE"
+for p in 0 1 2 3; do x port add "${T_P}p$p"; done
+x router add ar mode afxdp && x vif add ar e0 port "${T_P}p0" && x vif add ar e1 port "${T_P}p1" ||
+	{ t_fail "setup afxdp router"; exit 1; }
+ip -n "$RNS" addr add 10.1.1.1/24 dev e0
+ip -n "$RNS" addr add 10.2.1.1/24 dev e1
+in_ns "$RNS" sysctl -qw net.ipv4.ip_forward=1
+# The bystander: an xdp router with static routes and neighbours.
+x router add xr mode xdp fibsync off && x vif add xr e0 port "${T_P}p2" && x vif add xr e1 port "${T_P}p3" ||
+	{ t_fail "setup bystander router"; exit 1; }
+for i in 3 4; do
+	mac=$(ip -n "${T_P}h$i" -j link show eth0 | jq -r '.[0].address')
+	vmac=$(x -j vif list xr | jq -r ".[] | select(.ifname == \"e$((i - 3))\") | .mac")
+	ip -n "${T_P}h$i" neigh add "10.$i.1.1" lladdr "$vmac" dev eth0
+	x route add xr "10.$i.1.0/24" via "10.$i.1.2" lladdr "$mac" dev "${T_P}p$((i - 1))"
+done
+
+# udp_run SRC DST_NS ADDR COUNT PORT [SPORTS] [GAP]: sends COUNT sequenced
+# datagrams (source ports cycling over SPORTS flows; a GAP-second pause
+# after each, else 1 ms per 64); prints "received reordered".
+udp_run() {
+	in_ns "$2" "$PY" -c '
+import socket, struct, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("0.0.0.0", int(sys.argv[1])))
+s.settimeout(1.5)
+n = reord = 0; top = {}
+try:
+    while True:
+        d = s.recv(2048); flow, seq = struct.unpack("!II", d[:8]); n += 1
+        if seq < top.get(flow, -1): reord += 1
+        top[flow] = max(top.get(flow, -1), seq)
+except socket.timeout: pass
+print(n, reord)' "$5" >/tmp/.afx.$$ &
+	local rx=$!
+	sleep 0.3
+	in_ns "$1" "$PY" -c '
+import socket, struct, sys, time
+addr, port, count, flows = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+gap = float(sys.argv[5])
+socks = []
+for f in range(flows):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("0.0.0.0", 20000 + f)); socks.append(s)
+for i in range(count):
+    f = i % flows
+    socks[f].sendto(struct.pack("!II", f, i // flows) + b"x" * 56, (addr, port))
+    if gap: time.sleep(gap)
+    elif i % 64 == 63: time.sleep(0.001)' "$3" "$5" "$4" "${6:-1}" "${7:-0}"
+	wait $rx
+	cat /tmp/.afx.$$
+	rm -f /tmp/.afx.$$
+}
+
+fe_rx() { x -j fe list ar | jq -r '[.[] | .rx_packets] | join(" ")'; }
+
+# 1. One engine.
+t_check "fe add: one engine" x fe add ar
+t_eq "fe list: one live engine" "$(x -j fe list ar | jq '[.[] | select(.alive)] | length')" 1
+t_check "ping through one engine" in_ns "${T_P}h1" ping -c 3 -i 0.2 -W 1 10.2.1.2
+read -r got reord <<<"$(udp_run "${T_P}h1" "${T_P}h2" 10.2.1.2 2000 7001)"
+t_eq "UDP through one engine: 2000 of 2000" "$got" 2000
+in_ns "${T_P}h2" iperf3 -s -1 -D -p 5201 >/dev/null 2>&1
+sleep 0.4
+bps=$(timeout 20 ip netns exec "${T_P}h1" iperf3 -c 10.2.1.2 -p 5201 -t 2 -J 2>/dev/null |
+	jq '.end.sum_received.bits_per_second // 0 | floor')
+echo "    iperf3 through one engine: $bps bit/s"
+t_ge "TCP (iperf3) through one engine" "${bps:-0}" 1000000
+
+# 2. Three engines: weights 1, 2, 3 for the weighted policy.
+x fe add ar weight 2 >/dev/null && x fe add ar weight 3 >/dev/null ||
+	t_fail "fe add: engines 2 and 3"
+t_eq "three live engines" "$(x -j fe list ar | jq '[.[] | select(.alive)] | length')" 3
+for dist in rr weighted flowhash; do
+	x router set ar dist $dist
+	before=($(fe_rx))
+	read -r got reord <<<"$(udp_run "${T_P}h1" "${T_P}h2" 10.2.1.2 3000 7002 1)"
+	after=($(fe_rx))
+	d=() total=0
+	for i in 0 1 2; do d[i]=$(( after[i] - before[i] )); total=$(( total + d[i] )); done
+	echo "    $dist: per-engine frames ${d[*]}, $got received, $reord reordered"
+	t_eq "$dist: 3000 of 3000 delivered" "$got" 3000
+	t_check "ping under $dist" in_ns "${T_P}h1" ping -c 2 -i 0.2 -W 1 10.2.1.2
+	case $dist in
+	rr) for i in 0 1 2; do
+		t_check "rr: engine $((i + 1)) got a third (${d[i]} of $total)" \
+			test $(( d[i] * 100 / total )) -ge 30 -a $(( d[i] * 100 / total )) -le 37
+	    done ;;
+	weighted) for i in 0 1 2; do
+		want=$(( (i + 1) * 100 / 6 ))
+		t_check "weighted: engine $((i + 1)) got $want% (${d[i]} of $total)" \
+			test $(( d[i] * 100 / total )) -ge $(( want - 4 )) -a $(( d[i] * 100 / total )) -le $(( want + 4 ))
+	    done ;;
+	flowhash)
+		t_eq "flowhash: one flow, no reordering" "$reord" 0
+		busy=0
+		for i in 0 1 2; do [ "${d[i]}" -ge 3000 ] && busy=$((busy + 1)); done
+		t_eq "flowhash: the whole flow on one engine" "$busy" 1 ;;
+	esac
+done
+read -r got reord <<<"$(udp_run "${T_P}h1" "${T_P}h2" 10.2.1.2 3000 7003 12)"
+t_eq "flowhash, 12 flows: delivered" "$got" 3000
+t_eq "flowhash, 12 flows: none reordered" "$reord" 0
+in_ns "${T_P}h2" iperf3 -s -1 -D -p 5202 >/dev/null 2>&1
+sleep 0.4
+bps=$(timeout 20 ip netns exec "${T_P}h1" iperf3 -c 10.2.1.2 -p 5202 -t 2 -J 2>/dev/null |
+	jq '.end.sum_received.bits_per_second // 0 | floor')
+echo "    iperf3 through three engines (flowhash): $bps bit/s"
+t_ge "TCP through three engines" "${bps:-0}" 1000000
+
+# 3. Garbage from a tenant: frames written straight onto an engine's
+#    interface from inside the router's namespace, with tenant capabilities.
+fe1=$(x -j fe list ar | jq -r '.[0].id')
+e0=$(ip -n "$RNS" -j link show e0 | jq '.[0].ifindex')
+e1=$(ip -n "$RNS" -j link show e1 | jq '.[0].ifindex')
+# A smaller MTU on p1 for a moment, so a frame the engine's veth carries is too big for it.
+ip link set "${T_P}p1" mtu 1400
+drops0=$(x -j stats ar interval 0 | jq -c '.[0].drop')
+h3rx0=$(in_ns "${T_P}h4" cat /sys/class/net/eth0/statistics/rx_packets)
+x router exec ar -- "$PY" -c '
+import socket, struct, sys
+e0, e1 = int(sys.argv[2]), int(sys.argv[3])
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW); s.bind((sys.argv[1], 0))
+mac = b"\x02\x00\x00\x00\x00\x01" * 2
+ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 28, 0, 0, 64, 17, 0, bytes([10,2,1,2]), bytes([10,4,1,2])) + b"\0" * 8
+tag = lambda ifx, proto: struct.pack("!HHH", 0x88b5, ifx, proto)
+frames = [
+    mac + tag(99, 0x0800) + ip,               # names no VIF of this router
+    mac + tag(0x7fff, 0x0800) + ip,           # likewise, highest index
+    mac + struct.pack("!H", 0x0800) + ip,      # no tag at all
+    mac + tag(e0, 0x0800) + ip[:10],           # IP header cut short
+    mac + tag(e0, 0x0800) + ip[:2] + struct.pack("!H", 900) + ip[4:],  # length beyond the frame
+    mac + tag(e1, 0x0800) + struct.pack("!BBH", 0x45, 0, 1450) + ip[4:] + b"\0" * 1422,  # over the MTU of p1
+]
+for f in frames: s.send(f)
+' "fe$fe1" "$e0" "$e1" || t_fail "tenant raw socket on fe$fe1"
+sleep 0.3
+ip link set "${T_P}p1" mtu 1500
+drops1=$(x -j stats ar interval 0 | jq -c '.[0].drop')
+tag_d=$(( $(jq '.["fe-tag"] // 0' <<<"$drops1") - $(jq '.["fe-tag"] // 0' <<<"$drops0") ))
+len_d=$(( $(jq '.["fe-bad-len"] // 0' <<<"$drops1") - $(jq '.["fe-bad-len"] // 0' <<<"$drops0") ))
+t_eq "foreign or missing tags dropped as fe-tag" "$tag_d" 3
+t_eq "short, inconsistent, oversize frames dropped as fe-bad-len" "$len_d" 3
+t_eq "none reached the bystander's hosts" \
+	"$(( $(in_ns "${T_P}h4" cat /sys/class/net/eth0/statistics/rx_packets) - h3rx0 ))" 0
+t_check "router ar still forwards" in_ns "${T_P}h1" ping -c 1 -W 1 10.2.1.2
+
+# 4. Kill an engine under load: the bystander keeps its rate, the
+#    supervisor restarts the engine, forwarding resumes by itself.
+x router set ar dist flowhash
+base=$(udp_run "${T_P}h3" "${T_P}h4" 10.4.1.2 4000 7010 | cut -d' ' -f1)
+in_ns "${T_P}h1" ping -c 400 -i 0.005 -W 1 10.2.1.2 >/dev/null 2>&1 &
+load=$!
+for pid in $(pgrep -f "xvr-router -n $NODE -r ar"); do kill -9 "$pid"; done
+during=$(udp_run "${T_P}h3" "${T_P}h4" 10.4.1.2 4000 7011 | cut -d' ' -f1)
+wait $load
+echo "    bystander delivered $base before, $during while engines were killed"
+t_eq "bystander: all delivered before" "$base" 4000
+t_eq "bystander: all delivered while ar's engines died" "$during" 4000
+ok=0
+for i in $(seq 1 50); do
+	[ "$(x -j fe list ar | jq '[.[] | select(.alive)] | length')" = 3 ] && { ok=1; break; }
+	sleep 0.2
+done
+t_eq "the supervisor restarted all three engines" "$ok" 1
+t_check "ar forwards again without operator action" in_ns "${T_P}h1" ping -c 2 -i 0.2 -W 2 10.2.1.2
+t_ge "ar's frames to dead engines were counted fe-down" \
+	"$(x -j stats ar interval 0 | jq '.[0].drop["fe-down"] // 0')" 1
+
+# 5. Pool sizes: one engine at a time. A pool of 2 holds one frame in
+#    flight each way, so it gets one datagram at a time.
+for id in $(x -j fe list ar | jq -r '.[].id'); do x fe del ar "$id"; done
+t_eq "fe del removed every engine" "$(x -j fe list ar | jq length)" 0
+for pool in 2 64 4096 16384; do
+	id=$(x fe add ar pool $pool) || { t_fail "fe add pool $pool"; continue; }
+	gap=0
+	[ $pool -le 2 ] && gap=0.002
+	read -r got reord <<<"$(udp_run "${T_P}h1" "${T_P}h2" 10.2.1.2 1000 7020 1 $gap)"
+	t_eq "pool of $pool frames: 1000 of 1000 forwarded" "$got" 1000
+	x fe del ar "$id"
+done
+
+# 6. A plugin: the stateless firewall, then the default router.
+if [ -f "$BUILD/plugins/firewall.so" ]; then
+	x fe add ar plugin "$BUILD/plugins/firewall.so" args "drop udp dport 9999" >/dev/null ||
+		t_fail "fe add with the firewall plugin"
+	read -r got _ <<<"$(udp_run "${T_P}h1" "${T_P}h2" 10.2.1.2 500 9999)"
+	t_eq "firewall: UDP to port 9999 dropped" "$got" 0
+	read -r got _ <<<"$(udp_run "${T_P}h1" "${T_P}h2" 10.2.1.2 500 9998)"
+	t_eq "firewall: UDP to port 9998 forwarded" "$got" 500
+else
+	t_skip "firewall plugin not built"
+fi
+
+# 7. Bad requests change nothing.
+t_fails "fe add to a non-afxdp router" x fe add xr
+t_fails "fe add with a pool of 1" x fe add ar pool 1
+t_fails "fe add with a capacity that cannot fit" x fe add ar capacity 9
+t_fails "fe del of an engine of another router" x fe del xr 1
+t_fails "router set with an unknown policy" x router set ar dist random

@@ -1,0 +1,466 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Supervisors: double fork, setsid, a locked pidfile, and a loop that
+ * restarts the child with back-off. Signals are taken synchronously
+ * (blocked, then sigtimedwait), so no handler races the loop.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include "common.h"
+#include "node.h"
+#include "supervise.h"
+
+#define BACKOFF_MIN_MS		200
+#define BACKOFF_MAX_MS		5000
+#define BACKOFF_RESET_MS	10000	/* a run this long was not a crash loop */
+#define CHILD_STOP_MS		2000	/* SIGTERM, then SIGKILL */
+#define STOP_WAIT_MS		5000	/* supervise_stop: then SIGKILL the supervisor */
+#define LOG_MAX_BYTES		(1 << 20)	/* truncated at a restart beyond this */
+
+static int sup_path(char *buf, size_t len, const char *node, const char *name, const char *ext)
+{
+	int n;
+
+	if (!xvr_node_name_ok(node) || !name[0] || strchr(name, '/'))
+		return -EINVAL;
+	n = ext ? snprintf(buf, len, "%s/%s/%s.%s", XVR_RUN_DIR, node, name, ext) :
+		  snprintf(buf, len, "%s/%s", XVR_RUN_DIR, node);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/* Reads "SUPERVISOR CHILD" from a pidfile that is locked (alive); -ENOENT otherwise. */
+static int pidfile_read(const char *node, const char *name, int *sup, int *child)
+{
+	char path[PATH_MAX], buf[64];
+	ssize_t len;
+	int fd, err;
+
+	err = sup_path(path, sizeof(path), node, name, "pid");
+	if (err)
+		return err;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? -ENOENT : -errno;
+	/* Lockable means nobody holds it: the supervisor is gone. */
+	if (!flock(fd, LOCK_SH | LOCK_NB)) {
+		close(fd);
+		return -ENOENT;
+	}
+	if (errno != EWOULDBLOCK) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	len = pread(fd, buf, sizeof(buf) - 1, 0);
+	close(fd);
+	if (len <= 0)
+		return -ENOENT;
+	buf[len] = '\0';
+	if (sscanf(buf, "%d %d", sup, child) != 2 || *sup <= 0)
+		return -ENOENT;
+	return 0;
+}
+
+int supervise_pid(const char *node, const char *name)
+{
+	int sup, child, err = pidfile_read(node, name, &sup, &child);
+
+	return err ? err : sup;
+}
+
+int supervise_child(const char *node, const char *name)
+{
+	int sup, child, err = pidfile_read(node, name, &sup, &child);
+
+	if (err)
+		return err;
+	return child > 0 ? child : -ENOENT;
+}
+
+/* Fixed width, one write: a reader never sees half a line. */
+static void pidfile_write(int fd, pid_t sup, pid_t child)
+{
+	char buf[32];
+	int len = snprintf(buf, sizeof(buf), "%10d %10d\n", (int)sup, (int)child);
+
+	if (pwrite(fd, buf, len, 0) != len)
+		fprintf(stderr, "supervise: cannot write pidfile: %s\n", strerror(errno));
+}
+
+/*
+ * Opens and locks the pidfile. A supervisor that is stopping unlinks its
+ * file while holding the lock, so after locking make sure the path still
+ * names the file we hold.
+ */
+static int pidfile_lock(const char *path)
+{
+	struct stat a, b;
+
+	for (int tries = 0; tries < 50; tries++) {
+		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+		if (fd < 0)
+			return -errno;
+		if (flock(fd, LOCK_EX | LOCK_NB)) {
+			int err = errno;
+
+			close(fd);
+			if (err != EWOULDBLOCK)
+				return -err;
+			/* Held: a live supervisor, or a reader's brief shared lock. */
+			if (tries >= 10)
+				return -EEXIST;
+			sleep_ms(10);
+			continue;
+		}
+		if (!fstat(fd, &a) && !stat(path, &b) && a.st_ino == b.st_ino &&
+		    a.st_dev == b.st_dev)
+			return fd;
+		close(fd);
+	}
+	return -EAGAIN;
+}
+
+static void log_line(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void log_line(const char *name, const char *fmt, ...)
+{
+	char when[32];
+	time_t t = time(NULL);
+	struct tm tm;
+	va_list ap;
+
+	localtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+	fprintf(stderr, "%s supervise %s[%d]: ", when, name, (int)getpid());
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+}
+
+static pid_t spawn(char *const argv[], const sigset_t *orig, const char *name)
+{
+	pid_t parent = getpid(), pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid)
+		return pid;
+	/* The child must not outlive a supervisor killed with SIGKILL. */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != parent)
+		_exit(1);
+	signal(SIGPIPE, SIG_DFL);
+	sigprocmask(SIG_SETMASK, orig, NULL);
+	setenv(SUPERVISE_ENV, name, 1);
+	execv(argv[0], argv);
+	fprintf(stderr, "supervise %s: exec %s: %s\n", name, argv[0], strerror(errno));
+	_exit(127);
+}
+
+/* Waits for a stop signal or SIGCHLD of child for up to ms; returns the signal or 0. */
+static int wait_signal(const sigset_t *set, long ms)
+{
+	struct timespec ts;
+	siginfo_t si;
+	int sig;
+
+	if (ms < 0)
+		return sigwaitinfo(set, &si) < 0 ? 0 : si.si_signo;
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000L;
+	sig = sigtimedwait(set, &si, &ts);
+	return sig < 0 ? 0 : sig;
+}
+
+static bool is_stop_signal(int sig)
+{
+	return sig == SIGTERM || sig == SIGINT || sig == SIGQUIT;
+}
+
+/* SIGTERM, then SIGKILL after CHILD_STOP_MS; reaps it. */
+static void child_stop(pid_t child, const sigset_t *set)
+{
+	long deadline = now_ms() + CHILD_STOP_MS;
+	int status;
+
+	kill(child, SIGTERM);
+	while (waitpid(child, &status, WNOHANG) == 0) {
+		long left = deadline - now_ms();
+
+		if (left <= 0) {
+			kill(child, SIGKILL);
+			waitpid(child, &status, 0);
+			return;
+		}
+		wait_signal(set, left < 50 ? left : 50);
+	}
+}
+
+static void describe(char *buf, size_t len, int status)
+{
+	if (WIFEXITED(status))
+		snprintf(buf, len, "exited with status %d", WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		snprintf(buf, len, "killed by signal %d (%s)", WTERMSIG(status),
+			 strsignal(WTERMSIG(status)));
+	else
+		snprintf(buf, len, "ended (status %#x)", status);
+}
+
+/* The supervisor itself: never returns. */
+static void __attribute__((noreturn))
+supervisor(const char *name, const char *pidpath, int pidfd, char *const argv[], const sigset_t *set,
+	   const sigset_t *orig)
+{
+	long backoff = 0;
+	char what[96];
+	struct stat st;
+	int status;
+
+	for (;;) {
+		long started, ran;
+		pid_t child, r;
+		int sig;
+
+		if (!fstat(STDERR_FILENO, &st) && st.st_size > LOG_MAX_BYTES &&
+		    !ftruncate(STDERR_FILENO, 0))
+			log_line(name, "log truncated at %d bytes\n", LOG_MAX_BYTES);
+		child = spawn(argv, orig, name);
+		if (child < 0) {
+			log_line(name, "fork: %s\n", strerror(errno));
+			status = 1 << 8;
+			started = now_ms();
+			goto restart;
+		}
+		pidfile_write(pidfd, getpid(), child);
+		started = now_ms();
+		for (;;) {
+			sig = wait_signal(set, -1);
+			if (is_stop_signal(sig)) {
+				child_stop(child, set);
+				log_line(name, "stopped\n");
+				goto out;
+			}
+			if (sig == SIGHUP)
+				kill(child, SIGHUP);	/* the child's to interpret */
+			r = waitpid(child, &status, WNOHANG);
+			if (r == child)
+				break;
+		}
+restart:
+		pidfile_write(pidfd, getpid(), 0);
+		describe(what, sizeof(what), status);
+		if (WIFEXITED(status) && WEXITSTATUS(status) == SUPERVISE_EXIT_DONE) {
+			log_line(name, "%s: done, not restarted\n", what);
+			goto out;
+		}
+		ran = now_ms() - started;
+		if (!backoff || ran >= BACKOFF_RESET_MS)
+			backoff = BACKOFF_MIN_MS;
+		else if ((backoff *= 2) > BACKOFF_MAX_MS)
+			backoff = BACKOFF_MAX_MS;
+		log_line(name, "%s after %ld ms; restart in %ld ms\n", what, ran, backoff);
+		for (long deadline = now_ms() + backoff, left; (left = deadline - now_ms()) > 0;) {
+			sig = wait_signal(set, left);
+			if (is_stop_signal(sig)) {
+				log_line(name, "stopped\n");
+				goto out;
+			}
+		}
+	}
+out:
+	/* Unlinked while still locked: a new supervisor never locks a dying file. */
+	unlink(pidpath);
+	close(pidfd);
+	exit(0);
+}
+
+/* What the supervisor says to its starter through the pipe. */
+struct start_msg {
+	int err;
+	int pid;
+};
+
+int supervise_start(const char *node, const char *name, char *const argv[])
+{
+	char dir[PATH_MAX], pidpath[PATH_MAX], logpath[PATH_MAX];
+	struct start_msg msg = { .err = -ECHILD };
+	int pipefd[2], err;
+	pid_t pid;
+
+	err = sup_path(dir, sizeof(dir), node, name, NULL) ?:
+	      sup_path(pidpath, sizeof(pidpath), node, name, "pid") ?:
+	      sup_path(logpath, sizeof(logpath), node, name, "log");
+	if (err)
+		return err;
+	if (!argv || !argv[0] || argv[0][0] != '/')
+		return -EINVAL;
+	if ((mkdir(XVR_RUN_DIR, 0700) && errno != EEXIST) || (mkdir(dir, 0700) && errno != EEXIST))
+		return -errno;
+	if (supervise_pid(node, name) > 0)
+		return -EEXIST;
+	if (pipe2(pipefd, O_CLOEXEC))
+		return -errno;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		err = -errno;
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return err;
+	}
+	if (!pid) {
+		sigset_t set, orig;
+		int fd, wfd = pipefd[1];
+
+		/* The intermediate child: a new session, then fork the supervisor. */
+		if (setsid() < 0)
+			_exit(1);
+		pid = fork();
+		if (pid)
+			_exit(pid < 0);
+		/*
+		 * Nothing of the caller's stays open: a node lock or a map fd
+		 * held here would outlive the command that took it.
+		 */
+		if (wfd > 3)
+			close_range(3, wfd - 1, 0);
+		close_range(wfd + 1, ~0U, 0);
+		if (chdir("/"))
+			_exit(1);
+		umask(077);
+		fd = open("/dev/null", O_RDONLY);
+		if (fd >= 0 && fd != STDIN_FILENO) {
+			dup2(fd, STDIN_FILENO);
+			close(fd);
+		}
+		fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		if (fd >= 0) {
+			dup2(fd, STDOUT_FILENO);
+			dup2(fd, STDERR_FILENO);
+			if (fd > STDERR_FILENO)
+				close(fd);
+		}
+		/* Whatever the caller did with these, the supervisor starts clean. */
+		for (int s = 1; s < NSIG; s++)
+			if (s != SIGKILL && s != SIGSTOP)
+				signal(s, SIG_DFL);
+		sigemptyset(&set);
+		sigaddset(&set, SIGTERM);
+		sigaddset(&set, SIGINT);
+		sigaddset(&set, SIGQUIT);
+		sigaddset(&set, SIGHUP);
+		sigaddset(&set, SIGCHLD);
+		sigprocmask(SIG_BLOCK, &set, &orig);
+		signal(SIGPIPE, SIG_IGN);
+		msg.err = fd = pidfile_lock(pidpath);
+		if (fd >= 0) {
+			msg.err = 0;
+			msg.pid = getpid();
+			pidfile_write(fd, getpid(), 0);
+			log_line(name, "supervising %s\n", argv[0]);
+		}
+		if (write(wfd, &msg, sizeof(msg)) != sizeof(msg) || fd < 0)
+			_exit(1);
+		close(wfd);
+		supervisor(name, pidpath, fd, argv, &set, &orig);
+	}
+	close(pipefd[1]);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	if (read(pipefd[0], &msg, sizeof(msg)) != sizeof(msg))
+		msg.err = -ECHILD;
+	close(pipefd[0]);
+	return msg.err;
+}
+
+/* Gone, or a zombie: it runs no more, and only its parent (init) can reap it. */
+static bool exited(pid_t pid)
+{
+	char path[64], buf[256], *p;
+	bool ret = true;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return true;
+	if (fgets(buf, sizeof(buf), f)) {
+		p = strrchr(buf, ')');
+		ret = p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X');
+	}
+	fclose(f);
+	return ret;
+}
+
+int supervise_stop(const char *node, const char *name)
+{
+	char dir[PATH_MAX], pidpath[PATH_MAX], logpath[PATH_MAX];
+	int sup, child, err;
+	long deadline;
+
+	err = sup_path(dir, sizeof(dir), node, name, NULL) ?:
+	      sup_path(pidpath, sizeof(pidpath), node, name, "pid") ?:
+	      sup_path(logpath, sizeof(logpath), node, name, "log");
+	if (err)
+		return err;
+	err = pidfile_read(node, name, &sup, &child);
+	if (!err) {
+		kill(sup, SIGTERM);
+		deadline = now_ms() + STOP_WAIT_MS;
+		while (!pidfile_read(node, name, &sup, &child) && now_ms() < deadline)
+			sleep_ms(10);
+		if (pidfile_read(node, name, &sup, &child)) {
+			/* Unlocked at exit; gone (or a zombie for init to reap) just after. */
+			deadline = now_ms() + 1000;
+			while (!exited(sup) && now_ms() < deadline)
+				sleep_ms(5);
+		} else {
+			/* Stuck: kill it; PR_SET_PDEATHSIG sends the child SIGTERM. */
+			kill(sup, SIGKILL);
+			if (child > 0) {
+				deadline = now_ms() + CHILD_STOP_MS;
+				while (!kill(child, 0) && now_ms() < deadline)
+					sleep_ms(10);
+				kill(child, SIGKILL);
+			}
+		}
+	}
+	/* A supervisor started meanwhile keeps its files. */
+	if (pidfile_read(node, name, &sup, &child) == -ENOENT) {
+		unlink(pidpath);
+		unlink(logpath);
+	}
+	rmdir(dir);	/* only once nothing else of the node's is there */
+	return err;
+}

@@ -1,0 +1,614 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * xvr-sink: the benchmark's receiving end and its fixed-port baseline.
+ *
+ *   attach    loads bpf/xvr_sink.bpf.c on a device: counts and drops frames
+ *   redirect  loads bpf/xvr_redirect.bpf.c: every frame out of one port
+ *   read      prints the sink's counters
+ *   reset     zeroes them
+ *   detach    removes what attach/redirect pinned, which detaches it
+ *
+ * Programs are attached through bpf_link and the links are pinned under a
+ * directory on bpffs, so they outlive this process and a benchmark's cleanup
+ * is "rm -rf PINDIR" (or deleting the device). The tool enters a network
+ * namespace itself (-N) instead of running under "ip netns exec", which
+ * remounts /sys and so hides /sys/fs/bpf.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <net/if.h>
+#include <sys/stat.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "xvr_sink.skel.h"
+#include "xvr_redirect.skel.h"
+
+/* Mirror of struct sink_stats in bpf/xvr_sink.bpf.c. */
+struct sink_stats {
+	__u64 packets;
+	__u64 bytes;
+	__u64 tagged_packets;
+	__u64 tagged_bytes;
+	__u64 seq_reorder;
+	__u64 seq_gap;
+	__u64 lat_samples;
+	__u64 lat_sum_ns;
+	__u64 lat_max_ns;
+	__u32 last_seq;
+	__u32 pad;
+};
+
+#define PIN_SINK_LINK		"sink_link"
+#define PIN_SINK_STATS		"sink_stats"
+#define PIN_REDIRECT_LINK	"redirect_link"
+#define PIN_REDIRECT_PORT	"redirect_port"
+
+static struct {
+	const char *netns;
+	bool json;
+	bool percpu;
+	double interval;
+	int verbose;
+} opt;
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+	stop_requested = 1;
+}
+
+static void pr_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void pr_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("xvr-sink: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt,
+			va_list ap)
+{
+	if (level == LIBBPF_DEBUG && opt.verbose < 2)
+		return 0;
+	if (level == LIBBPF_INFO && opt.verbose < 1)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static int enter_netns(const char *name)
+{
+	char path[PATH_MAX];
+	int fd, err = 0;
+
+	if (strchr(name, '/'))
+		snprintf(path, sizeof(path), "%s", name);
+	else
+		snprintf(path, sizeof(path), "/run/netns/%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (setns(fd, CLONE_NEWNET))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+/* mkdir -p on bpffs. */
+static int make_dirs(const char *dir)
+{
+	char path[PATH_MAX];
+	size_t len;
+
+	len = snprintf(path, sizeof(path), "%s", dir);
+	if (len >= sizeof(path))
+		return -ENAMETOOLONG;
+	for (char *p = path + 1; ; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char c = *p;
+
+		*p = '\0';
+		if (mkdir(path, 0700) && errno != EEXIST)
+			return -errno;
+		*p = c;
+		if (!c)
+			break;
+	}
+	return 0;
+}
+
+static int pin_path(char *buf, size_t len, const char *dir, const char *leaf)
+{
+	if ((size_t)snprintf(buf, len, "%s/%s", dir, leaf) >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+static int dev_index(const char *dev)
+{
+	int ifindex = if_nametoindex(dev);
+
+	if (!ifindex) {
+		int err = -errno;
+
+		pr_err("%s: %s%s%s\n", dev, strerror(-err),
+		       opt.netns ? " in netns " : "", opt.netns ? opt.netns : "");
+		return err;
+	}
+	return ifindex;
+}
+
+/* Pins link and map under dir; on failure removes what it pinned. */
+static int pin_pair(struct bpf_link *link, const char *link_leaf,
+		    struct bpf_map *map, const char *map_leaf, const char *dir)
+{
+	char lpath[PATH_MAX], mpath[PATH_MAX];
+	int err;
+
+	err = make_dirs(dir);
+	if (err) {
+		pr_err("%s: %s\n", dir, strerror(-err));
+		return err;
+	}
+	err = pin_path(lpath, sizeof(lpath), dir, link_leaf) ?:
+	      pin_path(mpath, sizeof(mpath), dir, map_leaf);
+	if (err)
+		return err;
+	err = bpf_map__pin(map, mpath);
+	if (err) {
+		pr_err("%s: %s\n", mpath, strerror(-err));
+		return err;
+	}
+	err = bpf_link__pin(link, lpath);
+	if (err) {
+		pr_err("%s: %s\n", lpath, strerror(-err));
+		bpf_map__unpin(map, mpath);
+		return err;
+	}
+	return 0;
+}
+
+static int do_attach(int argc, char **argv)
+{
+	struct xvr_sink *skel = NULL;
+	struct bpf_link *link = NULL;
+	int ifindex, err;
+
+	if (argc != 2) {
+		pr_err("usage: attach DEV PINDIR\n");
+		return -EINVAL;
+	}
+	ifindex = dev_index(argv[0]);
+	if (ifindex < 0)
+		return ifindex;
+
+	skel = xvr_sink__open_and_load();
+	if (!skel) {
+		err = -errno;
+		pr_err("loading sink program: %s\n", strerror(-err));
+		return err;
+	}
+	link = bpf_program__attach_xdp(skel->progs.xvr_sink, ifindex);
+	if (!link) {
+		err = -errno;
+		pr_err("%s: attaching sink: %s\n", argv[0], strerror(-err));
+		goto cleanup;
+	}
+	err = pin_pair(link, PIN_SINK_LINK, skel->maps.sink_stats,
+		       PIN_SINK_STATS, argv[1]);
+cleanup:
+	/* The pinned link keeps the program attached after we exit. */
+	bpf_link__destroy(link);
+	xvr_sink__destroy(skel);
+	return err;
+}
+
+static int do_redirect(int argc, char **argv)
+{
+	struct xvr_redirect *skel = NULL;
+	struct bpf_link *link = NULL;
+	int ifindex, out_ifindex, err;
+	__u32 key = 0, val;
+
+	if (argc != 3) {
+		pr_err("usage: redirect DEV OUTDEV PINDIR\n");
+		return -EINVAL;
+	}
+	ifindex = dev_index(argv[0]);
+	if (ifindex < 0)
+		return ifindex;
+	out_ifindex = dev_index(argv[1]);
+	if (out_ifindex < 0)
+		return out_ifindex;
+
+	skel = xvr_redirect__open_and_load();
+	if (!skel) {
+		err = -errno;
+		pr_err("loading redirect program: %s\n", strerror(-err));
+		return err;
+	}
+	val = out_ifindex;
+	/* Fill the devmap before attaching, so no frame sees it empty. */
+	if (bpf_map_update_elem(bpf_map__fd(skel->maps.redirect_port), &key,
+				&val, BPF_ANY)) {
+		err = -errno;
+		pr_err("%s: redirect to %s: %s\n", argv[0], argv[1],
+		       strerror(-err));
+		goto cleanup;
+	}
+	link = bpf_program__attach_xdp(skel->progs.xvr_redirect, ifindex);
+	if (!link) {
+		err = -errno;
+		pr_err("%s: attaching redirect: %s\n", argv[0], strerror(-err));
+		goto cleanup;
+	}
+	err = pin_pair(link, PIN_REDIRECT_LINK, skel->maps.redirect_port,
+		       PIN_REDIRECT_PORT, argv[2]);
+cleanup:
+	bpf_link__destroy(link);
+	xvr_redirect__destroy(skel);
+	return err;
+}
+
+static int open_stats(const char *dir)
+{
+	char path[PATH_MAX];
+	int fd, err;
+
+	err = pin_path(path, sizeof(path), dir, PIN_SINK_STATS);
+	if (err)
+		return err;
+	fd = bpf_obj_get(path);
+	if (fd < 0) {
+		err = -errno;
+		pr_err("%s: %s\n", path, strerror(-err));
+		return err;
+	}
+	return fd;
+}
+
+/* Sums the per-CPU values into *sum; fills percpu[] when not NULL. */
+static int read_counters(int fd, struct sink_stats *sum,
+			 struct sink_stats *percpu, int ncpu)
+{
+	struct sink_stats *vals = percpu;
+	__u32 key = 0;
+	int err = 0;
+
+	if (!vals) {
+		vals = calloc(ncpu, sizeof(*vals));
+		if (!vals)
+			return -ENOMEM;
+	}
+	memset(sum, 0, sizeof(*sum));
+	if (bpf_map_lookup_elem(fd, &key, vals)) {
+		err = -errno;
+		goto out;
+	}
+	for (int i = 0; i < ncpu; i++) {
+		sum->packets += vals[i].packets;
+		sum->bytes += vals[i].bytes;
+		sum->tagged_packets += vals[i].tagged_packets;
+		sum->tagged_bytes += vals[i].tagged_bytes;
+		sum->seq_reorder += vals[i].seq_reorder;
+		sum->seq_gap += vals[i].seq_gap;
+		sum->lat_samples += vals[i].lat_samples;
+		sum->lat_sum_ns += vals[i].lat_sum_ns;
+		if (vals[i].lat_max_ns > sum->lat_max_ns)
+			sum->lat_max_ns = vals[i].lat_max_ns;
+	}
+out:
+	if (vals != percpu)
+		free(vals);
+	return err;
+}
+
+static void print_counters(const struct sink_stats *s, int cpu, bool first)
+{
+	unsigned long long lat_avg = s->lat_samples ?
+		s->lat_sum_ns / s->lat_samples : 0;
+
+	if (opt.json) {
+		printf("%s{", first ? "" : ",");
+		if (cpu >= 0)
+			printf("\"cpu\":%d,", cpu);
+		printf("\"packets\":%llu,\"bytes\":%llu,\"tagged_packets\":%llu,"
+		       "\"tagged_bytes\":%llu,\"seq_reorder\":%llu,"
+		       "\"seq_gap\":%llu,\"lat_samples\":%llu,"
+		       "\"lat_avg_ns\":%llu,\"lat_max_ns\":%llu}",
+		       (unsigned long long)s->packets,
+		       (unsigned long long)s->bytes,
+		       (unsigned long long)s->tagged_packets,
+		       (unsigned long long)s->tagged_bytes,
+		       (unsigned long long)s->seq_reorder,
+		       (unsigned long long)s->seq_gap,
+		       (unsigned long long)s->lat_samples, lat_avg,
+		       (unsigned long long)s->lat_max_ns);
+		return;
+	}
+	if (cpu >= 0)
+		printf("cpu %d: ", cpu);
+	printf("packets %llu bytes %llu tagged %llu (%llu bytes) "
+	       "reordered %llu gaps %llu latency avg %llu ns max %llu ns\n",
+	       (unsigned long long)s->packets, (unsigned long long)s->bytes,
+	       (unsigned long long)s->tagged_packets,
+	       (unsigned long long)s->tagged_bytes,
+	       (unsigned long long)s->seq_reorder,
+	       (unsigned long long)s->seq_gap, lat_avg,
+	       (unsigned long long)s->lat_max_ns);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* -i SEC: one line per interval with the rates, until a signal. */
+static int watch_counters(int fd, int ncpu)
+{
+	struct sink_stats prev, cur;
+	double t_prev, t;
+	int err;
+
+	err = read_counters(fd, &prev, NULL, ncpu);
+	if (err)
+		return err;
+	t_prev = now_s();
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	while (!stop_requested) {
+		usleep((useconds_t)(opt.interval * 1e6));
+		err = read_counters(fd, &cur, NULL, ncpu);
+		if (err)
+			return err;
+		t = now_s();
+		if (opt.json)
+			printf("{\"t\":%.3f,\"pps\":%.0f,\"tagged_pps\":%.0f,\"packets\":%llu}\n",
+			       t, (cur.packets - prev.packets) / (t - t_prev),
+			       (cur.tagged_packets - prev.tagged_packets) / (t - t_prev),
+			       (unsigned long long)cur.packets);
+		else
+			printf("%.0f pps (%.0f tagged), total %llu\n",
+			       (cur.packets - prev.packets) / (t - t_prev),
+			       (cur.tagged_packets - prev.tagged_packets) / (t - t_prev),
+			       (unsigned long long)cur.packets);
+		fflush(stdout);
+		prev = cur;
+		t_prev = t;
+	}
+	return 0;
+}
+
+static int do_read(int argc, char **argv)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct sink_stats sum, *percpu = NULL;
+	int fd, err;
+
+	if (argc != 1) {
+		pr_err("usage: read PINDIR\n");
+		return -EINVAL;
+	}
+	if (ncpu < 0)
+		return ncpu;
+	fd = open_stats(argv[0]);
+	if (fd < 0)
+		return fd;
+	if (opt.interval > 0) {
+		err = watch_counters(fd, ncpu);
+		goto out;
+	}
+	percpu = calloc(ncpu, sizeof(*percpu));
+	if (!percpu) {
+		err = -ENOMEM;
+		goto out;
+	}
+	err = read_counters(fd, &sum, percpu, ncpu);
+	if (err) {
+		pr_err("%s: reading counters: %s\n", argv[0], strerror(-err));
+		goto out;
+	}
+	if (opt.percpu) {
+		if (opt.json)
+			printf("{\"total\":");
+		print_counters(&sum, -1, true);
+		if (opt.json)
+			printf(",\"cpus\":[");
+		for (int i = 0; i < ncpu; i++)
+			print_counters(&percpu[i], i, i == 0);
+		if (opt.json)
+			printf("]}\n");
+	} else {
+		print_counters(&sum, -1, true);
+		if (opt.json)
+			printf("\n");
+	}
+out:
+	free(percpu);
+	close(fd);
+	return err;
+}
+
+static int do_reset(int argc, char **argv)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct sink_stats *zero;
+	__u32 key = 0;
+	int fd, err = 0;
+
+	if (argc != 1) {
+		pr_err("usage: reset PINDIR\n");
+		return -EINVAL;
+	}
+	if (ncpu < 0)
+		return ncpu;
+	fd = open_stats(argv[0]);
+	if (fd < 0)
+		return fd;
+	zero = calloc(ncpu, sizeof(*zero));
+	if (!zero)
+		err = -ENOMEM;
+	else if (bpf_map_update_elem(fd, &key, zero, BPF_ANY))
+		err = -errno;
+	if (err)
+		pr_err("%s: resetting counters: %s\n", argv[0], strerror(-err));
+	free(zero);
+	close(fd);
+	return err;
+}
+
+static int do_detach(int argc, char **argv)
+{
+	static const char *const leaves[] = {
+		PIN_SINK_LINK, PIN_SINK_STATS, PIN_REDIRECT_LINK, PIN_REDIRECT_PORT,
+	};
+	char path[PATH_MAX];
+	int err = 0, found = 0;
+
+	if (argc != 1) {
+		pr_err("usage: detach PINDIR\n");
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < sizeof(leaves) / sizeof(leaves[0]); i++) {
+		if (pin_path(path, sizeof(path), argv[0], leaves[i]))
+			return -ENAMETOOLONG;
+		if (!unlink(path)) {
+			found++;
+		} else if (errno != ENOENT) {
+			err = -errno;
+			pr_err("%s: %s\n", path, strerror(-err));
+		}
+	}
+	if (!found && !err) {
+		pr_err("%s: nothing pinned there\n", argv[0]);
+		return -ENOENT;
+	}
+	rmdir(argv[0]);	/* only if empty: it may hold other pins */
+	return err;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: xvr-sink [OPTIONS] COMMAND ARGS\n"
+"  attach DEV PINDIR            count and drop every frame arriving on DEV\n"
+"  redirect DEV OUTDEV PINDIR   baseline: redirect every frame from DEV to OUTDEV\n"
+"  read PINDIR                  print the sink's counters\n"
+"  reset PINDIR                 zero the sink's counters\n"
+"  detach PINDIR                unpin (and so detach) what attach/redirect pinned\n"
+"Options:\n"
+"  -N, --netns NAME    find DEV in network namespace NAME\n"
+"  -j, --json          JSON output\n"
+"  -p, --per-cpu       read: per-CPU counters too\n"
+"  -i, --interval SEC  read: print rates every SEC seconds until a signal\n"
+"  -v, --verbose       more messages (twice: libbpf debug)\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "netns", required_argument, NULL, 'N' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "per-cpu", no_argument, NULL, 'p' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	static const struct {
+		const char *name;
+		int (*fn)(int argc, char **argv);
+	} cmds[] = {
+		{ "attach", do_attach },
+		{ "redirect", do_redirect },
+		{ "read", do_read },
+		{ "reset", do_reset },
+		{ "detach", do_detach },
+	};
+	const char *cmd;
+	int c, err;
+
+	while ((c = getopt_long(argc, argv, "+N:jpi:vh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'N':
+			opt.netns = optarg;
+			break;
+		case 'j':
+			opt.json = true;
+			break;
+		case 'p':
+			opt.percpu = true;
+			break;
+		case 'i': {
+			char *end;
+
+			opt.interval = strtod(optarg, &end);
+			if (*end || !(opt.interval > 0)) {
+				pr_err("invalid interval '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		}
+		case 'v':
+			opt.verbose++;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	libbpf_set_print(libbpf_print);
+	cmd = argv[optind++];
+
+	if (opt.netns) {
+		err = enter_netns(opt.netns);
+		if (err) {
+			pr_err("netns %s: %s\n", opt.netns, strerror(-err));
+			return 1;
+		}
+	}
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		size_t n = strlen(cmd);
+
+		/* Prefix matching, as iproute2 does: "r" is ambiguous, "rea" is not. */
+		if (n && !strncmp(cmd, cmds[i].name, n)) {
+			for (size_t j = i + 1; j < sizeof(cmds) / sizeof(cmds[0]); j++) {
+				if (!strncmp(cmd, cmds[j].name, n)) {
+					pr_err("'%s' is ambiguous\n", cmd);
+					return 2;
+				}
+			}
+			err = cmds[i].fn(argc - optind, argv + optind);
+			return err ? 1 : 0;
+		}
+	}
+	pr_err("unknown command '%s'\n", cmd);
+	usage(stderr);
+	return 2;
+}
