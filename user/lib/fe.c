@@ -29,9 +29,10 @@ void fe_cgroup(char *buf, size_t len, const char *node, __u32 id)
 	snprintf(buf, len, "xvr/%s/fe%u", node, id);
 }
 
-static void dev_name(char *buf, size_t len, __u32 vr_id, __u32 id)
+/* f<node tag><router><engine>, all hex: unique on the machine, 11 characters. */
+static void dev_name(char *buf, size_t len, const char *node, __u32 vr_id, __u32 id)
 {
-	snprintf(buf, len, "xf%uf%u", vr_id, id);
+	snprintf(buf, len, "f%04x%03x%03x", xvr_node_tag(node), vr_id, id);
 }
 
 static void fe_pin(char *buf, size_t len, const char *node, __u32 id, const char *leaf)
@@ -267,7 +268,7 @@ int fe_create(struct xvr_node *n, const struct fe_spec *spec, __u32 *out_id)
 		return -ENOSPC;
 	}
 	netns_name(ns, sizeof(ns), n->name, spec->router);
-	dev_name(dev, sizeof(dev), spec->vr_id, id);
+	dev_name(dev, sizeof(dev), n->name, spec->vr_id, id);
 	fe_ifname(peer, sizeof(peer), id);
 	err = veth_create(ns, dev, peer);
 	if (err) {
@@ -355,7 +356,7 @@ int fe_destroy(struct xvr_node *n, __u32 id)
 	rmdir(pin);
 	fe_cgroup(cg, sizeof(cg), n->name, id);
 	cg_remove(cg);
-	dev_name(dev, sizeof(dev), fe.vr_id, id);
+	dev_name(dev, sizeof(dev), n->name, fe.vr_id, id);
 	if (if_index(dev) > 0)
 		return run_cmd(del);
 	return 0;

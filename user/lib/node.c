@@ -28,6 +28,15 @@ int xvr_node_path(char *buf, size_t len, const char *node, const char *leaf)
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
+unsigned int xvr_node_tag(const char *name)
+{
+	unsigned int h = 2166136261u;	/* FNV-1a */
+
+	for (; *name; name++)
+		h = (h ^ (unsigned char)*name) * 16777619u;
+	return (h ^ (h >> 16)) & 0xffff;
+}
+
 bool xvr_node_name_ok(const char *name)
 {
 	size_t n = strlen(name);

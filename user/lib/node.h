@@ -50,6 +50,11 @@ struct xvr_node {
 const char *xvr_node_name(const char *opt);
 bool xvr_node_name_ok(const char *name);
 int xvr_node_path(char *buf, size_t len, const char *node, const char *leaf);
+/*
+ * A 16-bit hash of the node's name, for device names that must not collide
+ * between nodes sharing a machine (interface names hold 15 characters).
+ */
+unsigned int xvr_node_tag(const char *name);
 /* Names the handle, every fd closed (-1); xvr_node_close() is then safe. */
 void xvr_node_init(struct xvr_node *n, const char *name);
 /* Opens every pinned map; -ENOENT (with a message) if the node is not up. */

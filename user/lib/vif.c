@@ -47,9 +47,10 @@ int vif_on_port(struct xvr_node *n, __u32 vr_id, __u32 port, struct xvr_vif *out
 	return -ENOENT;
 }
 
-static void dev_name(char *buf, size_t len, __u32 vr_id, __u32 id)
+/* v<node tag><router><vif>, all hex: unique on the machine, 11 characters. */
+static void dev_name(char *buf, size_t len, const char *node, __u32 vr_id, __u32 id)
 {
-	snprintf(buf, len, "xv%uv%u", vr_id, id);
+	snprintf(buf, len, "v%04x%03x%03x", xvr_node_tag(node), vr_id, id);
 }
 
 static void link_pin(char *buf, size_t len, const char *node, __u32 ifindex)
@@ -181,7 +182,7 @@ int vif_create(struct xvr_node *n, const struct vif_spec *spec, __u32 *out_id)
 	}
 
 	netns_name(ns, sizeof(ns), n->name, spec->router);
-	dev_name(dev, sizeof(dev), spec->vr_id, id);
+	dev_name(dev, sizeof(dev), n->name, spec->vr_id, id);
 	err = veth_create(ns, dev, &v, port.mtu ? port.mtu : 1500);
 	if (err) {
 		pr_warn("vif %s: cannot create veth %s into %s\n", spec->ifname, dev, ns);
