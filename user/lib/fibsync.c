@@ -1655,7 +1655,8 @@ static bool key_of(const struct fibsync *fs, const struct xvr_nexthop *e, struct
 		for (int i = 0; i < fs->nvifs; i++) {
 			const struct xvr_vif *v = &fs->vifs[i].v;
 
-			if (v->port != e->ifindex || v->vlan != e->vlan || memcmp(v->mac, e->smac, 6))
+			if (v->port != e->ifindex || v->vlan != e->vlan ||
+			    memcmp(v->mac, e->smac, 6))
 				continue;
 			k->kind = NHK_VIF;
 			k->vif = fs->vifs[i].id;
@@ -1945,7 +1946,8 @@ struct check {
 	int diffs, max_print;
 };
 
-static void check_report(struct check *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void check_report(struct check *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 static void check_report(struct check *c, const char *fmt, ...)
 {
@@ -1987,7 +1989,8 @@ static bool check_nh(struct check *c, const struct nhobj *o, __u32 id, char *why
 	for (__u32 i = 0; i < ent.count; i++) {
 		nh_content(c->fs, o->grp->members[i], &want);
 		if (!entry_is(c, ent.members[i], &want)) {
-			snprintf(why, len, "group %u member %u: want %s, have %s (nexthop %u)", id, i,
+			snprintf(why, len, "group %u member %u: want %s, have %s (nexthop %u)",
+				 id, i,
 				 nh_desc(&want, a, sizeof(a)),
 				 ent.members[i] < XVR_MAX_NEXTHOPS ?
 				 nh_desc(&c->tbl[ent.members[i]], b, sizeof(b)) : "?",

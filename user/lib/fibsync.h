@@ -12,7 +12,13 @@
  *              under the node lock (fibsync_apply).
  * Nexthops are content-addressed: one per (VIF, gateway), one per multipath
  * member list, one each for local, blackhole and punt. A neighbour change
- * rewrites its nexthop in place, so no FIB entry moves.
+ * rewrites its nexthop in place, so no FIB entry moves. Gateways XDP uses
+ * are kept resolved by asking the kernel (fibsync_nudge), since once XDP
+ * forwards, the kernel no longer sends to them itself.
+ *
+ * Ownership: a router's FIB becomes fibsync's once the router has a VIF
+ * (before that nothing in its namespace can route for XDP, and its FIB is
+ * left to 'xvr route'); a marker file keeps that across restarts.
  *
  * Every function returns 0 or a negative errno unless it says otherwise.
  */

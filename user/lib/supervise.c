@@ -239,8 +239,8 @@ static void describe(char *buf, size_t len, int status)
 
 /* The supervisor itself: never returns. */
 static void __attribute__((noreturn))
-supervisor(const char *name, const char *pidpath, int pidfd, char *const argv[], const sigset_t *set,
-	   const sigset_t *orig)
+supervisor(const char *name, const char *pidpath, int pidfd, char *const argv[],
+	   const sigset_t *set, const sigset_t *orig)
 {
 	long backoff = 0;
 	char what[96];
