@@ -8,6 +8,7 @@
 #include <bpf/bpf.h>
 #include "xvr.h"
 #include "fib.h"
+#include "fibsync.h"
 
 static int route_help(void)
 {
@@ -249,6 +250,23 @@ static int router_arg(struct xvr_node *n, const char *name, __u32 *vr)
 	return err;
 }
 
+/*
+ * A router whose FIB fibsync mirrors from its namespace takes its routes
+ * from there; a change made here would be undone on the next sync.
+ */
+static int router_arg_writable(struct xvr_node *n, const char *name, __u32 *vr)
+{
+	int err = router_arg(n, name, vr);
+
+	if (!err && fibsync_owned(n->name, name)) {
+		pr_warn("route: router %s: its FIB follows its namespace (fibsync); change "
+			"routes there ('ip -n xvr-%s-%s route …'), or create the router with "
+			"'fibsync off'\n", name, n->name, name);
+		err = -EPERM;
+	}
+	return err;
+}
+
 static int route_add_common(int argc, char **argv, bool replace)
 {
 	struct nh_cache c = {};
@@ -265,7 +283,7 @@ static int route_add_common(int argc, char **argv, bool replace)
 	err = cli_node_open(&n, true);
 	if (err)
 		return err;
-	err = router_arg(&n, argv[0], &vr);
+	err = router_arg_writable(&n, argv[0], &vr);
 	if (err)
 		goto out;
 	snprintf(where, sizeof(where), "router %s: route", argv[0]);
@@ -332,7 +350,7 @@ static int route_del(int argc, char **argv)
 	err = cli_node_open(&n, true);
 	if (err)
 		return err;
-	err = router_arg(&n, argv[0], &vr);
+	err = router_arg_writable(&n, argv[0], &vr);
 	if (err)
 		goto out;
 	snprintf(where, sizeof(where), "router %s: route", argv[0]);
@@ -349,6 +367,26 @@ static int route_del(int argc, char **argv)
 out:
 	xvr_node_close(&n);
 	return err;
+}
+
+static void nexthop_print(const struct xvr_nexthop *nh);
+
+/* A multipath nexthop: its members, each printed like a nexthop. */
+static void group_print(const struct xvr_nexthop *tbl, const struct xvr_nh_group *grp)
+{
+	print_string("type", " %s", "multipath");
+	print_open_array("paths");
+	for (__u32 i = 0; grp && i < grp->count && i < XVR_MAX_ECMP; i++) {
+		__u32 m = grp->members[i];
+
+		print_open_object(NULL);
+		print_text("\n    path");
+		print_u64("nexthop", NULL, m);
+		nexthop_print(m < XVR_MAX_NEXTHOPS && !(tbl[m].flags & XVR_NH_GROUP) ? &tbl[m] :
+			      NULL);
+		print_close_object();
+	}
+	print_close_array();
 }
 
 static void nexthop_print(const struct xvr_nexthop *nh)
@@ -382,6 +420,7 @@ static void nexthop_print(const struct xvr_nexthop *nh)
 
 struct list_ctx {
 	const struct xvr_nexthop *tbl;
+	int groups_fd;
 };
 
 static int route_print(const struct fib_route *r, void *ctx)
@@ -393,7 +432,15 @@ static int route_print(const struct fib_route *r, void *ctx)
 	print_open_object(NULL);
 	print_string("prefix", "%s", pfx);
 	print_u64("nexthop", NULL, r->nh);
-	nexthop_print(r->nh < XVR_MAX_NEXTHOPS ? &tbl[r->nh] : NULL);
+	if (r->nh < XVR_MAX_NEXTHOPS && (tbl[r->nh].flags & XVR_NH_GROUP)) {
+		struct xvr_nh_group grp = {};
+		__u32 id = r->nh;
+
+		bpf_map_lookup_elem(((struct list_ctx *)ctx)->groups_fd, &id, &grp);
+		group_print(tbl, &grp);
+	} else {
+		nexthop_print(r->nh < XVR_MAX_NEXTHOPS ? &tbl[r->nh] : NULL);
+	}
 	print_text("\n");
 	print_close_object();
 	return 0;
@@ -418,6 +465,7 @@ static int route_list(int argc, char **argv)
 	if (err)
 		goto out;
 	lc.tbl = tbl;
+	lc.groups_fd = n.nh_groups_fd;
 	print_open_array(NULL);
 	err = fib_route_walk(&n, vr, AF_UNSPEC, route_print, &lc);
 	print_close_array();
@@ -596,7 +644,7 @@ static int route_load(int argc, char **argv)
 		err = -ENOMEM;
 		goto out;
 	}
-	err = router_arg(&n, argv[0], &vr) ?: nexthops_read(&n, &c.tbl);
+	err = router_arg_writable(&n, argv[0], &vr) ?: nexthops_read(&n, &c.tbl);
 	if (err)
 		goto out;
 	/* Duplicates within the file: the later line wins, as fib_routes_replace does. */
@@ -633,7 +681,7 @@ static int route_flush(int argc, char **argv)
 	if (err)
 		return err;
 	ld.refs = calloc(XVR_MAX_NEXTHOPS, sizeof(*ld.refs));
-	err = !ld.refs ? -ENOMEM : router_arg(&n, argv[0], &vr) ?: nexthops_read(&n, &c.tbl);
+	err = !ld.refs ? -ENOMEM : router_arg_writable(&n, argv[0], &vr) ?: nexthops_read(&n, &c.tbl);
 	if (!err)
 		err = load_replace(&n, vr, argv[0], &ld, &c);
 	free(ld.refs);

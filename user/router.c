@@ -7,6 +7,7 @@
 #include <sched.h>
 #include <unistd.h>
 #include <sys/mount.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include "xvr.h"
 #include "fib.h"
@@ -337,8 +338,18 @@ static int exec_in_router(const char *ns, char **argv)
 	return err;
 }
 
+static pid_t exec_child;
+
+/* The tenant's process is PID 1 of its namespace: pass on what stops us. */
+static void exec_forward(int sig)
+{
+	if (exec_child > 0)
+		kill(exec_child, sig);
+}
+
 static int router_exec(int argc, char **argv)
 {
+	static const int fwd[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT };
 	struct xvr_router r;
 	struct xvr_node n;
 	char ns[128];
@@ -380,6 +391,9 @@ static int router_exec(int argc, char **argv)
 		return -errno;
 	if (!pid)
 		_exit(exec_in_router(ns, argv) ? 127 : 0);
+	exec_child = pid;
+	for (size_t i = 0; i < ARRAY_SIZE(fwd); i++)
+		signal(fwd[i], exec_forward);
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return -errno;

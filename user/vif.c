@@ -6,6 +6,7 @@
 #include <bpf/bpf.h>
 #include "xvr.h"
 #include "vif.h"
+#include "fibsync.h"
 
 static int vif_help(void)
 {
@@ -76,9 +77,16 @@ static int vif_add(int argc, char **argv)
 	}
 	spec.port = idx;
 	err = vif_create(&n, &spec, &id);
-	if (!err)
-		pr_info("vif %s: id %u of router %s on port %s\n", spec.ifname, id, spec.router,
-			port);
+	if (err)
+		goto out;
+	pr_info("vif %s: id %u of router %s on port %s\n", spec.ifname, id, spec.router, port);
+	/*
+	 * From its first VIF on, an xdp router's FIB follows its namespace:
+	 * say so now rather than when fibsync next looks, so 'xvr route'
+	 * refuses changes from this moment.
+	 */
+	if (r.mode == XVR_MODE_XDP && fibsync_pid(n.name, spec.router) > 0)
+		err = fibsync_own(n.name, spec.router);
 out:
 	xvr_node_close(&n);
 	return err;

@@ -25,7 +25,8 @@ ip -n "${T_P}h2" route add default via 10.2.1.1
 h2mac=$(ip -n "${T_P}h2" -j link show eth0 | jq -r '.[0].address')
 
 t_node "$NODE"
-x port add "${T_P}p0" && x port add "${T_P}p1" && x router add r1 mode xdp &&
+# Routes from the CLI here, so no fibsync: the test is about the punts.
+x port add "${T_P}p0" && x port add "${T_P}p1" && x router add r1 mode xdp fibsync off &&
 	x vif add r1 e0 port "${T_P}p0" && x vif add r1 e1 port "${T_P}p1" ||
 	{ t_fail "setup"; exit 1; }
 ip -n "$RNS" addr add 10.1.1.1/24 dev e0
@@ -74,7 +75,14 @@ wait $pid
 t_eq "UDP to the router's address reached its socket" "$(cat /tmp/.exc.$$)" to-the-router
 rm -f /tmp/.exc.$$
 
-# 6. router exec: the tenant's processes run without the node's powers.
+# 6. A router whose FIB fibsync mirrors refuses CLI routes, saying why.
+x router add r2 mode xdp && x vif add r2 e0 port "${T_P}p0" mac 02:00:00:00:0e:01
+out=$(x route add r2 10.9.0.0/16 blackhole 2>&1)
+t_check "route add on a fibsync router is refused, naming fibsync" grep -q fibsync <<<"$out"
+t_eq "and changed nothing" "$(x -j route list r2 | jq '[.[] | select(.prefix == "10.9.0.0/16")] | length')" 0
+x router del r2
+
+# 7. router exec: the tenant's processes run without the node's powers.
 t_check "router exec runs in the router's namespace" \
 	sh -c "x() { \"$XVR\" -n \"$NODE\" \"\$@\"; }; x router exec r1 -- ip -br addr show e0 | grep -q 10.1.1.1"
 id=$(bpftool -j map show pinned "/sys/fs/bpf/xvr/$NODE/config" | jq .id)

@@ -111,10 +111,22 @@ int xvr_node_lock(struct xvr_node *n)
 	if (mkdir(XVR_RUN_DIR, 0700) && errno != EEXIST)
 		return -errno;
 	snprintf(path, sizeof(path), "%s/%s.lock", XVR_RUN_DIR, n->name);
-	n->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (n->lock_fd < 0)
-		return -errno;
-	if (flock(n->lock_fd, LOCK_EX) < 0)
-		return -errno;
-	return 0;
+	/*
+	 * 'node down' unlinks the file while holding it: a waiter that then
+	 * gets the old file's lock must lock the file now at the path instead.
+	 */
+	for (;;) {
+		struct stat held, now;
+
+		n->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (n->lock_fd < 0)
+			return -errno;
+		if (flock(n->lock_fd, LOCK_EX) < 0)
+			return -errno;
+		if (!fstat(n->lock_fd, &held) && !stat(path, &now) && held.st_ino == now.st_ino &&
+		    held.st_dev == now.st_dev)
+			return 0;
+		close(n->lock_fd);
+		n->lock_fd = -1;
+	}
 }

@@ -117,6 +117,9 @@ out:
 
 static bool nexthop_same(const struct xvr_nexthop *a, const struct xvr_nexthop *b)
 {
+	/* A group is its member list, which this struct does not hold. */
+	if ((a->flags | b->flags) & XVR_NH_GROUP)
+		return false;
 	return a->vr_id == b->vr_id && a->ifindex == b->ifindex &&
 	       (a->flags & ~XVR_NH_VALID) == (b->flags & ~XVR_NH_VALID) &&
 	       a->vlan == b->vlan && a->family == b->family &&
