@@ -12,6 +12,7 @@
 #define ETH_HLEN	14
 #define ETH_P_IP	0x0800
 #define ETH_P_IPV6	0x86DD
+#define ETH_P_ARP	0x0806
 #define ETH_P_8021Q	0x8100
 #define ETH_P_8021AD	0x88A8
 #define ETH_P_TEB	0x6558	/* transparent Ethernet bridging, EGRE */

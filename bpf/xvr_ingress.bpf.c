@@ -293,14 +293,17 @@ static __always_inline __u32 fe_pick(const struct pkt *p, __u32 vr_id)
 	return 0;
 }
 
-/* afxdp mode: IP to an engine, tagged with its VIF; the rest to the router's stack. */
+/*
+ * afxdp mode: every frame but ARP to an engine, tagged with its VIF (the
+ * engine's data plane may speak any protocol); ARP to the router's stack.
+ */
 static __always_inline int afxdp_deliver(struct xdp_md *ctx, __u32 vr_id, struct frame *f)
 {
 	struct xvr_fe *fe;
 	__u32 fe_id;
 	int err;
 
-	if (!f->p.ip4 && !f->p.ip6)
+	if (f->p.l3_proto == ETH_P_ARP)
 		return punt(ctx, f, XVR_PUNT_NON_IP);
 	fe_id = fe_pick(&f->p, vr_id);
 	fe = fe_id ? bpf_map_lookup_elem(&xvr_fes, &fe_id) : NULL;

@@ -410,6 +410,12 @@ static int fe_exec(int argc, char **argv)
 	eargv[c++] = ids;
 	eargv[c++] = "--dev";
 	eargv[c++] = dev;
+	/*
+	 * After setup the engine (and a tenant's plugin in it) runs as nobody
+	 * with no capabilities: no file of the node is its to write.
+	 */
+	eargv[c++] = "--user";
+	eargv[c++] = "65534:65534";
 	for (int i = 2; i + 1 < argc && c < 28; i += 2) {
 		if (!strcmp(argv[i], "pool"))
 			eargv[c++] = "--pool";

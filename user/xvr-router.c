@@ -32,6 +32,7 @@
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <sys/mman.h>
+#include <grp.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <linux/if_ether.h>
@@ -70,6 +71,9 @@ struct fe_opts {
 	__u32 frame_size;
 	__u32 idle_us;
 	int cpu;
+	bool set_user;
+	uid_t uid;
+	gid_t gid;
 };
 
 /* One engine: the AF_XDP socket and its pool around the engine proper. */
@@ -114,7 +118,9 @@ static void on_signal(int sig)
 
 static inline void buf_free(struct fe *f, __u64 base)
 {
-	f->free[f->nfree++] = base;
+	/* Never more than the pool: a stray address from the kernel must not overrun the stack. */
+	if (f->nfree < f->o.pool && base < f->area_len)
+		f->free[f->nfree++] = base;
 }
 
 /* Keep the kernel supplied with every buffer we are not using. */
@@ -663,6 +669,8 @@ static void usage(FILE *out)
 		"      --cpu CPU         pin the engine to CPU\n"
 		"      --idle-us N       keep polling N us after the last packet before\n"
 		"                        sleeping (default %u)\n"
+		"      --user UID[:GID]  after setup, also become this user (no capabilities\n"
+		"                        at all) before loading the plugin\n"
 		"  -v, --verbose         more messages (repeat for libbpf debug)\n",
 		FE_PIN_ROOT, FE_POOL_MIN, FE_POOL_MAX, FE_POOL_DEFAULT, FE_BATCH_MAX,
 		FE_BATCH_DEFAULT, FE_IDLE_US_DEFAULT);
@@ -670,7 +678,8 @@ static void usage(FILE *out)
 
 static int parse_opts(int argc, char **argv, struct fe_opts *o)
 {
-	enum { O_FE = 256, O_DEV, O_POOL, O_BATCH, O_PLUGIN, O_PCONF, O_CPU, O_IDLE, O_FSIZE };
+	enum { O_FE = 256, O_DEV, O_POOL, O_BATCH, O_PLUGIN, O_PCONF, O_CPU, O_IDLE, O_FSIZE,
+	       O_USER };
 	static const struct option lopts[] = {
 		{ "node", required_argument, NULL, 'n' },
 		{ "router", required_argument, NULL, 'r' },
@@ -683,6 +692,7 @@ static int parse_opts(int argc, char **argv, struct fe_opts *o)
 		{ "cpu", required_argument, NULL, O_CPU },
 		{ "idle-us", required_argument, NULL, O_IDLE },
 		{ "frame-size", required_argument, NULL, O_FSIZE },
+		{ "user", required_argument, NULL, O_USER },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
@@ -747,6 +757,23 @@ static int parse_opts(int argc, char **argv, struct fe_opts *o)
 			    (o->frame_size != 2048 && o->frame_size != 4096))
 				goto bad;
 			break;
+		case O_USER: {
+			char *colon = strchr(optarg, ':');
+			__u32 uid, gid;
+
+			if (colon)
+				*colon = '\0';
+			if (parse_u32(optarg, &uid, 0x7fffffff) || !uid ||
+			    (colon && parse_u32(colon + 1, &gid, 0x7fffffff))) {
+				if (colon)
+					*colon = ':';
+				goto bad;
+			}
+			o->uid = uid;
+			o->gid = colon ? gid : uid;
+			o->set_user = true;
+			break;
+		}
 		default:
 			usage(stderr);
 			return -EINVAL;
@@ -822,6 +849,10 @@ static int fe_setup(struct fe *f)
 		pr_warn("engine %u: reading routes of %s: %s\n", f->o.fe_id, ns, strerror(-err));
 		return err;
 	}
+	if (f->e.rib.links_ignored)
+		pr_warn("engine %u: %u interfaces of %s have an ifindex above %u, which the FE "
+			"tag cannot carry: the engine cannot use them\n",
+			f->o.fe_id, f->e.rib.links_ignored, ns, FE_MAX_LINK);
 	err = xsk_setup(f);
 	if (err)
 		return err;
@@ -858,6 +889,17 @@ int main(int argc, char **argv)
 	err = caps_drop_to_tenant();
 	if (err) {
 		pr_warn("engine %u: dropping capabilities: %s\n", f.o.fe_id, strerror(-err));
+		goto out;
+	}
+	/*
+	 * The tenant's capabilities still include file access as root in the
+	 * node's mount namespace; with --user the plugin gets none of it. A
+	 * switch away from uid 0 clears every capability.
+	 */
+	if (f.o.set_user && (setgroups(0, NULL) || setresgid(f.o.gid, f.o.gid, f.o.gid) ||
+			     setresuid(f.o.uid, f.o.uid, f.o.uid))) {
+		err = -errno;
+		pr_warn("engine %u: becoming uid %u: %s\n", f.o.fe_id, f.o.uid, strerror(-err));
 		goto out;
 	}
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) {

@@ -144,7 +144,8 @@ struct fe_rib {
 	__u32 nh_next;		/* where the search for a free id starts */
 	struct fe_rtable rt4, rt6;
 	struct fib4_table fib4;	/* IPv4 LPM: DIR-16-8-8, nexthop ids */
-	__u32 routes_ignored;	/* other tables, TOS, source routes, nexthop objects */
+	__u32 routes_ignored;	/* other tables, TOS, source routes */
+	__u32 links_ignored;	/* ifindex beyond what the tag can carry */
 };
 
 int rib_init(struct fe_rib *r);

@@ -81,6 +81,7 @@ static void rib_clear(struct fe_rib *r)
 		memset(r->links, 0, (FE_MAX_LINK + 1) * sizeof(*r->links));
 	r->nh_next = 1;
 	r->routes_ignored = 0;
+	r->links_ignored = 0;
 	fib4_table_free(&r->fib4);
 }
 
@@ -107,6 +108,7 @@ void rib_link_set(struct fe_rib *r, const struct fe_link *l)
 		/* The tag cannot name it; the engine can neither receive from nor send to it. */
 		pr_debug("link %s: ifindex %u beyond the tag's 15 bits, ignored\n", l->name,
 			 l->ifindex);
+		r->links_ignored++;
 		return;
 	}
 	r->links[l->ifindex] = *l;

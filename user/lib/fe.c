@@ -234,6 +234,9 @@ static int veth_create(const char *ns, const char *dev, const char *peer)
 			      "name", peer, "mtu", "1504", "netns", ns, NULL };
 	const char *up[] = { "ip", "link", "set", dev, "up", NULL };
 	const char *peer_up[] = { "ip", "-n", ns, "link", "set", peer, "up", NULL };
+	char sysctl[96];
+	/* The engine's end carries no addresses: no IPv6 of its own either. */
+	const char *peer_quiet[] = { "ip", "netns", "exec", ns, "sysctl", "-qw", sysctl, NULL };
 	char path[128];
 	FILE *f;
 	int err = run_cmd(add);
@@ -246,7 +249,8 @@ static int veth_create(const char *ns, const char *dev, const char *peer)
 		fputs("1", f);
 		fclose(f);
 	}
-	return run_cmd(up) ?: run_cmd(peer_up);
+	snprintf(sysctl, sizeof(sysctl), "net.ipv6.conf.%s.disable_ipv6=1", peer);
+	return run_cmd(peer_quiet) ?: run_cmd(up) ?: run_cmd(peer_up);
 }
 
 int fe_create(struct xvr_node *n, const struct fe_spec *spec, __u32 *out_id)

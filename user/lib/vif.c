@@ -196,6 +196,13 @@ int vif_create(struct xvr_node *n, const struct vif_spec *spec, __u32 *out_id)
 	/* The peer's ifindex lets fibsync map the namespace's routes to the VIF. */
 	idx = netns_ifindex(ns, v.name);
 	v.peer = idx > 0 ? idx : 0;
+	/* Engines name a VIF by this index in 15 bits of their tag. */
+	if (!v.peer || v.peer > XVR_FE_TAG_IFINDEX) {
+		pr_warn("vif %s: its index in %s (%u) does not fit an engine tag (1-%u)\n",
+			spec->ifname, ns, v.peer, XVR_FE_TAG_IFINDEX);
+		err = -ERANGE;
+		goto undo;
+	}
 
 	dv.ifindex = dev_idx;
 	peer_key.vr_id = v.vr_id;
