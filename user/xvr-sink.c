@@ -2,7 +2,8 @@
 /*
  * xvr-sink: the benchmark's receiving end and its fixed-port baseline.
  *
- *   attach    loads bpf/xvr_sink.bpf.c on a device: counts and drops frames
+ *   attach    loads bpf/xvr_sink.bpf.c on a device (XDP, or tc ingress for
+ *             skb traffic): counts and drops frames
  *   redirect  loads bpf/xvr_redirect.bpf.c: every frame out of one port
  *   read      prints the sink's counters
  *   reset     zeroes them
@@ -184,14 +185,58 @@ static int pin_pair(struct bpf_link *link, const char *link_leaf,
 	return 0;
 }
 
+/*
+ * tc ingress (cls_bpf, direct action) on DEV's clsact qdisc. libbpf 1.1 has
+ * no tc links, so only the map is pinned; the filter stays until "detach
+ * PINDIR DEV" removes the qdisc, or the device goes.
+ */
+static int attach_tc(struct xvr_sink *skel, int ifindex, const char *dev,
+		     const char *dir)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+		    .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, tc_opts,
+		    .prog_fd = bpf_program__fd(skel->progs.xvr_sink_tc));
+	char mpath[PATH_MAX];
+	int err;
+
+	err = make_dirs(dir) ?: pin_path(mpath, sizeof(mpath), dir, PIN_SINK_STATS);
+	if (err) {
+		pr_err("%s: %s\n", dir, strerror(-err));
+		return err;
+	}
+	err = bpf_tc_hook_create(&hook);
+	if (err && err != -EEXIST) {
+		pr_err("%s: clsact qdisc: %s\n", dev, strerror(-err));
+		return err;
+	}
+	err = bpf_tc_attach(&hook, &tc_opts);
+	if (err) {
+		pr_err("%s: attaching tc sink: %s\n", dev, strerror(-err));
+		return err;
+	}
+	err = bpf_map__pin(skel->maps.sink_stats, mpath);
+	if (err) {
+		pr_err("%s: %s\n", mpath, strerror(-err));
+		hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+		bpf_tc_hook_destroy(&hook);
+	}
+	return err;
+}
+
 static int do_attach(int argc, char **argv)
 {
 	struct xvr_sink *skel = NULL;
 	struct bpf_link *link = NULL;
+	bool tc = false;
 	int ifindex, err;
 
-	if (argc != 2) {
-		pr_err("usage: attach DEV PINDIR\n");
+	if (argc == 3 && !strcmp(argv[2], "tc"))
+		tc = true;
+	else if (argc == 3 && !strcmp(argv[2], "xdp"))
+		tc = false;
+	else if (argc != 2) {
+		pr_err("usage: attach DEV PINDIR [xdp | tc]\n");
 		return -EINVAL;
 	}
 	ifindex = dev_index(argv[0]);
@@ -203,6 +248,10 @@ static int do_attach(int argc, char **argv)
 		err = -errno;
 		pr_err("loading sink program: %s\n", strerror(-err));
 		return err;
+	}
+	if (tc) {
+		err = attach_tc(skel, ifindex, argv[0], argv[1]);
+		goto cleanup;
 	}
 	link = bpf_program__attach_xdp(skel->progs.xvr_sink, ifindex);
 	if (!link) {
@@ -484,9 +533,27 @@ static int do_detach(int argc, char **argv)
 	char path[PATH_MAX];
 	int err = 0, found = 0;
 
-	if (argc != 1) {
-		pr_err("usage: detach PINDIR\n");
+	if (argc != 1 && argc != 2) {
+		pr_err("usage: detach PINDIR [DEV]\n");
 		return -EINVAL;
+	}
+	if (argc == 2) {
+		/* DEV: also remove a tc sink, i.e. DEV's clsact qdisc. */
+		LIBBPF_OPTS(bpf_tc_hook, hook,
+			    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
+		int ifindex = dev_index(argv[1]);
+
+		if (ifindex < 0)
+			return ifindex;
+		hook.ifindex = ifindex;
+		/* No clsact qdisc there: the kernel says EINVAL ("Invalid handle"). */
+		err = bpf_tc_hook_destroy(&hook);
+		if (err && err != -ENOENT && err != -EINVAL)
+			pr_err("%s: removing clsact qdisc: %s\n", argv[1],
+			       strerror(-err));
+		else
+			err = 0;
+		found++;
 	}
 	for (size_t i = 0; i < sizeof(leaves) / sizeof(leaves[0]); i++) {
 		if (pin_path(path, sizeof(path), argv[0], leaves[i]))
@@ -510,11 +577,13 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "Usage: xvr-sink [OPTIONS] COMMAND ARGS\n"
-"  attach DEV PINDIR            count and drop every frame arriving on DEV\n"
+"  attach DEV PINDIR [xdp|tc]   count and drop every frame arriving on DEV\n"
+"                               (tc: at tc ingress, for skb traffic)\n"
 "  redirect DEV OUTDEV PINDIR   baseline: redirect every frame from DEV to OUTDEV\n"
 "  read PINDIR                  print the sink's counters\n"
 "  reset PINDIR                 zero the sink's counters\n"
-"  detach PINDIR                unpin (and so detach) what attach/redirect pinned\n"
+"  detach PINDIR [DEV]          unpin (and so detach) what attach/redirect\n"
+"                               pinned; with DEV also remove a tc sink there\n"
 "Options:\n"
 "  -N, --netns NAME    find DEV in network namespace NAME\n"
 "  -j, --json          JSON output\n"

@@ -1,0 +1,578 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+"""Counters and packet accounting for scripts/bench.sh.
+
+  acct.py snapshot [--dev ROLE=NS:DEV]... [--xvr-node NODE] [--snmp-ns NS]
+      prints a JSON snapshot: interface stats (ip -s -j link), per-queue veth
+      counters (ethtool -S), xvr's per-CPU counters (bpftool), the DUT
+      namespace's IP MIB, softnet drops and per-CPU times.
+
+  acct.py account --before F --after F --gen pktgen|trafgen --sent N
+                  --sink-json S --elapsed SEC [--dut-cpu N]
+      balances one run: sent = delivered + every counted drop. Prints JSON.
+
+  acct.py quiet [--max-busy PCT] [--timeout SEC]
+      waits until no CPU is busier than PCT (other benchmarks, builds, tests
+      skew the figures); exits 1 if the machine stayed busy.
+
+  acct.py report RESULTS.json BENCHMARKS.md
+      writes the benchmark page from the results file.
+
+Roles: gen (generator's veth end), dut_in, dut_out (the DUT's ports), sink
+(the sink's veth end). Traffic goes gen -> dut_in, dut_out -> sink.
+
+veth reports some drops on both ends of a pair: a frame the peer's ring
+refused is in the sender's tx_dropped and the receiver's rx_dropped. The
+accounting therefore starts from the per-queue counters (ethtool -S), which
+each device reports once, and derives the rest from the totals.
+"""
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+TOLERANCE = 0.001  # books must balance within 0.1% of sent
+
+# IP MIB counters of frames the kernel received for forwarding and dropped.
+SNMP_DROPS = ("InHdrErrors", "InAddrErrors", "InUnknownProtos", "InDiscards",
+              "OutDiscards", "OutNoRoutes", "FragFails", "InTruncatedPkts",
+              "InCsumErrors")
+
+
+def run(cmd):
+    return subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+
+
+def in_ns(ns, cmd):
+    return (["ip", "netns", "exec", ns] + cmd) if ns else cmd
+
+
+def link_stats(ns, dev):
+    out = json.loads(run(["ip"] + (["-n", ns] if ns else []) +
+                         ["-s", "-j", "link", "show", "dev", dev]))
+    s = out[0]["stats64"]
+    return {"rx_" + k: v for k, v in s["rx"].items()} | \
+           {"tx_" + k: v for k, v in s["tx"].items()}
+
+
+def ethtool_stats(ns, dev):
+    stats = {}
+    for line in run(in_ns(ns, ["ethtool", "-S", dev])).splitlines():
+        m = re.match(r"\s+(\S+):\s+(\d+)$", line)
+        if m:
+            stats[m.group(1)] = int(m.group(2))
+    return stats
+
+
+def xvr_counters(node):
+    """Per-CPU struct xvr_counters maps, summed over CPUs, by key."""
+    res = {}
+    for m in ("vr_stats", "port_stats"):
+        path = f"/sys/fs/bpf/xvr/{node}/{m}"
+        try:
+            dump = json.loads(run(["bpftool", "-j", "map", "dump", "pinned", path]))
+        except (subprocess.CalledProcessError, json.JSONDecodeError) as e:
+            res[m] = {"error": str(e)}
+            continue
+        per_key = {}
+        for ent in dump:
+            f = ent.get("formatted", ent)
+            key = str(f["key"])
+            tot = {}
+            for cpu in f["values"]:
+                for field, v in cpu["value"].items():
+                    if isinstance(v, list):
+                        acc = tot.setdefault(field, [0] * len(v))
+                        for i, x in enumerate(v):
+                            acc[i] += x
+                    else:
+                        tot[field] = tot.get(field, 0) + v
+            if any((sum(v) if isinstance(v, list) else v) for v in tot.values()):
+                per_key[key] = tot
+        res[m] = per_key
+    return res
+
+
+def snmp(ns):
+    lines = run(in_ns(ns, ["cat", "/proc/net/snmp"])).splitlines()
+    res = {}
+    for hdr, val in zip(lines[::2], lines[1::2]):
+        proto, names = hdr.split(":", 1)
+        _, vals = val.split(":", 1)
+        if proto == "Ip":
+            res = dict(zip(names.split(), map(int, vals.split())))
+    return res
+
+
+def softnet():
+    dropped = squeezed = 0
+    with open("/proc/net/softnet_stat") as f:
+        for line in f:
+            cols = [int(c, 16) for c in line.split()]
+            dropped += cols[1]
+            squeezed += cols[2]
+    return {"dropped": dropped, "time_squeeze": squeezed}
+
+
+def cpu_times():
+    res = {}
+    with open("/proc/stat") as f:
+        for line in f:
+            m = re.match(r"(cpu\d+)\s+(.*)", line)
+            if m:
+                res[m.group(1)] = [int(x) for x in m.group(2).split()]
+    return res
+
+
+def napi_runtime(devs):
+    """Nanoseconds on CPU of the napi/DEV-* kthreads, by device."""
+    res = {d: 0 for d in devs}
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/comm") as f:
+                comm = f.read().strip()
+            for d in devs:
+                if comm.startswith(f"napi/{d}-"):
+                    # schedstat: ns on CPU, ns waiting, timeslices
+                    with open(f"/proc/{pid}/schedstat") as f:
+                        res[d] += int(f.read().split()[0])
+        except OSError:
+            continue
+    return res
+
+
+def cmd_snapshot(args):
+    snap = {"t": time.monotonic(), "devs": {}, "softnet": softnet(),
+            "cpu": cpu_times(), "napi": napi_runtime(args.napi or [])}
+    for spec in args.dev or []:
+        role, where = spec.split("=", 1)
+        ns, dev = where.split(":", 1)
+        snap["devs"][role] = {"ns": ns, "dev": dev, "link": link_stats(ns, dev),
+                              "ethtool": ethtool_stats(ns, dev)}
+    if args.xvr_node:
+        snap["xvr"] = xvr_counters(args.xvr_node)
+    if args.snmp_ns is not None:
+        snap["snmp"] = snmp(args.snmp_ns)
+    json.dump(snap, sys.stdout)
+    print()
+
+
+def delta(after, before):
+    if isinstance(after, str):
+        return after
+    if isinstance(after, dict):
+        return {k: delta(v, before.get(k, 0 if not isinstance(v, (dict, list))
+                                       else type(v)()))
+                for k, v in after.items()}
+    if isinstance(after, list):
+        return [a - (before[i] if i < len(before) else 0)
+                for i, a in enumerate(after)]
+    return after - before
+
+
+def queues(eth, suffix):
+    """Sum of a per-queue veth counter (rx_queue_N_<suffix> or tx_...)."""
+    pat = re.compile(r"^(rx|tx)_queue_\d+_" + re.escape(suffix) + "$")
+    return sum(v for k, v in eth.items() if pat.match(k))
+
+
+def cpu_busy(d_cpu, cpu):
+    t = d_cpu.get(f"cpu{cpu}")
+    if not t or sum(t) == 0:
+        return None
+    idle = t[3] + (t[4] if len(t) > 4 else 0)
+    return 1.0 - idle / sum(t)
+
+
+def account(before, after, gen, sent, sink, elapsed, dut_cpu, sink_cpu):
+    d = delta(after, before)
+    devs = d["devs"]
+    link = {r: devs[r]["link"] for r in devs}
+    eth = {r: devs[r]["ethtool"] for r in devs}
+    delivered = sink["tagged_packets"]
+
+    def xmit_err(r):  # XDP frames r sent that its peer's ring refused
+        return queues(eth[r], "xdp_xmit_errors")
+
+    def xdp_tx_err(r):  # r's own XDP_TX failures (mirrored on the peer)
+        return queues(eth[r], "xdp_tx_errors")
+
+    # Each drop term is counted on one device only.
+    drops = {}
+    # Into the DUT: the dut_in ring refused XDP frames from the generator.
+    drops["dut_in_ring_full"] = xmit_err("gen")
+    # Generator end, skb path (trafgen): dut_in's ring was full. trafgen
+    # retries such frames and counts only what the device took, so for
+    # trafgen they are back-pressure, not loss.
+    gen_skb = link["gen"]["tx_dropped"] - xmit_err("gen") - xdp_tx_err("gen")
+    if gen == "pktgen":
+        drops["gen_tx_dropped"] = gen_skb
+    drops["dut_in_rx"] = queues(eth["dut_in"], "drops") + xdp_tx_err("dut_in")
+    drops["dut_in_xdp_drop"] = queues(eth["dut_in"], "xdp_drops")
+    drops["dut_in_core_rx"] = (link["dut_in"]["rx_dropped"] -
+                               queues(eth["dut_in"], "drops") -
+                               xmit_err("gen") - xdp_tx_err("gen"))
+    # Out of the DUT into the sink.
+    drops["sink_ring_full"] = xmit_err("dut_out")
+    drops["dut_out_tx_skb"] = (link["dut_out"]["tx_dropped"] -
+                               xmit_err("dut_out") - xdp_tx_err("dut_out"))
+    drops["sink_rx"] = queues(eth["sink"], "drops") + xdp_tx_err("sink")
+    drops["sink_core_rx"] = (link["sink"]["rx_dropped"] -
+                             queues(eth["sink"], "drops") -
+                             xmit_err("dut_out") - xdp_tx_err("dut_out"))
+    if "snmp" in d:
+        for k in SNMP_DROPS:
+            drops["ip_" + k] = d["snmp"].get(k, 0)
+    drops["softnet_dropped"] = d["softnet"]["dropped"]
+
+    not_forwarded = {}
+    xvr = d.get("xvr")
+    xvr_info = None
+    if xvr and isinstance(xvr.get("vr_stats"), dict) and "error" not in xvr["vr_stats"]:
+        vr = [v for v in xvr["vr_stats"].values()]
+        ports = [v for v in xvr.get("port_stats", {}).values()
+                 if isinstance(v, dict)]
+        tot = lambda rows, f: sum(r.get(f, 0) for r in rows)
+        # Punted frames leave the fast path for the VR's namespace; the sink
+        # never sees them. Drops are already in dut_in_xdp_drop (XDP_DROP).
+        not_forwarded["xvr_punt"] = tot(vr, "punt_packets")
+        not_forwarded["xvr_unclassified"] = tot(ports, "miss_packets")
+        # Information only: routers and ports both count a router's drops.
+        xvr_info = {"rx": tot(vr, "rx_packets"), "fwd": tot(vr, "fwd_packets"),
+                    "drop": tot(vr, "drop_packets"),
+                    "port_drop": tot(ports, "drop_packets"),
+                    "punt": not_forwarded["xvr_punt"]}
+
+    counted = sum(drops.values()) + sum(not_forwarded.values())
+    residual = sent - delivered - counted
+    balanced = sent > 0 and abs(residual) <= TOLERANCE * sent
+    # Busy shares are of the generator's run time, not of the snapshot
+    # window (which adds the drain pause and the snapshots themselves; the
+    # harness runs on the generator's CPU so they do not land here).
+    window_ns = d["t"] * 1e9
+    run_ns = elapsed * 1e9
+    dut_busy = cpu_busy(d["cpu"], dut_cpu)
+    if dut_busy is not None and run_ns > 0:
+        dut_busy = min(dut_busy * window_ns / run_ns, 1.0)
+    napi = d.get("napi", {})
+    ns_of = lambda role: napi.get(devs[role]["dev"], 0)
+    dut_frames = queues(eth["dut_in"], "xdp_packets")  # NAPI-processed, XDP or skb
+    sink_frames = queues(eth["sink"], "xdp_packets")
+    # CPU time of the DUT's NAPI threads (its two ports) and of the sink's.
+    dut_run = ns_of("dut_in") + ns_of("dut_out")
+    sink_run = ns_of("sink")
+    dut_napi = dut_run / run_ns if napi and run_ns > 0 else None
+    dut_ns = dut_run / dut_frames if napi and dut_frames else None
+    sink_ns = sink_run / sink_frames if napi and sink_frames else None
+    # Threads that run on the DUT's CPU: the DUT's, and the sink's if it
+    # shares that CPU. The rest of dut_busy is somebody else.
+    mine = dut_run + (sink_run if sink_cpu == dut_cpu else 0)
+    cpu_threads = mine / run_ns if napi and run_ns > 0 else None
+    others = (dut_busy - cpu_threads
+              if dut_busy is not None and cpu_threads is not None else 0)
+
+    # What limited the run? The DUT's figures are its capacity only if its
+    # CPU was saturated by our threads. A full input ring alone does not say
+    # so: a preempted or slow-to-wake NAPI thread overflows a 256-entry ring
+    # too.
+    dut_loss = (drops["dut_in_ring_full"] + drops.get("gen_tx_dropped", 0) +
+                drops["dut_in_rx"] + (gen_skb if gen == "trafgen" else 0))
+    sink_loss = drops["sink_ring_full"] + drops["dut_out_tx_skb"] + drops["sink_rx"]
+    saturated = (cpu_threads >= 0.90 if cpu_threads is not None
+                 else dut_busy is not None and dut_busy >= 0.95)
+    if saturated and dut_loss > TOLERANCE * sent:
+        bottleneck = "dut"
+    elif dut_loss <= TOLERANCE * sent and sink_loss <= TOLERANCE * sent:
+        bottleneck = "generator"  # everything offered got through
+    elif others > 0.10:
+        bottleneck = "interference"
+    elif sink_loss > TOLERANCE * sent:
+        bottleneck = "sink"
+    else:
+        bottleneck = "dut-unsaturated"
+
+    notes = []
+    if others > 0.10:
+        notes.append(f"work outside our threads (other tasks, interrupts, "
+                     f"softirqs) used {100 * others:.0f}% of the DUT's CPU "
+                     "during the run")
+    if sink["packets"] != sink["tagged_packets"]:
+        notes.append(f"{sink['packets'] - sink['tagged_packets']} stray "
+                     "frames at the sink (not counted as delivered)")
+
+    offered = sent + (gen_skb if gen == "trafgen" else 0)
+    return {
+        "sent": sent,
+        "delivered": delivered,
+        "drops": {k: v for k, v in drops.items() if v},
+        "not_forwarded": {k: v for k, v in not_forwarded.items() if v},
+        "counted_drops": counted,
+        "residual": residual,
+        "balanced": balanced,
+        "elapsed_s": elapsed,
+        "pps": delivered / elapsed if elapsed > 0 else 0,
+        "offered_pps": offered / elapsed if elapsed > 0 else 0,
+        "gen_backpressure": gen_skb if gen == "trafgen" else 0,
+        "dut_cpu_busy": dut_busy,
+        "dut_napi_cpu": dut_napi,
+        "dut_cpu_ours": cpu_threads,
+        "dut_frames": dut_frames,
+        # DUT CPU time per frame it took in: the cost of forwarding one
+        # frame. In a saturated run 1e9 / it is the DUT's capacity with a
+        # CPU of its own; in others wakeups of an idle thread inflate it.
+        "dut_ns_per_frame": dut_ns,
+        "sink_ns_per_frame": sink_ns,
+        "saturated": saturated,
+        "bottleneck": bottleneck,
+        "stray_at_sink": sink["packets"] - sink["tagged_packets"],
+        "xvr": xvr_info,
+        "latency_avg_ns": sink.get("lat_avg_ns"),
+        "notes": notes,
+    }
+
+
+def cmd_quiet(args):
+    """Waits until every CPU is idle enough; prints the last busy figure."""
+    deadline = time.monotonic() + args.timeout
+    while True:
+        a = cpu_times()
+        time.sleep(1)
+        b = cpu_times()
+        d = delta(b, a)
+        busy = max(cpu_busy(d, int(c[3:])) or 0 for c in d)
+        if busy * 100 <= args.max_busy or time.monotonic() >= deadline:
+            print(f"{busy * 100:.0f}")
+            sys.exit(0 if busy * 100 <= args.max_busy else 1)
+
+
+def cmd_account(args):
+    with open(args.before) as f:
+        before = json.load(f)
+    with open(args.after) as f:
+        after = json.load(f)
+    with open(args.sink_json) as f:
+        sink = json.load(f)
+    res = account(before, after, args.gen, args.sent, sink, args.elapsed,
+                  args.dut_cpu, args.sink_cpu)
+    json.dump(res, sys.stdout)
+    print()
+
+
+# ---------------------------------------------------------------- report
+
+def mpps(x):
+    return "—" if x is None else f"{x / 1e6:.3f}"
+
+
+def cmd_report(args):
+    with open(args.results) as f:
+        res = json.load(f)
+    meta = res["meta"]
+    out = []
+    w = out.append
+    w("<!-- SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) -->")
+    w("# xvr benchmarks")
+    w("")
+    w("Generated by `make bench` (scripts/bench.sh) from "
+      f"`{meta['results_file']}`; do not edit by hand.")
+    w("")
+    w("## Method")
+    w("")
+    w("Two veth pairs: the generator's end in one namespace, the device "
+      "under test (DUT) with two ports, the sink's end in another namespace.")
+    w("")
+    w("```")
+    w("  [gen netns] g0 ──veth── A [DUT] B ──veth── s0 [sink netns]")
+    w("```")
+    w("")
+    w(f"* **CPUs.** The generator has CPU {meta['gen_cpu']} to itself; CPU "
+      f"{meta['dut_cpu']} runs the DUT's two NAPI threads (threaded NAPI, "
+      "pinned). The sink's NAPI thread runs on the DUT's CPU for the XDP "
+      "points (on the generator's it would take half that CPU and leave the "
+      "generator far below the DUT's capacity) and on the generator's CPU "
+      "for the kernel point (for skbs part of the stack's work runs in "
+      "softirq context on whichever thread enables bottom halves, so the "
+      "split below does not hold there). All these threads are SCHED_FIFO, "
+      "the sink above the others so its ring never overflows, all above "
+      "anything else on the machine.")
+    w("* **Two figures per point.** *Delivered* is what reached the sink, "
+      "per second. With the sink on the DUT's CPU that CPU saturates at "
+      "1 / (DUT cost + sink cost) per frame, so delivered understates the "
+      "DUT and pulls ratios towards 1. *Capacity* is 1 / (DUT cost), the DUT "
+      "cost being its NAPI threads' CPU time (schedstat) per frame they took "
+      "in: the rate the DUT forwards at with a CPU of its own. It comes from "
+      "saturated runs; a DUT that never saturated gets an estimate from its "
+      "other runs, which understates it (an idle thread's wakeups are "
+      "counted in its cost). The ratios use capacity; delivered ratios are "
+      "shown beside them.")
+    w("* **Generators.** XDP points use `build/xvr-pktgen` "
+      "(`BPF_PROG_TEST_RUN` with live frames, XDP_TX out of g0). The kernel "
+      "point uses `trafgen` (AF_PACKET), because live frames are not "
+      "delivered to a kernel stack. Every run is at maximal offered load.")
+    w("* **Sink.** `build/xvr-sink attach` counts every frame exactly "
+      "(per-CPU) and drops it; only frames carrying the generator's payload "
+      "tag count as delivered.")
+    w(f"* **Runs.** {meta['duration_s']} s each, {meta['repetitions']} "
+      f"repetition(s), {meta['frame_size']}-byte frames (with FCS; "
+      f"{meta['frame_size'] - 4} on the veth), UDP/IPv4. The figure is the "
+      "median delivered rate over balanced runs.")
+    w("* **Books.** Every run must balance: sent = delivered + every counted "
+      "drop (veth per-queue and interface counters of all four ends, the DUT "
+      "namespace's IP MIB, softnet drops, xvr's punts). A run off by more "
+      "than 0.1% is marked FAILED and not used.")
+    w("* **Bottleneck.** Each run says what limited it: `dut` (our threads "
+      "kept the DUT's CPU ≥90% busy and its input ring overflowed: "
+      "saturated); `generator` (nothing was lost: the offered load was "
+      "below capacity); `interference` (frames were lost while work outside "
+      "our threads took more than 10% of the DUT's CPU); `sink` (the sink's ring "
+      "overflowed); `dut-unsaturated` (the input ring overflowed although "
+      "the CPU was not saturated: threads preempted or slow to wake).")
+    w("")
+    w("Points:")
+    w("")
+    for p in res["points"]:
+        w(f"* `{p['name']}`: {p['description']}")
+    w("")
+    w("## Command")
+    w("")
+    w("```")
+    w(meta["command"])
+    w("```")
+    w("")
+    w("`QUICK=1` runs each point once for 2 s; `POINTS`, `DURATION`, `REPS`, "
+      "`SIZE`, `PREFIXES`, `NDSTS` select what and how long (see the head of "
+      "scripts/bench.sh). By hand, one point looks like this (the redirect "
+      "baseline; names as in the picture above):")
+    w("")
+    w("```")
+    w("xvr-sink -N sinkns attach s0 /sys/fs/bpf/xvr-bench/x/sink   # count + drop")
+    w("xvr-sink redirect A B /sys/fs/bpf/xvr-bench/x/redirect      # the DUT")
+    w("xvr-pktgen -N genns -d <MAC of A> -c 0 -t 5 -j g0          # offer load")
+    w("xvr-sink -j read /sys/fs/bpf/xvr-bench/x/sink               # delivered")
+    w("xvr-sink detach /sys/fs/bpf/xvr-bench/x/sink                # and redirect")
+    w("```")
+    w("")
+    w(f"Machine: {meta['cpu_model']}, {meta['cpus']} CPUs, kernel "
+      f"{meta['kernel']}; run {meta['date']}, load average "
+      f"{meta.get('loadavg_at_start', '?')} at the start. Other work on the "
+      "machine moves these figures (per-frame costs varied by up to ~1.8x "
+      "between runs on a shared machine); the ratios move much less.")
+    w("")
+    w("## Results")
+    w("")
+    w("| point | delivered Mpps, median (min–max) | balanced runs | "
+      "bottleneck | DUT ns/frame | sink ns/frame | DUT capacity, Mpps | "
+      "DUT CPU busy (our threads) |")
+    w("| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: |")
+    for p in res["points"]:
+        if p.get("status") != "measured":
+            w(f"| {p['name']} | not measured: {p.get('reason', '')} | | | | | | |")
+            continue
+        busy = [r["dut_cpu_busy"] for r in p["runs"] if r.get("dut_cpu_busy") is not None]
+        ours = [r["dut_cpu_ours"] for r in p["runs"] if r.get("dut_cpu_ours") is not None]
+        busy_s = f"{100 * min(busy):.0f}–{100 * max(busy):.0f}%" if busy else "—"
+        if ours:
+            busy_s += f" ({100 * min(ours):.0f}–{100 * max(ours):.0f}%)"
+        bn = sorted({r["bottleneck"] for r in p["runs"] if r["balanced"]})
+        ns = p.get("dut_ns_per_frame_median")
+        sns = p.get("sink_ns_per_frame_median")
+        cap = mpps(p.get("capacity_pps"))
+        if p.get("capacity_pps") and not p.get("capacity_from_saturated"):
+            cap += " (estimate: never saturated)"
+        w(f"| {p['name']} | {mpps(p['pps_median'])} ({mpps(p['pps_min'])}–"
+          f"{mpps(p['pps_max'])}) | {p['balanced_runs']}/{p['repetitions']} | "
+          f"{', '.join(bn) or '—'} | {'—' if ns is None else f'{ns:.0f}'} | "
+          f"{'—' if sns is None else f'{sns:.0f}'} | {cap} | {busy_s} |")
+    w("")
+    w("## Ratios")
+    w("")
+    w("| ratio | by capacity | target | | delivered |")
+    w("| --- | ---: | ---: | --- | ---: |")
+    by_name = {p["name"]: p for p in res["points"]}
+    for r in res["ratios"]:
+        vd = r.get("value_delivered")
+        vd_s = "—" if vd is None else f"{vd:.2f}"
+        label = f"{r['name']} ({r['numerator']} / {r['denominator']})"
+        if r["value"] is None:
+            missing = [n for n in (r["numerator"], r["denominator"])
+                       if not by_name.get(n, {}).get("capacity_pps")]
+            w(f"| {label} | not measured ({', '.join(missing)}) | "
+              f"≥ {r['target']} | | {vd_s} |")
+            continue
+        ok = "met" if r["value"] >= r["target"] else "**not met**"
+        est = [n for n in (r["numerator"], r["denominator"])
+               if not by_name.get(n, {}).get("capacity_from_saturated")]
+        if est:
+            ok += (f" (estimate: {', '.join(est)} never saturated, so its "
+                   "cost includes idle wakeups and its capacity is understated)")
+        w(f"| {label} | {r['value']:.2f} | ≥ {r['target']} | {ok} | {vd_s} |")
+    w("")
+    w("## Packet accounting, per run")
+    w("")
+    w("sent = delivered + counted drops + residual; |residual| ≤ 0.1% of sent "
+      "or the run is FAILED.")
+    w("")
+    w("| point | run | sent | delivered | counted drops (where) | residual | "
+      "offered Mpps | delivered Mpps | bottleneck | books |")
+    w("| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | --- | --- |")
+    for p in res["points"]:
+        for i, r in enumerate(p.get("runs", []), 1):
+            where = ", ".join(f"{k} {v}" for k, v in
+                              list(r["drops"].items()) +
+                              list(r["not_forwarded"].items())) or "none"
+            w(f"| {p['name']} | {i} | {r['sent']} | {r['delivered']} | "
+              f"{r['counted_drops']} ({where}) | {r['residual']} | "
+              f"{mpps(r['offered_pps'])} | {mpps(r['pps'])} | {r['bottleneck']} | "
+              f"{'ok' if r['balanced'] else '**FAILED**'} |")
+    w("")
+    notes = [n for p in res["points"] for n in p.get("notes", [])]
+    notes += [f"{p['name']} run {i}: {n}" for p in res["points"]
+              for i, r in enumerate(p.get("runs", []), 1)
+              for n in r.get("notes", [])]
+    if notes or meta.get("notes"):
+        w("## Notes")
+        w("")
+        for n in meta.get("notes", []) + notes:
+            w(f"* {n}")
+        w("")
+    with open(args.output, "w") as f:
+        f.write("\n".join(out))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    s = sub.add_parser("snapshot")
+    s.add_argument("--dev", action="append")
+    s.add_argument("--xvr-node")
+    s.add_argument("--snmp-ns")
+    s.add_argument("--napi", action="append",
+                   help="device whose napi/DEV-* kthreads' CPU time to record")
+    a = sub.add_parser("account")
+    a.add_argument("--before", required=True)
+    a.add_argument("--after", required=True)
+    a.add_argument("--gen", choices=("pktgen", "trafgen"), required=True)
+    a.add_argument("--sent", type=int, required=True)
+    a.add_argument("--sink-json", required=True)
+    a.add_argument("--elapsed", type=float, required=True)
+    a.add_argument("--dut-cpu", type=int, default=1)
+    a.add_argument("--sink-cpu", type=int, default=1)
+    q = sub.add_parser("quiet")
+    q.add_argument("--max-busy", type=float, default=10)
+    q.add_argument("--timeout", type=float, default=60)
+    r = sub.add_parser("report")
+    r.add_argument("results")
+    r.add_argument("output")
+    args = ap.parse_args()
+    {"snapshot": cmd_snapshot, "account": cmd_account, "quiet": cmd_quiet,
+     "report": cmd_report}[args.cmd](args)
+
+
+if __name__ == "__main__":
+    main()
