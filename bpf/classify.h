@@ -43,8 +43,13 @@ static __always_inline struct xvr_cls_val *cls_prefix(const struct pkt *p, __u32
 	return bpf_map_lookup_elem(&xvr_cls_prefix, &key);
 }
 
+/*
+ * The router (and VIF) for the frame, or NULL. The port default lives in
+ * the port's own entry; out holds it when that is the answer.
+ */
 static __always_inline struct xvr_cls_val *classify(const struct pkt *p, __u32 ifindex,
-						    __u32 kinds)
+						    __u32 kinds, const struct xvr_port *port,
+						    struct xvr_cls_val *out)
 {
 	struct xvr_cls_key key = {};
 	struct xvr_cls_val *val;
@@ -87,10 +92,10 @@ static __always_inline struct xvr_cls_val *classify(const struct pkt *p, __u32 i
 		if (val)
 			return val;
 	}
-	if (kinds & (1u << XVR_RULE_DEFAULT)) {
-		key.kind = XVR_RULE_DEFAULT;
-		key.ifindex = ifindex;
-		return bpf_map_lookup_elem(&xvr_classify, &key);
+	if (port->default_vr) {
+		out->vr_id = port->default_vr;
+		out->vif = port->default_vif;
+		return out;
 	}
 	return NULL;
 }

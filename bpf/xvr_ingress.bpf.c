@@ -190,10 +190,15 @@ static __always_inline int xdp_forward(struct xdp_md *ctx, __u32 vr_id, struct f
 	/*
 	 * Too big for the egress port: the control plane sends the ICMP error.
 	 * The MTU counts the IP packet, so VLAN tags on either side do not.
+	 * Ports have an MTU of at least XVR_MIN_PORT_MTU, so smaller packets
+	 * need no check (it is a helper call on every frame otherwise).
 	 */
-	err = bpf_check_mtu(ctx, nh->ifindex, &mtu_len, ETH_HLEN - (int)p->l2_len, 0);
-	if (err == BPF_MTU_CHK_RET_FRAG_NEEDED)
-		return punt(ctx, f, XVR_PUNT_MTU);
+	if ((p->ip4 && bpf_ntohs(p->ip4->tot_len) > XVR_MIN_PORT_MTU) ||
+	    (p->ip6 && sizeof(*p->ip6) + bpf_ntohs(p->ip6->payload_len) > XVR_MIN_PORT_MTU)) {
+		err = bpf_check_mtu(ctx, nh->ifindex, &mtu_len, ETH_HLEN - (int)p->l2_len, 0);
+		if (err == BPF_MTU_CHK_RET_FRAG_NEEDED)
+			return punt(ctx, f, XVR_PUNT_MTU);
+	}
 
 	/* From here on the frame is changed: no more punts. */
 	if (p->ip4)
@@ -328,7 +333,7 @@ static __always_inline int ingress(struct xdp_md *ctx)
 	struct xvr_config *cfg;
 	struct xvr_router *vr;
 	struct xvr_port *port;
-	struct xvr_cls_val *cls;
+	struct xvr_cls_val *cls, dflt;
 	int reason;
 
 	port = bpf_map_lookup_elem(&xvr_ports, &ifindex);
@@ -343,7 +348,7 @@ static __always_inline int ingress(struct xdp_md *ctx)
 	if (reason)
 		return drop(&f.b, reason);
 
-	cls = classify(&f.p, ifindex, cfg->rule_kinds);
+	cls = classify(&f.p, ifindex, cfg->rule_kinds, port, &dflt);
 	if (!cls) {
 		if (cfg->flags & XVR_CFG_MISS_DROP)
 			return drop(&f.b, XVR_DROP_MISS_POLICY);

@@ -95,6 +95,12 @@ static int port_add(int argc, char **argv)
 		goto out;
 	}
 	mtu = if_mtu(dev);
+	if (mtu > 0 && mtu < XVR_MIN_PORT_MTU) {
+		pr_warn("port %s: MTU %d is below %d, which xvr needs of a port\n", dev, mtu,
+			XVR_MIN_PORT_MTU);
+		err = -EINVAL;
+		goto out;
+	}
 	port.mtu = mtu > 0 ? mtu : 1500;
 	port.flags = XVR_PORT_ACTIVE | (generic ? XVR_PORT_GENERIC : 0);
 	if_mac(dev, port.mac);

@@ -15,6 +15,7 @@
 /* Limits. Router ids are 1..XVR_MAX_ROUTERS-1; id 0 means "no router". */
 #define XVR_MAX_ROUTERS		1024
 #define XVR_MAX_PORTS		256
+#define XVR_MIN_PORT_MTU	1280	/* IPv6's minimum link MTU */
 #define XVR_MAX_NEXTHOPS	65536	/* nexthop id 0 means "no nexthop" */
 #define XVR_MAX_VIFS		4096	/* VIF id 0 means "no VIF" */
 #define XVR_MAX_ECMP		16	/* paths of one multipath nexthop */
@@ -86,6 +87,13 @@ struct xvr_port {
 	__u8 mac[6];
 	__u16 mtu;
 	char name[XVR_NAME_LEN];
+	/*
+	 * The port's default rule, copied here by user space from xvr_classify
+	 * (its {XVR_RULE_DEFAULT, ifindex} entry; 0 if none), so a frame the
+	 * port default takes costs no classifier lookup.
+	 */
+	__u32 default_vr;
+	__u32 default_vif;
 };
 
 /* Routers: xvr_routers[vr_id]. */

@@ -165,6 +165,32 @@ int nexthop_ref(struct xvr_node *n, __u32 id, int delta)
 	return 0;
 }
 
+/* Copies each port's default rule into its xvr_ports entry, where ingress reads it. */
+static int ports_sync_defaults(struct xvr_node *n)
+{
+	__u32 key, next, *prev = NULL;
+	int err = 0;
+
+	while (!bpf_map_get_next_key(n->ports_fd, prev, &next)) {
+		struct xvr_cls_key ck = { .ifindex = next, .kind = XVR_RULE_DEFAULT };
+		struct xvr_cls_val val = {};
+		struct xvr_port port;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(n->ports_fd, &key, &port))
+			continue;
+		bpf_map_lookup_elem(n->classify_fd, &ck, &val);
+		if (port.default_vr == val.vr_id && port.default_vif == val.vif)
+			continue;
+		port.default_vr = val.vr_id;
+		port.default_vif = val.vif;
+		if (bpf_map_update_elem(n->ports_fd, &key, &port, BPF_EXIST))
+			err = -errno;
+	}
+	return err;
+}
+
 int rules_refresh_kinds(struct xvr_node *n)
 {
 	struct xvr_cls_key key, next, *prev = NULL;
@@ -185,7 +211,7 @@ int rules_refresh_kinds(struct xvr_node *n)
 	cfg.rule_kinds = kinds;
 	if (bpf_map_update_elem(n->config_fd, &zero, &cfg, BPF_ANY))
 		return -errno;
-	return 0;
+	return ports_sync_defaults(n);
 }
 
 /* Deleting while iterating restarts the walk; collect first, then delete. */

@@ -25,7 +25,8 @@ __u32 nexthop_free_slot(const struct xvr_nexthop *tbl, __u32 from);
 /* refcnt += delta; a nexthop that drops to 0 references is invalidated. */
 int nexthop_ref(struct xvr_node *n, __u32 id, int delta);
 
-/* Recompute xvr_config.rule_kinds from the rules present. */
+/* Recompute xvr_config.rule_kinds from the rules present, and copy each
+ * port's default rule into its xvr_ports entry (where ingress reads it). */
 int rules_refresh_kinds(struct xvr_node *n);
 /* Delete every classifier rule of router vr_id; returns how many. */
 int rules_flush_router(struct xvr_node *n, __u32 vr_id);
