@@ -249,20 +249,13 @@ static int classify_list(int argc, char **argv)
 	struct xvr_cls_prefix_key pkey, pnext, *pprev = NULL;
 	struct xvr_cls_val val;
 	struct xvr_node n;
-	__u32 only = 0;
+	__u32 only;
 	char buf[64], addr[INET6_ADDRSTRLEN];
 	int err;
 
-	if (argc > 1)
-		return bad_arg("argument", argv[1]);
-	err = cli_node_open(&n, false);
+	err = cli_list_open(argc, argv, &n, &only);
 	if (err)
 		return err;
-	if (argc == 1 && router_find(&n, argv[0], &only, NULL)) {
-		pr_warn("classify: router %s: no such router\n", argv[0]);
-		xvr_node_close(&n);
-		return -ENOENT;
-	}
 	print_open_array(NULL);
 	while (!bpf_map_get_next_key(n.classify_fd, prev, &next)) {
 		key = next;

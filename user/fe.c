@@ -304,19 +304,12 @@ static int fe_list(int argc, char **argv)
 	struct xvr_router r;
 	struct xvr_node n;
 	struct xvr_fe fe;
-	__u32 only = 0;
+	__u32 only;
 	int err;
 
-	if (argc > 1)
-		return bad_arg("argument", argv[1]);
-	err = cli_node_open(&n, false);
+	err = cli_list_open(argc, argv, &n, &only);
 	if (err)
 		return err;
-	if (argc == 1 && router_find(&n, argv[0], &only, NULL)) {
-		pr_warn("fe: router %s: no such router\n", argv[0]);
-		xvr_node_close(&n);
-		return -ENOENT;
-	}
 	print_open_array(NULL);
 	for (__u32 id = 1; id < XVR_MAX_FES; id++) {
 		long age;

@@ -64,6 +64,24 @@ int cli_node_open(struct xvr_node *n, bool lock)
 	return err;
 }
 
+int cli_list_open(int argc, char **argv, struct xvr_node *n, __u32 *only)
+{
+	int err;
+
+	*only = 0;
+	if (argc > 1)
+		return bad_arg("argument", argv[1]);
+	err = cli_node_open(n, false);
+	if (err)
+		return err;
+	if (argc == 1 && router_find(n, argv[0], only, NULL)) {
+		pr_warn("%s: router %s: no such router\n", cli_object, argv[0]);
+		xvr_node_close(n);
+		return -ENOENT;
+	}
+	return 0;
+}
+
 static const struct cmd objects[] = {
 	{ "node", do_node },
 	{ "port", do_port },

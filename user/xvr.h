@@ -42,6 +42,12 @@ int bad_arg(const char *what, const char *arg);
 
 /* Opens (and for mutations locks) the current node; prints on failure. */
 int cli_node_open(struct xvr_node *n, bool lock);
+/*
+ * For 'OBJECT list [ROUTER]': opens the node and resolves the optional
+ * router into *only (0: all routers). Prints on failure; the node is
+ * closed then.
+ */
+int cli_list_open(int argc, char **argv, struct xvr_node *n, __u32 *only);
 
 /* Removes router id and all it owns (rules, VIFs, FIB, nexthops, namespace). */
 int router_destroy(struct xvr_node *n, __u32 id);

@@ -12,7 +12,7 @@
 # forwarding rate with xvr-pktgen, every frame accounted for.
 #
 #   node side (test)                  router namespace xvr-NODE-r1
-#   P-f1 ───────── veth ─────────── fe1  [test_xsk: every frame -> XSK] xvr-router
+#   P-f1 ───────── veth ─────────── fe1  [xvr_xsk: every frame -> XSK] xvr-router
 #   P-v0 ───────── veth ─────────── e0   10.1.1.1/24 2001:db8:1::1/64
 #   P-v1 ───────── veth ─────────── e1   10.2.1.1/24 2001:db8:2::1/64 (mtu 1400)
 #
@@ -27,7 +27,7 @@ t_need bpftool nsenter jq ethtool
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 ENGINE=$ROOT/build/xvr-router
 PLUGINS=$ROOT/build/plugins
-for f in "$ENGINE" "$ROOT/build/test_xsk.bpf.o" "$ROOT/build/test_fe_shim.bpf.o" \
+for f in "$ENGINE" "$ROOT/build/xvr_xsk.bpf.o" "$ROOT/build/test_fe_shim.bpf.o" \
 	"$PLUGINS/firewall.so" "$PLUGINS/nonip.so"; do
 	[ -e "$f" ] || { t_fail "$f missing (run make)"; exit 1; }
 done
@@ -96,7 +96,7 @@ setup() {
 	# What the lead's `xvr fe add` pins: the XSKMAP (slot 0 = the engine's
 	# socket) behind the engine's XDP program, and the engine's state map.
 	mkdir -p "$PIN" &&
-	bpftool prog load "$ROOT/build/test_xsk.bpf.o" "$PIN/prog" type xdp pinmaps "$PIN" &&
+	bpftool prog load "$ROOT/build/xvr_xsk.bpf.o" "$PIN/prog" type xdp pinmaps "$PIN" &&
 	bpftool map create "$PIN/state" type array key 4 value 112 entries 1 name state flags 0x400 &&
 	nsenter --net="/run/netns/$NS" bpftool net attach xdp pinned "$PIN/prog" dev fe1
 }
