@@ -4,10 +4,18 @@
 # make bench: forwarding throughput of xvr against two baselines, each at
 # maximal offered load over veth, with every packet accounted for.
 #
-#   kernel     Linux IP forwarding in a namespace router (trafgen generator)
+#   kernel     Linux IP forwarding where the ports are (no virtualization)
 #   redirect   the minimal XDP program: redirect every frame to one port
 #   xvr-2      xvr, xdp mode, 2 routes
 #   xvr-170k   xvr, xdp mode, a 170,000-prefix table, random destinations
+#   netns      xvr netns-mode router (issue 3); macvlan, bridge: the same
+#              namespace router behind macvlan / veth + Linux bridge
+#   xdp-static, xdp-bird   xdp mode with VIFs, routes from `xvr route add`
+#              (fibsync off) / from BIRD 2 in the router's namespace
+#   pfpacket   build/xvr-pfpacket, recvfrom/sendto forwarder (issue 4)
+#   afxdp      afxdp router, 1 engine; afxdp-pool-N: pool of N frames;
+#              afxdp-{2,3}-{rr,weighted,flowhash}: reordering; afxdp-idle
+#   kernel, netns, macvlan, bridge, pfpacket share one generator ($L3GEN)
 #
 #   scripts/bench.sh           all points; results in bench/results/<date>/
 #   scripts/bench.sh micro     micro benchmarks (make bench-micro)
@@ -18,7 +26,7 @@
 # OUT=DIR, GEN_CPU / DUT_CPU (default 0 / 1), SINK_CPU / SINK_CPU_KERNEL
 # (the sink's CPU for the XDP points / the kernel point, default DUT_CPU /
 # GEN_CPU), DUT_PRIO / SINK_PRIO / GEN_PRIO (SCHED_FIFO priorities, default
-# 50 / 51 / 40).
+# 50 / 60 / 40; a DUT's inner devices get 51, 52, ... along the path).
 #
 # Topology, rebuilt for every point (names start with a unique prefix $P):
 #
@@ -38,7 +46,19 @@ SINK=$BUILD/xvr-sink
 XVR=${XVR:-$BUILD/xvr}
 
 if [ "${1:-}" = micro ]; then
-	echo "bench-micro: not measured yet (there is no micro benchmark)"
+	# Per-program costs only; merged into this date's results.json (if
+	# there is one) and BENCHMARKS.md regenerated.
+	OUT=${OUT:-$ROOT/bench/results/$(date +%Y-%m-%d)}
+	mkdir -p "$OUT"
+	"$ROOT/scripts/bench/micro.sh" "$OUT/micro.json"
+	if [ -f "$OUT/results.json" ]; then
+		jq --slurpfile m "$OUT/micro.json" '.micro = $m[0]' "$OUT/results.json" \
+			>"$OUT/results.json.tmp" && mv "$OUT/results.json.tmp" "$OUT/results.json"
+		/usr/bin/python3 "$ROOT/scripts/bench/acct.py" report "$OUT/results.json" "$ROOT/BENCHMARKS.md"
+		echo "bench-micro: $OUT/micro.json, merged into $OUT/results.json and BENCHMARKS.md"
+	else
+		echo "bench-micro: $OUT/micro.json (no results.json of this date to merge into)"
+	fi
 	exit 0
 fi
 if [ $# -gt 0 ]; then
@@ -57,7 +77,32 @@ fi
 SIZE=${SIZE:-64}
 PREFIXES=${PREFIXES:-170000}
 NDSTS=${NDSTS:-262144}
-POINTS=${POINTS:-kernel redirect xvr-2 xvr-170k}
+if [ "$QUICK" = 1 ]; then
+	POOLS=${POOLS:-2 64 4096}
+else
+	POOLS=${POOLS:-2 8 32 128 512 2048 4096}
+fi
+# Frame sizes (experiment 2): POINT@BYTES for these points and sizes.
+if [ "$QUICK" = 1 ]; then
+	SIZES=${SIZES:-512 1500}
+else
+	SIZES=${SIZES:-128 256 512 1024 1500}
+fi
+SIZE_POINTS=${SIZE_POINTS:-kernel xvr-2}
+POINTS=${POINTS:-kernel netns macvlan bridge xdp-static xdp-bird redirect xvr-2 xvr-170k pfpacket afxdp $(for p in $POOLS; do printf 'afxdp-pool-%s ' "$p"; done)afxdp-2-rr afxdp-2-weighted afxdp-2-flowhash afxdp-3-rr afxdp-3-weighted afxdp-3-flowhash afxdp-idle $(for z in $SIZES; do for p in $SIZE_POINTS; do printf '%s@%s ' "$p" "$z"; done; done)}
+# Generator of the points that forward in a Linux stack. xvr-pktgen's live
+# frames do reach the stack through a veth whose NAPI (GRO) path builds skbs
+# from them, and it offers several times what any of these DUTs forwards, so
+# they saturate; L3GEN=trafgen uses trafgen (AF_PACKET, 0.5-1.3 Mpps here:
+# it, not the DUT, is then the bottleneck).
+L3GEN=${L3GEN:-pktgen}
+# Points that also get a no-drop rate (binary search on the offered rate,
+# pktgen only): the figure the afxdp ratios use, since an overloaded engine
+# loses frames inside the DUT (at its ring) after port A spent CPU on them.
+NDR_POINTS=${NDR_POINTS-kernel pfpacket afxdp}
+# Offered rate of the afxdp pool sweep and reordering points (below one
+# engine's capacity, so that what they show is not overload loss).
+AF_RATE=${AF_RATE:-200000}
 # CPU placement. The generator has one CPU to itself, the DUT's NAPI
 # threads the other. The sink's NAPI thread must go somewhere:
 #  - XDP points: on the DUT's CPU. On the generator's CPU it would take half
@@ -82,7 +127,7 @@ SINK_CPU=$SINK_CPU_XDP	# the current point's
 # drains its ring and sleeps. The kernel's RT throttling still leaves other
 # tasks 5% of each CPU. Empty: SCHED_OTHER.
 DUT_PRIO=${DUT_PRIO-50}
-SINK_PRIO=${SINK_PRIO-51}
+SINK_PRIO=${SINK_PRIO-60}
 GEN_PRIO=${GEN_PRIO-40}
 GEN_SCHED=()
 [ -n "$GEN_PRIO" ] && GEN_SCHED=(chrt -f "$GEN_PRIO")
@@ -131,6 +176,17 @@ TMP=$(mktemp -d /tmp/xvr-bench.XXXXXX)
 WMEM_SAVED=$(sysctl -n net.core.wmem_default)
 CREATED_NS=()
 XVR_UP=0
+BIRD_NS=""	# a namespace whose processes (BIRD) we started
+FWD_PID=""	# the PF_PACKET forwarder
+
+# The BIRD we started: the bird processes in the router's namespace only.
+bird_kill() {
+	local p
+	for p in $(ip netns pids "$BIRD_NS" 2>/dev/null); do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = bird ] && kill "$p" 2>/dev/null
+	done
+	return 0
+}
 
 cleanup() {
 	local rc=$?
@@ -142,6 +198,9 @@ cleanup() {
 	rmdir /sys/fs/bpf/xvr-bench 2>/dev/null
 	ip link del "${P}a" 2>/dev/null
 	ip link del "${P}b" 2>/dev/null
+	for l in br v0 v1; do ip link del "$P$l" 2>/dev/null; done
+	[ -n "$BIRD_NS" ] && bird_kill
+	[ -n "$FWD_PID" ] && kill "$FWD_PID" 2>/dev/null
 	for ns in "${CREATED_NS[@]}"; do ip netns del "$ns" 2>/dev/null; done
 	sysctl -qw net.core.wmem_default="$WMEM_SAVED"
 	rm -rf "$TMP"
@@ -274,6 +333,7 @@ run_gen() {
 	if [ "$kind" = pktgen ]; then
 		"${GEN_SCHED[@]}" taskset -c "$GEN_CPU" "$PKTGEN" -N "$NS_G" -d $MAC_A -S $SRC_IP \
 			-D $DST_IP -l "$SIZE" -c "$GEN_CPU" -t "$DURATION" -j \
+			${GEN_RATE:+-r "$GEN_RATE"} \
 			"$@" "${P}g0" >"$TMP/gen.json"
 		jq -r '"\(.sent) \(.duration_s)"' "$TMP/gen.json"
 	else
@@ -291,20 +351,95 @@ run_gen() {
 	fi
 }
 
+# ------------------------------------------------------- no-drop rate
+
+# ndr_probe RATE: one short pktgen run at RATE; prints "SENT DELIVERED".
+ndr_probe() {
+	local rate=$1 out
+	"$SINK" reset "$PIN/sink"
+	DURATION=$NDR_PROBE_S run_gen pktgen -r "$rate" "${NDR_GEN_ARGS[@]}" >"$TMP/probe.out"
+	sleep "$DRAIN"
+	out=$("$SINK" -j read "$PIN/sink" | jq -r .tagged_packets)
+	echo "$(cut -d' ' -f1 "$TMP/probe.out") $out"
+}
+
+# find_ndr NAME: the highest offered rate (pktgen) with loss <= 0.1%, by
+# binary search between 0 and NDR_MAX pps in NDR_STEPS probes. Sets NDR.
+NDR_MAX=${NDR_MAX:-4000000}
+NDR_STEPS=${NDR_STEPS:-$([ "$QUICK" = 1 ] && echo 6 || echo 9)}
+NDR_PROBE_S=${NDR_PROBE_S:-1}
+NDR_GEN_ARGS=()
+find_ndr() {
+	local name=$1 lo=0 hi=$NDR_MAX mid i sent del
+	[ -n "$MX_PIN" ] && $MX_PIN
+	# Upper bound: 1.5 x what it delivers at NDR_MAX (a no-drop rate lies
+	# below that), for resolution.
+	[ -n "$MX_PRE" ] && $MX_PRE
+	read -r sent del < <(ndr_probe "$NDR_MAX")
+	[ -n "$MX_POST" ] && $MX_POST
+	hi=$(( del * 3 / 2 / NDR_PROBE_S ))
+	[ "$hi" -ge 50000 ] || hi=50000
+	log "$name: no-drop search: $del delivered at $NDR_MAX pps offered; searching [0, $hi]"
+	for i in $(seq 1 "$NDR_STEPS"); do
+		mid=$(( (lo + hi) / 2 ))
+		[ -n "$MX_PRE" ] && $MX_PRE
+		read -r sent del < <(ndr_probe "$mid")
+		[ -n "$MX_POST" ] && $MX_POST
+		if [ "$sent" -gt 0 ] && [ $(( (sent - del) * 1000 )) -le "$sent" ]; then
+			lo=$mid
+		else
+			hi=$mid
+		fi
+		log "$name: no-drop search $i/$NDR_STEPS: offered $mid pps, sent $sent delivered $del -> [$lo, $hi]"
+	done
+	NDR=$lo
+}
+
 # ------------------------------------------------------------ measuring
 
 RESULTS=()	# one JSON file per point
+# Set by a point before measure(): extra DUT devices "NS:DEV", DUT processes,
+# the namespace whose IP MIB counts, hooks run around each generator run.
+MX_DEVS=()
+MX_PIDS=()
+MX_SNMP_NS=""
+MX_PRE=""
+MX_POST=""
+MX_PIN=""	# a point's own pinning, after the others'
+MX_DROPDEVS=()	# "NS:DEV" whose drops count (NAPI threads handled by the point)
+mx_reset() { MX_DEVS=(); MX_PIDS=(); MX_SNMP_NS=""; MX_PRE=""; MX_POST=""; MX_PIN=""; MX_DROPDEVS=(); }
 
 # measure NAME KIND DUT_NS XVR_NODE DESCRIPTION [pktgen args...]
 measure() {
-	local name=$1 kind=$2 dns=$3 node=$4 desc=$5; shift 5
+	local name=$1$NAME_SUFFIX kind=$2 dns=$3 node=$4 desc=$5; shift 5
 	local devs=(--dev "gen=$NS_G:${P}g0" --dev "dut_in=$dns:${P}a"
 		    --dev "dut_out=$dns:${P}b" --dev "sink=$NS_S:${P}s0")
-	local extra=() rep runs=()
+	local extra=() rep runs=() acct_extra=() x
 	[ -n "$node" ] && extra+=(--xvr-node "$node")
-	[ -n "$dns" ] && extra+=(--snmp-ns "$dns")
+	if [ -n "$MX_SNMP_NS" ]; then
+		extra+=(--snmp-ns "$MX_SNMP_NS")
+	elif [ -n "$dns" ]; then
+		extra+=(--snmp-ns "$dns")
+	fi
 	extra+=(--napi "${P}a" --napi "${P}b" --napi "${P}s0")
+	# Extra DUT devices ("NS:DEV"): their drops count, their NAPI threads
+	# are pinned with the DUT's and their CPU time is the DUT's.
+	for x in "${MX_DEVS[@]}"; do
+		devs+=(--dev "x-${x#*:}=$x")
+		extra+=(--napi "${x#*:}")
+	done
+	for x in "${MX_DROPDEVS[@]}"; do devs+=(--dev "x-${x#*:}=$x"); done
+	if [ ${#MX_DEVS[@]} -gt 0 ] || [ ${#MX_DROPDEVS[@]} -gt 0 ]; then
+		acct_extra+=(--dut-napi "${P}a" --dut-napi "${P}b")
+		for x in "${MX_DEVS[@]}"; do acct_extra+=(--dut-napi "${x#*:}"); done
+	fi
 
+	local NDR=""
+	if [ "$kind" = pktgen ] && [[ " $NDR_POINTS " == *" $name "* ]]; then
+		NDR_GEN_ARGS=("$@")
+		find_ndr "$name"
+		log "$name: no-drop rate $(awk -v r="$NDR" 'BEGIN { printf "%.3f", r / 1e6 }') Mpps"
+	fi
 	for rep in $(seq 1 "$REPS"); do
 		local busy
 		if ! busy=$($PY "$ACCT" quiet --max-busy "$QUIET_BUSY" \
@@ -315,16 +450,41 @@ measure() {
 		pin_napi "$dns" "${P}a" "$DUT_CPU" $DUT_PRIO
 		pin_napi "$dns" "${P}b" "$DUT_CPU" $DUT_PRIO
 		pin_napi "$NS_S" "${P}s0" "$SINK_CPU" $SINK_PRIO
+		# Downstream outranks upstream: a SCHED_FIFO NAPI thread that
+		# always has work never yields to one of its own priority, so the
+		# devices after the DUT's input port get rising priorities (in
+		# MX_DEVS order, which is the path's) and drain what it hands on.
+		local xp=${DUT_PRIO:-}
+		for x in "${MX_DEVS[@]}"; do
+			[ -n "$xp" ] && xp=$((xp + 1))
+			pin_napi "${x%%:*}" "${x#*:}" "$DUT_CPU" $xp
+		done
+		[ -n "$MX_PIN" ] && $MX_PIN
+		: >"$TMP/extra_drops"
+		[ -n "$MX_PRE" ] && $MX_PRE
+		local pidargs=()
+		for x in "${MX_PIDS[@]}"; do pidargs+=(--pid "$x"); done
 		"$SINK" reset "$PIN/sink"
-		$PY "$ACCT" snapshot "${devs[@]}" "${extra[@]}" >"$TMP/before.json"
+		$PY "$ACCT" snapshot "${devs[@]}" "${extra[@]}" "${pidargs[@]}" >"$TMP/before.json"
 		run_gen "$kind" "$@" >"$TMP/gen.out"
 		read -r sent elapsed <"$TMP/gen.out"
 		sleep "$DRAIN"
-		$PY "$ACCT" snapshot "${devs[@]}" "${extra[@]}" >"$TMP/after.json"
+		$PY "$ACCT" snapshot "${devs[@]}" "${extra[@]}" "${pidargs[@]}" >"$TMP/after.json"
+		[ -n "$MX_POST" ] && $MX_POST
+		if [ "${DEBUG:-0}" = 1 ]; then
+			for x in "$dns:${P}a" "$dns:${P}b" "${MX_DEVS[@]}"; do
+				echo "== $x" >&2
+				ns_sh "${x%%:*}" "ethtool -S ${x#*:} | grep -v ': 0$'" >&2
+			done
+			ps -eLo pid,psr,cls,rtprio,pcpu,comm | grep -E "napi/$P|xvr-r|pfpacket" >&2
+		fi
 		"$SINK" -j read "$PIN/sink" >"$TMP/sink.json"
+		local ed=()
+		while read -r x; do [ -n "$x" ] && ed+=(--extra-drop "$x"); done <"$TMP/extra_drops"
 		$PY "$ACCT" account --before "$TMP/before.json" \
 			--after "$TMP/after.json" --gen "$kind" --sent "$sent" \
 			--sink-json "$TMP/sink.json" --elapsed "$elapsed" \
+			"${acct_extra[@]}" "${ed[@]}" \
 			--dut-cpu "$DUT_CPU" --sink-cpu "$SINK_CPU" >"$TMP/run-$name-$rep.json"
 		jq --argjson busy "$busy" '. + {busy_before_pct: $busy} |
 			if $busy > '"$QUIET_BUSY"' then .notes += ["machine \($busy)% busy before the run"] else . end' \
@@ -352,6 +512,9 @@ measure() {
 		([.[] | select(.balanced) | .sink_ns_per_frame | select(. != null)] | sort) as $sns |
 		(if ($ns | length) > 0 then $ns[(($ns | length) - 1) / 2 | floor] else null end) as $nsm |
 		{name: $name, description: $desc, status: "measured",
+		 offered_rate_pps: (if "'"${GEN_RATE:-}"'" == "" then null else ("'"${GEN_RATE:-0}"'" | tonumber) end),
+		 ndr_pps: (if "'"${NDR:-}"'" == "" then null else ("'"${NDR:-0}"'" | tonumber) end),
+		 reorder_pct_median: ([.[] | select(.balanced) | .reorder_pct | select(. != null)] | sort | if length > 0 then .[(length - 1) / 2 | floor] else null end),
 		 sink_cpu: '"$SINK_CPU"',
 		 repetitions: $reps, duration_s: $dur, frame_size: $size,
 		 balanced_runs: ($ok | length),
@@ -369,7 +532,7 @@ measure() {
 }
 
 not_measured() {
-	local name=$1 desc=$2 reason=$3
+	local name=$1$NAME_SUFFIX desc=$2 reason=$3
 	log "$name: not measured: $reason"
 	jq -n --arg name "$name" --arg desc "$desc" --arg reason "$reason" \
 		'{name: $name, description: $desc, status: "not measured",
@@ -381,8 +544,8 @@ not_measured() {
 # --------------------------------------------------------------- points
 
 point_kernel() {
-	local desc="Linux IPv4 forwarding in a namespace router (ip_forward=1, static route and neighbour), trafgen generator"
-	log "kernel: namespace router, trafgen on CPU $GEN_CPU"
+	local desc="Linux IPv4 forwarding where the ports are, no virtualization (ip_forward=1, static route and neighbour in the DUT's namespace), $L3GEN generator"
+	log "kernel: Linux forwarding, $L3GEN on CPU $GEN_CPU"
 	SINK_CPU=$SINK_CPU_KERNEL
 	add_ns "$NS_D"
 	topo_up "$NS_D"
@@ -397,7 +560,7 @@ point_kernel() {
 	# default send buffer it stalls with EAGAIN. Restored on exit.
 	sysctl -qw net.core.wmem_default=4194304
 	trafgen_cfg >"$TMP/trafgen.cfg"
-	measure kernel trafgen "$NS_D" "" "$desc"
+	measure kernel "$L3GEN" "$NS_D" "" "$desc"
 	sysctl -qw net.core.wmem_default="$WMEM_SAVED"
 	topo_down "$NS_D"
 	SINK_CPU=$SINK_CPU_XDP
@@ -409,6 +572,404 @@ point_redirect() {
 	topo_up ""
 	"$SINK" redirect "${P}a" "${P}b" "$PIN/redirect"
 	measure redirect pktgen "" "" "$desc"
+	topo_down ""
+}
+
+# rns_config NS IF0 IF1: a Linux router in NS between IF0 (generator side)
+# and IF1 (sink side): addresses, the route to the flow's destination, a
+# static neighbour for the sink, ip_forward.
+rns_config() {
+	local ns=$1 if0=$2 if1=$3
+	ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1 \
+		net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \
+		"net.ipv4.conf.$if0.rp_filter=0"
+	ip -n "$ns" link set "$if0" up
+	ip -n "$ns" link set "$if1" up
+	ip -n "$ns" addr add 198.51.100.254/24 dev "$if0"
+	ip -n "$ns" addr add 198.51.101.254/24 dev "$if1"
+	[ "${4:-}" = noroute ] || ip -n "$ns" route add 198.19.0.0/16 via $GW_SINK dev "$if1"
+	ip -n "$ns" neigh replace $GW_SINK lladdr $MAC_S dev "$if1" nud permanent
+	ip -n "$ns" neigh replace $GW_GEN lladdr $MAC_G dev "$if0" nud permanent
+}
+
+# Every point whose DUT forwards in a Linux stack (kernel, netns, macvlan,
+# bridge, pfpacket): the same generator ($L3GEN) and sink placement.
+l3_point_begin() {
+	SINK_CPU=$SINK_CPU_KERNEL
+	sysctl -qw net.core.wmem_default=4194304
+	trafgen_cfg >"$TMP/trafgen.cfg"
+}
+l3_point_end() {
+	sysctl -qw net.core.wmem_default="$WMEM_SAVED"
+	SINK_CPU=$SINK_CPU_XDP
+	mx_reset
+}
+
+# The DUT ports give their MACs to the router's interfaces (the generator
+# addresses MAC_A, the router answers from MAC_B) and take others.
+ports_other_macs() {
+	ip link set "${P}a" address 02:00:00:00:01:0a
+	ip link set "${P}b" address 02:00:00:00:02:0a
+}
+
+point_macvlan() {
+	local desc="Linux namespace router behind macvlan: macvlan devices on the two DUT ports moved into the router's namespace, which forwards ($L3GEN generator)"
+	log "macvlan: namespace router on macvlans, $L3GEN on CPU $GEN_CPU"
+	local rns=$P-r
+	l3_point_begin
+	topo_up ""
+	add_ns "$rns"
+	ports_other_macs
+	ip link add "${P}m0" link "${P}a" address $MAC_A type macvlan mode bridge
+	ip link add "${P}m1" link "${P}b" address $MAC_B type macvlan mode bridge
+	ip link set "${P}m0" netns "$rns"
+	ip link set "${P}m1" netns "$rns"
+	rns_config "$rns" "${P}m0" "${P}m1"
+	MX_SNMP_NS=$rns
+	measure macvlan "$L3GEN" "" "" "$desc"
+	l3_point_end
+	ip netns del "$rns"
+	topo_down ""
+}
+
+point_bridge() {
+	local desc="Linux namespace router behind veth + Linux bridge: the DUT ports and the host ends of two veth pairs in one bridge (static FDB), the router's namespace forwards ($L3GEN generator)"
+	log "bridge: namespace router on veth + bridge, $L3GEN on CPU $GEN_CPU"
+	local rns=$P-r br=${P}br
+	l3_point_begin
+	topo_up ""
+	add_ns "$rns"
+	ports_other_macs
+	ip link add "$br" type bridge stp_state 0 forward_delay 0
+	sysctl -qw "net.ipv6.conf.$br.disable_ipv6=1"
+	ip link add "${P}v0" type veth peer name "${P}e0" address $MAC_A netns "$rns"
+	ip link add "${P}v1" type veth peer name "${P}e1" address $MAC_B netns "$rns"
+	sysctl -qw "net.ipv6.conf.${P}v0.disable_ipv6=1" "net.ipv6.conf.${P}v1.disable_ipv6=1"
+	for d in "${P}a" "${P}b" "${P}v0" "${P}v1"; do
+		ip link set "$d" master "$br"
+		ip link set "$d" up
+	done
+	ip link set "$br" up
+	bridge fdb replace $MAC_A dev "${P}v0" master static
+	bridge fdb replace $MAC_B dev "${P}v1" master static
+	bridge fdb replace $MAC_G dev "${P}a" master static
+	bridge fdb replace $MAC_S dev "${P}b" master static
+	rns_config "$rns" "${P}e0" "${P}e1"
+	MX_SNMP_NS=$rns
+	MX_DEVS=(":${P}v0" "$rns:${P}e0" "$rns:${P}e1" ":${P}v1")
+	measure bridge "$L3GEN" "" "" "$desc"
+	l3_point_end
+	ip link del "$br"
+	ip link del "${P}v0" 2>/dev/null || true
+	ip link del "${P}v1" 2>/dev/null || true
+	ip netns del "$rns"
+	topo_down ""
+}
+
+# xvr_vifs ROUTER: VIFs e0 on port A (MAC_A), e1 on port B (MAC_B); sets
+# VIF_NS and MX_DEVS (both ends of both VIFs).
+xvr_vifs() {
+	local r=$1 d0 d1
+	VIF_NS=xvr-$NODE-$r
+	ip netns exec "$VIF_NS" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+		net.ipv6.conf.default.disable_ipv6=1
+	"$XVR" -n "$NODE" vif add "$r" "${P}e0" port "${P}a" mac $MAC_A
+	"$XVR" -n "$NODE" vif add "$r" "${P}e1" port "${P}b" mac $MAC_B
+	d0=$("$XVR" -n "$NODE" -j vif list "$r" | jq -r --arg n "${P}e0" '.. | objects | select(.ifname? == $n) | .dev' | head -1)
+	d1=$("$XVR" -n "$NODE" -j vif list "$r" | jq -r --arg n "${P}e1" '.. | objects | select(.ifname? == $n) | .dev' | head -1)
+	[ -n "$d0" ] && [ -n "$d1" ] || { echo "cannot find the VIFs' host ends"; return 1; }
+	MX_DEVS=(":$d0" "$VIF_NS:${P}e0" "$VIF_NS:${P}e1" ":$d1")
+}
+
+point_netns() {
+	local desc="xvr, one router in netns mode: ingress redirects into its VIF, the router's namespace forwards, xvr_egress sends out of the port ($L3GEN generator)"
+	local reason
+	if ! reason=$(xvr_ready); then
+		not_measured netns "$desc" "$reason"
+		return
+	fi
+	log "netns: xvr netns-mode router, $L3GEN on CPU $GEN_CPU"
+	l3_point_begin
+	topo_up ""
+	XVR_UP=1
+	if ! {
+		"$XVR" -n "$NODE" node up &&
+		"$XVR" -n "$NODE" port add "${P}a" &&
+		"$XVR" -n "$NODE" port add "${P}b" &&
+		"$XVR" -n "$NODE" router add bench id 1 mode netns &&
+		xvr_vifs bench &&
+		rns_config "$VIF_NS" "${P}e0" "${P}e1"
+	} >"$TMP/xvr.log" 2>&1; then
+		reason="xvr setup failed: $(tail -1 "$TMP/xvr.log")"
+		xvr_teardown >/dev/null 2>&1
+		topo_down ""
+		l3_point_end
+		not_measured netns "$desc" "$reason"
+		return
+	fi
+	MX_SNMP_NS=$VIF_NS
+	measure netns "$L3GEN" "" "$NODE" "$desc"
+	l3_point_end
+	xvr_teardown
+	topo_down ""
+}
+
+# xdp mode with VIFs: routes from `xvr route add` (fibsync off) or from
+# BIRD in the router's namespace, mirrored into the BPF FIB by fibsync.
+point_xdp_src() {
+	local name=$1 desc reason bird=0 i
+	if [ "$name" = xdp-bird ]; then
+		bird=1
+		desc="xvr, one router in xdp mode with VIFs; its route comes from BIRD 2 (static protocol, kernel export) in the router's namespace, mirrored into the BPF FIB by fibsync; xvr-pktgen generator"
+	else
+		desc="xvr, one router in xdp mode with VIFs, fibsync off, its route from xvr route add; xvr-pktgen generator"
+	fi
+	if ! reason=$(xvr_ready); then
+		not_measured "$name" "$desc" "$reason"
+		return
+	fi
+	if [ "$bird" = 1 ] && ! command -v bird >/dev/null; then
+		not_measured "$name" "$desc" "bird (bird2) not installed"
+		return
+	fi
+	log "$name: xvr xdp mode, routes from $([ $bird = 1 ] && echo BIRD || echo 'xvr route add'), xvr-pktgen on CPU $GEN_CPU"
+	topo_up ""
+	XVR_UP=1
+	if ! {
+		"$XVR" -n "$NODE" node up &&
+		"$XVR" -n "$NODE" port add "${P}a" &&
+		"$XVR" -n "$NODE" port add "${P}b" &&
+		if [ "$bird" = 1 ]; then
+			"$XVR" -n "$NODE" router add bench id 1 mode xdp
+		else
+			"$XVR" -n "$NODE" router add bench id 1 mode xdp fibsync off
+		fi &&
+		xvr_vifs bench &&
+		rns_config "$VIF_NS" "${P}e0" "${P}e1" noroute &&
+		if [ "$bird" = 1 ]; then
+			cat >"$TMP/bird.conf" <<-EOF
+			router id 198.51.101.254;
+			protocol device { }
+			protocol kernel { ipv4 { export all; }; }
+			protocol static { ipv4; route 198.19.0.0/16 via $GW_SINK; }
+			EOF
+			chmod 755 "$TMP"; chmod 644 "$TMP/bird.conf"
+			BIRD_NS=$VIF_NS
+			"$XVR" -n "$NODE" router exec bench -- bird -f -c "$TMP/bird.conf" \
+				-s "$TMP/bird.ctl" >"$TMP/bird.log" 2>&1 &
+			for i in $(seq 1 50); do
+				ip -n "$VIF_NS" route show 198.19.0.0/16 | grep -q bird &&
+					"$XVR" -n "$NODE" route list bench 2>/dev/null | grep -q 198.19.0.0/16 &&
+					break
+				sleep 0.2
+			done
+			ip -n "$VIF_NS" route show 198.19.0.0/16 | grep -q bird ||
+				{ echo "BIRD did not install its route: $(tail -1 "$TMP/bird.log")"; false; } &&
+			"$XVR" -n "$NODE" fibsync bench check
+		else
+			"$XVR" -n "$NODE" route add bench 198.19.0.0/16 via $GW_SINK \
+				lladdr $MAC_S dev "${P}b"
+		fi
+	} >"$TMP/xvr.log" 2>&1; then
+		reason="xvr setup failed: $(tail -1 "$TMP/xvr.log")"
+	else
+		reason=""
+		"$XVR" -n "$NODE" route list bench >"$TMP/routes.txt" 2>&1 || true
+		log "$name: BPF FIB: $(grep -c . "$TMP/routes.txt") line(s): $(grep 198.19 "$TMP/routes.txt" | head -1)"
+		measure "$name" pktgen "" "$NODE" "$desc"
+	fi
+	if [ -n "$BIRD_NS" ]; then
+		bird_kill
+		BIRD_NS=""
+	fi
+	mx_reset
+	xvr_teardown >/dev/null 2>&1
+	topo_down ""
+	[ -n "$reason" ] && not_measured "$name" "$desc" "$reason"
+	return 0
+}
+
+# The PF_PACKET forwarder runs for one generator run at a time: its socket's
+# drop counter is read (and reset) when it exits.
+pfpacket_start() {
+	ip netns exec "$NS_D" ${DUT_PRIO:+chrt -f $((DUT_PRIO + 1))} \
+		"$BUILD/xvr-pfpacket" -c "$DUT_CPU" -s $MAC_B -d $MAC_S \
+		"${P}a" "${P}b" >"$TMP/fwd.json" 2>"$TMP/fwd.err" &
+	FWD_PID=$!
+	MX_PIDS=("$FWD_PID")
+	for _ in $(seq 1 50); do
+		grep -q forwarding "$TMP/fwd.err" 2>/dev/null && break
+		sleep 0.1
+	done
+}
+pfpacket_stop() {
+	kill -TERM "$FWD_PID" 2>/dev/null || true
+	wait "$FWD_PID" 2>/dev/null || true
+	FWD_PID=""
+	jq -r '"fwd_sock_drops=\(.sock_drops)", "fwd_not_ipv4=\(.drop_proto)",
+		"fwd_ttl=\(.drop_ttl)", "fwd_tx_err=\(.tx_err)"' "$TMP/fwd.json" \
+		>"$TMP/extra_drops" 2>/dev/null || { cat "$TMP/fwd.err" >&2; die "xvr-pfpacket failed"; }
+}
+
+point_pfpacket() {
+	local desc="user-space forwarder on PF_PACKET sockets (build/xvr-pfpacket: recvfrom on A, MAC rewrite, TTL and checksum, sendto on B; one process on the DUT's CPU), $L3GEN generator"
+	[ -x "$BUILD/xvr-pfpacket" ] || { not_measured pfpacket "$desc" "build/xvr-pfpacket missing"; return; }
+	log "pfpacket: PF_PACKET forwarder, $L3GEN on CPU $GEN_CPU"
+	l3_point_begin
+	add_ns "$NS_D"
+	topo_up "$NS_D"
+	# A gives up MAC_A: the stack drops the generator's frames as not its
+	# own (a silent drop of the original; the forwarder has its copy).
+	ip -n "$NS_D" link set "${P}a" address 02:00:00:00:01:0a
+	MX_PRE=pfpacket_start
+	MX_POST=pfpacket_stop
+	measure pfpacket "$L3GEN" "$NS_D" "" "$desc"
+	l3_point_end
+	topo_down "$NS_D"
+}
+
+# afxdp_setup [POOL] [NFE] [DIST]: an afxdp router with VIFs and NFE
+# engines (default 1) on the DUT's CPU; adds the engines' veths to MX_DEVS
+# and their processes to MX_PIDS.
+afxdp_setup() {
+	local pool=${1:-} nfe=${2:-1} dist=${3:-} i
+	XVR_UP=1
+	"$XVR" -n "$NODE" node up &&
+	"$XVR" -n "$NODE" port add "${P}a" &&
+	"$XVR" -n "$NODE" port add "${P}b" &&
+	"$XVR" -n "$NODE" router add bench id 1 mode afxdp &&
+	xvr_vifs bench &&
+	rns_config "$VIF_NS" "${P}e0" "${P}e1" || return 1
+	for i in $(seq 1 "$nfe"); do
+		# weighted: engine 1 gets twice the share of the others.
+		"$XVR" -n "$NODE" fe add bench cpu "$DUT_CPU" ${pool:+pool $pool} \
+			$([ "$dist" = weighted ] && echo weight $([ "$i" = 1 ] && echo 2 || echo 1)) || return 1
+	done
+	if [ -n "$dist" ]; then
+		"$XVR" -n "$NODE" router set bench dist "$dist" || return 1
+	fi
+	sleep 1
+	"$XVR" -n "$NODE" -j fe list bench >"$TMP/fe.json"
+}
+
+# napi_pids NS DEV: the NAPI kthreads of DEV, which may share its name with
+# devices in other namespaces (an engine's veth is fe<ID> everywhere):
+# threaded NAPI is switched off and on, and the new napi/DEV-* threads are
+# DEV's.
+napi_pids() {
+	local ns=$1 dev=$2 before after
+	list() { for p in /proc/[0-9]*; do
+		case $(cat "$p/comm" 2>/dev/null) in "napi/$dev-"*) echo "${p#/proc/}" ;; esac
+	done | sort; }
+	ns_sh "$ns" "ethtool -K $dev gro on >/dev/null; echo 0 > /sys/class/net/$dev/threaded"
+	before=$(list)
+	ns_sh "$ns" "echo 1 > /sys/class/net/$dev/threaded"
+	after=$(list)
+	comm -13 <(echo "$before") <(echo "$after")
+}
+
+# The afxdp DUT's path, downstream outranking upstream: port A's NAPI
+# (DUT_PRIO) -> the engine veth's NAPI in the router (+1: XDP, copy into the
+# UMEM) -> the engine -> its host end's NAPI (+3: xvr_egress, redirect to
+# port B) -> the sink (SINK_PRIO). point_afxdp runs them all SCHED_OTHER.
+AF_FE_THREADS=()
+AF_ENGINES=()
+AF_HOSTDEVS=()
+afxdp_pin() {
+	local t p=${DUT_PRIO:-}
+	for t in "${AF_FE_THREADS[@]}"; do
+		taskset -pc "$DUT_CPU" "$t" >/dev/null
+		[ -n "$p" ] && chrt -f -p $((p + 1)) "$t"
+	done
+	for t in "${AF_ENGINES[@]}"; do
+		taskset -apc "$DUT_CPU" "$t" >/dev/null
+	done
+	for t in "${AF_HOSTDEVS[@]}"; do
+		pin_napi "" "$t" "$DUT_CPU" ${p:+$((p + 3))}
+	done
+}
+
+# afxdp_devs: after afxdp_setup, the DUT's extra parts from fe.json.
+afxdp_devs() {
+	local id dev pid t
+	AF_FE_THREADS=(); AF_ENGINES=(); AF_HOSTDEVS=()
+	MX_DEVS=(); MX_PIDS=()
+	while read -r id dev pid; do
+		AF_HOSTDEVS+=("$dev")
+		MX_DEVS+=(":$dev")
+		# The engine: the supervisor's child.
+		t=$(pgrep -P "$pid" | head -1)
+		[ -n "$t" ] || { echo "engine $id: no process"; return 1; }
+		AF_ENGINES+=("$t")
+		MX_PIDS+=("$t")
+		for t in $(napi_pids "$VIF_NS" "fe$id"); do
+			AF_FE_THREADS+=("$t")
+			MX_PIDS+=("$t")
+		done
+		MX_DROPDEVS+=("$VIF_NS:fe$id")
+	done < <(jq -r '.[] | "\(.id) \(.dev) \(.supervisor_pid)"' "$TMP/fe.json")
+	MX_PIN=afxdp_pin
+}
+
+point_afxdp() {
+	local name=$1 pool=${2:-} nfe=${3:-1} dist=${4:-} reason desc
+	desc="xvr, one afxdp router, $nfe engine(s) (build/xvr-router, AF_XDP copy mode on veth) on the DUT's CPU${pool:+, pool $pool frames}${dist:+, dist $dist}; xvr-pktgen generator. Its DUT ns/frame is per frame port A took in; at overload the engine's ring drops most of them after A spent CPU on them, so the capacity column overstates it: see its no-drop rate"
+	if ! reason=$(xvr_ready); then
+		not_measured "$name" "$desc" "$reason"
+		return
+	fi
+	# An engine lives in a cgroup with a cpu.max share, where a task may not
+	# be SCHED_FIFO; every DUT thread of this point is SCHED_OTHER then, so
+	# none of them can starve another.
+	local DUT_PRIO=""
+	log "$name: xvr afxdp router, $nfe engine(s)${pool:+, pool $pool}${dist:+, $dist}, xvr-pktgen on CPU $GEN_CPU"
+	l3_point_begin
+	topo_up ""
+	if ! { afxdp_setup "$pool" "$nfe" "$dist" && afxdp_devs; } >"$TMP/xvr.log" 2>&1; then
+		reason="xvr setup failed: $(tail -1 "$TMP/xvr.log")"
+	else
+		reason=""
+		measure "$name" pktgen "" "$NODE" "$desc" ${AF_GEN_ARGS:-}
+	fi
+	l3_point_end
+	xvr_teardown >/dev/null 2>&1
+	topo_down ""
+	[ -n "$reason" ] && not_measured "$name" "$desc" "$reason"
+	return 0
+}
+
+# afxdp_idle: CPU use of one engine with no traffic, from /proc/PID/stat
+# (utime + stime) over IDLE_S seconds.
+IDLE_S=${IDLE_S:-$([ "$QUICK" = 1 ] && echo 5 || echo 10)}
+point_afxdp_idle() {
+	local name=afxdp-idle reason pid t0 t1 hz s0 s1 desc
+	desc="CPU use of one idle engine (no traffic) over ${IDLE_S} s, utime + stime from /proc/PID/stat"
+	if ! reason=$(xvr_ready); then
+		not_measured "$name" "$desc" "$reason"
+		return
+	fi
+	log "$name: engine with no traffic for ${IDLE_S}s"
+	topo_up ""
+	if ! { afxdp_setup "" 1 "" && afxdp_devs; } >"$TMP/xvr.log" 2>&1; then
+		not_measured "$name" "$desc" "xvr setup failed: $(tail -1 "$TMP/xvr.log")"
+	else
+		pid=${AF_ENGINES[0]}
+		hz=$(getconf CLK_TCK)
+		sleep 1
+		s0=$(awk '{ print $14 + $15 }' "/proc/$pid/stat"); t0=$(date +%s.%N)
+		sleep "$IDLE_S"
+		s1=$(awk '{ print $14 + $15 }' "/proc/$pid/stat"); t1=$(date +%s.%N)
+		jq -n --arg name "$name" --arg desc "$desc" --argjson ticks $((s1 - s0)) \
+			--argjson hz "$hz" --argjson t0 "$t0" --argjson t1 "$t1" '
+			{name: $name, description: $desc, status: "measured", kind: "idle",
+			 pps_median: null, runs: [], idle_ticks: $ticks, hz: $hz,
+			 idle_seconds: ($t1 - $t0),
+			 idle_cpu_pct: (100 * $ticks / $hz / ($t1 - $t0))}' >"$TMP/point-$name.json"
+		RESULTS+=("$TMP/point-$name.json")
+		log "$name: $((s1 - s0)) ticks of 1/$hz s in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s"
+	fi
+	mx_reset
+	xvr_teardown >/dev/null 2>&1
 	topo_down ""
 }
 
@@ -474,15 +1035,83 @@ point_xvr() {
 	topo_down ""
 }
 
+# ---------------------------------------------------------------- plots
+
+# plots: PNGs next to results.json (gnuplot), listed in $TMP/plots.json.
+plots() {
+	local dir=$OUT rel
+	rel=bench/results/$(basename "$OUT")
+	echo '{}' >"$TMP/plots.json"
+	command -v gnuplot >/dev/null || return 0
+	# Capacity and delivered rate per point.
+	jq -rs '.[] | select(.status == "measured" and .pps_median != null) |
+		"\(.name) \(.pps_median / 1e6) \((.capacity_pps // 0) / 1e6)"' \
+		"${RESULTS[@]}" >"$TMP/rates.dat"
+	if [ -s "$TMP/rates.dat" ]; then
+		gnuplot <<-EOF 2>/dev/null && jq --arg f "rates.png" '.rates = $f' "$TMP/plots.json" >"$TMP/p.tmp" && mv "$TMP/p.tmp" "$TMP/plots.json"
+		set terminal png size 900,420
+		set output "$dir/rates.png"
+		set style data histograms
+		set style histogram clustered gap 1
+		set style fill solid 0.8 border -1
+		set ylabel "Mpps"
+		set xtics rotate by -35
+		set key top right
+		set grid ytics
+		plot "$TMP/rates.dat" using 2:xtic(1) title "delivered", "" using 3 title "DUT capacity (1/cost)"
+		EOF
+	fi
+	jq -rs '.[] | select(.status == "measured" and (.name | startswith("afxdp-pool-"))) |
+		"\(.name | ltrimstr("afxdp-pool-")) \(.pps_median / 1e6)"' "${RESULTS[@]}" |
+		sort -n >"$TMP/pool.dat"
+	if [ -s "$TMP/pool.dat" ]; then
+		gnuplot <<-EOF 2>/dev/null && jq --arg f "pool.png" '.pool = $f' "$TMP/plots.json" >"$TMP/p.tmp" && mv "$TMP/p.tmp" "$TMP/plots.json"
+		set terminal png size 700,380
+		set output "$dir/pool.png"
+		set logscale x 2
+		set xlabel "pool size, frames"
+		set ylabel "delivered Mpps"
+		set grid
+		plot "$TMP/pool.dat" using 1:2 with linespoints title "afxdp, 1 engine"
+		EOF
+	fi
+	# Paths relative to BENCHMARKS.md.
+	jq --arg r "$rel" 'with_entries(.value = "\($r)/\(.value)")' "$TMP/plots.json" >"$TMP/p.tmp" &&
+		mv "$TMP/p.tmp" "$TMP/plots.json"
+}
+
 # ----------------------------------------------------------------- main
 
 CMD="make bench    # DURATION=$DURATION REPS=$REPS SIZE=$SIZE POINTS=\"$POINTS\""
 [ "$QUICK" = 1 ] && CMD="QUICK=1 $CMD"
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 log "prefix $P, $REPS x ${DURATION}s per point, ${SIZE}-byte frames, points: $POINTS"
+NAME_SUFFIX=""
+SIZE0=$SIZE
+NPTS=$(echo $POINTS | wc -w)
+K=0
+T_START=$(date +%s)
 for pt in $POINTS; do
+	K=$((K + 1))
+	log "== point $K of $NPTS: $pt (elapsed $(( $(date +%s) - T_START )) s)"
+	# POINT@BYTES: the point with frames of BYTES (with FCS).
+	NAME_SUFFIX=""
+	SIZE=$SIZE0
+	case $pt in
+	*@*) SIZE=${pt#*@}; NAME_SUFFIX=@$SIZE; pt=${pt%@*} ;;
+	esac
 	case $pt in
 	kernel) point_kernel ;;
+	netns) point_netns ;;
+	pfpacket) point_pfpacket ;;
+	afxdp) point_afxdp afxdp ;;
+	afxdp-pool-*) GEN_RATE=${GEN_RATE:-$AF_RATE} point_afxdp "$pt" "${pt#afxdp-pool-}" ;;
+	afxdp-[23]-rr | afxdp-[23]-weighted | afxdp-[23]-flowhash)
+		n=${pt#afxdp-}; GEN_RATE=${GEN_RATE:-$AF_RATE} point_afxdp "$pt" "" "${n%%-*}" "${n#*-}" ;;
+	afxdp-idle) point_afxdp_idle ;;
+	xdp-static | xdp-bird) point_xdp_src "$pt" ;;
+	macvlan) point_macvlan ;;
+	bridge) point_bridge ;;
 	redirect) point_redirect ;;
 	xvr-2 | xvr-170k) point_xvr "$pt" ;;
 	*) die "unknown point $pt" ;;
@@ -490,7 +1119,14 @@ for pt in $POINTS; do
 done
 
 mkdir -p "$OUT"
-jq -s --arg kernel "$(uname -r)" \
+# The per-program costs (make bench-micro) belong to every full run.
+if [ "${MICRO:-1}" = 1 ]; then
+	log "== micro benchmarks (elapsed $(( $(date +%s) - T_START )) s)"
+	"$ROOT/scripts/bench/micro.sh" "$OUT/micro.json" || log "micro benchmarks failed"
+fi
+[ -f "$OUT/micro.json" ] || echo null >"$OUT/micro.json"
+plots
+jq -s --slurpfile micro "$OUT/micro.json" --slurpfile plots "$TMP/plots.json" --arg kernel "$(uname -r)" \
 	--arg cpu "$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)" \
 	--argjson cpus "$(nproc --all)" --arg date "$(date -Is)" --arg cmd "$CMD" \
 	--arg load "$LOAD_START" \
@@ -499,24 +1135,35 @@ jq -s --arg kernel "$(uname -r)" \
 	--arg file "bench/results/$(basename "$OUT")/results.json" '
 	(map({(.name): .pps_median}) | add) as $m |
 	(map({(.name): .capacity_pps}) | add) as $c |
+	(map({(.name): .ndr_pps}) | add) as $nd |
 	def ratio($n; $a; $b; $t):
 		{name: $n, numerator: $a, denominator: $b, target: $t,
 		 value: (if $c[$a] and $c[$b] then $c[$a] / $c[$b] else null end),
-		 value_delivered: (if $m[$a] and $m[$b] then $m[$a] / $m[$b] else null end)};
+		 value_delivered: (if $m[$a] and $m[$b] then $m[$a] / $m[$b] else null end),
+		 value_ndr: (if $nd[$a] and $nd[$b] and $nd[$b] > 0 then $nd[$a] / $nd[$b] else null end)};
+	def ratio_ndr($n; $a; $b; $t): ratio($n; $a; $b; $t) + {by: "ndr"};
+	def band($n; $a; $b; $lo; $hi): ratio($n; $a; $b; $lo) + {target_max: $hi};
 	{meta: {kernel: $kernel, cpu_model: $cpu, cpus: $cpus, date: $date,
 		command: $cmd, duration_s: $dur, repetitions: $reps,
 		loadavg_at_start: $load,
 		frame_size: $size, gen_cpu: $gcpu, dut_cpu: $dcpu, sink_cpu: $scpu,
-		results_file: $file},
+		results_file: $file, plots: $plots[0]},
+	 micro: $micro[0],
 	 points: [.[] | . + {kernel: $kernel, cpu_model: $cpu}],
 	 ratios: [ratio("xdp mode / kernel forwarding"; "xvr-2"; "kernel"; 3.0),
 		  ratio("xdp mode / minimal redirect"; "xvr-2"; "redirect"; 0.8),
-		  ratio("170k table, random / 2 routes"; "xvr-170k"; "xvr-2"; 0.8)]}
+		  ratio("170k table, random / 2 routes"; "xvr-170k"; "xvr-2"; 0.8),
+		  ratio("netns mode / Linux forwarding (issue 3)"; "netns"; "kernel"; 0.95),
+		  ratio("netns mode / macvlan namespace router (issue 3)"; "netns"; "macvlan"; 1.0),
+		  ratio("netns mode / veth + bridge namespace router (issue 3)"; "netns"; "bridge"; 1.0),
+		  band("xdp, routes from BIRD / from xvr route add (issue 3)"; "xdp-bird"; "xdp-static"; 0.95; 1.05),
+		  ratio_ndr("afxdp 1 engine / PF_PACKET forwarder (issue 4)"; "afxdp"; "pfpacket"; 4.0),
+		  ratio_ndr("afxdp 1 engine / Linux forwarding (issue 4)"; "afxdp"; "kernel"; 1.0)]}
 	' "${RESULTS[@]}" >"$OUT/results.json"
 $PY "$ACCT" report "$OUT/results.json" "$ROOT/BENCHMARKS.md"
 
 log "results: $OUT/results.json, BENCHMARKS.md"
-jq -r '.points[] | "\(.name): " + (if .pps_median then "\(.pps_median / 1e6 * 1000 | floor / 1000) Mpps delivered (\(.balanced_runs)/\(.repetitions) runs balanced); DUT " + (if .capacity_pps then "\(.dut_ns_per_frame_median | floor) ns/frame, capacity \(.capacity_pps / 1e6 * 1000 | floor / 1000) Mpps" + (if .capacity_from_saturated then "" else " (never saturated: estimate)" end) else "no cost figure" end) else (.reason // "no balanced run") end)' \
+jq -r '.points[] | "\(.name): " + (if .kind == "idle" and .idle_cpu_pct then "idle engine \(.idle_cpu_pct * 100 | floor / 100)% of a core" elif .pps_median then "\(.pps_median / 1e6 * 1000 | floor / 1000) Mpps delivered (\(.balanced_runs)/\(.repetitions) runs balanced); DUT " + (if .capacity_pps then "\(.dut_ns_per_frame_median | floor) ns/frame, capacity \(.capacity_pps / 1e6 * 1000 | floor / 1000) Mpps" + (if .capacity_from_saturated then "" else " (never saturated: estimate)" end) else "no cost figure" end) else (.reason // "no balanced run") end)' \
 	"$OUT/results.json" | while read -r l; do log "$l"; done
-jq -r '.ratios[] | "\(.name): " + (if .value then "\(.value * 100 | floor / 100) (target >= \(.target))" else "not measured" end) + (if .value_delivered then "; delivered \(.value_delivered * 100 | floor / 100)" else "" end)' \
+jq -r '.ratios[] | (if .by == "ndr" then .value = .value_ndr | .name += " (by no-drop rate)" else . end) | "\(.name): " + (if .value then "\(.value * 100 | floor / 100) (target >= \(.target)\(if .target_max then ", <= \(.target_max)" else "" end))" else "not measured" end) + (if .value_delivered then "; delivered \(.value_delivered * 100 | floor / 100)" else "" end)' \
 	"$OUT/results.json" | while read -r l; do log "$l"; done

@@ -147,9 +147,28 @@ def napi_runtime(devs):
     return res
 
 
+def pid_runtime(pids):
+    """Nanoseconds on CPU of every thread of each process, by PID."""
+    res = {}
+    for pid in pids:
+        tot = 0
+        try:
+            for tid in os.listdir(f"/proc/{pid}/task"):
+                try:
+                    with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                        tot += int(f.read().split()[0])
+                except OSError:
+                    pass
+        except OSError:
+            pass
+        res[str(pid)] = tot
+    return res
+
+
 def cmd_snapshot(args):
     snap = {"t": time.monotonic(), "devs": {}, "softnet": softnet(),
-            "cpu": cpu_times(), "napi": napi_runtime(args.napi or [])}
+            "cpu": cpu_times(), "napi": napi_runtime(args.napi or []),
+            "pids": pid_runtime(args.pid or [])}
     for spec in args.dev or []:
         role, where = spec.split("=", 1)
         ns, dev = where.split(":", 1)
@@ -190,7 +209,8 @@ def cpu_busy(d_cpu, cpu):
     return 1.0 - idle / sum(t)
 
 
-def account(before, after, gen, sent, sink, elapsed, dut_cpu, sink_cpu):
+def account(before, after, gen, sent, sink, elapsed, dut_cpu, sink_cpu,
+            dut_napi_devs=None, extra_drops=None):
     d = delta(after, before)
     devs = d["devs"]
     link = {r: devs[r]["link"] for r in devs}
@@ -230,6 +250,19 @@ def account(before, after, gen, sent, sink, elapsed, dut_cpu, sink_cpu):
         for k in SNMP_DROPS:
             drops["ip_" + k] = d["snmp"].get(k, 0)
     drops["softnet_dropped"] = d["softnet"]["dropped"]
+    # Devices inside the DUT beyond its two ports (VIFs, macvlans, bridge
+    # ports, engine veths): roles "x-NAME". Each drop once: what a device
+    # failed to send (skb path, incl. a full peer ring) and what its own
+    # receive queues dropped.
+    for r in devs:
+        if r.startswith("x-"):
+            drops[r + "_tx_dropped"] = (link[r]["tx_dropped"] -
+                                        xmit_err(r) - xdp_tx_err(r))
+            drops[r + "_xmit_err"] = xmit_err(r)
+            drops[r + "_rx"] = queues(eth[r], "drops") + xdp_tx_err(r)
+            drops[r + "_xdp_drop"] = queues(eth[r], "xdp_drops")
+    for k, v in (extra_drops or {}).items():
+        drops[k] = v
 
     not_forwarded = {}
     xvr = d.get("xvr")
@@ -266,6 +299,10 @@ def account(before, after, gen, sent, sink, elapsed, dut_cpu, sink_cpu):
     sink_frames = queues(eth["sink"], "xdp_packets")
     # CPU time of the DUT's NAPI threads (its two ports) and of the sink's.
     dut_run = ns_of("dut_in") + ns_of("dut_out")
+    if dut_napi_devs:
+        dut_run = sum(napi.get(dv, 0) for dv in dut_napi_devs)
+    # User-space parts of the DUT (engines, forwarders) run on its CPU too.
+    dut_run += sum(d.get("pids", {}).values())
     sink_run = ns_of("sink")
     dut_napi = dut_run / run_ns if napi and run_ns > 0 else None
     dut_ns = dut_run / dut_frames if napi and dut_frames else None
@@ -333,6 +370,9 @@ def account(before, after, gen, sent, sink, elapsed, dut_cpu, sink_cpu):
         "stray_at_sink": sink["packets"] - sink["tagged_packets"],
         "xvr": xvr_info,
         "latency_avg_ns": sink.get("lat_avg_ns"),
+        "seq_reorder": sink.get("seq_reorder"),
+        "reorder_pct": (100.0 * sink.get("seq_reorder", 0) / delivered
+                        if delivered else None),
         "notes": notes,
     }
 
@@ -358,8 +398,12 @@ def cmd_account(args):
         after = json.load(f)
     with open(args.sink_json) as f:
         sink = json.load(f)
+    extra = {}
+    for e in args.extra_drop or []:
+        k, v = e.split("=", 1)
+        extra[k] = int(v)
     res = account(before, after, args.gen, args.sent, sink, args.elapsed,
-                  args.dut_cpu, args.sink_cpu)
+                  args.dut_cpu, args.sink_cpu, args.dut_napi, extra)
     json.dump(res, sys.stdout)
     print()
 
@@ -368,6 +412,121 @@ def cmd_account(args):
 
 def mpps(x):
     return "—" if x is None else f"{x / 1e6:.3f}"
+
+
+def extra_sections(res, w):
+    pts = {p["name"]: p for p in res["points"]}
+    ndr = [p for p in res["points"] if p.get("ndr_pps") is not None]
+    if ndr:
+        w("## No-drop rates")
+        w("")
+        w("Highest offered rate (xvr-pktgen `-r`) at which ≤ 0.1% of the "
+          "frames were lost, by binary search with 1 s probes (each probe "
+          "counted by the sink, not a full accounting).")
+        w("")
+        w("| point | no-drop rate, Mpps | delivered at maximal load, Mpps |")
+        w("| --- | ---: | ---: |")
+        for p in ndr:
+            w(f"| {p['name']} | {mpps(p['ndr_pps'])} | {mpps(p.get('pps_median'))} |")
+        w("")
+    reo = [p for p in res["points"] if re.match(r"afxdp-\d-", p["name"])]
+    if reo:
+        w("## afxdp: reordering of one flow with several engines")
+        w("")
+        w("One UDP flow, offered at a fixed rate below the engines' capacity; "
+          "the sink counts frames whose generator sequence number is below "
+          "one it has already seen. `weighted`: engine 1 has weight 2, the "
+          "others 1. All engines on the DUT's CPU.")
+        w("")
+        w("| point | offered Mpps | delivered Mpps | reordered % of delivered | books |")
+        w("| --- | ---: | ---: | ---: | --- |")
+        for p in reo:
+            if p.get("status") != "measured":
+                w(f"| {p['name']} | not measured: {p.get('reason', '')} | | | |")
+                continue
+            rp = p.get("reorder_pct_median")
+            w(f"| {p['name']} | {mpps(p.get('offered_rate_pps'))} | "
+              f"{mpps(p.get('pps_median'))} | {'—' if rp is None else f'{rp:.2f}'} | "
+              f"{p['balanced_runs']}/{p['repetitions']} balanced |")
+        w("")
+    pool = sorted([p for p in res["points"] if p["name"].startswith("afxdp-pool-")],
+                  key=lambda p: int(p["name"].rsplit("-", 1)[1]))
+    if pool:
+        w("## afxdp: packet pool size (Europa, Fig. 8)")
+        w("")
+        w("One engine, pool (UMEM) of N frames, offered at a fixed rate.")
+        w("")
+        if res["meta"].get("plots", {}).get("pool"):
+            w(f"![delivered rate vs pool size]({res['meta']['plots']['pool']})")
+            w("")
+        w("| pool frames | offered Mpps | delivered Mpps | loss % | books |")
+        w("| ---: | ---: | ---: | ---: | --- |")
+        for p in pool:
+            n = p["name"].rsplit("-", 1)[1]
+            if p.get("status") != "measured":
+                w(f"| {n} | not measured: {p.get('reason', '')} | | | |")
+                continue
+            runs = [r for r in p["runs"] if r["balanced"]]
+            loss = (100 * sum(r["sent"] - r["delivered"] for r in runs) /
+                    max(1, sum(r["sent"] for r in runs))) if runs else None
+            w(f"| {n} | {mpps(p.get('offered_rate_pps'))} | {mpps(p.get('pps_median'))} | "
+              f"{'—' if loss is None else f'{loss:.2f}'} | "
+              f"{p['balanced_runs']}/{p['repetitions']} balanced |")
+        w("")
+    sized = [p for p in res["points"] if "@" in p["name"]]
+    if sized:
+        base = sorted({p["name"].split("@")[0] for p in sized})
+        w("## Frame sizes")
+        w("")
+        w("Maximal offered load; size with FCS. 64-byte figures are the main "
+          "points above. Mpps delivered / DUT capacity, and Gbit/s delivered "
+          "(frame bytes with FCS).")
+        w("")
+        w("| point | " + " | ".join(["64"] + sorted({p['name'].split('@')[1] for p in sized}, key=int)) + " |")
+        sizes = ["64"] + sorted({p['name'].split('@')[1] for p in sized}, key=int)
+        w("| --- |" + " ---: |" * len(sizes))
+        for b in base:
+            cells = []
+            for z in sizes:
+                p = pts.get(b if z == "64" else f"{b}@{z}")
+                if not p or p.get("status") != "measured" or p.get("pps_median") is None:
+                    cells.append("not measured")
+                    continue
+                gbps = p["pps_median"] * int(z) * 8 / 1e9
+                cells.append(f"{mpps(p['pps_median'])} / {mpps(p.get('capacity_pps'))} "
+                             f"({gbps:.2f} Gb/s)")
+            w(f"| {b} | " + " | ".join(cells) + " |")
+        w("")
+    idle = pts.get("afxdp-idle")
+    w("## afxdp: idle engine")
+    w("")
+    if idle and idle.get("status") == "measured":
+        ok = "met" if idle["idle_cpu_pct"] < 1 else "**not met**"
+        w(f"One engine, no traffic: {idle['idle_cpu_pct']:.2f}% of a core "
+          f"({idle['idle_ticks']} ticks of 1/{idle['hz']} s in "
+          f"{idle['idle_seconds']:.1f} s, utime + stime from /proc/PID/stat); "
+          f"target < 1%: {ok}.")
+    else:
+        w("not measured" + (f": {idle.get('reason')}" if idle else ""))
+    w("")
+    micro = res.get("micro")
+    w("## Per-program cost (make bench-micro)")
+    w("")
+    if micro and micro.get("cases"):
+        w(f"`BPF_PROG_TEST_RUN`, {micro.get('repeat')} repetitions per case, "
+          f"run {micro.get('date')} ({micro.get('command')}). Instructions: "
+          "the loaded program's xlated count and JITed bytes (bpftool).")
+        w("")
+        w("| case | program | verdict | ns/packet | xlated insns | jited bytes |")
+        w("| --- | --- | --- | ---: | ---: | ---: |")
+        for c in micro["cases"]:
+            ns = c.get("ns_per_packet")
+            w(f"| {c['case']} | {c['prog']} | {c.get('verdict', '—')} | "
+              f"{'—' if ns is None else f'{ns:.1f}'} | {c.get('xlated_insns', '—')} | "
+              f"{c.get('jited_bytes', '—')} |")
+    else:
+        w("not measured (run `make bench-micro`)")
+    w("")
 
 
 def cmd_report(args):
@@ -411,10 +570,24 @@ def cmd_report(args):
       "other runs, which understates it (an idle thread's wakeups are "
       "counted in its cost). The ratios use capacity; delivered ratios are "
       "shown beside them.")
-    w("* **Generators.** XDP points use `build/xvr-pktgen` "
-      "(`BPF_PROG_TEST_RUN` with live frames, XDP_TX out of g0). The kernel "
-      "point uses `trafgen` (AF_PACKET), because live frames are not "
-      "delivered to a kernel stack. Every run is at maximal offered load.")
+    w("* **Generators.** Every point uses `build/xvr-pktgen` "
+      "(`BPF_PROG_TEST_RUN` with live frames, XDP_TX out of g0) unless its "
+      "description says trafgen. Its frames do reach a Linux stack here: "
+      "the DUT port's veth NAPI (GRO on) builds skbs from them, so the "
+      "kernel, netns, macvlan, bridge and PF_PACKET points share this "
+      "generator, which offers several times what any of them forwards "
+      "(they saturate). `L3GEN=trafgen` measures them with trafgen instead, "
+      "which then limits them (0.5–1.3 Mpps). Runs are at maximal offered "
+      "load unless a rate is shown.")
+    w("* **Priorities along a path.** A SCHED_FIFO NAPI thread that always "
+      "has work never yields to one of its own priority, so devices after "
+      "the DUT's input port (VIFs, bridge veths) get rising priorities "
+      "along the path, downstream above upstream, and the sink above all. "
+      "afxdp points run every DUT thread SCHED_OTHER: an engine sits in a "
+      "cgroup with cpu.max, where SCHED_FIFO is refused.")
+    w("* **Linux-stack points' sink.** For the kernel, netns, macvlan, "
+      "bridge, pfpacket and afxdp points the sink's NAPI thread runs on the "
+      "generator's CPU, so the DUT's CPU holds the DUT alone.")
     w("* **Sink.** `build/xvr-sink attach` counts every frame exactly "
       "(per-CPU) and drops it; only frames carrying the generator's payload "
       "tag count as delivered.")
@@ -447,7 +620,12 @@ def cmd_report(args):
     w("")
     w("`QUICK=1` runs each point once for 2 s; `POINTS`, `DURATION`, `REPS`, "
       "`SIZE`, `PREFIXES`, `NDSTS` select what and how long (see the head of "
-      "scripts/bench.sh). By hand, one point looks like this (the redirect "
+      "scripts/bench.sh); `L3GEN` (pktgen|trafgen) the Linux-stack points' "
+      "generator, `NDR_POINTS` which points get a no-drop search, `AF_RATE` "
+      "the afxdp sweep's offered rate, `POOLS` the pool sizes. "
+      "`make bench-micro` runs only the per-program costs; "
+      "`scripts/bench-compare A.json B.json` compares two runs. "
+      "By hand, one point looks like this (the redirect "
       "baseline; names as in the picture above):")
     w("")
     w("```")
@@ -471,6 +649,8 @@ def cmd_report(args):
       "DUT CPU busy (our threads) |")
     w("| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: |")
     for p in res["points"]:
+        if p.get("kind") == "idle":
+            continue
         if p.get("status") != "measured":
             w(f"| {p['name']} | not measured: {p.get('reason', '')} | | | | | | |")
             continue
@@ -490,12 +670,21 @@ def cmd_report(args):
           f"{', '.join(bn) or '—'} | {'—' if ns is None else f'{ns:.0f}'} | "
           f"{'—' if sns is None else f'{sns:.0f}'} | {cap} | {busy_s} |")
     w("")
+    if meta.get("plots", {}).get("rates"):
+        w(f"![delivered rate and capacity per point]({meta['plots']['rates']})")
+        w("")
     w("## Ratios")
+    w("")
+    w("Capacity ratios unless marked *by no-drop rate* (the highest offered "
+      "rate with ≤ 0.1% loss, binary search with xvr-pktgen's rate limit).")
     w("")
     w("| ratio | by capacity | target | | delivered |")
     w("| --- | ---: | ---: | --- | ---: |")
     by_name = {p["name"]: p for p in res["points"]}
     for r in res["ratios"]:
+        if r.get("by") == "ndr":
+            r = dict(r, value=r.get("value_ndr"))
+            r["name"] += ", by no-drop rate"
         vd = r.get("value_delivered")
         vd_s = "—" if vd is None else f"{vd:.2f}"
         label = f"{r['name']} ({r['numerator']} / {r['denominator']})"
@@ -506,13 +695,19 @@ def cmd_report(args):
               f"≥ {r['target']} | | {vd_s} |")
             continue
         ok = "met" if r["value"] >= r["target"] else "**not met**"
+        if r.get("target_max") is not None:
+            ok = ("met" if r["target"] <= r["value"] <= r["target_max"]
+                  else "**not met**")
         est = [n for n in (r["numerator"], r["denominator"])
                if not by_name.get(n, {}).get("capacity_from_saturated")]
         if est:
             ok += (f" (estimate: {', '.join(est)} never saturated, so its "
                    "cost includes idle wakeups and its capacity is understated)")
-        w(f"| {label} | {r['value']:.2f} | ≥ {r['target']} | {ok} | {vd_s} |")
+        tgt = (f"{r['target']}–{r['target_max']}" if r.get("target_max") is not None
+               else f"≥ {r['target']}")
+        w(f"| {label} | {r['value']:.2f} | {tgt} | {ok} | {vd_s} |")
     w("")
+    extra_sections(res, w)
     w("## Packet accounting, per run")
     w("")
     w("sent = delivered + counted drops + residual; |residual| ≤ 0.1% of sent "
@@ -554,7 +749,12 @@ def main():
     s.add_argument("--snmp-ns")
     s.add_argument("--napi", action="append",
                    help="device whose napi/DEV-* kthreads' CPU time to record")
+    s.add_argument("--pid", action="append",
+                   help="process whose threads' CPU time to record (DUT)")
     a = sub.add_parser("account")
+    a.add_argument("--dut-napi", action="append",
+                   help="device whose NAPI threads are the DUT's (default: its two ports)")
+    a.add_argument("--extra-drop", action="append", help="NAME=N counted drop")
     a.add_argument("--before", required=True)
     a.add_argument("--after", required=True)
     a.add_argument("--gen", choices=("pktgen", "trafgen"), required=True)
