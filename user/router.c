@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <sys/mount.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include "xvr.h"
 #include "fib.h"
@@ -207,6 +208,8 @@ int router_destroy(struct xvr_node *n, __u32 id)
 	bpf_map_update_elem(n->routers_fd, &id, &zero, BPF_ANY);
 	counters_zero(n->vr_stats_fd, id);
 	netns_name(ns, sizeof(ns), n->name, r.name);
+	/* The tenant's daemons go with their router. */
+	netns_kill_procs(ns);
 	err = netns_del(ns);
 	if (err)
 		pr_warn("router %s: cannot remove namespace %s\n", r.name, ns);
@@ -327,6 +330,8 @@ static int exec_in_router(const char *ns, char **argv)
 		pr_warn("exec: mounts for %s: %s\n", ns, strerror(-err));
 		return err;
 	}
+	/* Goes when 'router exec' goes, however it goes. */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	err = caps_drop_to_tenant();
 	if (err) {
 		pr_warn("exec: drop capabilities: %s\n", strerror(-err));

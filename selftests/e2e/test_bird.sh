@@ -54,7 +54,8 @@ protocol ospf v2 ospf1 {
 }
 CONF
 	# In the foreground: the tenant's first process is PID 1 of its namespace.
-	x router exec "$name" -- bird -f -c "$RUN/$name.conf" -s "$RUN/$name.ctl" \
+	# $XVR itself in the background, so $! is the process to stop.
+	"$XVR" -n "$NODE" router exec "$name" -- bird -f -c "$RUN/$name.conf" -s "$RUN/$name.ctl" \
 		-P "$RUN/$name.pid" >"$RUN/$name.log" 2>&1 &
 	BIRDS+=($!)
 done
@@ -100,3 +101,8 @@ birdc_ R1 disable ospf1 >/dev/null
 t_check "disabling R1's OSPF protocol removes the route from its BPF FIB" \
 	wait_for 10 sh -c "! \"$XVR\" -n $NODE -j route list R1 | jq -e '.[] | select(.prefix == \"10.2.1.0/24\")'"
 t_check "fibsync check after the withdrawals" x fibsync R1 check
+
+# Deleting a router ends its tenant's processes.
+x router del R2
+t_check "router del ended R2's BIRD" \
+	wait_for 5 sh -c "! pgrep -f '[b]ird -f -c $RUN/R2.conf'"

@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
+#include <time.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <spawn.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
@@ -161,3 +165,49 @@ int caps_drop_to_tenant(void)
 	return 0;
 }
 
+
+/* Signals every process whose network namespace is ns's; returns how many. */
+static int netns_signal(const struct stat *ns, int sig)
+{
+	struct dirent *de;
+	DIR *d = opendir("/proc");
+	int cnt = 0;
+
+	while (d && (de = readdir(d))) {
+		char path[64];
+		struct stat st;
+		int pid = atoi(de->d_name);
+
+		if (pid <= 1 || pid == getpid())
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
+		if (stat(path, &st) || st.st_ino != ns->st_ino || st.st_dev != ns->st_dev)
+			continue;
+		if (!kill(pid, sig))
+			cnt++;
+	}
+	if (d)
+		closedir(d);
+	return cnt;
+}
+
+int netns_kill_procs(const char *name)
+{
+	struct timespec ts = { 0, 50 * 1000 * 1000 };
+	char path[256];
+	struct stat ns;
+	int left;
+
+	snprintf(path, sizeof(path), "/run/netns/%s", name);
+	if (stat(path, &ns))
+		return 0;
+	left = netns_signal(&ns, SIGTERM);
+	/* A routing daemon gets two seconds to withdraw and go. */
+	for (int i = 0; left && i < 40; i++) {
+		nanosleep(&ts, NULL);
+		left = netns_signal(&ns, 0);
+	}
+	if (left)
+		netns_signal(&ns, SIGKILL);
+	return left;
+}

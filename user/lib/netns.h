@@ -11,6 +11,11 @@ void netns_name(char *buf, size_t len, const char *node, const char *router);
 int run_cmd(const char *const argv[]);
 int netns_add(const char *name);
 int netns_del(const char *name);
+/*
+ * Ends every process in the namespace: SIGTERM, then SIGKILL after 2 s.
+ * A namespace outlives its name while a process holds it.
+ */
+int netns_kill_procs(const char *name);
 int netns_exists(const char *name);
 /* Enter the namespace (this thread); 0 or -errno. */
 int netns_enter(const char *name);
