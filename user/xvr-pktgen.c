@@ -61,6 +61,7 @@ struct pktgen_dst {
 };
 
 #include "xvr_pktgen.skel.h"
+#include "netns.h"
 
 #define PKTGEN_MAGIC		0x78767270	/* "xvrp", see bpf/xvr_pktgen.bpf.c */
 #define PKTGEN_HDR4_LEN		42
@@ -177,24 +178,6 @@ static int parse_seconds(const char *s, double *v)
 	if (errno || *end || end == s || !(*v >= 0) || isinf(*v))
 		return -EINVAL;
 	return 0;
-}
-
-static int enter_netns(const char *name)
-{
-	char path[PATH_MAX];
-	int fd, err = 0;
-
-	if (strchr(name, '/'))
-		snprintf(path, sizeof(path), "%s", name);
-	else
-		snprintf(path, sizeof(path), "/run/netns/%s", name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (setns(fd, CLONE_NEWNET))
-		err = -errno;
-	close(fd);
-	return err;
 }
 
 static int dev_mac(const char *dev, __u8 mac[6])
@@ -887,7 +870,7 @@ int main(int argc, char **argv)
 	libbpf_set_print(libbpf_print);
 
 	if (o.netns) {
-		err = enter_netns(o.netns);
+		err = netns_enter(o.netns);
 		if (err) {
 			pr_err("netns %s: %s\n", o.netns, strerror(-err));
 			return 1;

@@ -34,6 +34,7 @@
 #include <bpf/libbpf.h>
 
 #include "xvr_sink.skel.h"
+#include "netns.h"
 #include "xvr_redirect.skel.h"
 
 /* Mirror of struct sink_stats in bpf/xvr_sink.bpf.c. */
@@ -90,24 +91,6 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 	if (level == LIBBPF_INFO && opt.verbose < 1)
 		return 0;
 	return vfprintf(stderr, fmt, ap);
-}
-
-static int enter_netns(const char *name)
-{
-	char path[PATH_MAX];
-	int fd, err = 0;
-
-	if (strchr(name, '/'))
-		snprintf(path, sizeof(path), "%s", name);
-	else
-		snprintf(path, sizeof(path), "/run/netns/%s", name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (setns(fd, CLONE_NEWNET))
-		err = -errno;
-	close(fd);
-	return err;
 }
 
 /* mkdir -p on bpffs. */
@@ -656,7 +639,7 @@ int main(int argc, char **argv)
 	cmd = argv[optind++];
 
 	if (opt.netns) {
-		err = enter_netns(opt.netns);
+		err = netns_enter(opt.netns);
 		if (err) {
 			pr_err("netns %s: %s\n", opt.netns, strerror(-err));
 			return 1;

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <time.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sched.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -84,10 +85,13 @@ int netns_del(const char *name)
 
 int netns_enter(const char *name)
 {
-	char path[256];
+	char path[PATH_MAX];
 	int fd, err = 0;
 
-	snprintf(path, sizeof(path), "/run/netns/%s", name);
+	if (strchr(name, '/'))
+		snprintf(path, sizeof(path), "%s", name);
+	else
+		snprintf(path, sizeof(path), "/run/netns/%s", name);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;

@@ -17,7 +17,7 @@ int netns_del(const char *name);
  */
 int netns_kill_procs(const char *name);
 int netns_exists(const char *name);
-/* Enter the namespace (this thread); 0 or -errno. */
+/* Enter the namespace, an 'ip netns' name or a path (this thread); 0 or -errno. */
 int netns_enter(const char *name);
 /* ifindex of ifname inside namespace name, or -errno; the caller stays put. */
 int netns_ifindex(const char *name, const char *ifname);
