@@ -842,7 +842,7 @@ afxdp_setup() {
 	rns_config "$VIF_NS" "${P}e0" "${P}e1" || return 1
 	for i in $(seq 1 "$nfe"); do
 		# weighted: engine 1 gets twice the share of the others.
-		"$XVR" -n "$NODE" fe add bench cpu "$DUT_CPU" ${pool:+pool $pool} \
+		"$XVR" -n "$NODE" fe add bench cpu "$DUT_CPU" ${pool:+pool $pool} ${AF_FE_ARGS:-} \
 			$([ "$dist" = weighted ] && echo weight $([ "$i" = 1 ] && echo 2 || echo 1)) || return 1
 	done
 	if [ -n "$dist" ]; then
@@ -871,7 +871,11 @@ napi_pids() {
 # The afxdp DUT's path, downstream outranking upstream: port A's NAPI
 # (DUT_PRIO) -> the engine veth's NAPI in the router (+1: XDP, copy into the
 # UMEM) -> the engine -> its host end's NAPI (+3: xvr_egress, redirect to
-# port B) -> the sink (SINK_PRIO). point_afxdp runs them all SCHED_OTHER.
+# port B) -> the sink (SINK_PRIO). point_afxdp runs them all SCHED_OTHER,
+# ordered by CFS weight instead (af_weights). AF_THREADED=0 leaves the
+# engine's veth ends unthreaded: their NAPI then runs in softirq on the
+# thread that fed them (port A's, the engine's sendto); measured slower here.
+AF_THREADED=${AF_THREADED:-1}
 AF_FE_THREADS=()
 AF_ENGINES=()
 AF_HOSTDEVS=()
@@ -887,6 +891,39 @@ afxdp_pin() {
 	for t in "${AF_HOSTDEVS[@]}"; do
 		pin_napi "" "$t" "$DUT_CPU" ${p:+$((p + 3))}
 	done
+	[ -n "$p" ] || af_weights
+}
+
+# SCHED_OTHER: the same order by CFS weight. Port A's NAPI thread gets the
+# least, everything after it the most, so under overload A is the one that
+# runs short and frames are lost at its ring, before the DUT spent anything
+# on them, instead of at the engine's after A did.
+af_weights() {
+	local t cg
+	[ "${AF_WEIGHTS:-1}" = 1 ] || return 0
+	for t in $(napi_threads "${P}a"); do renice -n 19 -p "$t" >/dev/null; done
+	for t in "${AF_FE_THREADS[@]}"; do renice -n -20 -p "$t" >/dev/null; done
+	for t in "${AF_HOSTDEVS[@]}"; do
+		for t in $(napi_threads "$t"); do renice -n -20 -p "$t" >/dev/null; done
+	done
+	for t in "${AF_ENGINES[@]}"; do
+		renice -n -20 -p "$t" >/dev/null
+		# The engine's cgroup competes as a whole: its weight, too.
+		cg=$(awk -F: '$2 ~ /(^|,)cpu(,|$)/ { print $3 }' "/proc/$t/cgroup")
+		if [ -n "$cg" ] && [ -w "/sys/fs/cgroup/cpu$cg/cpu.shares" ]; then
+			echo 262144 >"/sys/fs/cgroup/cpu$cg/cpu.shares"
+		elif cg=$(awk -F: '$1 == 0 { print $3 }' "/proc/$t/cgroup") && [ -w "/sys/fs/cgroup$cg/cpu.weight" ]; then
+			echo 10000 >"/sys/fs/cgroup$cg/cpu.weight"
+		fi
+	done
+}
+
+# napi_threads DEV: the PIDs of DEV's NAPI kthreads.
+napi_threads() {
+	local p
+	for p in /proc/[0-9]*; do
+		case $(cat "$p/comm" 2>/dev/null) in "napi/$1-"*) echo "${p#/proc/}" ;; esac
+	done
 }
 
 # afxdp_devs: after afxdp_setup, the DUT's extra parts from fe.json.
@@ -895,18 +932,22 @@ afxdp_devs() {
 	AF_FE_THREADS=(); AF_ENGINES=(); AF_HOSTDEVS=()
 	MX_DEVS=(); MX_PIDS=()
 	while read -r id dev pid; do
-		AF_HOSTDEVS+=("$dev")
-		MX_DEVS+=(":$dev")
 		# The engine: the supervisor's child.
 		t=$(pgrep -P "$pid" | head -1)
 		[ -n "$t" ] || { echo "engine $id: no process"; return 1; }
 		AF_ENGINES+=("$t")
 		MX_PIDS+=("$t")
+		MX_DROPDEVS+=("$VIF_NS:fe$id")
+		if [ "$AF_THREADED" = 0 ]; then
+			MX_DROPDEVS+=(":$dev")
+			continue
+		fi
+		AF_HOSTDEVS+=("$dev")
+		MX_DEVS+=(":$dev")
 		for t in $(napi_pids "$VIF_NS" "fe$id"); do
 			AF_FE_THREADS+=("$t")
 			MX_PIDS+=("$t")
 		done
-		MX_DROPDEVS+=("$VIF_NS:fe$id")
 	done < <(jq -r '.[] | "\(.id) \(.dev) \(.supervisor_pid)"' "$TMP/fe.json")
 	MX_PIN=afxdp_pin
 }

@@ -21,7 +21,7 @@ static int fe_help(void)
 {
 	fprintf(stderr,
 		"Usage: xvr fe add ROUTER [cpu CPU] [share PERCENT] [weight W] [pool FRAMES]\n"
-		"                         [batch N] [plugin FILE.so] [args STRING]\n"
+		"                         [batch N] [idle US] [plugin FILE.so] [args STRING]\n"
 		"       xvr fe add ROUTER capacity CORES [weight W] [pool FRAMES] …\n"
 		"       xvr fe del ROUTER ID\n"
 		"       xvr fe list [ROUTER]\n"
@@ -36,7 +36,7 @@ static int fe_help(void)
 
 /* How an engine's process is started: what fe add was given, kept for restarts. */
 struct fe_launch {
-	const char *pool, *batch, *plugin, *args;
+	const char *pool, *batch, *idle, *plugin, *args;
 };
 
 static void supervise_name(char *buf, size_t len, __u32 id)
@@ -78,6 +78,10 @@ static int fe_start(struct xvr_node *n, const char *router, __u32 id, const stru
 	if (l->batch) {
 		argv[c++] = "batch";
 		argv[c++] = l->batch;
+	}
+	if (l->idle) {
+		argv[c++] = "idle";
+		argv[c++] = l->idle;
 	}
 	if (l->plugin) {
 		argv[c++] = "plugin";
@@ -184,6 +188,11 @@ static int fe_add(int argc, char **argv)
 			if (parse_u32(argv[0], &v, 1024) || !v)
 				return bad_arg("batch (1-1024)", argv[0]);
 			launch.batch = argv[0];
+		} else if (matches(argv[0], "idle")) {
+			NEXT_ARG();
+			if (parse_u32(argv[0], &v, 1000000))
+				return bad_arg("idle (0-1000000 us of polling before sleeping)", argv[0]);
+			launch.idle = argv[0];
 		} else if (matches(argv[0], "plugin")) {
 			NEXT_ARG();
 			if (access(argv[0], R_OK))
@@ -414,6 +423,8 @@ static int fe_exec(int argc, char **argv)
 			eargv[c++] = "--pool";
 		else if (!strcmp(argv[i], "batch"))
 			eargv[c++] = "--batch";
+		else if (!strcmp(argv[i], "idle"))
+			eargv[c++] = "--idle-us";
 		else if (!strcmp(argv[i], "plugin"))
 			eargv[c++] = "--plugin";
 		else if (!strcmp(argv[i], "args"))

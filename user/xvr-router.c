@@ -414,6 +414,8 @@ static int fe_loop(struct fe *f)
 	__u64 idle_ns = (__u64)f->o.idle_us * 1000, idle_since = 0, next_nl = 0, now;
 	int sleep_ms = 1;
 
+	__u32 spins = 0;
+
 	fe_beat(&f->e);
 	while (!stop_requested) {
 		bool work = tx_complete(f);
@@ -423,6 +425,16 @@ static int fe_loop(struct fe *f)
 		if (tx_ring_busy(f))
 			tx_kick(f);
 
+		/*
+		 * An empty pass while polling: give the CPU to whatever else is
+		 * runnable on it (on a shared core, the NAPI threads that feed
+		 * this engine), and read the clock only every few passes.
+		 */
+		if (!work) {
+			sched_yield();
+			if (++spins & 7)
+				continue;
+		}
 		now = fe_now_ns();
 		if (now >= f->next_beat)
 			fe_beat(&f->e);
