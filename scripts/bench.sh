@@ -409,30 +409,109 @@ MX_PIN=""	# a point's own pinning, after the others'
 MX_DROPDEVS=()	# "NS:DEV" whose drops count (NAPI threads handled by the point)
 mx_reset() { MX_DEVS=(); MX_PIDS=(); MX_SNMP_NS=""; MX_PRE=""; MX_POST=""; MX_PIN=""; MX_DROPDEVS=(); }
 
-# measure NAME KIND DUT_NS XVR_NODE DESCRIPTION [pktgen args...]
-measure() {
-	local name=$1$NAME_SUFFIX kind=$2 dns=$3 node=$4 desc=$5; shift 5
-	local devs=(--dev "gen=$NS_G:${P}g0" --dev "dut_in=$dns:${P}a"
-		    --dev "dut_out=$dns:${P}b" --dev "sink=$NS_S:${P}s0")
-	local extra=() rep runs=() acct_extra=() x
-	[ -n "$node" ] && extra+=(--xvr-node "$node")
+# mx_args NAME DUT_NS XVR_NODE: the accounting arguments of a point, in
+# MXA_DEVS, MXA_EXTRA and MXA_ACCT.
+mx_args() {
+	local name=$1 dns=$2 node=$3 x
+	MXA_DEVS=(--dev "gen=$NS_G:${P}g0" --dev "dut_in=$dns:${P}a"
+		  --dev "dut_out=$dns:${P}b" --dev "sink=$NS_S:${P}s0")
+	MXA_EXTRA=()
+	MXA_ACCT=()
+	[ -n "$node" ] && MXA_EXTRA+=(--xvr-node "$node")
 	if [ -n "$MX_SNMP_NS" ]; then
-		extra+=(--snmp-ns "$MX_SNMP_NS")
+		MXA_EXTRA+=(--snmp-ns "$MX_SNMP_NS")
 	elif [ -n "$dns" ]; then
-		extra+=(--snmp-ns "$dns")
+		MXA_EXTRA+=(--snmp-ns "$dns")
 	fi
-	extra+=(--napi "${P}a" --napi "${P}b" --napi "${P}s0")
+	MXA_EXTRA+=(--napi "${P}a" --napi "${P}b" --napi "${P}s0")
 	# Extra DUT devices ("NS:DEV"): their drops count, their NAPI threads
 	# are pinned with the DUT's and their CPU time is the DUT's.
 	for x in "${MX_DEVS[@]}"; do
-		devs+=(--dev "x-${x#*:}=$x")
-		extra+=(--napi "${x#*:}")
+		MXA_DEVS+=(--dev "x-${x#*:}=$x")
+		MXA_EXTRA+=(--napi "${x#*:}")
 	done
-	for x in "${MX_DROPDEVS[@]}"; do devs+=(--dev "x-${x#*:}=$x"); done
+	for x in "${MX_DROPDEVS[@]}"; do MXA_DEVS+=(--dev "x-${x#*:}=$x"); done
 	if [ ${#MX_DEVS[@]} -gt 0 ] || [ ${#MX_DROPDEVS[@]} -gt 0 ]; then
-		acct_extra+=(--dut-napi "${P}a" --dut-napi "${P}b")
-		for x in "${MX_DEVS[@]}"; do acct_extra+=(--dut-napi "${x#*:}"); done
+		MXA_ACCT+=(--dut-napi "${P}a" --dut-napi "${P}b")
+		for x in "${MX_DEVS[@]}"; do MXA_ACCT+=(--dut-napi "${x#*:}"); done
 	fi
+}
+
+# measure_run NAME KIND DUT_NS XVR_NODE OUTFILE [generator args...]: one
+# accounted run at $GEN_RATE (maximal load if empty), after mx_args; the
+# run's record (acct.py account) in OUTFILE, its summary logged.
+measure_run() {
+	local name=$1 kind=$2 dns=$3 node=$4 outf=$5 x busy sent elapsed; shift 5
+	if ! busy=$($PY "$ACCT" quiet --max-busy "$QUIET_BUSY" \
+			--timeout "$QUIET_WAIT"); then
+		log "$name: machine still ${busy}% busy after ${QUIET_WAIT}s; measuring anyway"
+	fi
+	# Threads may have been recreated by an attach: pin again.
+	pin_napi "$dns" "${P}a" "$DUT_CPU" $DUT_PRIO
+	pin_napi "$dns" "${P}b" "$DUT_CPU" $DUT_PRIO
+	pin_napi "$NS_S" "${P}s0" "$SINK_CPU" $SINK_PRIO
+	# Downstream outranks upstream: a SCHED_FIFO NAPI thread that
+	# always has work never yields to one of its own priority, so the
+	# devices after the DUT's input port get rising priorities (in
+	# MX_DEVS order, which is the path's) and drain what it hands on.
+	local xp=${DUT_PRIO:-}
+	for x in "${MX_DEVS[@]}"; do
+		[ -n "$xp" ] && xp=$((xp + 1))
+		pin_napi "${x%%:*}" "${x#*:}" "$DUT_CPU" $xp
+	done
+	[ -n "$MX_PIN" ] && $MX_PIN
+	: >"$TMP/extra_drops"
+	[ -n "$MX_PRE" ] && $MX_PRE
+	local pidargs=()
+	for x in "${MX_PIDS[@]}"; do pidargs+=(--pid "$x"); done
+	"$SINK" reset "$PIN/sink"
+	$PY "$ACCT" snapshot "${MXA_DEVS[@]}" "${MXA_EXTRA[@]}" "${pidargs[@]}" >"$TMP/before.json"
+	run_gen "$kind" "$@" >"$TMP/gen.out"
+	read -r sent elapsed <"$TMP/gen.out"
+	sleep "$DRAIN"
+	$PY "$ACCT" snapshot "${MXA_DEVS[@]}" "${MXA_EXTRA[@]}" "${pidargs[@]}" >"$TMP/after.json"
+	[ -n "$MX_POST" ] && $MX_POST
+	if [ "${DEBUG:-0}" = 1 ]; then
+		for x in "$dns:${P}a" "$dns:${P}b" "${MX_DEVS[@]}"; do
+			echo "== $x" >&2
+			ns_sh "${x%%:*}" "ethtool -S ${x#*:} | grep -v ': 0$'" >&2
+		done
+		ps -eLo pid,psr,cls,rtprio,pcpu,comm | grep -E "napi/$P|xvr-r|pfpacket" >&2
+	fi
+	"$SINK" -j read "$PIN/sink" >"$TMP/sink.json"
+	local ed=()
+	while read -r x; do [ -n "$x" ] && ed+=(--extra-drop "$x"); done <"$TMP/extra_drops"
+	$PY "$ACCT" account --before "$TMP/before.json" \
+		--after "$TMP/after.json" --gen "$kind" --sent "$sent" \
+		--sink-json "$TMP/sink.json" --elapsed "$elapsed" \
+		"${MXA_ACCT[@]}" "${ed[@]}" \
+		--dut-cpu "$DUT_CPU" --sink-cpu "$SINK_CPU" >"$outf"
+	jq --argjson busy "$busy" '. + {busy_before_pct: $busy} |
+		if $busy > '"$QUIET_BUSY"' then .notes += ["machine \($busy)% busy before the run"] else . end' \
+		"$outf" >"$TMP/run.tmp" && mv "$TMP/run.tmp" "$outf"
+	jq -r --arg n "$name" '
+		"\($n): sent \(.sent) delivered \(.delivered) " +
+		"drops \(.counted_drops) residual \(.residual) -> " +
+		(if .balanced then "books balance" else "BOOKS DO NOT BALANCE: FAILED" end) +
+		"; \(.pps / 1e6 * 1000 | floor / 1000) Mpps delivered, " +
+		"offered \(.offered_pps / 1e6 * 1000 | floor / 1000) Mpps, " +
+		"bottleneck \(.bottleneck)" +
+		(if .dut_cpu_busy then ", DUT CPU \(.dut_cpu_busy * 100 | floor)% busy" +
+		 (if .dut_napi_cpu then " (DUT threads \(.dut_napi_cpu * 100 | floor)%, with sink \(.dut_cpu_ours * 100 | floor)%)" else "" end)
+		 else "" end) +
+		(if .dut_ns_per_frame then ", DUT \(.dut_ns_per_frame | floor) ns/frame" else "" end)
+		' "$outf" | while read -r l; do log "$l"; done
+}
+
+# measure NAME KIND DUT_NS XVR_NODE DESCRIPTION [pktgen args...]: the
+# standard point, REPS runs at maximal load (plus a no-drop search for
+# NDR_POINTS). Point functions call $MEASURE, which an experiment may
+# point at its own function with the same arguments (xp-*.sh).
+MEASURE=measure
+measure() {
+	local name=$1$NAME_SUFFIX kind=$2 dns=$3 node=$4 desc=$5; shift 5
+	local rep runs=()
+	mx_args "$name" "$dns" "$node"
 
 	local NDR=""
 	if [ "$kind" = pktgen ] && [[ " $NDR_POINTS " == *" $name "* ]]; then
@@ -441,67 +520,9 @@ measure() {
 		log "$name: no-drop rate $(awk -v r="$NDR" 'BEGIN { printf "%.3f", r / 1e6 }') Mpps"
 	fi
 	for rep in $(seq 1 "$REPS"); do
-		local busy
-		if ! busy=$($PY "$ACCT" quiet --max-busy "$QUIET_BUSY" \
-				--timeout "$QUIET_WAIT"); then
-			log "$name run $rep/$REPS: machine still ${busy}% busy after ${QUIET_WAIT}s; measuring anyway"
-		fi
-		# Threads may have been recreated by an attach: pin again.
-		pin_napi "$dns" "${P}a" "$DUT_CPU" $DUT_PRIO
-		pin_napi "$dns" "${P}b" "$DUT_CPU" $DUT_PRIO
-		pin_napi "$NS_S" "${P}s0" "$SINK_CPU" $SINK_PRIO
-		# Downstream outranks upstream: a SCHED_FIFO NAPI thread that
-		# always has work never yields to one of its own priority, so the
-		# devices after the DUT's input port get rising priorities (in
-		# MX_DEVS order, which is the path's) and drain what it hands on.
-		local xp=${DUT_PRIO:-}
-		for x in "${MX_DEVS[@]}"; do
-			[ -n "$xp" ] && xp=$((xp + 1))
-			pin_napi "${x%%:*}" "${x#*:}" "$DUT_CPU" $xp
-		done
-		[ -n "$MX_PIN" ] && $MX_PIN
-		: >"$TMP/extra_drops"
-		[ -n "$MX_PRE" ] && $MX_PRE
-		local pidargs=()
-		for x in "${MX_PIDS[@]}"; do pidargs+=(--pid "$x"); done
-		"$SINK" reset "$PIN/sink"
-		$PY "$ACCT" snapshot "${devs[@]}" "${extra[@]}" "${pidargs[@]}" >"$TMP/before.json"
-		run_gen "$kind" "$@" >"$TMP/gen.out"
-		read -r sent elapsed <"$TMP/gen.out"
-		sleep "$DRAIN"
-		$PY "$ACCT" snapshot "${devs[@]}" "${extra[@]}" "${pidargs[@]}" >"$TMP/after.json"
-		[ -n "$MX_POST" ] && $MX_POST
-		if [ "${DEBUG:-0}" = 1 ]; then
-			for x in "$dns:${P}a" "$dns:${P}b" "${MX_DEVS[@]}"; do
-				echo "== $x" >&2
-				ns_sh "${x%%:*}" "ethtool -S ${x#*:} | grep -v ': 0$'" >&2
-			done
-			ps -eLo pid,psr,cls,rtprio,pcpu,comm | grep -E "napi/$P|xvr-r|pfpacket" >&2
-		fi
-		"$SINK" -j read "$PIN/sink" >"$TMP/sink.json"
-		local ed=()
-		while read -r x; do [ -n "$x" ] && ed+=(--extra-drop "$x"); done <"$TMP/extra_drops"
-		$PY "$ACCT" account --before "$TMP/before.json" \
-			--after "$TMP/after.json" --gen "$kind" --sent "$sent" \
-			--sink-json "$TMP/sink.json" --elapsed "$elapsed" \
-			"${acct_extra[@]}" "${ed[@]}" \
-			--dut-cpu "$DUT_CPU" --sink-cpu "$SINK_CPU" >"$TMP/run-$name-$rep.json"
-		jq --argjson busy "$busy" '. + {busy_before_pct: $busy} |
-			if $busy > '"$QUIET_BUSY"' then .notes += ["machine \($busy)% busy before the run"] else . end' \
-			"$TMP/run-$name-$rep.json" >"$TMP/run.tmp" && mv "$TMP/run.tmp" "$TMP/run-$name-$rep.json"
+		measure_run "$name run $rep/$REPS" "$kind" "$dns" "$node" \
+			"$TMP/run-$name-$rep.json" "$@"
 		runs+=("$TMP/run-$name-$rep.json")
-		jq -r --arg n "$name" --arg r "$rep/$REPS" '
-			"\($n) run \($r): sent \(.sent) delivered \(.delivered) " +
-			"drops \(.counted_drops) residual \(.residual) -> " +
-			(if .balanced then "books balance" else "BOOKS DO NOT BALANCE: FAILED" end) +
-			"; \(.pps / 1e6 * 1000 | floor / 1000) Mpps delivered, " +
-			"offered \(.offered_pps / 1e6 * 1000 | floor / 1000) Mpps, " +
-			"bottleneck \(.bottleneck)" +
-			(if .dut_cpu_busy then ", DUT CPU \(.dut_cpu_busy * 100 | floor)% busy" +
-			 (if .dut_napi_cpu then " (DUT threads \(.dut_napi_cpu * 100 | floor)%, with sink \(.dut_cpu_ours * 100 | floor)%)" else "" end)
-			 else "" end) +
-			(if .dut_ns_per_frame then ", DUT \(.dut_ns_per_frame | floor) ns/frame" else "" end)
-			' "$TMP/run-$name-$rep.json" | while read -r l; do log "$l"; done
 	done
 	jq -s --arg name "$name" --arg desc "$desc" --argjson reps "$REPS" \
 		--argjson dur "$DURATION" --argjson size "$SIZE" '
@@ -560,7 +581,7 @@ point_kernel() {
 	# default send buffer it stalls with EAGAIN. Restored on exit.
 	sysctl -qw net.core.wmem_default=4194304
 	trafgen_cfg >"$TMP/trafgen.cfg"
-	measure kernel "$L3GEN" "$NS_D" "" "$desc"
+	$MEASURE kernel "$L3GEN" "$NS_D" "" "$desc"
 	sysctl -qw net.core.wmem_default="$WMEM_SAVED"
 	topo_down "$NS_D"
 	SINK_CPU=$SINK_CPU_XDP
@@ -571,7 +592,7 @@ point_redirect() {
 	log "redirect: minimal XDP redirect, xvr-pktgen on CPU $GEN_CPU"
 	topo_up ""
 	"$SINK" redirect "${P}a" "${P}b" "$PIN/redirect"
-	measure redirect pktgen "" "" "$desc"
+	$MEASURE redirect pktgen "" "" "$desc"
 	topo_down ""
 }
 
@@ -626,7 +647,7 @@ point_macvlan() {
 	ip link set "${P}m1" netns "$rns"
 	rns_config "$rns" "${P}m0" "${P}m1"
 	MX_SNMP_NS=$rns
-	measure macvlan "$L3GEN" "" "" "$desc"
+	$MEASURE macvlan "$L3GEN" "" "" "$desc"
 	l3_point_end
 	ip netns del "$rns"
 	topo_down ""
@@ -657,7 +678,7 @@ point_bridge() {
 	rns_config "$rns" "${P}e0" "${P}e1"
 	MX_SNMP_NS=$rns
 	MX_DEVS=(":${P}v0" "$rns:${P}e0" "$rns:${P}e1" ":${P}v1")
-	measure bridge "$L3GEN" "" "" "$desc"
+	$MEASURE bridge "$L3GEN" "" "" "$desc"
 	l3_point_end
 	ip link del "$br"
 	ip link del "${P}v0" 2>/dev/null || true
@@ -708,7 +729,7 @@ point_netns() {
 		return
 	fi
 	MX_SNMP_NS=$VIF_NS
-	measure netns "$L3GEN" "" "$NODE" "$desc"
+	$MEASURE netns "$L3GEN" "" "$NODE" "$desc"
 	l3_point_end
 	xvr_teardown
 	topo_down ""
@@ -776,7 +797,7 @@ point_xdp_src() {
 		reason=""
 		"$XVR" -n "$NODE" route list bench >"$TMP/routes.txt" 2>&1 || true
 		log "$name: BPF FIB: $(grep -c . "$TMP/routes.txt") line(s): $(grep 198.19 "$TMP/routes.txt" | head -1)"
-		measure "$name" pktgen "" "$NODE" "$desc"
+		$MEASURE "$name" pktgen "" "$NODE" "$desc"
 	fi
 	if [ -n "$BIRD_NS" ]; then
 		bird_kill
@@ -823,7 +844,7 @@ point_pfpacket() {
 	ip -n "$NS_D" link set "${P}a" address 02:00:00:00:01:0a
 	MX_PRE=pfpacket_start
 	MX_POST=pfpacket_stop
-	measure pfpacket "$L3GEN" "$NS_D" "" "$desc"
+	$MEASURE pfpacket "$L3GEN" "$NS_D" "" "$desc"
 	l3_point_end
 	topo_down "$NS_D"
 }
@@ -970,7 +991,7 @@ point_afxdp() {
 		reason="xvr setup failed: $(tail -1 "$TMP/xvr.log")"
 	else
 		reason=""
-		measure "$name" pktgen "" "$NODE" "$desc" ${AF_GEN_ARGS:-}
+		$MEASURE "$name" pktgen "" "$NODE" "$desc" ${AF_GEN_ARGS:-}
 	fi
 	l3_point_end
 	xvr_teardown >/dev/null 2>&1
@@ -1071,10 +1092,42 @@ point_xvr() {
 		not_measured "$name" "$desc" "$reason"
 		return
 	fi
-	measure "$name" pktgen "" "$NODE" "$desc" "${gen_args[@]}"
+	$MEASURE "$name" pktgen "" "$NODE" "$desc" "${gen_args[@]}"
 	xvr_teardown
 	topo_down ""
 }
+
+# ------------------------------------------------------ modes, experiments
+
+# mode_run MODE: set up MODE's DUT, call $MEASURE NAME KIND DUT_NS NODE
+# DESCRIPTION [generator args] once, tear it down. The modes are the
+# points of experiment 1: the baselines and xvr in every mode.
+MODES_ALL="kernel bridge macvlan pfpacket redirect xdp netns afxdp afxdp-3"
+mode_run() {
+	case $1 in
+	kernel) point_kernel ;;
+	netns) point_netns ;;
+	macvlan) point_macvlan ;;
+	bridge) point_bridge ;;
+	pfpacket) point_pfpacket ;;
+	redirect) point_redirect ;;
+	xdp) point_xvr xvr-2 ;;
+	xdp-170k) point_xvr xvr-170k ;;
+	xdp-static | xdp-bird) point_xdp_src "$1" ;;
+	afxdp) point_afxdp afxdp ;;
+	afxdp-[0-9]) point_afxdp "$1" "" "${1#afxdp-}" flowhash ;;
+	*) die "unknown mode $1" ;;
+	esac
+}
+
+# An experiment is a file scripts/bench/xp-KIND.sh defining xp_KIND ARG;
+# the point KIND:ARG runs it (e.g. sweep:kernel, routers:64). It adds its
+# records (one JSON file each, with a "kind" field) with xp_record, and
+# scripts/bench/report_KIND.py renders them into BENCHMARKS.md.
+xp_record() { RESULTS+=("$1"); }
+for f in "$ROOT"/scripts/bench/xp-*.sh; do
+	[ -e "$f" ] && . "$f"
+done
 
 # ---------------------------------------------------------------- plots
 
@@ -1155,6 +1208,10 @@ for pt in $POINTS; do
 	bridge) point_bridge ;;
 	redirect) point_redirect ;;
 	xvr-2 | xvr-170k) point_xvr "$pt" ;;
+	*:*)
+		declare -F "xp_${pt%%:*}" >/dev/null || die "unknown experiment ${pt%%:*} (no scripts/bench/xp-${pt%%:*}.sh)"
+		"xp_${pt%%:*}" "${pt#*:}"
+		;;
 	*) die "unknown point $pt" ;;
 	esac
 done
@@ -1171,7 +1228,7 @@ jq -s --slurpfile micro "$OUT/micro.json" --slurpfile plots "$TMP/plots.json" --
 	--arg cpu "$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)" \
 	--argjson cpus "$(nproc --all)" --arg date "$(date -Is)" --arg cmd "$CMD" \
 	--arg load "$LOAD_START" \
-	--argjson dur "$DURATION" --argjson reps "$REPS" --argjson size "$SIZE" \
+	--argjson dur "$DURATION" --argjson reps "$REPS" --argjson size "$SIZE0" \
 	--argjson gcpu "$GEN_CPU" --argjson dcpu "$DUT_CPU" --argjson scpu "$SINK_CPU_XDP" \
 	--arg file "bench/results/$(basename "$OUT")/results.json" '
 	(map({(.name): .pps_median}) | add) as $m |

@@ -28,6 +28,8 @@ each device reports once, and derives the rest from the totals.
 """
 
 import argparse
+import glob
+import importlib.util
 import json
 import os
 import re
@@ -529,6 +531,23 @@ def extra_sections(res, w):
     w("")
 
 
+def experiment_sections(res, w, args):
+    """The experiments' own sections: scripts/bench/report_KIND.py each
+    render the records of their kind (section(res, w, ctx)), plots
+    included; ctx["outdir"] is the results directory, ctx["rel"] the same
+    directory relative to BENCHMARKS.md (for image links)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    outdir = os.path.dirname(os.path.abspath(args.results))
+    ctx = {"outdir": outdir,
+           "rel": os.path.relpath(outdir, os.path.dirname(os.path.abspath(args.output)))}
+    for path in sorted(glob.glob(os.path.join(here, "report_*.py"))):
+        name = os.path.basename(path)[:-3]
+        spec = importlib.util.spec_from_file_location(name, path)
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        mod.section(res, w, ctx)
+
+
 def cmd_report(args):
     with open(args.results) as f:
         res = json.load(f)
@@ -610,7 +629,8 @@ def cmd_report(args):
     w("Points:")
     w("")
     for p in res["points"]:
-        w(f"* `{p['name']}`: {p['description']}")
+        if p.get("kind") in (None, "idle"):
+            w(f"* `{p['name']}`: {p['description']}")
     w("")
     w("## Command")
     w("")
@@ -649,7 +669,7 @@ def cmd_report(args):
       "DUT CPU busy (our threads) |")
     w("| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: |")
     for p in res["points"]:
-        if p.get("kind") == "idle":
+        if p.get("kind") is not None:
             continue
         if p.get("status") != "measured":
             w(f"| {p['name']} | not measured: {p.get('reason', '')} | | | | | | |")
@@ -708,6 +728,7 @@ def cmd_report(args):
         w(f"| {label} | {r['value']:.2f} | {tgt} | {ok} | {vd_s} |")
     w("")
     extra_sections(res, w)
+    experiment_sections(res, w, args)
     w("## Packet accounting, per run")
     w("")
     w("sent = delivered + counted drops + residual; |residual| ≤ 0.1% of sent "
@@ -717,6 +738,8 @@ def cmd_report(args):
       "offered Mpps | delivered Mpps | bottleneck | books |")
     w("| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | --- | --- |")
     for p in res["points"]:
+        if p.get("kind") is not None:
+            continue
         for i, r in enumerate(p.get("runs", []), 1):
             where = ", ".join(f"{k} {v}" for k, v in
                               list(r["drops"].items()) +
