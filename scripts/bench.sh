@@ -524,7 +524,15 @@ measure() {
 			"$TMP/run-$name-$rep.json" "$@"
 		runs+=("$TMP/run-$name-$rep.json")
 	done
-	jq -s --arg name "$name" --arg desc "$desc" --argjson reps "$REPS" \
+	point_json "$name" "$desc" "$REPS" "${runs[@]}"
+}
+
+# point_json NAME DESCRIPTION REPS RUNFILES...: the point's record from its
+# runs (medians over balanced runs), added to RESULTS.
+point_json() {
+	local name=$1 desc=$2 reps=$3; shift 3
+	local runs=("$@")
+	jq -s --arg name "$name" --arg desc "$desc" --argjson reps "$reps" \
 		--argjson dur "$DURATION" --argjson size "$SIZE" '
 		([.[] | select(.balanced) | .pps] | sort) as $ok |
 		([.[] | select(.balanced and .saturated) | .dut_ns_per_frame | select(. != null)] | sort) as $nss |
@@ -975,7 +983,7 @@ afxdp_devs() {
 
 point_afxdp() {
 	local name=$1 pool=${2:-} nfe=${3:-1} dist=${4:-} reason desc
-	desc="xvr, one afxdp router, $nfe engine(s) (build/xvr-router, AF_XDP copy mode on veth) on the DUT's CPU${pool:+, pool $pool frames}${dist:+, dist $dist}; xvr-pktgen generator. Its DUT ns/frame is per frame port A took in; at overload the engine's ring drops most of them after A spent CPU on them, so the capacity column overstates it: see its no-drop rate"
+	desc="xvr, one afxdp router, $nfe engine(s) (build/xvr-router, AF_XDP copy mode on veth) on the DUT's CPU${pool:+, pool $pool frames}${dist:+, dist $dist}; xvr-pktgen generator. DUT threads SCHED_OTHER, ordered by CFS weight (port A's NAPI thread lowest), so overload is shed at A's ring. Its DUT ns/frame is per frame port A took in, which overstates its capacity: see its no-drop rate"
 	if ! reason=$(xvr_ready); then
 		not_measured "$name" "$desc" "$reason"
 		return
@@ -1120,6 +1128,37 @@ mode_run() {
 	esac
 }
 
+# run_paired MODE_A MODE_B: the two modes' runs interleaved (A, B, A, B,
+# ...), each set up afresh for every run, so that whatever else happens on
+# the machine falls on both alike; for ratios between two setups of the same
+# data path (xdp-bird / xdp-static). PAIR=0 measures them apart instead.
+PAIR_REP=0
+pair_measure() {
+	local name=$1$NAME_SUFFIX kind=$2 dns=$3 node=$4 desc=$5; shift 5
+	mx_args "$name" "$dns" "$node"
+	measure_run "$name run $PAIR_REP/$REPS (paired)" "$kind" "$dns" "$node" \
+		"$TMP/run-$name-$PAIR_REP.json" "$@"
+	printf '%s' "$desc" >"$TMP/desc-$name"
+}
+run_paired() {
+	local a=$1 b=$2 m f runs
+	for PAIR_REP in $(seq 1 "$REPS"); do
+		for m in "$a" "$b"; do
+			MEASURE=pair_measure mode_run "$m"
+		done
+	done
+	for m in "$a" "$b"; do
+		runs=()
+		for f in "$TMP/run-$m$NAME_SUFFIX-"*.json; do
+			[ -e "$f" ] && runs+=("$f")
+		done
+		# A mode that never came up has its not_measured record already.
+		[ ${#runs[@]} -gt 0 ] &&
+			point_json "$m$NAME_SUFFIX" "$(cat "$TMP/desc-$m$NAME_SUFFIX") (runs interleaved with $([ "$m" = "$a" ] && echo "$b" || echo "$a"))" "$REPS" "${runs[@]}"
+	done
+	return 0
+}
+
 # An experiment is a file scripts/bench/xp-KIND.sh defining xp_KIND ARG;
 # the point KIND:ARG runs it (e.g. sweep:kernel, routers:64). It adds its
 # records (one JSON file each, with a "kind" field) with xp_record, and
@@ -1203,7 +1242,16 @@ for pt in $POINTS; do
 	afxdp-[23]-rr | afxdp-[23]-weighted | afxdp-[23]-flowhash)
 		n=${pt#afxdp-}; GEN_RATE=${GEN_RATE:-$AF_RATE} point_afxdp "$pt" "" "${n%%-*}" "${n#*-}" ;;
 	afxdp-idle) point_afxdp_idle ;;
-	xdp-static | xdp-bird) point_xdp_src "$pt" ;;
+	xdp-static | xdp-bird)
+		if [ "${PAIR:-1}" = 1 ] && [[ " $POINTS " == *" xdp-static "* ]] &&
+		   [[ " $POINTS " == *" xdp-bird "* ]]; then
+			# Both, interleaved, at the first of them.
+			[ -z "${PAIRED_BIRD:-}" ] && run_paired xdp-static xdp-bird
+			PAIRED_BIRD=1
+		else
+			point_xdp_src "$pt"
+		fi
+		;;
 	macvlan) point_macvlan ;;
 	bridge) point_bridge ;;
 	redirect) point_redirect ;;
@@ -1224,6 +1272,8 @@ if [ "${MICRO:-1}" = 1 ]; then
 fi
 [ -f "$OUT/micro.json" ] || echo null >"$OUT/micro.json"
 plots
+# A record once, however often a point was retried.
+mapfile -t RESULTS < <(printf '%s\n' "${RESULTS[@]}" | awk '!seen[$0]++')
 jq -s --slurpfile micro "$OUT/micro.json" --slurpfile plots "$TMP/plots.json" --arg kernel "$(uname -r)" \
 	--arg cpu "$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)" \
 	--argjson cpus "$(nproc --all)" --arg date "$(date -Is)" --arg cmd "$CMD" \

@@ -602,8 +602,15 @@ def cmd_report(args):
       "has work never yields to one of its own priority, so devices after "
       "the DUT's input port (VIFs, bridge veths) get rising priorities "
       "along the path, downstream above upstream, and the sink above all. "
-      "afxdp points run every DUT thread SCHED_OTHER: an engine sits in a "
-      "cgroup with cpu.max, where SCHED_FIFO is refused.")
+      "afxdp points run every DUT thread SCHED_OTHER (an engine sits in a "
+      "cgroup with cpu.max, where SCHED_FIFO is refused) and apply the same "
+      "order with CFS weights: port A's NAPI thread nice 19, the engine's "
+      "veth threads and the engine nice -20, the engine's cgroup the "
+      "largest cpu.shares. Under overload A then runs short and the excess "
+      "is lost at A's ring, before the DUT spent anything on it; with equal "
+      "weights A took its fair share of the CPU for frames the engine's ring "
+      "then refused, and the engine delivered a third less. The engine "
+      "yields the CPU while it polls an empty ring.")
     w("* **Linux-stack points' sink.** For the kernel, netns, macvlan, "
       "bridge, pfpacket and afxdp points the sink's NAPI thread runs on the "
       "generator's CPU, so the DUT's CPU holds the DUT alone.")
