@@ -9,6 +9,18 @@
  * stray frames, and their sequence numbers and timestamps give reordering,
  * loss and one-way latency (both ends read the same CLOCK_MONOTONIC).
  *
+ * One-way latency goes into a log-linear histogram: values below 16 ns one
+ * bucket per nanosecond, above that 16 buckets per power of two (HDR
+ * histogram style, 2^4 sub-buckets), so a bucket is at most 1/16 (6.25%)
+ * of its lower bound wide. 512 buckets reach 2^35 ns; samples are capped at
+ * SINK_LAT_MAX_NS (10 s, bucket 495). Frames without a usable timestamp (0,
+ * ahead of the clock, older than the cap) are counted apart.
+ *
+ * With sink_pass_untagged set at load time (xvr-sink -u attach), frames
+ * without the tag go to the stack (XDP_PASS / TC_ACT_OK) instead of being
+ * dropped: a latency benchmark pings through the DUT beside the generated
+ * load. They are counted in "passed", never as delivered.
+ *
  * Written by this program, read by user/xvr-sink.c.
  */
 #include "vmlinux.h"
@@ -23,6 +35,11 @@
 /* A frame further back than this starts a new sequence: a new run. */
 #define SINK_REORDER_WINDOW	65536
 #define SINK_LAT_MAX_NS		(10ull * 1000 * 1000 * 1000) /* sanity cap */
+#define TC_ACT_OK		0
+/* Latency histogram: 2^SINK_LAT_SUB_BITS sub-buckets per power of two. */
+#define SINK_LAT_SUB_BITS	4
+#define SINK_LAT_SUB		(1 << SINK_LAT_SUB_BITS)
+#define SINK_LAT_BUCKETS	512
 
 struct pktgen_payload {
 	__be32 magic;
@@ -43,7 +60,16 @@ struct sink_stats {
 	__u64 lat_max_ns;
 	__u32 last_seq;
 	__u32 pad;
+	__u64 lat_min_ns;	/* 0: no sample yet */
+	__u64 lat_no_ts;	/* tagged frames with timestamp 0 (trafgen) */
+	__u64 lat_future;	/* timestamp ahead of the sink's clock */
+	__u64 lat_stale;	/* older than SINK_LAT_MAX_NS */
+	__u64 passed;		/* untagged frames passed to the stack */
+	__u64 lat_hist[SINK_LAT_BUCKETS];
 };
+
+/* Load-time setting: hand untagged frames to the stack instead of dropping. */
+const volatile __u32 sink_pass_untagged;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -91,11 +117,68 @@ static __always_inline struct pktgen_payload *sink_payload(void *data,
 	return pl;
 }
 
+/* floor(log2(v)) for v > 0, 0 for v == 0. */
+static __always_inline __u32 sink_log2(__u64 v)
+{
+	__u32 r = 0;
+
+	if (v >> 32) { v >>= 32; r += 32; }
+	if (v >> 16) { v >>= 16; r += 16; }
+	if (v >> 8) { v >>= 8; r += 8; }
+	if (v >> 4) { v >>= 4; r += 4; }
+	if (v >> 2) { v >>= 2; r += 2; }
+	if (v >> 1) r += 1;
+	return r;
+}
+
+/*
+ * Histogram bucket of a latency in ns: v itself below 2^SINK_LAT_SUB_BITS,
+ * else (msb - SUB_BITS + 1) * SUB + the SUB_BITS bits below the msb.
+ * user/xvr-sink.c inverts this (lat_bucket_lo).
+ */
+static __always_inline __u32 sink_lat_bucket(__u64 v)
+{
+	__u32 msb = sink_log2(v), idx;
+
+	if (msb < SINK_LAT_SUB_BITS)
+		return v;
+	idx = (msb - SINK_LAT_SUB_BITS + 1) * SINK_LAT_SUB +
+	      ((v >> (msb - SINK_LAT_SUB_BITS)) & (SINK_LAT_SUB - 1));
+	return idx < SINK_LAT_BUCKETS ? idx : SINK_LAT_BUCKETS - 1;
+}
+
+static __always_inline void sink_lat(struct sink_stats *st, __u64 ts)
+{
+	__u64 now, lat;
+
+	if (!ts) {
+		st->lat_no_ts++;
+		return;
+	}
+	now = bpf_ktime_get_ns();
+	if (now < ts) {
+		st->lat_future++;
+		return;
+	}
+	lat = now - ts;
+	if (lat >= SINK_LAT_MAX_NS) {
+		st->lat_stale++;
+		return;
+	}
+	st->lat_samples++;
+	st->lat_sum_ns += lat;
+	if (lat > st->lat_max_ns)
+		st->lat_max_ns = lat;
+	if (!st->lat_min_ns || lat < st->lat_min_ns)
+		st->lat_min_ns = lat;
+	st->lat_hist[sink_lat_bucket(lat) & (SINK_LAT_BUCKETS - 1)]++;
+}
+
 static __always_inline void sink_track(struct sink_stats *st,
 				       struct pktgen_payload *pl)
 {
 	__u32 seq = bpf_ntohl(pl->seq);
-	__u64 ts = pl->ts_ns, now;
+	__u64 ts = pl->ts_ns;
 
 	/* trafgen frames carry seq 0 and ts 0: counted, not tracked. */
 	if (seq) {
@@ -111,18 +194,11 @@ static __always_inline void sink_track(struct sink_stats *st,
 			st->last_seq = seq;
 		}
 	}
-	if (ts) {
-		now = bpf_ktime_get_ns();
-		if (now >= ts && now - ts < SINK_LAT_MAX_NS) {
-			st->lat_samples++;
-			st->lat_sum_ns += now - ts;
-			if (now - ts > st->lat_max_ns)
-				st->lat_max_ns = now - ts;
-		}
-	}
+	sink_lat(st, ts);
 }
 
-static __always_inline void sink_count(void *data, void *data_end)
+/* Counts the frame; true if it carries the tag (or the sink drops all). */
+static __always_inline bool sink_count(void *data, void *data_end)
 {
 	struct pktgen_payload *pl;
 	struct sink_stats *st;
@@ -131,7 +207,7 @@ static __always_inline void sink_count(void *data, void *data_end)
 
 	st = bpf_map_lookup_elem(&sink_stats, &key);
 	if (!st)
-		return;		/* cannot happen: index 0 of an array */
+		return true;	/* cannot happen: index 0 of an array */
 
 	st->packets++;
 	st->bytes += len;
@@ -140,14 +216,20 @@ static __always_inline void sink_count(void *data, void *data_end)
 		st->tagged_packets++;
 		st->tagged_bytes += len;
 		sink_track(st, pl);
+		return true;
 	}
+	if (!sink_pass_untagged)
+		return true;
+	st->passed++;
+	return false;
 }
 
 SEC("xdp")
 int xvr_sink(struct xdp_md *ctx)
 {
-	sink_count((void *)(long)ctx->data, (void *)(long)ctx->data_end);
-	return XDP_DROP;
+	if (sink_count((void *)(long)ctx->data, (void *)(long)ctx->data_end))
+		return XDP_DROP;
+	return XDP_PASS;
 }
 
 /*
@@ -166,8 +248,9 @@ int xvr_sink_tc(struct __sk_buff *skb)
 		bpf_skb_pull_data(skb, skb->len < 4096 ? skb->len : 4096);
 	/* The verifier refuses ctx + offset kept across the call: reload. */
 	barrier_var(skb);
-	sink_count((void *)(long)skb->data, (void *)(long)skb->data_end);
-	return TC_ACT_SHOT;
+	if (sink_count((void *)(long)skb->data, (void *)(long)skb->data_end))
+		return TC_ACT_SHOT;
+	return TC_ACT_OK;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

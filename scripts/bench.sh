@@ -973,6 +973,7 @@ afxdp_devs() {
 		fi
 		AF_HOSTDEVS+=("$dev")
 		MX_DEVS+=(":$dev")
+		[ "$AF_THREADED" = host ] && continue
 		for t in $(napi_pids "$VIF_NS" "fe$id"); do
 			AF_FE_THREADS+=("$t")
 			MX_PIDS+=("$t")
@@ -1164,6 +1165,23 @@ run_paired() {
 # records (one JSON file each, with a "kind" field) with xp_record, and
 # scripts/bench/report_KIND.py renders them into BENCHMARKS.md.
 xp_record() { RESULTS+=("$1"); }
+
+# xp_mode_run KIND MODE FUNCTION: mode_run MODE with $MEASURE = FUNCTION.
+# If the mode could not be set up, its not_measured record (a standard
+# point's) is taken back out of RESULTS, XP_REASON says why, and it
+# returns 1: the experiment records "not measured" under its own kind.
+xp_mode_run() {
+	local kind=$1 mode=$2 fn=$3 n=${#RESULTS[@]} f
+	XP_REASON=""
+	NAME_SUFFIX="%$kind" MEASURE=$fn mode_run "$mode"
+	while [ ${#RESULTS[@]} -gt "$n" ]; do
+		f=${RESULTS[-1]}
+		jq -e 'has("kind")' "$f" >/dev/null 2>&1 && break
+		XP_REASON=$(jq -r '.reason // "setup failed"' "$f")
+		unset 'RESULTS[-1]'
+	done
+	[ -z "$XP_REASON" ]
+}
 for f in "$ROOT"/scripts/bench/xp-*.sh; do
 	[ -e "$f" ] && . "$f"
 done
@@ -1311,7 +1329,7 @@ jq -s --slurpfile micro "$OUT/micro.json" --slurpfile plots "$TMP/plots.json" --
 $PY "$ACCT" report "$OUT/results.json" "$ROOT/BENCHMARKS.md"
 
 log "results: $OUT/results.json, BENCHMARKS.md"
-jq -r '.points[] | "\(.name): " + (if .kind == "idle" and .idle_cpu_pct then "idle engine \(.idle_cpu_pct * 100 | floor / 100)% of a core" elif .pps_median then "\(.pps_median / 1e6 * 1000 | floor / 1000) Mpps delivered (\(.balanced_runs)/\(.repetitions) runs balanced); DUT " + (if .capacity_pps then "\(.dut_ns_per_frame_median | floor) ns/frame, capacity \(.capacity_pps / 1e6 * 1000 | floor / 1000) Mpps" + (if .capacity_from_saturated then "" else " (never saturated: estimate)" end) else "no cost figure" end) else (.reason // "no balanced run") end)' \
+jq -r '.points[] | select(.kind == null or .kind == "idle") | "\(.name): " + (if .kind == "idle" and .idle_cpu_pct then "idle engine \(.idle_cpu_pct * 100 | floor / 100)% of a core" elif .pps_median then "\(.pps_median / 1e6 * 1000 | floor / 1000) Mpps delivered (\(.balanced_runs)/\(.repetitions) runs balanced); DUT " + (if .capacity_pps then "\(.dut_ns_per_frame_median | floor) ns/frame, capacity \(.capacity_pps / 1e6 * 1000 | floor / 1000) Mpps" + (if .capacity_from_saturated then "" else " (never saturated: estimate)" end) else "no cost figure" end) else (.reason // "no balanced run") end)' \
 	"$OUT/results.json" | while read -r l; do log "$l"; done
 jq -r '.ratios[] | (if .by == "ndr" then .value = .value_ndr | .name += " (by no-drop rate)" else . end) | "\(.name): " + (if .value then "\(.value * 100 | floor / 100) (target >= \(.target)\(if .target_max then ", <= \(.target_max)" else "" end))" else "not measured" end) + (if .value_delivered then "; delivered \(.value_delivered * 100 | floor / 100)" else "" end)' \
 	"$OUT/results.json" | while read -r l; do log "$l"; done

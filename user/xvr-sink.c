@@ -3,7 +3,8 @@
  * xvr-sink: the benchmark's receiving end and its fixed-port baseline.
  *
  *   attach    loads bpf/xvr_sink.bpf.c on a device (XDP, or tc ingress for
- *             skb traffic): counts and drops frames
+ *             skb traffic): counts and drops frames (-u: passes untagged
+ *             ones to the stack), histograms one-way latency
  *   redirect  loads bpf/xvr_redirect.bpf.c: every frame out of one port
  *   read      prints the sink's counters
  *   reset     zeroes them
@@ -37,7 +38,11 @@
 #include "netns.h"
 #include "xvr_redirect.skel.h"
 
-/* Mirror of struct sink_stats in bpf/xvr_sink.bpf.c. */
+/* Mirror of the histogram layout and struct sink_stats in bpf/xvr_sink.bpf.c. */
+#define SINK_LAT_SUB_BITS	4
+#define SINK_LAT_SUB		(1 << SINK_LAT_SUB_BITS)
+#define SINK_LAT_BUCKETS	512
+
 struct sink_stats {
 	__u64 packets;
 	__u64 bytes;
@@ -50,6 +55,12 @@ struct sink_stats {
 	__u64 lat_max_ns;
 	__u32 last_seq;
 	__u32 pad;
+	__u64 lat_min_ns;
+	__u64 lat_no_ts;
+	__u64 lat_future;
+	__u64 lat_stale;
+	__u64 passed;
+	__u64 lat_hist[SINK_LAT_BUCKETS];
 };
 
 #define PIN_SINK_LINK		"sink_link"
@@ -61,6 +72,7 @@ static struct {
 	const char *netns;
 	bool json;
 	bool percpu;
+	bool pass_untagged;
 	double interval;
 	int verbose;
 } opt;
@@ -226,11 +238,17 @@ static int do_attach(int argc, char **argv)
 	if (ifindex < 0)
 		return ifindex;
 
-	skel = xvr_sink__open_and_load();
+	skel = xvr_sink__open();
 	if (!skel) {
 		err = -errno;
-		pr_err("loading sink program: %s\n", strerror(-err));
+		pr_err("opening sink program: %s\n", strerror(-err));
 		return err;
+	}
+	skel->rodata->sink_pass_untagged = opt.pass_untagged;
+	err = xvr_sink__load(skel);
+	if (err) {
+		pr_err("loading sink program: %s\n", strerror(-err));
+		goto cleanup;
 	}
 	if (tc) {
 		err = attach_tc(skel, ifindex, argv[0], argv[1]);
@@ -344,11 +362,111 @@ static int read_counters(int fd, struct sink_stats *sum,
 		sum->lat_sum_ns += vals[i].lat_sum_ns;
 		if (vals[i].lat_max_ns > sum->lat_max_ns)
 			sum->lat_max_ns = vals[i].lat_max_ns;
+		if (vals[i].lat_min_ns && (!sum->lat_min_ns ||
+					   vals[i].lat_min_ns < sum->lat_min_ns))
+			sum->lat_min_ns = vals[i].lat_min_ns;
+		sum->lat_no_ts += vals[i].lat_no_ts;
+		sum->lat_future += vals[i].lat_future;
+		sum->lat_stale += vals[i].lat_stale;
+		sum->passed += vals[i].passed;
+		for (int b = 0; b < SINK_LAT_BUCKETS; b++)
+			sum->lat_hist[b] += vals[i].lat_hist[b];
 	}
 out:
 	if (vals != percpu)
 		free(vals);
 	return err;
+}
+
+/* Lower bound (ns) of histogram bucket idx; the bucket is [lo(idx), lo(idx + 1)). */
+static unsigned long long lat_bucket_lo(int idx)
+{
+	int e = idx / SINK_LAT_SUB, m = idx % SINK_LAT_SUB;
+
+	if (e == 0)
+		return idx;
+	return (unsigned long long)(SINK_LAT_SUB + m) << (e - 1);
+}
+
+/*
+ * The q-quantile (0 < q <= 1) of the histogram: the upper bound (exclusive)
+ * of the bucket holding the ceil(q * n)-th sample, but not above the exact
+ * maximum. 0 without samples.
+ */
+static unsigned long long lat_quantile(const struct sink_stats *s, double q)
+{
+	unsigned long long n = 0, rank, seen = 0, hi;
+
+	for (int b = 0; b < SINK_LAT_BUCKETS; b++)
+		n += s->lat_hist[b];
+	if (!n)
+		return 0;
+	rank = (unsigned long long)(q * n);
+	if (rank < q * n)
+		rank++;
+	if (rank < 1)
+		rank = 1;
+	for (int b = 0; b < SINK_LAT_BUCKETS; b++) {
+		seen += s->lat_hist[b];
+		if (seen >= rank) {
+			hi = lat_bucket_lo(b + 1);
+			return hi < s->lat_max_ns ? hi : s->lat_max_ns;
+		}
+	}
+	return s->lat_max_ns;
+}
+
+static const struct {
+	const char *name;
+	double q;
+} lat_quantiles[] = {
+	{ "p50", 0.50 }, { "p90", 0.90 }, { "p99", 0.99 }, { "p999", 0.999 },
+};
+
+/* The latency object of the JSON output, or the text line. */
+static void print_latency(const struct sink_stats *s)
+{
+	bool first = true;
+
+	if (opt.json) {
+		printf(",\"latency\":{\"samples\":%llu,\"min_ns\":%llu,",
+		       (unsigned long long)s->lat_samples,
+		       (unsigned long long)s->lat_min_ns);
+		for (size_t i = 0; i < sizeof(lat_quantiles) / sizeof(lat_quantiles[0]); i++)
+			printf("\"%s_ns\":%llu,", lat_quantiles[i].name,
+			       lat_quantile(s, lat_quantiles[i].q));
+		printf("\"max_ns\":%llu,\"no_timestamp\":%llu,"
+		       "\"future_timestamp\":%llu,\"stale_timestamp\":%llu,"
+		       "\"quantile_bound\":\"bucket upper bound\","
+		       "\"sub_buckets_per_octave\":%d,\"histogram\":[",
+		       (unsigned long long)s->lat_max_ns,
+		       (unsigned long long)s->lat_no_ts,
+		       (unsigned long long)s->lat_future,
+		       (unsigned long long)s->lat_stale, SINK_LAT_SUB);
+		for (int b = 0; b < SINK_LAT_BUCKETS; b++) {
+			if (!s->lat_hist[b])
+				continue;
+			printf("%s[%llu,%llu,%llu]", first ? "" : ",",
+			       lat_bucket_lo(b), lat_bucket_lo(b + 1),
+			       (unsigned long long)s->lat_hist[b]);
+			first = false;
+		}
+		printf("]}");
+		return;
+	}
+	printf("  latency: %llu samples, min %llu", (unsigned long long)s->lat_samples,
+	       (unsigned long long)s->lat_min_ns);
+	for (size_t i = 0; i < sizeof(lat_quantiles) / sizeof(lat_quantiles[0]); i++)
+		printf(" %s %llu", lat_quantiles[i].name,
+		       lat_quantile(s, lat_quantiles[i].q));
+	printf(" max %llu ns (percentiles: bucket upper bounds, %d per octave)\n",
+	       (unsigned long long)s->lat_max_ns, SINK_LAT_SUB);
+	printf("  unusable timestamps: %llu zero, %llu ahead of the clock, "
+	       "%llu stale; %llu untagged frames passed to the stack\n",
+	       (unsigned long long)s->lat_no_ts,
+	       (unsigned long long)s->lat_future,
+	       (unsigned long long)s->lat_stale,
+	       (unsigned long long)s->passed);
 }
 
 static void print_counters(const struct sink_stats *s, int cpu, bool first)
@@ -363,7 +481,8 @@ static void print_counters(const struct sink_stats *s, int cpu, bool first)
 		printf("\"packets\":%llu,\"bytes\":%llu,\"tagged_packets\":%llu,"
 		       "\"tagged_bytes\":%llu,\"seq_reorder\":%llu,"
 		       "\"seq_gap\":%llu,\"lat_samples\":%llu,"
-		       "\"lat_avg_ns\":%llu,\"lat_max_ns\":%llu}",
+		       "\"lat_avg_ns\":%llu,\"lat_max_ns\":%llu,"
+		       "\"passed\":%llu",
 		       (unsigned long long)s->packets,
 		       (unsigned long long)s->bytes,
 		       (unsigned long long)s->tagged_packets,
@@ -371,7 +490,10 @@ static void print_counters(const struct sink_stats *s, int cpu, bool first)
 		       (unsigned long long)s->seq_reorder,
 		       (unsigned long long)s->seq_gap,
 		       (unsigned long long)s->lat_samples, lat_avg,
-		       (unsigned long long)s->lat_max_ns);
+		       (unsigned long long)s->lat_max_ns,
+		       (unsigned long long)s->passed);
+		print_latency(s);
+		printf("}");
 		return;
 	}
 	if (cpu >= 0)
@@ -384,6 +506,7 @@ static void print_counters(const struct sink_stats *s, int cpu, bool first)
 	       (unsigned long long)s->seq_reorder,
 	       (unsigned long long)s->seq_gap, lat_avg,
 	       (unsigned long long)s->lat_max_ns);
+	print_latency(s);
 }
 
 static double now_s(void)
@@ -562,6 +685,7 @@ static void usage(FILE *f)
 "Usage: xvr-sink [OPTIONS] COMMAND ARGS\n"
 "  attach DEV PINDIR [xdp|tc]   count and drop every frame arriving on DEV\n"
 "                               (tc: at tc ingress, for skb traffic)\n"
+"                               and histogram one-way latency\n"
 "  redirect DEV OUTDEV PINDIR   baseline: redirect every frame from DEV to OUTDEV\n"
 "  read PINDIR                  print the sink's counters\n"
 "  reset PINDIR                 zero the sink's counters\n"
@@ -571,6 +695,8 @@ static void usage(FILE *f)
 "  -N, --netns NAME    find DEV in network namespace NAME\n"
 "  -j, --json          JSON output\n"
 "  -p, --per-cpu       read: per-CPU counters too\n"
+"  -u, --pass-untagged attach: hand frames without the generator's tag to\n"
+"                      the stack (ping beside a load) instead of dropping\n"
 "  -i, --interval SEC  read: print rates every SEC seconds until a signal\n"
 "  -v, --verbose       more messages (twice: libbpf debug)\n");
 }
@@ -581,6 +707,7 @@ int main(int argc, char **argv)
 		{ "netns", required_argument, NULL, 'N' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "per-cpu", no_argument, NULL, 'p' },
+		{ "pass-untagged", no_argument, NULL, 'u' },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -599,7 +726,7 @@ int main(int argc, char **argv)
 	const char *cmd;
 	int c, err;
 
-	while ((c = getopt_long(argc, argv, "+N:jpi:vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+N:jpui:vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'N':
 			opt.netns = optarg;
@@ -609,6 +736,9 @@ int main(int argc, char **argv)
 			break;
 		case 'p':
 			opt.percpu = true;
+			break;
+		case 'u':
+			opt.pass_untagged = true;
 			break;
 		case 'i': {
 			char *end;
