@@ -233,24 +233,25 @@ ns_sh() {
 	if [ -n "$1" ]; then ip netns exec "$1" sh -c "$2"; else sh -c "$2"; fi
 }
 
+# napi_threads DEV: the PIDs of DEV's NAPI kthreads (napi/DEV-ID; the
+# kernel shows a kthread's full name in comm). One grep over /proc.
+napi_threads() {
+	grep -sl "^napi/$1-[0-9]*\$" /proc/[0-9]*/comm | cut -d/ -f3
+}
+
 # pin_napi NS DEV CPU [RTPRIO]: threaded NAPI for DEV, its kthread on CPU,
 # SCHED_FIFO at RTPRIO if given.
 pin_napi() {
 	local ns=$1 dev=$2 cpu=$3 prio=${4:-} pid found=0 comm
 	ns_sh "$ns" "ethtool -K $dev gro on >/dev/null && echo 1 > /sys/class/net/$dev/threaded"
-	for pid in /proc/[0-9]*; do
-		comm=$(cat "$pid/comm" 2>/dev/null) || continue
-		case $comm in
-		"napi/$dev-"*)
-			taskset -pc "$cpu" "${pid#/proc/}" >/dev/null
-			if [ -n "$prio" ]; then
-				chrt -f -p "$prio" "${pid#/proc/}"
-			else
-				chrt -o -p 0 "${pid#/proc/}"
-			fi
-			found=1
-			;;
-		esac
+	for pid in $(napi_threads "$dev"); do
+		taskset -pc "$cpu" "$pid" >/dev/null
+		if [ -n "$prio" ]; then
+			chrt -f -p "$prio" "$pid"
+		else
+			chrt -o -p 0 "$pid"
+		fi
+		found=1
 	done
 	[ "$found" = 1 ] || die "$dev: no napi/$dev-* kthread to pin"
 }
@@ -442,7 +443,11 @@ mx_args() {
 # run's record (acct.py account) in OUTFILE, its summary logged.
 measure_run() {
 	local name=$1 kind=$2 dns=$3 node=$4 outf=$5 x busy sent elapsed; shift 5
-	if ! busy=$($PY "$ACCT" quiet --max-busy "$QUIET_BUSY" \
+	# MX_QUIET=0: no quiet check (busy_before_pct null), for runs that
+	# follow one that had it, back to back.
+	if [ "${MX_QUIET:-1}" = 0 ]; then
+		busy=null
+	elif ! busy=$($PY "$ACCT" quiet --max-busy "$QUIET_BUSY" \
 			--timeout "$QUIET_WAIT"); then
 		log "$name: machine still ${busy}% busy after ${QUIET_WAIT}s; measuring anyway"
 	fi
@@ -887,9 +892,7 @@ afxdp_setup() {
 # DEV's.
 napi_pids() {
 	local ns=$1 dev=$2 before after
-	list() { for p in /proc/[0-9]*; do
-		case $(cat "$p/comm" 2>/dev/null) in "napi/$dev-"*) echo "${p#/proc/}" ;; esac
-	done | sort; }
+	list() { napi_threads "$dev" | sort; }
 	ns_sh "$ns" "ethtool -K $dev gro on >/dev/null; echo 0 > /sys/class/net/$dev/threaded"
 	before=$(list)
 	ns_sh "$ns" "echo 1 > /sys/class/net/$dev/threaded"
@@ -947,13 +950,7 @@ af_weights() {
 	done
 }
 
-# napi_threads DEV: the PIDs of DEV's NAPI kthreads.
-napi_threads() {
-	local p
-	for p in /proc/[0-9]*; do
-		case $(cat "$p/comm" 2>/dev/null) in "napi/$1-"*) echo "${p#/proc/}" ;; esac
-	done
-}
+
 
 # afxdp_devs: after afxdp_setup, the DUT's extra parts from fe.json.
 afxdp_devs() {
@@ -1195,7 +1192,7 @@ plots() {
 	echo '{}' >"$TMP/plots.json"
 	command -v gnuplot >/dev/null || return 0
 	# Capacity and delivered rate per point.
-	jq -rs '.[] | select(.status == "measured" and .pps_median != null) |
+	jq -rs '.[] | select(.kind == null and .status == "measured" and .pps_median != null) |
 		"\(.name) \(.pps_median / 1e6) \((.capacity_pps // 0) / 1e6)"' \
 		"${RESULTS[@]}" >"$TMP/rates.dat"
 	if [ -s "$TMP/rates.dat" ]; then
