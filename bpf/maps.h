@@ -23,10 +23,14 @@ struct {
 	__type(value, struct xvr_port);
 } xvr_ports SEC(".maps");
 
-/* Redirect targets, ifindex -> ifindex. Written by `xvr port`, used by bpf_redirect_map. */
+/*
+ * Redirect targets, ifindex -> ifindex: the ports, every VIF's host end and
+ * every engine's veth. Written by `xvr port`, `vif` and `fe`, used by
+ * bpf_redirect_map.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
-	__uint(max_entries, XVR_MAX_PORTS);
+	__uint(max_entries, XVR_MAX_PORTS + XVR_MAX_VIFS + XVR_MAX_FES);
 	__type(key, __u32);
 	__type(value, struct bpf_devmap_val);
 } xvr_tx_ports SEC(".maps");

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # Experiment 5: virtual interfaces per router. Sourced by scripts/bench.sh;
 # the point vifs:N runs one xdp-mode router (fibsync off) with N VIFs
-# (N even, 2..254: a node's devmap holds 256 ports and VIF host ends), half on each DUT port, each with its own MAC (the
+# (N even, 2..4094), half on each DUT port, each with its own MAC (the
 # first on port A has the MAC the generator sends to, the first on port B
 # the DUT's usual one): every VIF is a veth into the router's namespace, a
 # MAC classifier rule and an entry of the VIF and port maps. The router's
@@ -43,7 +43,7 @@ vifs_setup() {
 
 # xp_vifs N
 xp_vifs() {
-	local n=$1 name=vifs-$1 desc reason="" t0 t_setup t_down extra ndst h maxp
+	local n=$1 name=vifs-$1 desc reason="" t0 t_setup t_down extra ndst h maxv
 	[[ "$n" =~ ^[0-9]+$ ]] && [ "$n" -ge 2 ] && [ $((n % 2)) = 0 ] && [ "$n" -le 1024 ] ||
 		die "vifs:$n: want an even VIF count, 2..1024"
 	h=$((n / 2))
@@ -53,11 +53,10 @@ xp_vifs() {
 		scale_not_measured "$name" vifs xdp "$n" "$desc" "$reason"
 		return 0
 	fi
-	# A VIF's host end takes an entry of the node's port devmap, which the
-	# two ports share: at most XVR_MAX_PORTS - 2 VIFs.
-	maxp=$(awk '$2 == "XVR_MAX_PORTS" { print $3 }' "$ROOT/include/xvr/xvr.h")
-	if [ -n "$maxp" ] && [ $((n + 2)) -gt "$maxp" ]; then
-		scale_not_measured "$name" vifs xdp "$n" "$desc" "a node holds at most XVR_MAX_PORTS = $maxp ports and VIF host ends (one devmap), so at most $((maxp - 2)) VIFs beside the two ports"
+	# A node has VIF ids 1..XVR_MAX_VIFS - 1.
+	maxv=$(awk '$2 == "XVR_MAX_VIFS" { print $3 }' "$ROOT/include/xvr/xvr.h")
+	if [ -n "$maxv" ] && [ "$n" -ge "$maxv" ]; then
+		scale_not_measured "$name" vifs xdp "$n" "$desc" "a node holds at most $((maxv - 1)) VIFs (XVR_MAX_VIFS)"
 		return 0
 	fi
 	log "$name: one xdp-mode router with $n VIFs, $REPS x ${DURATION}s"
