@@ -49,6 +49,9 @@ struct pktgen_stats {
 
 struct pktgen_dst {
 	__u8 addr[16];		/* IPv4 in the first four bytes */
+	__u8 mac[6];		/* destination MAC, if has_mac */
+	__u8 has_mac;
+	__u8 pad;
 };
 
 /* Written by the program, read by xvr-pktgen at the end of a run. */
@@ -135,8 +138,11 @@ static __always_inline int pktgen_fill4(void *data, void *data_end, __u64 seq)
 		struct pktgen_dst *dst;
 
 		dst = bpf_map_lookup_elem(&pktgen_dsts, &idx);
-		if (dst)
+		if (dst) {
 			__builtin_memcpy(&iph->daddr, dst->addr, 4);
+			if (dst->has_mac)
+				__builtin_memcpy(data, dst->mac, 6);
+		}
 	}
 	sum = pktgen_tmpl.ip4_csum_base + csum_word(iph->daddr);
 	iph->check = ~csum_fold(sum);
@@ -166,8 +172,11 @@ static __always_inline int pktgen_fill6(void *data, void *data_end, __u64 seq)
 		struct pktgen_dst *dst;
 
 		dst = bpf_map_lookup_elem(&pktgen_dsts, &idx);
-		if (dst)
+		if (dst) {
 			__builtin_memcpy(daddr, dst->addr, 16);
+			if (dst->has_mac)
+				__builtin_memcpy(data, dst->mac, 6);
+		}
 	}
 	if (pktgen_nr_flows > 1)
 		udph->source = bpf_htons(pktgen_sport + seq % pktgen_nr_flows);

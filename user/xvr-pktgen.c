@@ -58,6 +58,9 @@ struct pktgen_stats {
 
 struct pktgen_dst {
 	__u8 addr[16];
+	__u8 mac[6];
+	__u8 has_mac;
+	__u8 pad;
 };
 
 #include "xvr_pktgen.skel.h"
@@ -374,7 +377,10 @@ static void build_frame(const struct pktgen_opts *o, __u8 *frame, __u32 len,
 							 PKTGEN_HDR6_LEN);
 }
 
-/* Reads FILE (one address per line, '#' comments) into dsts; returns count. */
+/*
+ * Reads FILE into dsts; returns count. A line holds an address and,
+ * optionally, the destination MAC for it ('#' starts a comment).
+ */
 static int read_dst_file(const char *path, int family, struct pktgen_dst **out)
 {
 	struct pktgen_dst *dsts = NULL;
@@ -388,14 +394,27 @@ static int read_dst_file(const char *path, int family, struct pktgen_dst **out)
 	if (!f)
 		return -errno;
 	while (getline(&line, &linecap, f) > 0) {
-		char *s = line, *e;
+		char *s = line, *e, *m = NULL, *me;
 
 		lineno++;
+		line[strcspn(line, "#\r\n")] = '\0';
 		s += strspn(s, " \t");
-		e = s + strcspn(s, " \t\r\n#");
+		e = s + strcspn(s, " \t");
 		if (e == s)
 			continue;
-		*e = '\0';
+		if (*e) {
+			*e = '\0';
+			m = e + 1 + strspn(e + 1, " \t");
+			me = m + strcspn(m, " \t");
+			if (*me && me[strspn(me, " \t")]) {
+				pr_err("%s:%zu: want ADDRESS [MAC]\n", path, lineno);
+				err = -EINVAL;
+				goto out;
+			}
+			*me = '\0';
+			if (!*m)
+				m = NULL;
+		}
 		if (n == cap) {
 			struct pktgen_dst *nd;
 
@@ -413,6 +432,14 @@ static int read_dst_file(const char *path, int family, struct pktgen_dst **out)
 			       lineno, s, family == AF_INET ? 4 : 6);
 			err = -EINVAL;
 			goto out;
+		}
+		if (m) {
+			if (parse_mac_str(m, dsts[n].mac)) {
+				pr_err("%s:%zu: '%s' is not a MAC address\n", path, lineno, m);
+				err = -EINVAL;
+				goto out;
+			}
+			dsts[n].has_mac = 1;
 		}
 		if (++n > PKTGEN_MAX_DSTS) {
 			pr_err("%s: more than %u addresses\n", path,
@@ -614,7 +641,8 @@ static void usage(FILE *f)
 "  -d, --dst-mac MAC     destination MAC (required)\n"
 "  -S, --src-ip ADDR     source address (default 198.18.0.1 / 2001:db8::1)\n"
 "  -D, --dst-ip ADDR     destination address (default 198.19.0.1 / 2001:db8:1::1)\n"
-"  -f, --dst-file FILE   destinations, one address per line, used in turn\n"
+"  -f, --dst-file FILE   destinations, one address per line, used in turn;\n"
+"                        an address may be followed by its destination MAC\n"
 "  -F, --flows N         vary the UDP source port over N values (default 1)\n"
 "      --sport PORT      UDP source port, first of the flows (default 9)\n"
 "      --dport PORT      UDP destination port (default 9)\n"
