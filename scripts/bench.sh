@@ -17,10 +17,23 @@
 #              afxdp-{2,3}-{rr,weighted,flowhash}: reordering; afxdp-idle
 #   kernel, netns, macvlan, bridge, pfpacket share one generator ($L3GEN)
 #
-#   scripts/bench.sh           all points; results in bench/results/<date>/
-#   scripts/bench.sh micro     micro benchmarks (make bench-micro)
+# and the experiments, KIND:ARG, each in scripts/bench/xp-KIND.sh with its
+# report section in scripts/bench/report_eN_KIND.py:
+#   sweep:MODE    offered load 10-150% of capacity, no-drop rate (exp. 1)
+#   size:MODE     frame sizes 64-1500 (exp. 2)
+#   fib:N         N-prefix table, random destinations (exp. 3)
+#   routers:N[-netns]  N routers, traffic over all (exp. 4)
+#   vifs:N        one router with N VIFs (exp. 5)
+#   lat:MODE      one-way latency percentiles and ping RTT at 10/50/90% (exp. 6)
+#   tcp:MODE      iperf3 throughput, reordering with engines (exp. 7)
+# MODE: kernel bridge macvlan pfpacket redirect xdp netns afxdp afxdp-N.
 #
-# Environment: QUICK=1 (1 repetition of 2 s), DURATION=SEC, REPS=N,
+#   scripts/bench.sh           the suite; results in bench/results/<date>/
+#   scripts/bench.sh micro     micro benchmarks (make bench-micro, exp. 8)
+#
+# Environment: QUICK=1 (the 5-minute suite: fewer points, 1 repetition of
+# 2 s), DURATION=SEC, REPS=N, POINTS="kernel sweep:xdp ..." (default: see
+# DEFAULT_POINTS below), experiment knobs at the head of each xp-*.sh,
 # SIZE=BYTES (frame with FCS, default 64), POINTS="kernel redirect ...",
 # PREFIXES=N (default 170000), NDSTS=N (destinations, default 262144),
 # OUT=DIR, GEN_CPU / DUT_CPU (default 0 / 1), SINK_CPU / SINK_CPU_KERNEL
@@ -71,25 +84,44 @@ if [ "$QUICK" = 1 ]; then
 	DURATION=${DURATION:-2}
 	REPS=${REPS:-1}
 else
-	DURATION=${DURATION:-5}
+	DURATION=${DURATION:-3}
 	REPS=${REPS:-3}
 fi
 SIZE=${SIZE:-64}
+MODES_SWEEP="kernel bridge macvlan pfpacket xdp netns afxdp afxdp-3"
 PREFIXES=${PREFIXES:-170000}
 NDSTS=${NDSTS:-262144}
 if [ "$QUICK" = 1 ]; then
-	POOLS=${POOLS:-2 64 4096}
+	POOLS=${POOLS:-2 4096}
 else
-	POOLS=${POOLS:-2 8 32 128 512 2048 4096}
+	POOLS=${POOLS:-2 8 64 512 4096}
 fi
-# Frame sizes (experiment 2): POINT@BYTES for these points and sizes.
+# The suite. Standard points (the ratios) first, then the experiments of
+# scripts/bench/xp-*.sh as KIND:ARG (1 sweep, 2 size, 3 fib, 4 routers,
+# 5 vifs, 6 lat, 7 tcp; 8 is the micro benchmarks, run at the end). The
+# default takes about 30 minutes on a quiet 2-CPU machine, QUICK=1 about 5.
+# A point POINT@BYTES runs a standard point with frames of BYTES.
 if [ "$QUICK" = 1 ]; then
-	SIZES=${SIZES:-512 1500}
+	SIZE_STEPS=${SIZE_STEPS:-64 1500}
+	DEFAULT_POINTS="kernel netns redirect xvr-2 pfpacket afxdp \
+		$(for p in $POOLS; do printf 'afxdp-pool-%s ' "$p"; done) \
+		afxdp-3-rr afxdp-3-flowhash afxdp-idle \
+		sweep:kernel sweep:xdp size:xdp fib:1000 routers:8 vifs:8 lat:xdp tcp:xdp"
 else
-	SIZES=${SIZES:-128 256 512 1024 1500}
+	DEFAULT_POINTS="kernel netns macvlan bridge xdp-static xdp-bird redirect \
+		xvr-2 xvr-170k pfpacket afxdp \
+		$(for p in $POOLS; do printf 'afxdp-pool-%s ' "$p"; done) \
+		afxdp-3-rr afxdp-3-weighted afxdp-3-flowhash afxdp-idle \
+		$(for m in $MODES_SWEEP; do printf 'sweep:%s ' "$m"; done) \
+		size:kernel size:xdp size:afxdp \
+		fib:2 fib:1000 fib:170000 fib:1000000 \
+		routers:1 routers:8 routers:64 routers:512 routers:8-netns routers:64-netns \
+		vifs:2 vifs:8 vifs:64 vifs:512 \
+		lat:kernel lat:bridge lat:macvlan lat:pfpacket lat:xdp lat:netns lat:afxdp \
+		tcp:kernel tcp:bridge tcp:macvlan tcp:xdp tcp:netns tcp:afxdp \
+		tcp:afxdp-3-rr tcp:afxdp-3-weighted tcp:afxdp-3-flowhash"
 fi
-SIZE_POINTS=${SIZE_POINTS:-kernel xvr-2}
-POINTS=${POINTS:-kernel netns macvlan bridge xdp-static xdp-bird redirect xvr-2 xvr-170k pfpacket afxdp $(for p in $POOLS; do printf 'afxdp-pool-%s ' "$p"; done)afxdp-2-rr afxdp-2-weighted afxdp-2-flowhash afxdp-3-rr afxdp-3-weighted afxdp-3-flowhash afxdp-idle $(for z in $SIZES; do for p in $SIZE_POINTS; do printf '%s@%s ' "$p" "$z"; done; done)}
+POINTS=$(echo ${POINTS:-$DEFAULT_POINTS})
 # Generator of the points that forward in a Linux stack. xvr-pktgen's live
 # frames do reach the stack through a veth whose NAPI (GRO) path builds skbs
 # from them, and it offers several times what any of these DUTs forwards, so

@@ -155,7 +155,15 @@ def section(res, w, ctx):
     shared = [p["mode"] for p in measured
               if p.get("gen_cpu") is not None and p.get("sink_cpu") == p["gen_cpu"]]
     rt_run, rt_per = m0.get("sched_rt_runtime_us"), m0.get("sched_rt_period_us")
-    if rt_run is not None and rt_per and 0 <= rt_run < rt_per:
+    if m0.get("gen_sched_loads") == "SCHED_OTHER":
+        w("* **Generator scheduling.** In the load runs the generator is "
+          "SCHED_OTHER: a SCHED_FIFO busy-poller would use up its CPU's "
+          "real-time budget (kernel.sched_rt_runtime_us) and the kernel would "
+          "then stop every real-time thread on that CPU, the sink's included "
+          "where it shares it, for the rest of each period: a stall of tens "
+          "of ms that is not the DUT's. The maximal-load run (capacity) keeps "
+          "the standard points' SCHED_FIFO generator.")
+    elif rt_run is not None and rt_per and 0 <= rt_run < rt_per:
         stall = (rt_per - rt_run) / 1000
         w(f"* **RT throttling.** The kernel lets SCHED_FIFO threads use "
           f"{rt_run / 1000:.0f} ms of every {rt_per / 1000:.0f} ms on a CPU "

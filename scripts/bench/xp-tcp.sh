@@ -108,43 +108,21 @@ tcp_hosts() {
 	fi
 }
 
-# tcp_napi_pin NS:DEV:CPU:PRIO...: pin_napi for several devices with one
-# pass over /proc (pin_napi's pass per device takes seconds on a busy box).
-tcp_napi_pin() {
-	local x p c ns dev cpu prio napis=() found
-	for x; do
-		IFS=: read -r ns dev cpu prio <<<"$x"
-		ns_sh "$ns" "ethtool -K $dev gro on >/dev/null && echo 1 > /sys/class/net/$dev/threaded"
-	done
-	for p in /proc/[0-9]*; do
-		read -r c 2>/dev/null <"$p/comm" || continue
-		[[ $c == napi/* ]] && napis+=("${p#/proc/}:$c")
-	done
-	for x; do
-		IFS=: read -r ns dev cpu prio <<<"$x"
-		found=0
-		for p in "${napis[@]}"; do
-			[[ ${p#*:} == "napi/$dev-"* ]] || continue
-			taskset -pc "$cpu" "${p%%:*}" >/dev/null
-			if [ -n "$prio" ]; then chrt -f -p "$prio" "${p%%:*}"; else chrt -o -p 0 "${p%%:*}"; fi
-			found=1
-		done
-		[ "$found" = 1 ] || die "$dev: no napi/$dev-* kthread to pin"
-	done
-}
-
 # tcp_pin DUT_NS: the ends' NAPI threads on GEN_CPU with the TCP hosts
 # (the receiver's SCHED_FIFO at TCP_SINK_PRIO, the sender's SCHED_OTHER),
 # the DUT's on DUT_CPU as measure_run pins them.
 tcp_pin() {
-	local dns=$1 x xp=${DUT_PRIO:-} l
+	local dns=$1 x xp=${DUT_PRIO:-} l ns dev cpu prio
 	l=("$NS_G:${P}g0:$GEN_CPU:" "$NS_S:${P}s0:$GEN_CPU:$TCP_SINK_PRIO"
 	   "$dns:${P}a:$DUT_CPU:$DUT_PRIO" "$dns:${P}b:$DUT_CPU:$DUT_PRIO")
 	for x in "${MX_DEVS[@]}"; do
 		[ -n "$xp" ] && xp=$((xp + 1))
 		l+=("$x:$DUT_CPU:$xp")
 	done
-	tcp_napi_pin "${l[@]}"
+	for x in "${l[@]}"; do
+		IFS=: read -r ns dev cpu prio <<<"$x"
+		pin_napi "$ns" "$dev" "$cpu" $prio
+	done
 	[ -n "$MX_PIN" ] && $MX_PIN
 	return 0
 }
