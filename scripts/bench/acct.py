@@ -537,6 +537,8 @@ def experiment_sections(res, w, args):
     included; ctx["outdir"] is the results directory, ctx["rel"] the same
     directory relative to BENCHMARKS.md (for image links)."""
     here = os.path.dirname(os.path.abspath(__file__))
+    if here not in sys.path:
+        sys.path.insert(0, here)  # their shared module, benchplot
     outdir = os.path.dirname(os.path.abspath(args.results))
     ctx = {"outdir": outdir,
            "rel": os.path.relpath(outdir, os.path.dirname(os.path.abspath(args.output)))}

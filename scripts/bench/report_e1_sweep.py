@@ -4,8 +4,9 @@ offered load against delivered rate per mode, RFC 2544 style, with the
 no-drop rate and the behaviour past the peak."""
 
 import os
-import subprocess
 import tempfile
+
+from benchplot import gnuplot, records
 
 # Baselines are drawn dashed, xvr's modes solid; a mode keeps its colour
 # in both plots and from run to run.
@@ -57,19 +58,11 @@ def load_points(rec):
     return sorted(out)
 
 
-def gnuplot(cmds):
+def gnuplot_term(cmds):
     """Runs gnuplot on cmds, whose first line sets the terminal: pngcairo
     (dashed lines), or png if this gnuplot has no cairo."""
-    for term in ("pngcairo", "png"):
-        try:
-            subprocess.run(["gnuplot"], text=True, check=True, capture_output=True,
-                           input="\n".join([cmds[0].replace("TERM", term)] + cmds[1:]))
-            return True
-        except OSError:
-            return False
-        except subprocess.CalledProcessError:
-            continue
-    return False
+    return any(gnuplot([cmds[0].replace("TERM", term)] + cmds[1:])
+               for term in ("pngcairo", "png"))
 
 
 def style(mode, i):
@@ -113,7 +106,7 @@ def plot_in(recs, outdir, tmp):
         plots = [f"'{d}' using 1:2:3:4 with yerrorlines {style(m, i)} title '{m}'"
                  for i, (m, d) in enumerate(abs_series)]
         plots.append("x with lines lc rgb 'gray' dt 3 title 'delivered = offered'")
-        if gnuplot(["set terminal TERM size 900,560", "set termoption noenhanced",
+        if gnuplot_term(["set terminal TERM size 900,560", "set termoption noenhanced",
                     f"set output '{os.path.join(outdir, 'sweep-mpps.png')}'",
                     "set logscale xy", f"set xrange [{lo_m}:{hi_m}]",
                     f"set yrange [{lo_m}:{hi_m}]",
@@ -129,7 +122,7 @@ def plot_in(recs, outdir, tmp):
         plots = [f"'{d}' using 1:2:3:4 with yerrorlines {style(m, i)} title '{m}'"
                  for i, (m, d) in enumerate(rel_series)]
         plots.append("x with lines lc rgb 'gray' dt 3 title 'delivered = offered'")
-        if gnuplot(["set terminal TERM size 900,560", "set termoption noenhanced",
+        if gnuplot_term(["set terminal TERM size 900,560", "set termoption noenhanced",
                     f"set output '{os.path.join(outdir, 'sweep-pct.png')}'",
                     "set xrange [0:*]", "set yrange [0:*]",
                     "set xlabel 'offered load, % of capacity (delivered at maximal load)'",
@@ -141,10 +134,9 @@ def plot_in(recs, outdir, tmp):
 
 
 def section(res, w, ctx):
-    recs = [p for p in res["points"] if p.get("kind") == "sweep"]
+    recs, measured = records(res, "sweep")
     if not recs:
         return
-    measured = [p for p in recs if p.get("status") == "measured"]
     w("## Experiment 1: offered load vs delivered rate")
     w("")
     if measured:

@@ -3,7 +3,8 @@
 delivered rate against frame size, per mode, at maximal offered load."""
 
 import os
-import subprocess
+
+from benchplot import gnuplot, records
 
 
 def mpps(x):
@@ -37,20 +38,15 @@ def plot(recs, outdir):
                 f"set ylabel '{ylabel}'", "set grid", "set key outside right",
                 "plot " + ", ".join(f"'{d}' using 1:{col} with linespoints title '{m}'"
                                     for m, d in series)]
-        try:
-            subprocess.run(["gnuplot"], input="\n".join(cmds), text=True,
-                           check=True, capture_output=True)
+        if gnuplot(cmds):
             out.append(fname)
-        except (OSError, subprocess.CalledProcessError):
-            pass
     return out
 
 
 def section(res, w, ctx):
-    recs = [p for p in res["points"] if p.get("kind") == "size"]
+    recs, measured = records(res, "size")
     if not recs:
         return
-    measured = [p for p in recs if p.get("status") == "measured"]
     w("## Experiment 2: frame sizes")
     w("")
     w("Each mode's DUT is set up once and offered maximal load at every frame "

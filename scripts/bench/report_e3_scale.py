@@ -6,7 +6,8 @@ curve (gnuplot PNG, aggregate delivered Mpps against the count, log x) each;
 runs whose books did not balance are left out of the figures and counted."""
 
 import os
-import subprocess
+
+from benchplot import gnuplot, records
 
 EXPERIMENTS = [
     ("fib", 3, "FIB size", "prefixes in the FIB",
@@ -68,12 +69,7 @@ def plot(recs, kind, xlabel, outdir):
                      f"(median, min-max of balanced runs)'")
     cmds.append("plot " + ", ".join(plots))
     script = "\n".join(cmds) + "\n" + "\n".join(data) + "\n"
-    try:
-        subprocess.run(["gnuplot"], input=script, text=True, check=True,
-                       capture_output=True, timeout=30)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return png
+    return png if gnuplot(script) else None
 
 
 def section(res, w, ctx):

@@ -4,7 +4,8 @@ latency percentiles and CDFs, and ping round-trip times, per mode at 10%,
 50% and 90% of its capacity (and at maximal load)."""
 
 import os
-import subprocess
+
+from benchplot import gnuplot, records
 
 
 def us(ns):
@@ -88,12 +89,8 @@ def plot(recs, outdir):
                 "plot " + ", ".join(f"'{d}' using 1:($3 > 0 ? $3 : 1/0) with lines lw 2 title '{m}'"
                                     for m, d in series),
                 "unset multiplot"]
-        try:
-            subprocess.run(["gnuplot"], input="\n".join(cmds), text=True,
-                           check=True, capture_output=True)
+        if gnuplot(cmds):
             out.append((title, fname))
-        except (OSError, subprocess.CalledProcessError):
-            pass
     return out
 
 
@@ -111,10 +108,9 @@ def ping_cell(ping):
 
 
 def section(res, w, ctx):
-    recs = [p for p in res["points"] if p.get("kind") == "lat"]
+    recs, measured = records(res, "lat")
     if not recs:
         return
-    measured = [p for p in recs if p.get("status") == "measured"]
     m0 = measured[0] if measured else {}
     w("## Experiment 6: latency")
     w("")

@@ -3,20 +3,12 @@
 several afxdp engines, from the records of kind "tcp" (scripts/bench/xp-tcp.sh)."""
 
 import os
-import subprocess
+
+from benchplot import gnuplot, records
 
 
 def _fmt(v, nd=2):
     return "-" if v is None else f"{v:.{nd}f}"
-
-
-def _gnuplot(script):
-    try:
-        subprocess.run(["gnuplot"], input=script, text=True, check=True,
-                       capture_output=True)
-        return True
-    except (OSError, subprocess.CalledProcessError):
-        return False
 
 
 def _bars(path, rows, ylabel, title):
@@ -25,7 +17,7 @@ def _bars(path, rows, ylabel, title):
     with open(dat, "w") as f:
         for label, v in rows:
             f.write(f'"{label}" {v}\n')
-    ok = _gnuplot(f"""
+    ok = gnuplot(f"""
 set terminal png size 760,360
 set output "{path}"
 set style data histograms

@@ -87,3 +87,33 @@ scale_dsts() {
 
 # scale_mac BASE I: a locally administered MAC 02:00:00:BASE:HH:LL.
 scale_mac() { printf '02:00:00:%s:%02x:%02x' "$1" $(($2 / 256)) $(($2 % 256)); }
+
+# scale_point NAME KIND MODE X DESC DSTFILE EXTRA_JSON SETUP...: after
+# topo_up, SETUP (a command and its arguments, output in $TMP/xvr.log) is
+# timed, REPS accounted runs over DSTFILE's destinations follow, then the
+# teardown (timed) and the record, or "not measured" if SETUP failed;
+# setup_s, teardown_s and EXTRA_JSON merged in.
+scale_point() {
+	local name=$1 kind=$2 mode=$3 x=$4 desc=$5 dsts=$6 extra=$7 reason="" t0 t_setup t_down
+	shift 7
+	t0=$(scale_now)
+	"$@" >"$TMP/xvr.log" 2>&1 || reason="xvr setup failed: $(tail -1 "$TMP/xvr.log")"
+	t_setup=$(scale_since "$t0")
+	log "$name: set up in ${t_setup}s"
+	[ -z "$reason" ] && scale_runs "$name" -- -f "$dsts"
+	MX_DROPDEVS=()
+	t0=$(scale_now)
+	xvr_teardown >/dev/null 2>&1
+	t_down=$(scale_since "$t0")
+	topo_down ""
+	log "$name: torn down in ${t_down}s"
+	extra=$(jq -n --argjson x "$x" --argjson s "$t_setup" --argjson td "$t_down" \
+		--argjson e "$extra" '
+		{setup_s: $s, teardown_s: $td, setup_s_per_unit: ($s / $x * 1000 | round / 1000)} + $e')
+	if [ -n "$reason" ]; then
+		scale_not_measured "$name" "$kind" "$mode" "$x" "$desc" "$reason" "$extra"
+	else
+		scale_record "$name" "$kind" "$mode" "$x" "$desc" "$extra"
+	fi
+	return 0
+}

@@ -34,7 +34,7 @@ routers_xdp_setup() {
 
 # xp_routers N[-MODE]  (MODE xdp, the default, or netns)
 xp_routers() {
-	local arg=$1 n mode name desc reason="" t0 t_setup t_down extra ndst
+	local arg=$1 n mode name desc reason ndst
 	n=${arg%%-*}
 	mode=xdp
 	[ "$arg" != "$n" ] && mode=${arg#*-}
@@ -56,28 +56,9 @@ xp_routers() {
 	log "$name: $n xdp-mode router(s), $REPS x ${DURATION}s"
 	topo_up ""
 	scale_dsts "$ndst" "$n" "$TMP/routers-dsts.txt"
-	t0=$(scale_now)
-	if ! routers_xdp_setup "$n" >"$TMP/xvr.log" 2>&1; then
-		reason="xvr setup failed: $(tail -1 "$TMP/xvr.log")"
-	fi
-	t_setup=$(scale_since "$t0")
-	log "$name: $n router(s) set up in ${t_setup}s"
-	[ -z "$reason" ] && scale_runs "$name" -- -f "$TMP/routers-dsts.txt"
-	t0=$(scale_now)
-	xvr_teardown >/dev/null 2>&1
-	t_down=$(scale_since "$t0")
-	topo_down ""
-	log "$name: torn down in ${t_down}s"
-	extra=$(jq -n --argjson n "$n" --argjson d "$ndst" --argjson s "$t_setup" \
-		--argjson td "$t_down" '
-		{routers: $n, destinations: $d, setup_s: $s, teardown_s: $td,
-		 setup_s_per_router: ($s / $n * 1000 | round / 1000)}')
-	if [ -n "$reason" ]; then
-		scale_not_measured "$name" routers "$mode" "$n" "$desc" "$reason" "$extra"
-	else
-		scale_record "$name" routers "$mode" "$n" "$desc" "$extra"
-	fi
-	return 0
+	scale_point "$name" routers xdp "$n" "$desc" "$TMP/routers-dsts.txt" \
+		"$(jq -n --argjson n "$n" --argjson d "$ndst" '{routers: $n, destinations: $d}')" \
+		routers_xdp_setup "$n"
 }
 
 # netns mode: a router's frames reach its namespace through a VIF, found by
@@ -112,7 +93,7 @@ routers_netns_setup() {
 }
 
 xp_routers_netns() {
-	local n=$1 name=routers-$1-netns desc reason="" t0 t_setup t_down extra ndst k
+	local n=$1 name=routers-$1-netns desc reason ndst k
 	ndst=$(( n * 4 > ROUTERS_DSTS ? n * 4 : ROUTERS_DSTS ))
 	desc="xvr, $n router(s) in netns mode, each a namespace with two VIFs (one per port, each with its own MAC) forwarding 198.19.0.0/16 to the sink; xvr-pktgen sends to each router's MAC on port A in turn ($ndst destinations). VIF veths unthreaded (softirq on the DUT's CPU). Aggregate delivered rate"
 	if ! reason=$(xvr_ready); then
@@ -124,27 +105,7 @@ xp_routers_netns() {
 	for k in $(seq 0 $((ndst - 1))); do
 		echo "198.19.$((k / 250 % 256)).$((k % 250 + 1)) $(scale_mac 0a $((k % n + 1)))"
 	done >"$TMP/routers-dsts.txt"
-	t0=$(scale_now)
-	if ! routers_netns_setup "$n" >"$TMP/xvr.log" 2>&1; then
-		reason="xvr setup failed: $(tail -1 "$TMP/xvr.log")"
-	fi
-	t_setup=$(scale_since "$t0")
-	log "$name: $n router(s) set up in ${t_setup}s"
-	[ -z "$reason" ] && scale_runs "$name" -- -f "$TMP/routers-dsts.txt"
-	MX_DROPDEVS=()
-	t0=$(scale_now)
-	xvr_teardown >/dev/null 2>&1
-	t_down=$(scale_since "$t0")
-	topo_down ""
-	log "$name: torn down in ${t_down}s"
-	extra=$(jq -n --argjson n "$n" --argjson d "$ndst" --argjson s "$t_setup" \
-		--argjson td "$t_down" '
-		{routers: $n, destinations: $d, setup_s: $s, teardown_s: $td,
-		 setup_s_per_router: ($s / $n * 1000 | round / 1000)}')
-	if [ -n "$reason" ]; then
-		scale_not_measured "$name" routers netns "$n" "$desc" "$reason" "$extra"
-	else
-		scale_record "$name" routers netns "$n" "$desc" "$extra"
-	fi
-	return 0
+	scale_point "$name" routers netns "$n" "$desc" "$TMP/routers-dsts.txt" \
+		"$(jq -n --argjson n "$n" --argjson d "$ndst" '{routers: $n, destinations: $d}')" \
+		routers_netns_setup "$n"
 }

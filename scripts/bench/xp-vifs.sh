@@ -43,7 +43,7 @@ vifs_setup() {
 
 # xp_vifs N
 xp_vifs() {
-	local n=$1 name=vifs-$1 desc reason="" t0 t_setup t_down extra ndst h maxv
+	local n=$1 name=vifs-$1 desc reason ndst h maxv
 	[[ "$n" =~ ^[0-9]+$ ]] && [ "$n" -ge 2 ] && [ $((n % 2)) = 0 ] && [ "$n" -le 1024 ] ||
 		die "vifs:$n: want an even VIF count, 2..1024"
 	h=$((n / 2))
@@ -62,26 +62,8 @@ xp_vifs() {
 	log "$name: one xdp-mode router with $n VIFs, $REPS x ${DURATION}s"
 	topo_up ""
 	scale_dsts "$ndst" "$h" "$TMP/vifs-dsts.txt"
-	t0=$(scale_now)
-	if ! vifs_setup "$n" >"$TMP/xvr.log" 2>&1; then
-		reason="xvr setup failed: $(tail -1 "$TMP/xvr.log")"
-	fi
-	t_setup=$(scale_since "$t0")
-	log "$name: $n VIFs set up in ${t_setup}s"
-	[ -z "$reason" ] && scale_runs "$name" -- -f "$TMP/vifs-dsts.txt"
-	t0=$(scale_now)
-	xvr_teardown >/dev/null 2>&1
-	t_down=$(scale_since "$t0")
-	topo_down ""
-	log "$name: torn down in ${t_down}s"
-	extra=$(jq -n --argjson n "$n" --argjson d "$ndst" --argjson s "$t_setup" \
-		--argjson td "$t_down" '
-		{vifs: $n, vifs_per_port: ($n / 2), neighbours: ($n / 2), destinations: $d,
-		 setup_s: $s, teardown_s: $td}')
-	if [ -n "$reason" ]; then
-		scale_not_measured "$name" vifs xdp "$n" "$desc" "$reason" "$extra"
-	else
-		scale_record "$name" vifs xdp "$n" "$desc" "$extra"
-	fi
-	return 0
+	scale_point "$name" vifs xdp "$n" "$desc" "$TMP/vifs-dsts.txt" \
+		"$(jq -n --argjson n "$n" --argjson d "$ndst" '
+			{vifs: $n, vifs_per_port: ($n / 2), neighbours: ($n / 2), destinations: $d}')" \
+		vifs_setup "$n"
 }
