@@ -52,6 +52,8 @@
 #define FE_BEAT_NS		(10ull * 1000 * 1000)	/* heartbeat and counters */
 #define FE_NL_NS		(1ull * 1000 * 1000)	/* netlink events while busy */
 #define FE_SLEEP_MAX_MS		10
+/* A sched_yield() that took longer ran someone else: the core is shared. */
+#define FE_YIELD_SHARED_NS	(5ull * 1000)
 /* sendto() calls per kick: copy-mode TX sends at most 32 frames per call. */
 #define FE_KICKS_MAX		8
 #define FE_PIN_ROOT		"/sys/fs/bpf/xvr"
@@ -411,10 +413,9 @@ static int fe_loop(struct fe *f)
 		{ .fd = f->xsk_fd, .events = POLLIN },
 		{ .fd = f->e.nl.ev_fd, .events = POLLIN },
 	};
-	__u64 idle_ns = (__u64)f->o.idle_us * 1000, idle_since = 0, next_nl = 0, now;
+	__u64 idle_ns = (__u64)f->o.idle_us * 1000, idle_since = 0, next_nl = 0, now = 0;
 	int sleep_ms = 1;
-
-	__u32 spins = 0;
+	bool shared = false;
 
 	fe_beat(&f->e);
 	while (!stop_requested) {
@@ -427,15 +428,20 @@ static int fe_loop(struct fe *f)
 
 		/*
 		 * An empty pass while polling: give the CPU to whatever else is
-		 * runnable on it (on a shared core, the NAPI threads that feed
-		 * this engine), and read the clock only every few passes.
+		 * runnable on it. If that took long, something else ran: the
+		 * core is shared (with the NAPI threads that feed this engine,
+		 * say), and polling on would only take their time, so sleep
+		 * until the socket wakes us instead.
 		 */
-		if (!work) {
+		if (!work && idle_since) {
+			__u64 before = now;
+
 			sched_yield();
-			if (++spins & 7)
-				continue;
+			now = fe_now_ns();
+			shared = now - before > FE_YIELD_SHARED_NS;
+		} else {
+			now = fe_now_ns();
 		}
-		now = fe_now_ns();
 		if (now >= f->next_beat)
 			fe_beat(&f->e);
 		if (now >= next_nl) {
@@ -449,13 +455,14 @@ static int fe_loop(struct fe *f)
 		if (work) {
 			idle_since = 0;
 			sleep_ms = 1;
+			shared = false;
 			continue;
 		}
 
 		/* Idle: keep polling a little (the next packet is likely close), then sleep. */
 		if (!idle_since)
 			idle_since = now;
-		if (now - idle_since < idle_ns)
+		if (now - idle_since < idle_ns && !shared)
 			continue;
 		{
 			/* Completions do not wake poll(); while some are due, nap briefly. */
