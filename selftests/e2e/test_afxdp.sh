@@ -92,8 +92,9 @@ bps=$(timeout 20 ip netns exec "${T_P}h1" iperf3 -c 10.2.1.2 -p 5201 -t 2 -J 2>/
 echo "    iperf3 through one engine: $bps bit/s"
 t_ge "TCP (iperf3) through one engine" "${bps:-0}" 1000000
 
-# 2. Three engines: weights 1, 2, 3 for the weighted policy.
-x fe add ar weight 2 >/dev/null && x fe add ar weight 3 >/dev/null ||
+# 2. Three engines: weights 1, 2, 3 for the weighted policy. The third
+# sleeps as soon as its ring is empty (idle 0), as on a shared core.
+x fe add ar weight 2 >/dev/null && x fe add ar weight 3 idle 0 >/dev/null ||
 	t_fail "fe add: engines 2 and 3"
 t_eq "three live engines" "$(x -j fe list ar | jq '[.[] | select(.alive)] | length')" 3
 for dist in rr weighted flowhash; do
@@ -270,6 +271,8 @@ fi
 # 7. Bad requests change nothing.
 t_fails "fe add to a non-afxdp router" x fe add xr
 t_fails "fe add with a pool of 1" x fe add ar pool 1
+t_fails "fe add with a negative idle time" x fe add ar idle -1
+t_fails "fe add with an idle time that is not a number" x fe add ar idle soon
 t_fails "fe add with a capacity that cannot fit" x fe add ar capacity 9
 t_fails "fe del of an engine of another router" x fe del xr 1
 t_fails "router set with an unknown policy" x router set ar dist random

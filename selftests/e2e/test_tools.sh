@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# The benchmark tools: xvr-pktgen's destination list (an address with its
+# own destination MAC, or without one), xvr-sink's counts and one-way
+# latency histogram of the generator's frames, and its pass-untagged mode.
+set -u
+. "$(dirname "$0")/../lib.sh"
+t_init tools
+t_need tshark jq ping
+BUILD=$(dirname "$XVR")
+PKTGEN=$BUILD/xvr-pktgen
+SINK=$BUILD/xvr-sink
+PIN=/sys/fs/bpf/xvr-test-$T_P
+NS=${T_P}n
+t_netns "$NS"
+ip link add "${T_P}g" netns "$NS" type veth peer name "${T_P}r" netns "$NS"
+ip -n "$NS" link set "${T_P}g" up
+ip -n "$NS" link set "${T_P}r" up
+ip netns exec "$NS" ethtool -K "${T_P}r" gro on >/dev/null
+cleanup_pin() { "$SINK" detach "$PIN" >/dev/null 2>&1; rm -rf "$PIN"; }
+trap 'cleanup_pin; t_cleanup' EXIT
+
+DSTS=/tmp/.dsts.$$
+printf '%s\n' "198.19.0.1 02:00:00:00:0a:01" "198.19.0.2" "# a comment" \
+	"198.19.0.3 02:00:00:00:0a:03   # and one after a MAC" >"$DSTS"
+
+# 1. Destination MACs: 3 addresses in turn, the second with -d's MAC.
+ip netns exec "$NS" timeout 15 tshark -Q -i "${T_P}r" -c 9 -f "udp" -T fields \
+	-e eth.dst -e ip.dst >/tmp/.cap.$$ 2>/dev/null &
+cap=$!
+for _ in $(seq 1 50); do
+	ip netns exec "$NS" sh -c "cat /proc/net/packet | awk 'NR > 1' | grep -q ." && break
+	sleep 0.1
+done
+sleep 1
+t_check "pktgen with a destination list holding MACs" \
+	"$PKTGEN" -N "$NS" -f "$DSTS" -d 02:00:00:00:0a:09 -r 100 -t 0.2 -c 0 "${T_P}g"
+wait $cap
+t_eq "each address goes to its own MAC, or to -d's" \
+	"$(sort -u /tmp/.cap.$$ | tr '\t\n' ' ')" \
+	"02:00:00:00:0a:01 198.19.0.1 02:00:00:00:0a:03 198.19.0.3 02:00:00:00:0a:09 198.19.0.2 "
+rm -f /tmp/.cap.$$
+
+printf '198.19.0.1 02:00:00:00:0a\n' >"$DSTS"
+t_fails "a malformed MAC is refused" "$PKTGEN" -N "$NS" -f "$DSTS" -t 0.1 "${T_P}g"
+printf '198.19.0.1 02:00:00:00:0a:01 extra\n' >"$DSTS"
+t_fails "a third field is refused" "$PKTGEN" -N "$NS" -f "$DSTS" -t 0.1 "${T_P}g"
+rm -f "$DSTS"
+
+# 2. The sink counts the generator's frames and their one-way latency.
+t_check "sink attach" "$SINK" -N "$NS" attach "${T_P}r" "$PIN"
+"$PKTGEN" -N "$NS" -d 02:00:00:00:0a:09 -r 20000 -t 0.5 -c 0 -j "${T_P}g" >/tmp/.gen.$$ 2>/dev/null
+sent=$(jq .sent /tmp/.gen.$$)
+rm -f /tmp/.gen.$$
+sleep 0.2
+"$SINK" -j read "$PIN" >/tmp/.sink.$$
+t_eq "every frame sent reached the sink" "$(jq .tagged_packets /tmp/.sink.$$)" "$sent"
+t_eq "each has a latency sample" "$(jq .latency.samples /tmp/.sink.$$)" "$sent"
+t_check "percentiles in order, all within 1 s" jq -e '.latency |
+	.min_ns > 0 and .min_ns <= .p50_ns and .p50_ns <= .p99_ns and
+	.p99_ns <= .p999_ns and .p999_ns <= .max_ns and .max_ns < 1e9' /tmp/.sink.$$
+t_eq "the histogram ([low, high, count] buckets) adds up" \
+	"$(jq '[.latency.histogram[] | .[2]] | add' /tmp/.sink.$$)" "$sent"
+t_eq "no frame without a usable timestamp" \
+	"$(jq '.latency | .no_timestamp + .future_timestamp + .stale_timestamp' /tmp/.sink.$$)" 0
+rm -f /tmp/.sink.$$
+t_check "sink reset" "$SINK" reset "$PIN"
+t_eq "reset clears the histogram" "$("$SINK" -j read "$PIN" | jq .latency.samples)" 0
+cleanup_pin
+
+# 3. pass-untagged: other frames (a ping) reach the namespace's stack.
+ip -n "$NS" addr add 100.127.1.1/24 dev "${T_P}g"
+ip -n "$NS" addr add 100.127.2.1/24 dev "${T_P}r"
+t_check "sink attach --pass-untagged" "$SINK" -N "$NS" -u attach "${T_P}r" "$PIN"
+ip netns exec "$NS" ping -c 3 -i 0.2 -W 1 -I "${T_P}g" 100.127.2.1 >/dev/null 2>&1
+t_ge "untagged frames passed, not dropped" "$("$SINK" -j read "$PIN" | jq '.passed // 0')" 1
+t_eq "and not counted as the generator's" "$("$SINK" -j read "$PIN" | jq .tagged_packets)" 0
