@@ -94,7 +94,7 @@ NDSTS=${NDSTS:-262144}
 if [ "$QUICK" = 1 ]; then
 	POOLS=${POOLS:-2 4096}
 else
-	POOLS=${POOLS:-2 8 64 512 4096}
+	POOLS=${POOLS:-2 8 64 4096}
 fi
 # The suite. Standard points (the ratios) first, then the experiments of
 # scripts/bench/xp-*.sh as KIND:ARG (1 sweep, 2 size, 3 fib, 4 routers,

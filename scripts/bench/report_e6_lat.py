@@ -118,7 +118,10 @@ def section(res, w, ctx):
       "its capacity (the delivered rate); then one accounted run of "
       f"{m0.get('duration_s', '?')} s at each load, a percentage of that "
       "capacity (xvr-pktgen's rate limit). The offered rate is what the "
-      "generator achieved.")
+      "generator achieved. One run per load, not three: each run's "
+      "percentiles come from every frame it delivered (tens of thousands "
+      "to a million samples), and three runs per load for every mode would "
+      "not fit the suite's 30 minutes.")
     w("")
     w("* **One-way latency.** xvr-pktgen writes `bpf_ktime_get_ns()` into "
       "every frame when it builds it; the sink (XDP on its veth end) "

@@ -4,7 +4,7 @@
 # every size in SIZE_STEPS (bytes with FCS) on it, REPS accounted runs each.
 
 SIZE_STEPS=${SIZE_STEPS:-64 128 256 512 1024 1500}
-SIZE_DURATION=${SIZE_DURATION:-$([ "$QUICK" = 1 ] && echo 1 || echo 2)}
+SIZE_DURATION=${SIZE_DURATION:-1}
 
 size_measure() {
 	local name=$SIZE_MODE kind=$2 dns=$3 node=$4 desc=$5; shift 5

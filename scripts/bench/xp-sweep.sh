@@ -21,23 +21,23 @@
 # run); the runs after it follow back to back. One record per mode, kind
 # "sweep", name sweep-MODE; report_e1_sweep.py renders them.
 #
-# Defaults: SWEEP_LOADS="10 25 50 75 90 100 110 125 150", SWEEP_REPS=1,
-# SWEEP_CAP_REPS=3, SWEEP_DURATION=1 (s per run), SWEEP_NDR=1,
-# SWEEP_NDR_STEPS=3; QUICK=1: SWEEP_LOADS="25 50 90 100 125 150",
-# SWEEP_CAP_REPS=1, SWEEP_DURATION=0.5. A run costs its duration plus
-# ~1.4 s (drain, snapshots, accounting): a mode's 15 runs and its setup
-# take ~40-45 s by default (8 modes ~5.5 min), its 10 runs ~25 s with
-# QUICK=1. SWEEP_REPS=3 (the median and min-max of three runs per step)
-# takes about twice as long.
+# Defaults: SWEEP_LOADS="10 25 50 75 90 100 125 150", SWEEP_REPS=3 (the
+# median and min-max of three runs per step), SWEEP_CAP_REPS=3,
+# SWEEP_DURATION=1 (s per run), SWEEP_NDR=1, SWEEP_NDR_STEPS=3; QUICK=1:
+# SWEEP_LOADS="25 50 90 100 125 150", SWEEP_REPS=1, SWEEP_CAP_REPS=1,
+# SWEEP_DURATION=0.5. A run costs its duration plus ~1.1 s (drain,
+# snapshots, accounting): a mode's 30 runs and its setup take ~65 s by
+# default (8 modes ~9 min), its 10 runs ~25 s with QUICK=1.
 
 if [ "$QUICK" = 1 ]; then
 	SWEEP_LOADS=${SWEEP_LOADS:-25 50 90 100 125 150}
 	SWEEP_DURATION=${SWEEP_DURATION:-0.5}
+	SWEEP_REPS=${SWEEP_REPS:-1}
 else
-	SWEEP_LOADS=${SWEEP_LOADS:-10 25 50 75 90 100 110 125 150}
+	SWEEP_LOADS=${SWEEP_LOADS:-10 25 50 75 90 100 125 150}
 	SWEEP_DURATION=${SWEEP_DURATION:-1}
+	SWEEP_REPS=${SWEEP_REPS:-3}
 fi
-SWEEP_REPS=${SWEEP_REPS:-1}
 SWEEP_CAP_REPS=${SWEEP_CAP_REPS:-$([ "$QUICK" = 1 ] && echo 1 || echo 3)}
 SWEEP_NDR=${SWEEP_NDR:-1}
 SWEEP_NDR_STEPS=${SWEEP_NDR_STEPS:-3}
