@@ -757,11 +757,8 @@ point_netns() {
 	log "netns: xvr netns-mode router, $L3GEN on CPU $GEN_CPU"
 	l3_point_begin
 	topo_up ""
-	XVR_UP=1
 	if ! {
-		"$XVR" -n "$NODE" node up &&
-		"$XVR" -n "$NODE" port add "${P}a" &&
-		"$XVR" -n "$NODE" port add "${P}b" &&
+		xvr_ports_up &&
 		"$XVR" -n "$NODE" router add bench id 1 mode netns &&
 		xvr_vifs bench &&
 		rns_config "$VIF_NS" "${P}e0" "${P}e1"
@@ -800,11 +797,8 @@ point_xdp_src() {
 	fi
 	log "$name: xvr xdp mode, routes from $([ $bird = 1 ] && echo BIRD || echo 'xvr route add'), xvr-pktgen on CPU $GEN_CPU"
 	topo_up ""
-	XVR_UP=1
 	if ! {
-		"$XVR" -n "$NODE" node up &&
-		"$XVR" -n "$NODE" port add "${P}a" &&
-		"$XVR" -n "$NODE" port add "${P}b" &&
+		xvr_ports_up &&
 		if [ "$bird" = 1 ]; then
 			"$XVR" -n "$NODE" router add bench id 1 mode xdp
 		else
@@ -899,10 +893,7 @@ point_pfpacket() {
 # and their processes to MX_PIDS.
 afxdp_setup() {
 	local pool=${1:-} nfe=${2:-1} dist=${3:-} i
-	XVR_UP=1
-	"$XVR" -n "$NODE" node up &&
-	"$XVR" -n "$NODE" port add "${P}a" &&
-	"$XVR" -n "$NODE" port add "${P}b" &&
+	xvr_ports_up &&
 	"$XVR" -n "$NODE" router add bench id 1 mode afxdp &&
 	xvr_vifs bench &&
 	rns_config "$VIF_NS" "${P}e0" "${P}e1" || return 1
@@ -1097,10 +1088,7 @@ xvr_ready() {
 # xvr_setup ROUTES_FILE|"": node, ports, one xdp-mode router owning port A.
 xvr_setup() {
 	local table=$1
-	XVR_UP=1
-	"$XVR" -n "$NODE" node up
-	"$XVR" -n "$NODE" port add "${P}a"
-	"$XVR" -n "$NODE" port add "${P}b"
+	xvr_ports_up
 	"$XVR" -n "$NODE" router add bench id 1 mode xdp
 	"$XVR" -n "$NODE" classify add bench default port "${P}a"
 	if [ -z "$table" ]; then
@@ -1111,6 +1099,14 @@ xvr_setup() {
 	else
 		"$XVR" -n "$NODE" route load bench "$table"
 	fi
+}
+
+# xvr_ports_up: node $NODE up with the DUT's two ports.
+xvr_ports_up() {
+	XVR_UP=1
+	"$XVR" -n "$NODE" node up &&
+	"$XVR" -n "$NODE" port add "${P}a" &&
+	"$XVR" -n "$NODE" port add "${P}b"
 }
 
 xvr_teardown() {

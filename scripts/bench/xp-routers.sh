@@ -19,10 +19,7 @@ ROUTERS_DSTS=${ROUTERS_DSTS:-1024}
 # routers_xdp_setup N: node, ports, N routers with their rule and route.
 routers_xdp_setup() {
 	local n=$1 k pfx
-	XVR_UP=1
-	"$XVR" -n "$NODE" node up &&
-	"$XVR" -n "$NODE" port add "${P}a" &&
-	"$XVR" -n "$NODE" port add "${P}b" || return 1
+	xvr_ports_up || return 1
 	for k in $(seq 1 "$n"); do
 		pfx=$(scale_prefix $((k - 1)))/24
 		"$XVR" -n "$NODE" router add "r$k" id "$k" mode xdp fibsync off &&
@@ -71,10 +68,7 @@ xp_routers() {
 # router's forwarding); their drops are counted.
 routers_netns_setup() {
 	local n=$1 k ns
-	XVR_UP=1
-	"$XVR" -n "$NODE" node up &&
-	"$XVR" -n "$NODE" port add "${P}a" &&
-	"$XVR" -n "$NODE" port add "${P}b" || return 1
+	xvr_ports_up || return 1
 	MX_DROPDEVS=()
 	for k in $(seq 1 "$n"); do
 		ns=xvr-$NODE-n$k

@@ -23,10 +23,7 @@ VIFS_DSTS=${VIFS_DSTS:-1024}	# destination addresses, at least 4 per neighbour
 # vifs_setup N: node, ports, the router and its N VIFs and N/2 routes.
 vifs_setup() {
 	local n=$1 h=$(($1 / 2)) j mac
-	XVR_UP=1
-	"$XVR" -n "$NODE" node up &&
-	"$XVR" -n "$NODE" port add "${P}a" &&
-	"$XVR" -n "$NODE" port add "${P}b" &&
+	xvr_ports_up &&
 	"$XVR" -n "$NODE" router add bench id 1 mode xdp fibsync off || return 1
 	VIF_NS=xvr-$NODE-bench
 	ip netns exec "$VIF_NS" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
