@@ -9,7 +9,7 @@ ARCH		:= $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 MULTIARCH	:= $(shell $(CC) -print-multiarch 2>/dev/null)
 
 BPF_CFLAGS	:= -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
-		   -Wall -Werror -Ibpf -Iinclude
+		   -Wall -Werror -I. -Ibpf -Iinclude
 CFLAGS		?= -O2 -g
 CFLAGS		+= -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-format-truncation -Werror -std=gnu11 \
 		   -D_GNU_SOURCE -Iinclude -Iuser/lib -I$(BUILD)
@@ -27,26 +27,33 @@ endif
 .SECONDARY:
 .PHONY: all clean check demo bench bench-micro setup
 
-BPF_SRCS	:= $(wildcard bpf/*.bpf.c)
-BPF_OBJS	:= $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
-SKELS		:= $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
+# The data path in bpf/, the benchmark tools' programs in bpf/tools/, the
+# test-only programs in selftests/bpf/; all build flat into $(BUILD).
+BPF_DIRS	:= bpf bpf/tools selftests/bpf
+BPF_SRCS	:= $(foreach d,$(BPF_DIRS),$(wildcard $(d)/*.bpf.c))
+BPF_OBJS	:= $(patsubst %.bpf.c,$(BUILD)/%.bpf.o,$(notdir $(BPF_SRCS)))
+SKELS		:= $(patsubst %.bpf.c,$(BUILD)/%.skel.h,$(notdir $(BPF_SRCS)))
 
+# user/lib: shared by every binary; user/cli: xvr, one file per object;
+# user/engine: xvr-router; user/tools: xvr-pktgen, xvr-sink, xvr-pfpacket.
 LIB_SRCS	:= $(wildcard user/lib/*.c)
 LIB_OBJS	:= $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
-XVR_SRCS	:= $(wildcard user/*.c)
-XVR_SRCS	:= $(filter-out user/xvr-%.c,$(XVR_SRCS))
+XVR_SRCS	:= $(wildcard user/cli/*.c)
 XVR_OBJS	:= $(patsubst %.c,$(BUILD)/%.o,$(XVR_SRCS))
-TOOL_SRCS	:= $(wildcard user/xvr-*.c)
-TOOLS		:= $(patsubst user/%.c,$(BUILD)/%,$(TOOL_SRCS))
+TOOL_SRCS	:= $(wildcard user/tools/*.c)
+TOOLS		:= $(patsubst user/tools/%.c,$(BUILD)/xvr-%,$(TOOL_SRCS)) $(BUILD)/xvr-router
 TEST_SRCS	:= $(wildcard selftests/*.c)
 TEST_OBJS	:= $(patsubst %.c,$(BUILD)/%.o,$(TEST_SRCS))
 
 all: $(BUILD)/xvr $(TOOLS) $(BUILD)/test_progs $(BPF_OBJS)
 
-$(BUILD)/%.tmp.bpf.o: bpf/%.bpf.c
-	$(call msg,BPF,$@)
-	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
+define bpf_rule
+$$(BUILD)/%.tmp.bpf.o: $(1)/%.bpf.c
+	$$(call msg,BPF,$$@)
+	$$(Q)mkdir -p $$(@D)
+	$$(Q)$$(CLANG) $$(BPF_CFLAGS) -MMD -MP -c $$< -o $$@
+endef
+$(foreach d,$(BPF_DIRS),$(eval $(call bpf_rule,$(d))))
 
 $(BUILD)/%.bpf.o: $(BUILD)/%.tmp.bpf.o
 	$(call msg,GEN-OBJ,$@)
@@ -70,11 +77,11 @@ $(BUILD)/xvr: $(XVR_OBJS) $(BUILD)/libxvr.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
-$(BUILD)/xvr-%: $(BUILD)/user/xvr-%.o $(BUILD)/libxvr.a
+$(BUILD)/xvr-%: $(BUILD)/user/tools/%.o $(BUILD)/libxvr.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
-# ---- xvr-router (AF_XDP engine): its main file plus user/engine/; plugins ----
+# ---- xvr-router (AF_XDP engine): user/engine/; plugins ----
 ENGINE_SRCS	:= $(wildcard user/engine/*.c)
 ENGINE_OBJS	:= $(patsubst %.c,$(BUILD)/%.o,$(ENGINE_SRCS))
 PLUGIN_SRCS	:= $(wildcard plugins/*.c)
@@ -82,7 +89,7 @@ PLUGINS		:= $(patsubst plugins/%.c,$(BUILD)/plugins/%.so,$(PLUGIN_SRCS))
 
 all: $(PLUGINS)
 
-$(BUILD)/xvr-router: $(BUILD)/user/xvr-router.o $(ENGINE_OBJS) $(BUILD)/libxvr.a
+$(BUILD)/xvr-router: $(ENGINE_OBJS) $(BUILD)/libxvr.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS) -ldl
 
@@ -116,4 +123,4 @@ clean:
 	$(call msg,CLEAN,$(BUILD))
 	$(Q)rm -rf $(BUILD)
 
--include $(wildcard $(BUILD)/*.d $(BUILD)/*/*.d $(BUILD)/*/*/*.d)
+-include $(wildcard $(BUILD)/*.d $(BUILD)/*/*.d $(BUILD)/*/*/*.d $(BUILD)/*/*/*/*.d)

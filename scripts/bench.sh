@@ -633,7 +633,7 @@ point_kernel() {
 }
 
 point_redirect() {
-	local desc="minimal XDP program (bpf/xvr_redirect.bpf.c): every frame to one fixed port through a devmap, no header change"
+	local desc="minimal XDP program (bpf/tools/xvr_redirect.bpf.c): every frame to one fixed port through a devmap, no header change"
 	log "redirect: minimal XDP redirect, xvr-pktgen on CPU $GEN_CPU"
 	topo_up ""
 	"$SINK" redirect "${P}a" "${P}b" "$PIN/redirect"

@@ -2,7 +2,7 @@
 /*
  * FIB library tests: the IPv4 DIR-16-8-8 table against a reference
  * longest-prefix match, and the map-level API with the BPF lookups of
- * bpf/fib.h run through BPF_PROG_TEST_RUN (bpf/test_fib.bpf.c) on the maps
+ * bpf/fib.h run through BPF_PROG_TEST_RUN (selftests/bpf/test_fib.bpf.c) on the maps
  * the library builds. Everything uses a freshly loaded test object; nothing
  * under /sys/fs/bpf is touched.
  */

@@ -326,7 +326,22 @@ enum xvr_drop_reason {
 	XVR_DROP_FE_DOWN = 15,		/* afxdp router without a live engine */
 	XVR_DROP_FE_TAG = 16,		/* engine frame: no tag, or a VIF not its router's */
 	XVR_DROP_FE_BAD_LEN = 17,	/* engine frame shorter than its headers or over the MTU */
-	XVR_DROP_MAX = 24,
+	XVR_DROP_EGR_VLAN = 18,		/* tenant frame carries its own 802.1Q/802.1ad tag */
+	XVR_DROP_EGR_SRC_MAC = 19,	/* tenant frame with a source MAC not its router's */
+	XVR_DROP_POLICED = 20,		/* over the router's configured limit */
+	XVR_DROP_SHED = 21,		/* over the router's fair share under overload */
+	XVR_DROP_PUNT_POLICED = 22,	/* over the router's control-plane punt budget */
+	XVR_DROP_GRE_KEY = 23,		/* EGRE frame with a key no link has */
+	XVR_DROP_GRE_REMOTE = 24,	/* EGRE frame from an address not the link's remote */
+	XVR_DROP_GRE_FLAGS = 25,	/* GRE checksum, sequence, routing or version set */
+	XVR_DROP_GRE_PROTO = 26,	/* GRE for a link, but not transparent Ethernet */
+	XVR_DROP_GRE_TRUNC = 27,	/* EGRE frame whose inner Ethernet is cut short */
+	XVR_DROP_LINK_NEIGH = 28,	/* link's underlay next hop unresolved */
+	XVR_DROP_LINK_DOWN = 29,	/* frame for a link that is gone or not ready */
+	XVR_DROP_MARTIAN = 30,		/* martian source address */
+	XVR_DROP_TX_MTU = 31,		/* larger than the egress device's MTU, cannot punt */
+	/* 32..39: reserved for the next features; append above XVR_DROP_MAX. */
+	XVR_DROP_MAX = 40,
 };
 
 /* Why a frame was handed to the router's control plane instead of forwarded. */
@@ -340,6 +355,8 @@ enum xvr_punt_reason {
 	XVR_PUNT_IP_OPTIONS = 6,	/* IPv4 options or IPv6 hop-by-hop */
 	XVR_PUNT_MCAST = 7,		/* multicast, broadcast, link-local */
 	XVR_PUNT_MTU = 8,		/* larger than the egress MTU */
+	XVR_PUNT_LINK_MTU = 9,		/* larger than a virtual link's MTU */
+	/* 10..15: reserved for the next features. */
 	XVR_PUNT_MAX = 16,
 };
 

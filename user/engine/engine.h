@@ -2,7 +2,7 @@
 /*
  * xvr-router internals: the engine's view of its router's namespace (links,
  * neighbours, routes, learnt over netlink), the built-in IPv4/IPv6 router
- * and the plugin host. The AF_XDP data path is in user/xvr-router.c.
+ * and the plugin host. The AF_XDP data path is in user/engine/main.c.
  *
  * Everything here runs on the engine's one thread: the data path and the
  * netlink updates interleave, never overlap, so no structure needs a lock.

@@ -315,6 +315,20 @@ static const char *const drop_names[XVR_DROP_MAX] = {
 	[XVR_DROP_FE_DOWN] = "fe-down",
 	[XVR_DROP_FE_TAG] = "fe-tag",
 	[XVR_DROP_FE_BAD_LEN] = "fe-bad-len",
+	[XVR_DROP_EGR_VLAN] = "egress-vlan",
+	[XVR_DROP_EGR_SRC_MAC] = "egress-src-mac",
+	[XVR_DROP_POLICED] = "policed",
+	[XVR_DROP_SHED] = "shed",
+	[XVR_DROP_PUNT_POLICED] = "punt-policed",
+	[XVR_DROP_GRE_KEY] = "gre-key",
+	[XVR_DROP_GRE_REMOTE] = "gre-remote",
+	[XVR_DROP_GRE_FLAGS] = "gre-flags",
+	[XVR_DROP_GRE_PROTO] = "gre-proto",
+	[XVR_DROP_GRE_TRUNC] = "gre-trunc",
+	[XVR_DROP_LINK_NEIGH] = "link-neigh",
+	[XVR_DROP_LINK_DOWN] = "link-down",
+	[XVR_DROP_MARTIAN] = "martian",
+	[XVR_DROP_TX_MTU] = "tx-mtu",
 };
 
 static const char *const punt_names[XVR_PUNT_MAX] = {
@@ -327,6 +341,7 @@ static const char *const punt_names[XVR_PUNT_MAX] = {
 	[XVR_PUNT_IP_OPTIONS] = "ip-options",
 	[XVR_PUNT_MCAST] = "mcast",
 	[XVR_PUNT_MTU] = "mtu",
+	[XVR_PUNT_LINK_MTU] = "link-mtu",
 };
 
 const char *drop_reason_name(unsigned int reason)

@@ -58,7 +58,7 @@ int do_router(int argc, char **argv);
 int do_classify(int argc, char **argv);
 int do_route(int argc, char **argv);
 int do_fibsync(int argc, char **argv);
-/* fibsync of an xdp-mode router under supervision (user/fibsync.c). */
+/* fibsync of an xdp-mode router under supervision (user/cli/fibsync.c). */
 int fibsync_start(const char *node, const char *router);
 int fibsync_stop(const char *node, const char *router);
 /* The running fibsync's pid, or -ENOENT. */

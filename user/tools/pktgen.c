@@ -2,7 +2,7 @@
 /*
  * xvr-pktgen: UDP/IPv4 (or IPv6) traffic generator built on
  * BPF_PROG_TEST_RUN with BPF_F_TEST_XDP_LIVE_FRAMES. The kernel runs
- * bpf/xvr_pktgen.bpf.c on batches of page-pool frames "received" on DEV; the
+ * bpf/tools/xvr_pktgen.bpf.c on batches of page-pool frames "received" on DEV; the
  * program rewrites each frame and returns XDP_TX, which sends it out of DEV
  * into the veth's peer. No socket, no skb: one core reaches several Mpps.
  *
@@ -38,7 +38,7 @@
 #define PKTGEN_TMPL_LEN		64
 
 /*
- * Mirrors of the BPF side's types (bpf/xvr_pktgen.bpf.c). bpftool 7.1's
+ * Mirrors of the BPF side's types (bpf/tools/xvr_pktgen.bpf.c). bpftool 7.1's
  * skeleton names the type of a global but does not define it.
  */
 struct pktgen_template {
@@ -66,7 +66,7 @@ struct pktgen_dst {
 #include "xvr_pktgen.skel.h"
 #include "netns.h"
 
-#define PKTGEN_MAGIC		0x78767270	/* "xvrp", see bpf/xvr_pktgen.bpf.c */
+#define PKTGEN_MAGIC		0x78767270	/* "xvrp", see bpf/tools/xvr_pktgen.bpf.c */
 #define PKTGEN_HDR4_LEN		42
 #define PKTGEN_HDR6_LEN		62
 #define PKTGEN_PAYLOAD_LEN	16		/* magic, seq, timestamp */

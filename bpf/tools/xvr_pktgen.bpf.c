@@ -16,8 +16,8 @@
  * and, at a set rate, the program returns XDP_DROP (recycled, not sent, not
  * counted) for every frame that is not yet due.
  *
- * user/xvr-pktgen.c fills the template and the load-time settings, and
- * reads pktgen_stats; the payload layout is shared with bpf/xvr_sink.bpf.c.
+ * user/tools/pktgen.c fills the template and the load-time settings, and
+ * reads pktgen_stats; the payload layout is shared with bpf/tools/xvr_sink.bpf.c.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>

@@ -41,7 +41,7 @@
 #include <xdp/xsk.h>
 #include "common.h"
 #include "netns.h"
-#include "engine/engine.h"
+#include "engine.h"
 
 #define FE_POOL_MIN		2
 #define FE_POOL_MAX		16384

@@ -4,7 +4,7 @@
  * every frame and drops it. The counts are exact (per-CPU, no sampling), so
  * a benchmark can balance sent = delivered + counted drops.
  *
- * Frames that carry xvr-pktgen's payload (bpf/xvr_pktgen.bpf.c; trafgen
+ * Frames that carry xvr-pktgen's payload (bpf/tools/xvr_pktgen.bpf.c; trafgen
  * configs written by scripts/bench.sh carry it too) are counted apart from
  * stray frames, and their sequence numbers and timestamps give reordering,
  * loss and one-way latency (both ends read the same CLOCK_MONOTONIC).
@@ -21,7 +21,7 @@
  * dropped: a latency benchmark pings through the DUT beside the generated
  * load. They are counted in "passed", never as delivered.
  *
- * Written by this program, read by user/xvr-sink.c.
+ * Written by this program, read by user/tools/sink.c.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -47,7 +47,7 @@ struct pktgen_payload {
 	__u64 ts_ns;
 } __attribute__((packed));
 
-/* Keep in sync with struct sink_stats in user/xvr-sink.c. */
+/* Keep in sync with struct sink_stats in user/tools/sink.c. */
 struct sink_stats {
 	__u64 packets;		/* every frame */
 	__u64 bytes;
@@ -134,7 +134,7 @@ static __always_inline __u32 sink_log2(__u64 v)
 /*
  * Histogram bucket of a latency in ns: v itself below 2^SINK_LAT_SUB_BITS,
  * else (msb - SUB_BITS + 1) * SUB + the SUB_BITS bits below the msb.
- * user/xvr-sink.c inverts this (lat_bucket_lo).
+ * user/tools/sink.c inverts this (lat_bucket_lo).
  */
 static __always_inline __u32 sink_lat_bucket(__u64 v)
 {

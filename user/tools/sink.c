@@ -2,10 +2,10 @@
 /*
  * xvr-sink: the benchmark's receiving end and its fixed-port baseline.
  *
- *   attach    loads bpf/xvr_sink.bpf.c on a device (XDP, or tc ingress for
+ *   attach    loads bpf/tools/xvr_sink.bpf.c on a device (XDP, or tc ingress for
  *             skb traffic): counts and drops frames (-u: passes untagged
  *             ones to the stack), histograms one-way latency
- *   redirect  loads bpf/xvr_redirect.bpf.c: every frame out of one port
+ *   redirect  loads bpf/tools/xvr_redirect.bpf.c: every frame out of one port
  *   read      prints the sink's counters
  *   reset     zeroes them
  *   detach    removes what attach/redirect pinned, which detaches it
@@ -38,7 +38,7 @@
 #include "netns.h"
 #include "xvr_redirect.skel.h"
 
-/* Mirror of the histogram layout and struct sink_stats in bpf/xvr_sink.bpf.c. */
+/* Mirror of the histogram layout and struct sink_stats in bpf/tools/xvr_sink.bpf.c. */
 #define SINK_LAT_SUB_BITS	4
 #define SINK_LAT_SUB		(1 << SINK_LAT_SUB_BITS)
 #define SINK_LAT_BUCKETS	512
