@@ -6,6 +6,9 @@
 #
 #   kernel     Linux IP forwarding where the ports are (no virtualization)
 #   redirect   the minimal XDP program: redirect every frame to one port
+#   fibfwd, fibfwd-170k   the xdp_fwd-class peer: an XDP forwarder on
+#              bpf_fib_lookup in a kernel table per tenant (TBID), with the
+#              2 routes of xvr-2 / the table and destinations of xvr-170k
 #   xvr-2      xvr, xdp mode, 2 routes
 #   xvr-170k   xvr, xdp mode, a 170,000-prefix table, random destinations
 #   netns      xvr netns-mode router (issue 3); macvlan, bridge: the same
@@ -31,8 +34,14 @@
 #   scripts/bench.sh           the suite; results in bench/results/<date>/
 #   scripts/bench.sh micro     micro benchmarks (make bench-micro, exp. 8)
 #
+# The standard points (ROUND_POINTS) run in ROUNDS rounds (default 5, QUICK
+# 2), every point once per round, so every ratio comes from interleaved
+# pairs: the report gives each ratio's median with the min-max of its
+# per-round values. The kernel's per-program statistics are on for the run.
+#
 # Environment: QUICK=1 (the 5-minute suite: fewer points, 1 repetition of
-# 2 s), DURATION=SEC, REPS=N, POINTS="kernel sweep:xdp ..." (default: see
+# 2 s), DURATION=SEC, REPS=N (runs of a point outside the rounds),
+# ROUNDS=N, PAIR=0 (no rounds), POINTS="kernel sweep:xdp ..." (default: see
 # DEFAULT_POINTS below), experiment knobs at the head of each xp-*.sh,
 # SIZE=BYTES (frame with FCS, default 64), POINTS="kernel redirect ...",
 # PREFIXES=N (default 170000), NDSTS=N (destinations, default 262144),
@@ -88,7 +97,7 @@ else
 	REPS=${REPS:-3}
 fi
 SIZE=${SIZE:-64}
-MODES_SWEEP="kernel bridge macvlan pfpacket xdp netns afxdp afxdp-3"
+MODES_SWEEP="kernel bridge macvlan xdp netns afxdp"
 PREFIXES=${PREFIXES:-170000}
 NDSTS=${NDSTS:-262144}
 if [ "$QUICK" = 1 ]; then
@@ -103,13 +112,13 @@ fi
 # A point POINT@BYTES runs a standard point with frames of BYTES.
 if [ "$QUICK" = 1 ]; then
 	SIZE_STEPS=${SIZE_STEPS:-64 1500}
-	DEFAULT_POINTS="kernel netns redirect xvr-2 pfpacket afxdp \
+	DEFAULT_POINTS="kernel netns redirect fibfwd xvr-2 pfpacket afxdp \
 		$(for p in $POOLS; do printf 'afxdp-pool-%s ' "$p"; done) \
 		afxdp-3-rr afxdp-3-flowhash afxdp-idle \
 		sweep:kernel sweep:xdp size:xdp fib:1000 routers:8 vifs:8 lat:xdp tcp:xdp"
 else
 	DEFAULT_POINTS="kernel netns macvlan bridge xdp-static xdp-bird redirect \
-		xvr-2 xvr-170k pfpacket afxdp \
+		fibfwd xvr-2 xvr-170k fibfwd-170k pfpacket afxdp \
 		$(for p in $POOLS; do printf 'afxdp-pool-%s ' "$p"; done) \
 		afxdp-3-rr afxdp-3-weighted afxdp-3-flowhash afxdp-idle \
 		$(for m in $MODES_SWEEP; do printf 'sweep:%s ' "$m"; done) \
@@ -117,7 +126,7 @@ else
 		fib:2 fib:1000 fib:170000 fib:1000000 \
 		routers:1 routers:8 routers:64 routers:512 routers:8-netns routers:64-netns \
 		vifs:2 vifs:8 vifs:64 vifs:512 \
-		lat:kernel lat:bridge lat:macvlan lat:pfpacket lat:xdp lat:netns lat:afxdp \
+		lat:kernel lat:bridge lat:macvlan lat:xdp lat:netns lat:afxdp \
 		tcp:kernel tcp:bridge tcp:macvlan tcp:xdp tcp:netns tcp:afxdp \
 		tcp:afxdp-3-rr tcp:afxdp-3-weighted tcp:afxdp-3-flowhash"
 fi
@@ -206,6 +215,7 @@ NODE=bench-$P
 PIN=/sys/fs/bpf/xvr-bench/$P
 TMP=$(mktemp -d /tmp/xvr-bench.XXXXXX)
 WMEM_SAVED=$(sysctl -n net.core.wmem_default)
+BPF_STATS_SAVED=$(sysctl -n kernel.bpf_stats_enabled)
 CREATED_NS=()
 XVR_UP=0
 BIRD_NS=""	# a namespace whose processes (BIRD) we started
@@ -227,6 +237,7 @@ cleanup() {
 		"$XVR" -n "$NODE" node down >/dev/null 2>&1
 	fi
 	rm -rf "/sys/fs/bpf/xvr/$NODE" "$PIN" 2>/dev/null
+	ip route flush table "$FIBFWD_TABLE" 2>/dev/null
 	rmdir /sys/fs/bpf/xvr-bench 2>/dev/null
 	ip link del "${P}a" 2>/dev/null
 	ip link del "${P}b" 2>/dev/null
@@ -235,6 +246,7 @@ cleanup() {
 	[ -n "$FWD_PID" ] && kill "$FWD_PID" 2>/dev/null
 	for ns in "${CREATED_NS[@]}"; do ip netns del "$ns" 2>/dev/null; done
 	sysctl -qw net.core.wmem_default="$WMEM_SAVED"
+	sysctl -qw kernel.bpf_stats_enabled="$BPF_STATS_SAVED"
 	rm -rf "$TMP"
 	exit "$rc"
 }
@@ -249,6 +261,9 @@ if [ "${LOW_LATENCY:-1}" = 1 ] && [ -c /dev/cpu_dma_latency ]; then
 	exec {QOS_FD}>/dev/cpu_dma_latency
 	printf '\x00\x00\x00\x00' >&"$QOS_FD"
 fi
+
+# Per-program run time and count, for each program's own cost per frame.
+sysctl -qw kernel.bpf_stats_enabled=1
 
 # ------------------------------------------------------------- topology
 
@@ -327,6 +342,7 @@ topo_down() {
 	local dns=$1
 	"$SINK" detach "$PIN/sink" >/dev/null 2>&1 || true
 	"$SINK" detach "$PIN/redirect" >/dev/null 2>&1 || true
+	"$SINK" detach "$PIN/fibfwd" >/dev/null 2>&1 || true
 	if [ -n "$dns" ]; then
 		ip netns del "$dns"
 	else
@@ -470,6 +486,14 @@ mx_args() {
 	fi
 }
 
+# bpf_prog_stats: the xvr programs loaded now with the kernel's run-time
+# statistics (kernel.bpf_stats_enabled is on for the whole suite).
+bpf_prog_stats() {
+	bpftool -j prog show 2>/dev/null |
+		jq '[.[] | select((.name // "") | startswith("xvr_")) |
+		     {id, name, run_time_ns: (.run_time_ns // 0), run_cnt: (.run_cnt // 0)}]'
+}
+
 # measure_run NAME KIND DUT_NS XVR_NODE OUTFILE [generator args...]: one
 # accounted run at $GEN_RATE (maximal load if empty), after mx_args; the
 # run's record (acct.py account) in OUTFILE, its summary logged.
@@ -503,9 +527,11 @@ measure_run() {
 	for x in "${MX_PIDS[@]}"; do pidargs+=(--pid "$x"); done
 	"$SINK" reset "$PIN/sink"
 	$PY "$ACCT" snapshot "${MXA_DEVS[@]}" "${MXA_EXTRA[@]}" "${pidargs[@]}" >"$TMP/before.json"
+	bpf_prog_stats >"$TMP/progs-before.json"
 	run_gen "$kind" "$@" >"$TMP/gen.out"
 	read -r sent elapsed <"$TMP/gen.out"
 	sleep "$DRAIN"
+	bpf_prog_stats >"$TMP/progs-after.json"
 	$PY "$ACCT" snapshot "${MXA_DEVS[@]}" "${MXA_EXTRA[@]}" "${pidargs[@]}" >"$TMP/after.json"
 	[ -n "$MX_POST" ] && $MX_POST
 	if [ "${DEBUG:-0}" = 1 ]; then
@@ -523,6 +549,17 @@ measure_run() {
 		--sink-json "$TMP/sink.json" --elapsed "$elapsed" \
 		"${MXA_ACCT[@]}" "${ed[@]}" \
 		--dut-cpu "$DUT_CPU" --sink-cpu "$SINK_CPU" >"$outf"
+	# Each BPF program's own cost in this run, by name (all instances of
+	# a name summed): the kernel's run-time statistics, ns per run.
+	jq -s '(.[0] | map({(.id | tostring): .}) | add // {}) as $b |
+		[.[1][] | . as $a | ($b[$a.id | tostring] // {run_time_ns: 0, run_cnt: 0}) as $o |
+		 {name: $a.name, ns: ($a.run_time_ns - $o.run_time_ns), cnt: ($a.run_cnt - $o.run_cnt)} |
+		 select(.cnt > 0)] | group_by(.name) |
+		map({(.[0].name): {runs: (map(.cnt) | add), ns_per_run: ((map(.ns) | add) / (map(.cnt) | add))}}) |
+		add // {}' "$TMP/progs-before.json" "$TMP/progs-after.json" >"$TMP/progs.json"
+	jq --slurpfile progs "$TMP/progs.json" --argjson round "${ROUND:-null}" --argjson ndr "${RUN_NDR:-null}" \
+		'. + {bpf_progs: $progs[0], round: $round, ndr_pps: $ndr}' "$outf" >"$TMP/run.tmp" &&
+		mv "$TMP/run.tmp" "$outf"
 	jq --argjson busy "$busy" '. + {busy_before_pct: $busy} |
 		if $busy > '"$QUIET_BUSY"' then .notes += ["machine \($busy)% busy before the run"] else . end' \
 		"$outf" >"$TMP/run.tmp" && mv "$TMP/run.tmp" "$outf"
@@ -579,7 +616,9 @@ point_json() {
 		(if ($ns | length) > 0 then $ns[(($ns | length) - 1) / 2 | floor] else null end) as $nsm |
 		{name: $name, description: $desc, status: "measured",
 		 offered_rate_pps: (if "'"${GEN_RATE:-}"'" == "" then null else ("'"${GEN_RATE:-0}"'" | tonumber) end),
-		 ndr_pps: (if "'"${NDR:-}"'" == "" then null else ("'"${NDR:-0}"'" | tonumber) end),
+		 ndr_pps: (if "'"${NDR:-}"'" == "" then
+			([.[] | .ndr_pps // empty] | sort | if length > 0 then .[(length - 1) / 2 | floor] else null end)
+			else ("'"${NDR:-0}"'" | tonumber) end),
 		 reorder_pct_median: ([.[] | select(.balanced) | .reorder_pct | select(. != null)] | sort | if length > 0 then .[(length - 1) / 2 | floor] else null end),
 		 sink_cpu: '"$SINK_CPU"',
 		 repetitions: $reps, duration_s: $dur, frame_size: $size,
@@ -638,6 +677,43 @@ point_redirect() {
 	topo_up ""
 	"$SINK" redirect "${P}a" "${P}b" "$PIN/redirect"
 	$MEASURE redirect pktgen "" "" "$desc"
+	topo_down ""
+}
+
+# point_fibfwd NAME: the xdp_fwd-class peer (bpf/tools/xvr_fibfwd.bpf.c):
+# an XDP forwarder on bpf_fib_lookup in the kernel's table $FIBFWD_TABLE
+# (one table per tenant, looked up with BPF_FIB_LOOKUP_TBID) in the root
+# namespace where the DUT's ports are, static neighbours. fibfwd: the same
+# 2 routes as xvr-2; fibfwd-170k: the same $PREFIXES-prefix table and
+# random destinations as xvr-170k.
+FIBFWD_TABLE=${FIBFWD_TABLE:-4242}
+point_fibfwd() {
+	local name=$1 desc gen_args=()
+	desc="XDP forwarder on the kernel's FIB (bpf_fib_lookup, table per tenant via BPF_FIB_LOOKUP_TBID; the xdp_fwd class)"
+	log "$name: $desc, xvr-pktgen on CPU $GEN_CPU"
+	topo_up ""
+	# bpf_fib_lookup() answers only for a port that forwards.
+	sysctl -qw "net.ipv4.conf.${P}a.forwarding=1" "net.ipv4.conf.${P}b.forwarding=1"
+	ip neigh replace $GW_SINK lladdr $MAC_S dev "${P}b" nud permanent
+	ip neigh replace $GW_GEN lladdr $MAC_G dev "${P}a" nud permanent
+	if [ "$name" = fibfwd-170k ]; then
+		desc="$desc, $PREFIXES-prefix synthetic table (scripts/gen-table.py), $NDSTS random destinations across it"
+		$PY "$ROOT/scripts/gen-table.py" -n "$PREFIXES" --via $GW_SINK \
+			--lladdr $MAC_S --dev "${P}b" -o "$TMP/table.txt" \
+			--dst-file "$TMP/dsts.txt" --dst-count "$NDSTS"
+		awk -v t="$FIBFWD_TABLE" '{ print "route add " $1 " via " $3 " dev " $7 " onlink table " t }' \
+			"$TMP/table.txt" >"$TMP/table.batch"
+		ip -batch "$TMP/table.batch"
+		gen_args=(-f "$TMP/dsts.txt")
+	else
+		desc="$desc, 2 routes, one destination"
+		ip route add 198.19.0.0/16 via $GW_SINK dev "${P}b" onlink table "$FIBFWD_TABLE"
+		ip route add 198.18.0.0/16 via $GW_GEN dev "${P}a" onlink table "$FIBFWD_TABLE"
+	fi
+	"$SINK" fibfwd "${P}a" "${P}b" "$PIN/fibfwd" "$FIBFWD_TABLE"
+	$MEASURE "$name" pktgen "" "" "$desc" "${gen_args[@]}"
+	"$SINK" detach "$PIN/fibfwd" >/dev/null 2>&1 || true
+	ip route flush table "$FIBFWD_TABLE" 2>/dev/null || true
 	topo_down ""
 }
 
@@ -1155,48 +1231,57 @@ point_xvr() {
 MODES_ALL="kernel bridge macvlan pfpacket redirect xdp netns afxdp afxdp-3"
 mode_run() {
 	case $1 in
-	kernel) point_kernel ;;
-	netns) point_netns ;;
-	macvlan) point_macvlan ;;
-	bridge) point_bridge ;;
-	pfpacket) point_pfpacket ;;
-	redirect) point_redirect ;;
-	xdp) point_xvr xvr-2 ;;
-	xdp-170k) point_xvr xvr-170k ;;
-	xdp-static | xdp-bird) point_xdp_src "$1" ;;
-	afxdp) point_afxdp afxdp ;;
+	xdp) std_point xvr-2 ;;
+	xdp-170k) std_point xvr-170k ;;
 	afxdp-[0-9]) point_afxdp "$1" "" "${1#afxdp-}" flowhash ;;
-	*) die "unknown mode $1" ;;
+	*) std_point "$1" ;;
 	esac
 }
 
-# run_paired MODE_A MODE_B: the two modes' runs interleaved (A, B, A, B,
-# ...), each set up afresh for every run, so that whatever else happens on
-# the machine falls on both alike; for ratios between two setups of the same
-# data path (xdp-bird / xdp-static). PAIR=0 measures them apart instead.
-PAIR_REP=0
-pair_measure() {
+# The standard points, whose ratios are the suite's headline, run in
+# ROUNDS rounds: every point once per round, each set up afresh, so that
+# whatever else happens on the machine falls on all of them alike and every
+# ratio has one pair of runs per round (A B ... A B ...). The report gives
+# the median of the per-round ratios with their min-max. PAIR=0 measures
+# each point on its own instead (REPS runs back to back).
+ROUND_POINTS="kernel netns macvlan bridge xdp-static xdp-bird redirect fibfwd xvr-2 \
+	xvr-170k fibfwd-170k pfpacket afxdp"
+ROUNDS=${ROUNDS:-$([ "$QUICK" = 1 ] && echo 2 || echo 5)}
+ROUND=""
+round_measure() {
 	local name=$1$NAME_SUFFIX kind=$2 dns=$3 node=$4 desc=$5; shift 5
+	local NDR="" RUN_NDR=""
 	mx_args "$name" "$dns" "$node"
-	measure_run "$name run $PAIR_REP/$REPS (paired)" "$kind" "$dns" "$node" \
-		"$TMP/run-$name-$PAIR_REP.json" "$@"
-	printf '%s' "$desc" >"$TMP/desc-$name"
+	if [ "$kind" = pktgen ] && [[ " $NDR_POINTS " == *" $name "* ]]; then
+		NDR_GEN_ARGS=("$@")
+		find_ndr "$name"
+		RUN_NDR=$NDR
+	fi
+	measure_run "$name round $ROUND/$ROUNDS" "$kind" "$dns" "$node" \
+		"$TMP/rounds/run-$name-$ROUND.json" "$@"
+	printf '%s' "$desc" >"$TMP/rounds/desc-$name"
 }
-run_paired() {
-	local a=$1 b=$2 m f runs
-	for PAIR_REP in $(seq 1 "$REPS"); do
-		for m in "$a" "$b"; do
-			MEASURE=pair_measure mode_run "$m"
+run_rounds() {
+	local pt f name runs r
+	mkdir -p "$TMP/rounds"
+	for ROUND in $(seq 1 "$ROUNDS"); do
+		for pt in "$@"; do
+			log "== round $ROUND/$ROUNDS: $pt"
+			MEASURE=round_measure std_point "$pt"
 		done
 	done
-	for m in "$a" "$b"; do
+	ROUND=""
+	for f in "$TMP"/rounds/desc-*; do
+		[ -e "$f" ] || continue
+		name=${f##*/desc-}
 		runs=()
-		for f in "$TMP/run-$m$NAME_SUFFIX-"*.json; do
-			[ -e "$f" ] && runs+=("$f")
+		for r in $(seq 1 "$ROUNDS"); do
+			[ -e "$TMP/rounds/run-$name-$r.json" ] && runs+=("$TMP/rounds/run-$name-$r.json")
 		done
-		# A mode that never came up has its not_measured record already.
+		# A point that never came up has its not_measured record already.
 		[ ${#runs[@]} -gt 0 ] &&
-			point_json "$m$NAME_SUFFIX" "$(cat "$TMP/desc-$m$NAME_SUFFIX") (runs interleaved with $([ "$m" = "$a" ] && echo "$b" || echo "$a"))" "$REPS" "${runs[@]}"
+			point_json "$name" "$(cat "$f") (runs interleaved in $ROUNDS rounds with the other standard points)" \
+				"$ROUNDS" "${runs[@]}"
 	done
 	return 0
 }
@@ -1272,6 +1357,28 @@ plots() {
 		mv "$TMP/p.tmp" "$TMP/plots.json"
 }
 
+# std_point POINT: one standard point (not an experiment) by its name.
+std_point() {
+	case $1 in
+	kernel) point_kernel ;;
+	netns) point_netns ;;
+	pfpacket) point_pfpacket ;;
+	afxdp) point_afxdp afxdp ;;
+	afxdp-pool-*) GEN_RATE=${GEN_RATE:-$AF_RATE} point_afxdp "$1" "${1#afxdp-pool-}" ;;
+	afxdp-[23]-rr | afxdp-[23]-weighted | afxdp-[23]-flowhash)
+		local n=${1#afxdp-}
+		GEN_RATE=${GEN_RATE:-$AF_RATE} point_afxdp "$1" "" "${n%%-*}" "${n#*-}" ;;
+	afxdp-idle) point_afxdp_idle ;;
+	xdp-static | xdp-bird) point_xdp_src "$1" ;;
+	macvlan) point_macvlan ;;
+	bridge) point_bridge ;;
+	redirect) point_redirect ;;
+	fibfwd | fibfwd-170k) point_fibfwd "$1" ;;
+	xvr-2 | xvr-170k) point_xvr "$1" ;;
+	*) die "unknown point $1" ;;
+	esac
+}
+
 # ----------------------------------------------------------------- main
 
 CMD="make bench    # DURATION=$DURATION REPS=$REPS SIZE=$SIZE POINTS=\"$POINTS\""
@@ -1292,34 +1399,24 @@ for pt in $POINTS; do
 	case $pt in
 	*@*) SIZE=${pt#*@}; NAME_SUFFIX=@$SIZE; pt=${pt%@*} ;;
 	esac
-	case $pt in
-	kernel) point_kernel ;;
-	netns) point_netns ;;
-	pfpacket) point_pfpacket ;;
-	afxdp) point_afxdp afxdp ;;
-	afxdp-pool-*) GEN_RATE=${GEN_RATE:-$AF_RATE} point_afxdp "$pt" "${pt#afxdp-pool-}" ;;
-	afxdp-[23]-rr | afxdp-[23]-weighted | afxdp-[23]-flowhash)
-		n=${pt#afxdp-}; GEN_RATE=${GEN_RATE:-$AF_RATE} point_afxdp "$pt" "" "${n%%-*}" "${n#*-}" ;;
-	afxdp-idle) point_afxdp_idle ;;
-	xdp-static | xdp-bird)
-		if [ "${PAIR:-1}" = 1 ] && [[ " $POINTS " == *" xdp-static "* ]] &&
-		   [[ " $POINTS " == *" xdp-bird "* ]]; then
-			# Both, interleaved, at the first of them.
-			[ -z "${PAIRED_BIRD:-}" ] && run_paired xdp-static xdp-bird
-			PAIRED_BIRD=1
-		else
-			point_xdp_src "$pt"
+	if [ "${PAIR:-1}" = 1 ] && [[ " $ROUND_POINTS " == *" $pt "* ]] && [ -z "$NAME_SUFFIX" ]; then
+		# All standard points of the suite, in rounds, at the first of them.
+		if [ -z "${ROUNDS_DONE:-}" ]; then
+			rp=()
+			for x in $POINTS; do
+				[[ " $ROUND_POINTS " == *" $x "* ]] && rp+=("$x")
+			done
+			run_rounds "${rp[@]}"
+			ROUNDS_DONE=1
 		fi
-		;;
-	macvlan) point_macvlan ;;
-	bridge) point_bridge ;;
-	redirect) point_redirect ;;
-	xvr-2 | xvr-170k) point_xvr "$pt" ;;
+		continue
+	fi
+	case $pt in
 	*:*)
 		declare -F "xp_${pt%%:*}" >/dev/null || die "unknown experiment ${pt%%:*} (no scripts/bench/xp-${pt%%:*}.sh)"
 		"xp_${pt%%:*}" "${pt#*:}"
 		;;
-	*) die "unknown point $pt" ;;
+	*) std_point "$pt" ;;
 	esac
 done
 
@@ -1343,11 +1440,25 @@ jq -s --slurpfile micro "$OUT/micro.json" --slurpfile plots "$TMP/plots.json" --
 	(map({(.name): .pps_median}) | add) as $m |
 	(map({(.name): .capacity_pps}) | add) as $c |
 	(map({(.name): .ndr_pps}) | add) as $nd |
+	(map({(.name): (.runs // [])}) | add) as $runs |
+	# Per-round ratios of a run field f: one pair per round in which both
+	# points had a balanced run; their median and min-max.
+	def median: if length == 0 then null elif length % 2 == 1 then .[(length - 1) / 2]
+		else (.[length / 2 - 1] + .[length / 2]) / 2 end;
+	def rounds($a; $b; f):
+		[($runs[$a] // [])[] as $x | ($runs[$b] // [])[] as $y |
+		 select($x.round != null and $x.round == $y.round and $x.balanced and $y.balanced) |
+		 ($x | f) as $p | ($y | f) as $q |
+		 select($p != null and $q != null and $q > 0) | $p / $q] | sort |
+		if length > 0 then {median: median, min: min, max: max, pairs: length} else null end;
+	def cap: if .dut_ns_per_frame then 1e9 / .dut_ns_per_frame else null end;
 	def ratio($n; $a; $b; $t):
+		rounds($a; $b; cap) as $rc | rounds($a; $b; .pps) as $rd | rounds($a; $b; .ndr_pps) as $rn |
 		{name: $n, numerator: $a, denominator: $b, target: $t,
-		 value: (if $c[$a] and $c[$b] then $c[$a] / $c[$b] else null end),
-		 value_delivered: (if $m[$a] and $m[$b] then $m[$a] / $m[$b] else null end),
-		 value_ndr: (if $nd[$a] and $nd[$b] and $nd[$b] > 0 then $nd[$a] / $nd[$b] else null end)};
+		 value: (if $rc then $rc.median elif $c[$a] and $c[$b] then $c[$a] / $c[$b] else null end),
+		 value_delivered: (if $rd then $rd.median elif $m[$a] and $m[$b] then $m[$a] / $m[$b] else null end),
+		 value_ndr: (if $rn then $rn.median elif $nd[$a] and $nd[$b] and $nd[$b] > 0 then $nd[$a] / $nd[$b] else null end),
+		 rounds: $rc, rounds_delivered: $rd, rounds_ndr: $rn};
 	def ratio_ndr($n; $a; $b; $t): ratio($n; $a; $b; $t) + {by: "ndr"};
 	def band($n; $a; $b; $lo; $hi): ratio($n; $a; $b; $lo) + {target_max: $hi};
 	{meta: {kernel: $kernel, cpu_model: $cpu, cpus: $cpus, date: $date,
@@ -1359,6 +1470,8 @@ jq -s --slurpfile micro "$OUT/micro.json" --slurpfile plots "$TMP/plots.json" --
 	 points: [.[] | . + {kernel: $kernel, cpu_model: $cpu}],
 	 ratios: [ratio("xdp mode / kernel forwarding"; "xvr-2"; "kernel"; 3.0),
 		  ratio("xdp mode / minimal redirect"; "xvr-2"; "redirect"; 0.8),
+		  ratio("xdp mode / XDP on the kernel FIB, 2 routes"; "xvr-2"; "fibfwd"; 1.0),
+		  ratio("xdp mode / XDP on the kernel FIB, 170k table"; "xvr-170k"; "fibfwd-170k"; 1.3),
 		  ratio("170k table, random / 2 routes"; "xvr-170k"; "xvr-2"; 0.8),
 		  ratio("netns mode / Linux forwarding (issue 3)"; "netns"; "kernel"; 0.95),
 		  ratio("netns mode / macvlan namespace router (issue 3)"; "netns"; "macvlan"; 1.0),

@@ -21,8 +21,8 @@
 # run); the runs after it follow back to back. One record per mode, kind
 # "sweep", name sweep-MODE; report_e1_sweep.py renders them.
 #
-# Defaults: SWEEP_LOADS="10 25 50 75 90 100 125 150", SWEEP_REPS=3 (the
-# median and min-max of three runs per step), SWEEP_CAP_REPS=3,
+# Defaults: SWEEP_LOADS="10 25 50 75 90 100 125 150", SWEEP_REPS=2 (the
+# median and min-max of two runs per step), SWEEP_CAP_REPS=3,
 # SWEEP_DURATION=1 (s per run), SWEEP_NDR=1, SWEEP_NDR_STEPS=3; QUICK=1:
 # SWEEP_LOADS="25 50 90 100 125 150", SWEEP_REPS=1, SWEEP_CAP_REPS=1,
 # SWEEP_DURATION=0.5. A run costs its duration plus ~1.1 s (drain,
@@ -36,7 +36,7 @@ if [ "$QUICK" = 1 ]; then
 else
 	SWEEP_LOADS=${SWEEP_LOADS:-10 25 50 75 90 100 125 150}
 	SWEEP_DURATION=${SWEEP_DURATION:-1}
-	SWEEP_REPS=${SWEEP_REPS:-3}
+	SWEEP_REPS=${SWEEP_REPS:-2}
 fi
 SWEEP_CAP_REPS=${SWEEP_CAP_REPS:-$([ "$QUICK" = 1 ] && echo 1 || echo 3)}
 SWEEP_NDR=${SWEEP_NDR:-1}

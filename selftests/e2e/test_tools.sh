@@ -75,3 +75,35 @@ t_check "sink attach --pass-untagged" "$SINK" -N "$NS" -u attach "${T_P}r" "$PIN
 ip netns exec "$NS" ping -c 3 -i 0.2 -W 1 -I "${T_P}g" 100.127.2.1 >/dev/null 2>&1
 t_ge "untagged frames passed, not dropped" "$("$SINK" -j read "$PIN" | jq '.passed // 0')" 1
 t_eq "and not counted as the generator's" "$("$SINK" -j read "$PIN" | jq .tagged_packets)" 0
+cleanup_pin
+
+# 4. fibfwd, the benchmark's peer forwarder: frames on port A are forwarded
+# by the kernel's routing table 4242 (bpf_fib_lookup with its table id) to
+# port B's neighbour; a destination the table lacks goes to the stack.
+FWD=$PIN-fwd
+trap '"$SINK" detach "$FWD" >/dev/null 2>&1; rm -rf "$FWD"; cleanup_pin; t_cleanup' EXIT
+ip link add "${T_P}a" netns "$NS" type veth peer name "${T_P}h" netns "$NS"
+ip link add "${T_P}b" netns "$NS" type veth peer name "${T_P}s" netns "$NS"
+for d in a h b s; do ip -n "$NS" link set "${T_P}$d" up; done
+smac=$(ip -n "$NS" -j link show "${T_P}s" | jq -r '.[0].address')
+amac=$(ip -n "$NS" -j link show "${T_P}a" | jq -r '.[0].address')
+ip netns exec "$NS" sysctl -qw "net.ipv4.conf.${T_P}a.forwarding=1" "net.ipv4.conf.${T_P}b.forwarding=1"
+ip -n "$NS" neigh replace 100.127.9.2 lladdr "$smac" dev "${T_P}b" nud permanent
+ip -n "$NS" route add 198.19.0.0/16 via 100.127.9.2 dev "${T_P}b" onlink table 4242
+t_check "fibfwd attach" "$SINK" -N "$NS" fibfwd "${T_P}a" "${T_P}b" "$FWD" 4242
+t_fails "fibfwd refuses table 0" "$SINK" -N "$NS" fibfwd "${T_P}a" "${T_P}b" "$FWD-x" 0
+t_check "sink attach behind it" "$SINK" -N "$NS" attach "${T_P}s" "$PIN"
+"$PKTGEN" -N "$NS" -d "$amac" -D 198.19.0.1 -r 20000 -t 0.3 -c 0 -j "${T_P}h" >/tmp/.gen.$$ 2>/dev/null
+sent=$(jq .sent /tmp/.gen.$$)
+t_ge "generator sent" "$sent" 1
+for _ in $(seq 1 50); do
+	[ "$("$SINK" -j read "$PIN" | jq .tagged_packets)" = "$sent" ] && break
+	sleep 0.1
+done
+t_eq "every frame was forwarded by the kernel table to B's neighbour" \
+	"$("$SINK" -j read "$PIN" | jq .tagged_packets)" "$sent"
+"$SINK" reset "$PIN"
+"$PKTGEN" -N "$NS" -d "$amac" -D 203.0.113.1 -r 20000 -t 0.2 -c 0 "${T_P}h" >/dev/null 2>&1
+t_eq "a destination outside the table is not forwarded" \
+	"$("$SINK" -j read "$PIN" | jq .tagged_packets)" 0
+rm -f /tmp/.gen.$$

@@ -6,9 +6,11 @@
  *             skb traffic): counts and drops frames (-u: passes untagged
  *             ones to the stack), histograms one-way latency
  *   redirect  loads bpf/tools/xvr_redirect.bpf.c: every frame out of one port
+ *   fibfwd    loads bpf/tools/xvr_fibfwd.bpf.c: forwarding on the kernel's
+ *             FIB (bpf_fib_lookup in one routing table), the xdp_fwd peer
  *   read      prints the sink's counters
  *   reset     zeroes them
- *   detach    removes what attach/redirect pinned, which detaches it
+ *   detach    removes what attach/redirect/fibfwd pinned, which detaches it
  *
  * Programs are attached through bpf_link and the links are pinned under a
  * directory on bpffs, so they outlive this process and a benchmark's cleanup
@@ -37,6 +39,7 @@
 #include "xvr_sink.skel.h"
 #include "netns.h"
 #include "xvr_redirect.skel.h"
+#include "xvr_fibfwd.skel.h"
 
 /* Mirror of the histogram layout and struct sink_stats in bpf/tools/xvr_sink.bpf.c. */
 #define SINK_LAT_SUB_BITS	4
@@ -67,6 +70,8 @@ struct sink_stats {
 #define PIN_SINK_STATS		"sink_stats"
 #define PIN_REDIRECT_LINK	"redirect_link"
 #define PIN_REDIRECT_PORT	"redirect_port"
+#define PIN_FIBFWD_LINK		"fibfwd_link"
+#define PIN_FIBFWD_PORTS	"fibfwd_ports"
 
 static struct {
 	const char *netns;
@@ -269,10 +274,38 @@ cleanup:
 	return err;
 }
 
+/* DEV and OUTDEV of the forwarding baselines, by name. */
+static int two_devs(char **argv, int *ifindex, int *out_ifindex)
+{
+	*ifindex = dev_index(argv[0]);
+	if (*ifindex < 0)
+		return *ifindex;
+	*out_ifindex = dev_index(argv[1]);
+	return *out_ifindex < 0 ? *out_ifindex : 0;
+}
+
+/* Attaches prog to DEV (argv[0]) and pins the link and map under dir. */
+static int attach_pinned(struct bpf_program *prog, int ifindex, const char *dev,
+			 const char *link_leaf, struct bpf_map *map, const char *map_leaf,
+			 const char *dir)
+{
+	struct bpf_link *link = bpf_program__attach_xdp(prog, ifindex);
+	int err;
+
+	if (!link) {
+		err = -errno;
+		pr_err("%s: attaching %s: %s\n", dev, bpf_program__name(prog), strerror(-err));
+		return err;
+	}
+	err = pin_pair(link, link_leaf, map, map_leaf, dir);
+	/* The pinned link keeps the program attached after we exit. */
+	bpf_link__destroy(link);
+	return err;
+}
+
 static int do_redirect(int argc, char **argv)
 {
-	struct xvr_redirect *skel = NULL;
-	struct bpf_link *link = NULL;
+	struct xvr_redirect *skel;
 	int ifindex, out_ifindex, err;
 	__u32 key = 0, val;
 
@@ -280,13 +313,9 @@ static int do_redirect(int argc, char **argv)
 		pr_err("usage: redirect DEV OUTDEV PINDIR\n");
 		return -EINVAL;
 	}
-	ifindex = dev_index(argv[0]);
-	if (ifindex < 0)
-		return ifindex;
-	out_ifindex = dev_index(argv[1]);
-	if (out_ifindex < 0)
-		return out_ifindex;
-
+	err = two_devs(argv, &ifindex, &out_ifindex);
+	if (err)
+		return err;
 	skel = xvr_redirect__open_and_load();
 	if (!skel) {
 		err = -errno;
@@ -295,24 +324,61 @@ static int do_redirect(int argc, char **argv)
 	}
 	val = out_ifindex;
 	/* Fill the devmap before attaching, so no frame sees it empty. */
-	if (bpf_map_update_elem(bpf_map__fd(skel->maps.redirect_port), &key,
-				&val, BPF_ANY)) {
+	if (bpf_map_update_elem(bpf_map__fd(skel->maps.redirect_port), &key, &val, BPF_ANY)) {
 		err = -errno;
-		pr_err("%s: redirect to %s: %s\n", argv[0], argv[1],
-		       strerror(-err));
-		goto cleanup;
+		pr_err("%s: redirect to %s: %s\n", argv[0], argv[1], strerror(-err));
+	} else {
+		err = attach_pinned(skel->progs.xvr_redirect, ifindex, argv[0], PIN_REDIRECT_LINK,
+				    skel->maps.redirect_port, PIN_REDIRECT_PORT, argv[2]);
 	}
-	link = bpf_program__attach_xdp(skel->progs.xvr_redirect, ifindex);
-	if (!link) {
-		err = -errno;
-		pr_err("%s: attaching redirect: %s\n", argv[0], strerror(-err));
-		goto cleanup;
-	}
-	err = pin_pair(link, PIN_REDIRECT_LINK, skel->maps.redirect_port,
-		       PIN_REDIRECT_PORT, argv[2]);
-cleanup:
-	bpf_link__destroy(link);
 	xvr_redirect__destroy(skel);
+	return err;
+}
+
+/*
+ * fibfwd DEV OUTDEV PINDIR TABLE: frames arriving on DEV are looked up in
+ * the kernel's routing table TABLE and sent out of whichever of DEV and
+ * OUTDEV the route names (the devmap holds both).
+ */
+static int do_fibfwd(int argc, char **argv)
+{
+	struct xvr_fibfwd *skel;
+	int ifindex, out_ifindex, err, tables, ports;
+	__u32 table;
+	char *end;
+
+	if (argc != 4) {
+		pr_err("usage: fibfwd DEV OUTDEV PINDIR TABLE\n");
+		return -EINVAL;
+	}
+	err = two_devs(argv, &ifindex, &out_ifindex);
+	if (err)
+		return err;
+	errno = 0;
+	table = strtoul(argv[3], &end, 0);
+	if (errno || *end || !table) {
+		pr_err("fibfwd: bad table id '%s'\n", argv[3]);
+		return -EINVAL;
+	}
+	skel = xvr_fibfwd__open_and_load();
+	if (!skel) {
+		err = -errno;
+		pr_err("loading fibfwd program: %s\n", strerror(-err));
+		return err;
+	}
+	tables = bpf_map__fd(skel->maps.fibfwd_tables);
+	ports = bpf_map__fd(skel->maps.fibfwd_ports);
+	/* Maps first, so no frame finds them empty. */
+	if (bpf_map_update_elem(tables, &ifindex, &table, BPF_ANY) ||
+	    bpf_map_update_elem(ports, &ifindex, &ifindex, BPF_ANY) ||
+	    bpf_map_update_elem(ports, &out_ifindex, &out_ifindex, BPF_ANY)) {
+		err = -errno;
+		pr_err("%s: fibfwd maps: %s\n", argv[0], strerror(-err));
+	} else {
+		err = attach_pinned(skel->progs.xvr_fibfwd, ifindex, argv[0], PIN_FIBFWD_LINK,
+				    skel->maps.fibfwd_ports, PIN_FIBFWD_PORTS, argv[2]);
+	}
+	xvr_fibfwd__destroy(skel);
 	return err;
 }
 
@@ -635,6 +701,7 @@ static int do_detach(int argc, char **argv)
 {
 	static const char *const leaves[] = {
 		PIN_SINK_LINK, PIN_SINK_STATS, PIN_REDIRECT_LINK, PIN_REDIRECT_PORT,
+		PIN_FIBFWD_LINK, PIN_FIBFWD_PORTS,
 	};
 	char path[PATH_MAX];
 	int err = 0, found = 0;
@@ -687,9 +754,12 @@ static void usage(FILE *f)
 "                               (tc: at tc ingress, for skb traffic)\n"
 "                               and histogram one-way latency\n"
 "  redirect DEV OUTDEV PINDIR   baseline: redirect every frame from DEV to OUTDEV\n"
+"  fibfwd DEV OUTDEV PINDIR TABLE\n"
+"                               baseline: forward DEV's frames by the kernel's\n"
+"                               routing table TABLE (bpf_fib_lookup)\n"
 "  read PINDIR                  print the sink's counters\n"
 "  reset PINDIR                 zero the sink's counters\n"
-"  detach PINDIR [DEV]          unpin (and so detach) what attach/redirect\n"
+"  detach PINDIR [DEV]          unpin (and so detach) what attach/redirect/fibfwd\n"
 "                               pinned; with DEV also remove a tc sink there\n"
 "Options:\n"
 "  -N, --netns NAME    find DEV in network namespace NAME\n"
@@ -719,6 +789,7 @@ int main(int argc, char **argv)
 	} cmds[] = {
 		{ "attach", do_attach },
 		{ "redirect", do_redirect },
+		{ "fibfwd", do_fibfwd },
 		{ "read", do_read },
 		{ "reset", do_reset },
 		{ "detach", do_detach },
