@@ -223,4 +223,12 @@ struct {
 	__type(value, struct xvr_counters);
 } xvr_port_stats SEC(".maps");
 
+/* Limits and their buckets per router. Written by `xvr limit`, read and updated by ingress. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XVR_MAX_ROUTERS);
+	__type(key, __u32);
+	__type(value, struct xvr_limit);
+} xvr_limits SEC(".maps");
+
 #endif /* XVR_BPF_MAPS_H */

@@ -23,6 +23,7 @@
 #include "fib.h"
 #include "stats.h"
 #include "l2.h"
+#include "policer.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -32,11 +33,16 @@ struct {
 	__uint(XDP_PASS, 1);
 } XDP_RUN_CONFIG(xvr_ingress);
 
-/* A classified frame: where it is booked and, if it has one, its VIF. */
+/*
+ * A classified frame: where it is booked, its router and, if it has one,
+ * its VIF.
+ */
 struct frame {
 	struct books b;
 	struct pkt p;
 	struct xvr_vif *vif;
+	__u32 vr_id;
+	bool punt_admitted;	/* a control frame, charged to the punt budget already */
 };
 
 /*
@@ -60,10 +66,17 @@ static __always_inline int to_vif(struct xdp_md *ctx, struct frame *f)
 	return XDP_REDIRECT;
 }
 
-/* Exceptions go to the tenant: counted by reason, delivered unchanged. */
+/*
+ * Exceptions go to the tenant: counted by reason, delivered unchanged, within
+ * the router's punt budget (its control plane must not drown in them).
+ */
 static __always_inline int punt(struct xdp_md *ctx, struct frame *f, enum xvr_punt_reason reason)
 {
-	int act = to_vif(ctx, f);
+	int act;
+
+	if (!f->punt_admitted && !police_punt(f->vr_id))
+		return drop(&f->b, XVR_DROP_PUNT_POLICED);
+	act = to_vif(ctx, f);
 
 	if (act == XDP_ABORTED)
 		return drop(&f->b, XVR_DROP_NO_VIF);
@@ -366,6 +379,19 @@ static __always_inline int ingress(struct xdp_md *ctx)
 		return drop(&f.b, XVR_DROP_ROUTER_DOWN);
 	f.b.vr = bpf_map_lookup_elem(&xvr_vr_stats, &vr_id);
 	book_rx(f.b.vr, f.b.len);
+	/*
+	 * Admission, before any work for the router. ARP is its control
+	 * plane's: it meets the punt budget instead of the data limits, so
+	 * that a router flooded with its own data still resolves neighbours.
+	 */
+	f.vr_id = vr_id;
+	if (f.p.l3_proto == ETH_P_ARP) {
+		if (!police_punt(vr_id))
+			return drop(&f.b, XVR_DROP_PUNT_POLICED);
+		f.punt_admitted = true;
+	} else if (!police_frame(vr_id, f.b.len)) {
+		return drop(&f.b, XVR_DROP_POLICED);
+	}
 	if (vif_id) {
 		f.vif = bpf_map_lookup_elem(&xvr_vifs, &vif_id);
 		/* A rule may only deliver into a VIF of its own router. */

@@ -29,6 +29,8 @@
 #   vifs:N        one router with N VIFs (exp. 5)
 #   lat:MODE      one-way latency percentiles and ping RTT at 10/50/90% (exp. 6)
 #   tcp:MODE      iperf3 throughput, reordering with engines (exp. 7)
+#   isolation:MODE  a flooded router beside a victim, with and without a
+#                 limit on the flooded one (exp. 9; xdp netns macvlan bridge)
 # MODE: kernel bridge macvlan pfpacket redirect xdp netns afxdp afxdp-N.
 #
 #   scripts/bench.sh           the suite; results in bench/results/<date>/
@@ -332,7 +334,7 @@ topo_up() {
 	ip -n "$NS_S" link set "${P}s0" up
 	ip ${dns:+-n "$dns"} link set "${P}a" up
 	ip ${dns:+-n "$dns"} link set "${P}b" up
-	"$SINK" -N "$NS_S" attach "${P}s0" "$PIN/sink"
+	"$SINK" ${SINK_ATTACH_ARGS:-} -N "$NS_S" attach "${P}s0" "$PIN/sink"
 	pin_napi "$NS_S" "${P}s0" "$SINK_CPU" $SINK_PRIO
 	pin_napi "$dns" "${P}a" "$DUT_CPU" $DUT_PRIO
 	pin_napi "$dns" "${P}b" "$DUT_CPU" $DUT_PRIO

@@ -16,6 +16,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <time.h>
 #include <stddef.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -1701,6 +1703,179 @@ out:
 	fx_close(&fx);
 }
 
+/* ---- subtest: limits (bpf/policer.h) ---- */
+
+#define NS16_PER_S	(1000000000ull << XVR_BUCKET_SHIFT)
+#define POLICE_THREADS	2
+#define POLICE_FRAMES	20000	/* per thread */
+#define POLICE_BURST	1000
+
+/* Router vr's limits, written as `xvr limit set` would (1/16 ns units). */
+static bool fx_limit(struct fx *fx, __u32 vr, const struct xvr_limit *lim)
+{
+	return ASSERT_OK(bpf_map_update_elem(fx->n.limits_fd, &vr, lim, BPF_ANY),
+			 "xvr_limits update");
+}
+
+/* A frame bucket of 1 frame a second that lets burst frames through at once. */
+static struct xvr_bucket bucket_1pps(__u64 burst)
+{
+	return (struct xvr_bucket){ .frame_cost = NS16_PER_S,
+				    .tolerance = NS16_PER_S * (burst - 1) };
+}
+
+#define V4_TO(port, ...) V4(.dport = (port), __VA_ARGS__)
+#define POLICED(v) .what = DROP, .reason = XVR_DROP_POLICED, .vr = (v)
+#define PUNT_POLICED(v) .what = DROP, .reason = XVR_DROP_PUNT_POLICED, .vr = (v)
+
+static const struct row policer_rows[] = {
+	/* Router 1: 1 pps with a burst of 3; its punt budget 1 pps, burst 2. */
+	{ "pps: burst frame 1 of 3", PA, V4_TO(7001), FWD_VR(1) },
+	{ "pps: burst frame 2 of 3", PA, V6(.dport = 7001), FWD_VR(1) },
+	{ "pps: burst frame 3 of 3", PA, V4_TO(7001), FWD_VR(1) },
+	{ "pps: over the burst: policed", PA, V4_TO(7001), POLICED(1) },
+	{ "pps: IPv6 over the burst: policed", PA, V6(.dport = 7001), POLICED(1) },
+	{ "ARP is not charged to pps: punted", PA, { .ethertype = ETH_P_ARP, .dmac = MAC_VR1 },
+	  .what = PUNT, .reason = XVR_PUNT_NON_IP, .vr = 1 },
+	{ "ARP: second of the punt burst", PA, { .ethertype = ETH_P_ARP, .dmac = MAC_VR1 },
+	  .what = PUNT, .reason = XVR_PUNT_NON_IP, .vr = 1 },
+	{ "ARP over the punt budget: punt-policed", PA,
+	  { .ethertype = ETH_P_ARP, .dmac = MAC_VR1 }, PUNT_POLICED(1) },
+	/* Router 2: no data limit, a punt budget of 1 pps, burst 2. */
+	{ "punt budget: TTL 1 punted (1 of 2)", PA, V4_TO(7002, .ttl = 1), .what = PUNT,
+	  .reason = XVR_PUNT_TTL, .vr = 2 },
+	{ "punt budget: TTL 1 punted (2 of 2)", PA, V6(.dport = 7002, .ttl = 1), .what = PUNT,
+	  .reason = XVR_PUNT_TTL, .vr = 2 },
+	{ "punt budget: TTL 1 over it: punt-policed", PA, V4_TO(7002, .ttl = 1),
+	  PUNT_POLICED(2) },
+	{ "punt budget spent: forwarding goes on", PA, V4_TO(7002), FWD_VR(2) },
+	{ "punt budget spent: and on", PA, V4_TO(7002), FWD_VR(2) },
+	/* Router 3: bytes, room for 4 frames of this size (1 byte a second). */
+	{ "bps: frame 1 of 4", PA, V4_TO(7003), FWD_VR(3) },
+	{ "bps: frame 2 of 4", PA, V4_TO(7003), FWD_VR(3) },
+	{ "bps: frame 3 of 4", PA, V4_TO(7003), FWD_VR(3) },
+	{ "bps: frame 4 of 4", PA, V4_TO(7003), FWD_VR(3) },
+	{ "bps: over: policed", PA, V4_TO(7003), POLICED(3) },
+	/* Router 5: no limits at all, the default punt budget. */
+	{ "no limits: forwarded", PA, V4_TO(7005), FWD_VR(5) },
+	{ "no limits: TTL 1 within the default punt budget", PA, V4_TO(7005, .ttl = 1),
+	  .what = PUNT, .reason = XVR_PUNT_TTL, .vr = 5 },
+};
+
+struct police_thread {
+	struct fx *fx;
+	int cpu;
+	struct frame in;
+	int errors;
+};
+
+/* Offers POLICE_FRAMES frames of router 4 from one CPU. */
+static void *police_run(void *arg)
+{
+	struct police_thread *t = arg;
+	__u8 out[FRAME_MAX + 64];
+	__u32 out_len, verdict;
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(t->cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		t->errors++;
+	for (int i = 0; i < POLICE_FRAMES; i++)
+		if (run_xdp(t->fx, net.a, t->in.data, t->in.len, out, &out_len, &verdict))
+			t->errors++;
+	return NULL;
+}
+
+/*
+ * Router 4 (1 pps, burst POLICE_BURST) offered frames from two CPUs at once:
+ * the shared bucket admits the burst and what the rate adds while they run,
+ * not a frame more (a lost update would let each CPU spend the same token),
+ * and every other frame is policed.
+ */
+static void police_two_cpus(struct fx *fx)
+{
+	const struct frame_spec spec = V4_TO(7004);
+	struct police_thread t[POLICE_THREADS] = {};
+	pthread_t tid[POLICE_THREADS];
+	struct xvr_counters c, *per;
+	int ncpu = libbpf_num_possible_cpus(), cpus_used = 0;
+	struct timespec t0, t1;
+	double secs;
+
+	if (ncpu < POLICE_THREADS) {
+		test__skip("two CPUs needed");
+		return;
+	}
+	for (int i = 0; i < POLICE_THREADS; i++) {
+		t[i].fx = fx;
+		t[i].cpu = i;
+		if (!ASSERT_OK(frame_build(&t[i].in, &spec), "two CPUs: frame"))
+			return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int i = 0; i < POLICE_THREADS; i++)
+		if (!ASSERT_OK(pthread_create(&tid[i], NULL, police_run, &t[i]), "pthread_create"))
+			return;
+	for (int i = 0; i < POLICE_THREADS; i++)
+		pthread_join(tid[i], NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = t1.tv_sec - t0.tv_sec + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	for (int i = 0; i < POLICE_THREADS; i++)
+		ASSERT_EQ(t[i].errors, 0, "two CPUs: test runs and affinity");
+	if (!ASSERT_OK(counters_read(fx->n.vr_stats_fd, 4, &c), "router 4 counters"))
+		return;
+	ASSERT_EQ(c.rx_packets, POLICE_THREADS * POLICE_FRAMES, "two CPUs: every frame booked");
+	ASSERT_GE(c.fwd_packets, POLICE_BURST, "two CPUs: the whole burst admitted");
+	ASSERT_LE(c.fwd_packets, POLICE_BURST + (__u64)secs + 1,
+		  "two CPUs: no more than burst + rate x time admitted");
+	ASSERT_EQ(c.drop[XVR_DROP_POLICED], c.rx_packets - c.fwd_packets,
+		  "two CPUs: every other frame policed");
+	/* Both CPUs really ran frames of the router. */
+	per = calloc(ncpu, sizeof(*per));
+	if (!ASSERT_OK_PTR(per, "calloc"))
+		return;
+	if (ASSERT_OK(bpf_map_lookup_elem(fx->n.vr_stats_fd, &(__u32){ 4 }, per), "per-CPU"))
+		for (int i = 0; i < ncpu; i++)
+			cpus_used += per[i].rx_packets > 0;
+	ASSERT_EQ(cpus_used, POLICE_THREADS, "two CPUs: frames booked on both");
+	free(per);
+}
+
+static void subtest_policer(void)
+{
+	const __u8 mac_vr1[6] = MAC_VR1;
+	struct xvr_limit lim1 = { .pps = bucket_1pps(3), .punt = bucket_1pps(2),
+				  .flags = XVR_LIMIT_SET };
+	struct xvr_limit lim2 = { .punt = bucket_1pps(2), .flags = XVR_LIMIT_SET };
+	struct xvr_limit lim3 = { .flags = XVR_LIMIT_SET };
+	struct xvr_limit lim4 = { .pps = bucket_1pps(POLICE_BURST), .flags = XVR_LIMIT_SET };
+	const struct frame_spec bps_spec = V4_TO(7003);
+	struct xvr_cls_key k = RULE(.kind = XVR_RULE_MAC);
+	struct frame bps_frame;
+	struct fx fx;
+	bool ok = true;
+
+	if (!fx_open(&fx))
+		return;
+	for (__u32 vr = 1; vr <= 5; vr++)
+		ok = ok && fx_router_default(&fx, vr) &&
+		     fx_rule(&fx, RULE(.kind = XVR_RULE_UDP, .port = 7000 + vr), vr);
+	memcpy(k.mac, mac_vr1, 6);
+	ok = ok && fx_rule(&fx, k, 1) && ASSERT_OK(rules_refresh_kinds(&fx.n), "rules_refresh_kinds");
+	/* 1 byte a second, room for 4 frames of bps_frame's length back to back. */
+	ok = ok && ASSERT_OK(frame_build(&bps_frame, &bps_spec), "bps frame");
+	lim3.bps.byte_cost = NS16_PER_S << XVR_BUCKET_BYTE_SHIFT;
+	lim3.bps.tolerance = 3ull * bps_frame.len * NS16_PER_S;
+	ok = ok && fx_limit(&fx, 1, &lim1) && fx_limit(&fx, 2, &lim2) && fx_limit(&fx, 3, &lim3) &&
+	     fx_limit(&fx, 4, &lim4);
+	if (ok) {
+		run_rows(&fx, "policer", policer_rows, ARRAY_SIZE(policer_rows));
+		police_two_cpus(&fx);
+	}
+	fx_close(&fx);
+}
+
 void test_ingress(void)
 {
 	if (!netns_enter())
@@ -1726,6 +1901,8 @@ void test_ingress(void)
 		subtest_vif();
 	if (test__start_subtest("counters"))
 		subtest_counters();
+	if (test__start_subtest("policer"))
+		subtest_policer();
 out:
 	test__end_subtest();
 	printf("ingress: %u frames run and checked\n", frames_run);

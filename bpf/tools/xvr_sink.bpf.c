@@ -65,11 +65,19 @@ struct sink_stats {
 	__u64 lat_future;	/* timestamp ahead of the sink's clock */
 	__u64 lat_stale;	/* older than SINK_LAT_MAX_NS */
 	__u64 passed;		/* untagged frames passed to the stack */
+	__u64 match_packets;	/* tagged frames to sink_match_daddr/sink_match_mask */
 	__u64 lat_hist[SINK_LAT_BUCKETS];
 };
 
 /* Load-time setting: hand untagged frames to the stack instead of dropping. */
 const volatile __u32 sink_pass_untagged;
+/*
+ * Load-time setting: tagged IPv4 frames whose destination is in this prefix
+ * (network byte order) are also counted in match_packets, so one sink tells
+ * two flows apart (the isolation benchmark's victim router). Mask 0: off.
+ */
+const volatile __be32 sink_match_daddr;
+const volatile __be32 sink_match_mask;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -80,7 +88,7 @@ struct {
 
 /* The pktgen payload of a UDP frame, or NULL. No VLANs, no IPv6 ext headers. */
 static __always_inline struct pktgen_payload *sink_payload(void *data,
-							   void *data_end)
+							   void *data_end, bool *match)
 {
 	struct ethhdr *eth = data;
 	struct pktgen_payload *pl;
@@ -96,6 +104,8 @@ static __always_inline struct pktgen_payload *sink_payload(void *data,
 			return NULL;
 		if (iph->protocol != IPPROTO_UDP_NR || iph->ihl < 5)
 			return NULL;
+		*match = sink_match_mask &&
+			 (iph->daddr & sink_match_mask) == sink_match_daddr;
 		udph = (void *)iph + iph->ihl * 4;
 	} else if (eth->h_proto == bpf_htons(ETH_P_IPV6)) {
 		struct ipv6hdr *ip6h = (void *)(eth + 1);
@@ -203,6 +213,7 @@ static __always_inline bool sink_count(void *data, void *data_end)
 	struct pktgen_payload *pl;
 	struct sink_stats *st;
 	__u64 len = data_end - data;
+	bool match = false;
 	__u32 key = 0;
 
 	st = bpf_map_lookup_elem(&sink_stats, &key);
@@ -211,10 +222,12 @@ static __always_inline bool sink_count(void *data, void *data_end)
 
 	st->packets++;
 	st->bytes += len;
-	pl = sink_payload(data, data_end);
+	pl = sink_payload(data, data_end, &match);
 	if (pl) {
 		st->tagged_packets++;
 		st->tagged_bytes += len;
+		if (match)
+			st->match_packets++;
 		sink_track(st, pl);
 		return true;
 	}

@@ -378,4 +378,56 @@ struct xvr_counters {
 	__u64 drop[XVR_DROP_MAX];
 };
 
+/*
+ * Per-router limits: xvr_limits[vr_id], written by `xvr limit`, checked by
+ * ingress right after classification. Each limit is a token bucket in the
+ * form of GCRA (the virtual-scheduling algorithm of ITU-T I.371): one word,
+ * the theoretical arrival time (tat) of the next conforming frame. A frame
+ * conforms if tat is at most tolerance ahead of now; it then moves tat on by
+ * its cost. Over-limit frames only read the word, so a flood costs no
+ * writes, and a conforming frame updates it with one compare-and-swap, so
+ * the bucket is exact with the router's frames arriving on several CPUs at
+ * once (per-CPU buckets would need a refill protocol between CPUs and let a
+ * router burst on each of them).
+ *
+ * Times are in 1/16 ns (XVR_BUCKET_SHIFT) so that a frame's cost at a few
+ * Mpps keeps its fraction: 2^60 ns of uptime still fit.
+ */
+#define XVR_BUCKET_SHIFT	4
+#define XVR_BUCKET_BYTE_SHIFT	12	/* byte_cost: 1/16 ns << 12 per byte */
+#define XVR_LIMIT_MAX_PPS	1000000000ull
+#define XVR_LIMIT_MAX_BPS	1000000000000ull	/* 1 Tbit/s */
+#define XVR_LIMIT_FRAME_BYTES	1518	/* bps: a burst of N frames is N of these */
+#define XVR_LIMIT_MIN_BPS	(8ull * XVR_LIMIT_FRAME_BYTES)	/* one frame a second */
+#define XVR_LIMIT_MAX_BURST	1000000
+#define XVR_LIMIT_MIN_BURST	32	/* default burst: 20 ms of the rate, at least this */
+#define XVR_LIMIT_MAX_PUNT_PPS	1000000
+/* Punts without a configured budget: a small bucket all the same. */
+#define XVR_PUNT_DEFAULT_PPS	10000
+#define XVR_PUNT_DEFAULT_BURST	1000
+
+struct xvr_bucket {
+	__u64 tat;		/* written by ingress (compare-and-swap) */
+	__u64 frame_cost;	/* 1/16 ns per frame; 0 with byte_cost 0: no limit */
+	__u64 byte_cost;	/* 1/16 ns per byte, << XVR_BUCKET_BYTE_SHIFT */
+	__u64 tolerance;	/* 1/16 ns: how far tat may run ahead (the burst) */
+};
+
+enum xvr_limit_flags {
+	XVR_LIMIT_SET = 1u << 0,	/* `xvr limit set` configured this router */
+};
+
+struct xvr_limit {
+	struct xvr_bucket pps;	/* frames of the router (all but control frames) */
+	struct xvr_bucket bps;	/* their bytes */
+	struct xvr_bucket punt;	/* frames for the router's namespace; 0 cost: default */
+	/* As configured, for listings; ingress reads only the buckets. */
+	__u64 rate_pps;
+	__u64 rate_bps;
+	__u32 burst;
+	__u32 punt_pps;
+	__u32 flags;
+	__u32 pad;
+};
+
 #endif /* XVR_XVR_H */

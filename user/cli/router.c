@@ -205,6 +205,7 @@ int router_destroy(struct xvr_node *n, __u32 id)
 	vifs_flush_router(n, id);
 	fib_router_fini(n, id);
 	nexthops_flush_router(n, id);
+	limit_clear(n, id);
 	bpf_map_update_elem(n->routers_fd, &id, &zero, BPF_ANY);
 	counters_zero(n->vr_stats_fd, id);
 	netns_name(ns, sizeof(ns), n->name, r.name);

@@ -13,7 +13,8 @@ static int help(void)
 	fprintf(stderr,
 		"Usage: xvr [OPTIONS] OBJECT COMMAND [ARGS]\n"
 		"       xvr OBJECT help\n"
-		"OBJECT := { node | port | router | vif | fe | classify | route | fibsync | stats | top }\n"
+		"OBJECT := { node | port | router | vif | fe | classify | route | fibsync | stats | top |\n"
+		"           limit }\n"
 		"OPTIONS := { -j[son] | -p[retty] | -v[erbose] | -n NODE }\n"
 		"  -n NODE   act on node NODE (default: $XVR_NODE or 'default');\n"
 		"            its objects are pinned under " XVR_PIN_BASE "/NODE/\n");
@@ -93,6 +94,7 @@ static const struct cmd objects[] = {
 	{ "fibsync", do_fibsync },
 	{ "stats", do_stats },
 	{ "top", do_top },
+	{ "limit", do_limit },
 	{ "help", do_help },
 	{ NULL, NULL },
 };

@@ -67,5 +67,8 @@ int do_vif(int argc, char **argv);
 int do_fe(int argc, char **argv);
 int do_stats(int argc, char **argv);
 int do_top(int argc, char **argv);
+int do_limit(int argc, char **argv);
+/* Removes the router's limits (back to no limit, the default punt budget). */
+int limit_clear(struct xvr_node *n, __u32 id);
 
 #endif

@@ -35,7 +35,8 @@
 	X(fe_state)	\
 	X(rr)		\
 	X(vr_stats)	\
-	X(port_stats)
+	X(port_stats)	\
+	X(limits)
 
 struct xvr_node {
 	char name[64];

@@ -31,6 +31,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 #include <net/if.h>
 #include <sys/stat.h>
 #include <bpf/bpf.h>
@@ -63,6 +64,7 @@ struct sink_stats {
 	__u64 lat_future;
 	__u64 lat_stale;
 	__u64 passed;
+	__u64 match_packets;
 	__u64 lat_hist[SINK_LAT_BUCKETS];
 };
 
@@ -78,6 +80,7 @@ static struct {
 	bool json;
 	bool percpu;
 	bool pass_untagged;
+	__be32 match_addr, match_mask;	/* -m: count tagged frames to this prefix apart */
 	double interval;
 	int verbose;
 } opt;
@@ -250,6 +253,8 @@ static int do_attach(int argc, char **argv)
 		return err;
 	}
 	skel->rodata->sink_pass_untagged = opt.pass_untagged;
+	skel->rodata->sink_match_daddr = opt.match_addr;
+	skel->rodata->sink_match_mask = opt.match_mask;
 	err = xvr_sink__load(skel);
 	if (err) {
 		pr_err("loading sink program: %s\n", strerror(-err));
@@ -435,6 +440,7 @@ static int read_counters(int fd, struct sink_stats *sum,
 		sum->lat_future += vals[i].lat_future;
 		sum->lat_stale += vals[i].lat_stale;
 		sum->passed += vals[i].passed;
+		sum->match_packets += vals[i].match_packets;
 		for (int b = 0; b < SINK_LAT_BUCKETS; b++)
 			sum->lat_hist[b] += vals[i].lat_hist[b];
 	}
@@ -548,7 +554,7 @@ static void print_counters(const struct sink_stats *s, int cpu, bool first)
 		       "\"tagged_bytes\":%llu,\"seq_reorder\":%llu,"
 		       "\"seq_gap\":%llu,\"lat_samples\":%llu,"
 		       "\"lat_avg_ns\":%llu,\"lat_max_ns\":%llu,"
-		       "\"passed\":%llu",
+		       "\"passed\":%llu,\"match_packets\":%llu",
 		       (unsigned long long)s->packets,
 		       (unsigned long long)s->bytes,
 		       (unsigned long long)s->tagged_packets,
@@ -557,18 +563,20 @@ static void print_counters(const struct sink_stats *s, int cpu, bool first)
 		       (unsigned long long)s->seq_gap,
 		       (unsigned long long)s->lat_samples, lat_avg,
 		       (unsigned long long)s->lat_max_ns,
-		       (unsigned long long)s->passed);
+		       (unsigned long long)s->passed,
+		       (unsigned long long)s->match_packets);
 		print_latency(s);
 		printf("}");
 		return;
 	}
 	if (cpu >= 0)
 		printf("cpu %d: ", cpu);
-	printf("packets %llu bytes %llu tagged %llu (%llu bytes) "
+	printf("packets %llu bytes %llu tagged %llu (%llu bytes, %llu matched) "
 	       "reordered %llu gaps %llu latency avg %llu ns max %llu ns\n",
 	       (unsigned long long)s->packets, (unsigned long long)s->bytes,
 	       (unsigned long long)s->tagged_packets,
 	       (unsigned long long)s->tagged_bytes,
+	       (unsigned long long)s->match_packets,
 	       (unsigned long long)s->seq_reorder,
 	       (unsigned long long)s->seq_gap, lat_avg,
 	       (unsigned long long)s->lat_max_ns);
@@ -746,6 +754,27 @@ static int do_detach(int argc, char **argv)
 	return err;
 }
 
+/* -m A.B.C.D/LEN into opt.match_addr/match_mask; 0 or -1. */
+static int parse_match(const char *arg)
+{
+	char buf[32], *slash, *end;
+	struct in_addr a;
+	unsigned long len;
+
+	if (snprintf(buf, sizeof(buf), "%s", arg) >= (int)sizeof(buf))
+		return -1;
+	slash = strchr(buf, '/');
+	if (!slash)
+		return -1;
+	*slash = 0;
+	len = strtoul(slash + 1, &end, 10);
+	if (*end || end == slash + 1 || len < 1 || len > 32 || inet_pton(AF_INET, buf, &a) != 1)
+		return -1;
+	opt.match_mask = htonl(len == 32 ? 0xffffffffu : ~(0xffffffffu >> len));
+	opt.match_addr = a.s_addr & opt.match_mask;
+	return 0;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -768,6 +797,8 @@ static void usage(FILE *f)
 "  -u, --pass-untagged attach: hand frames without the generator's tag to\n"
 "                      the stack (ping beside a load) instead of dropping\n"
 "  -i, --interval SEC  read: print rates every SEC seconds until a signal\n"
+"  -m, --match A.B.C.D/LEN  attach: also count tagged IPv4 frames to this\n"
+"                      prefix (match_packets): one flow of several\n"
 "  -v, --verbose       more messages (twice: libbpf debug)\n");
 }
 
@@ -779,6 +810,7 @@ int main(int argc, char **argv)
 		{ "per-cpu", no_argument, NULL, 'p' },
 		{ "pass-untagged", no_argument, NULL, 'u' },
 		{ "interval", required_argument, NULL, 'i' },
+		{ "match", required_argument, NULL, 'm' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
@@ -797,7 +829,7 @@ int main(int argc, char **argv)
 	const char *cmd;
 	int c, err;
 
-	while ((c = getopt_long(argc, argv, "+N:jpui:vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+N:jpui:m:vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'N':
 			opt.netns = optarg;
@@ -821,6 +853,12 @@ int main(int argc, char **argv)
 			}
 			break;
 		}
+		case 'm':
+			if (parse_match(optarg)) {
+				pr_err("invalid match prefix '%s' (want A.B.C.D/LEN)\n", optarg);
+				return 2;
+			}
+			break;
 		case 'v':
 			opt.verbose++;
 			break;

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Admission: a router's limits (struct xvr_limit, GCRA buckets; the ABI
+ * header says why one shared word per bucket and not per-CPU buckets),
+ * checked right after classification, before any per-router work.
+ */
+#ifndef XVR_BPF_POLICER_H
+#define XVR_BPF_POLICER_H
+
+/*
+ * Compare-and-swap attempts before a conforming frame gives up: each failure
+ * means another CPU admitted a frame of the same router just now. A frame
+ * that loses every race is policed, so the bucket never lets more through
+ * than its rate, whatever the contention.
+ */
+#define POLICER_CAS_TRIES	4
+
+static __always_inline __u64 bucket_now(void)
+{
+	return bpf_ktime_get_ns() << XVR_BUCKET_SHIFT;
+}
+
+/* Moves the bucket on by cost (1/16 ns) if it is within tolerance of now. */
+static __always_inline bool bucket_take(struct xvr_bucket *b, __u64 now, __u64 cost,
+					__u64 tolerance)
+{
+	for (int i = 0; i < POLICER_CAS_TRIES; i++) {
+		__u64 tat = *(volatile __u64 *)&b->tat;
+		__u64 base = tat > now ? tat : now;
+
+		if (base - now > tolerance)
+			return false;
+		if (__sync_val_compare_and_swap(&b->tat, tat, base + cost) == tat)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The two checks are global functions: the verifier checks a global
+ * function once, on its own, where an inlined copy of the compare-and-swap
+ * loop at each of the data path's punt sites multiplies the states it walks
+ * past its limit. They look the router's limits up themselves (a global
+ * function's arguments are plain scalars here).
+ */
+
+/*
+ * The router's data limits: frames per second, then bytes per second; true
+ * if the frame is admitted. A frame the frame bucket admitted and the byte
+ * bucket refuses has used a frame token for nothing; with both limits set
+ * the frame limit is then slightly tighter than configured, never looser.
+ */
+__noinline bool police_frame(__u32 vr_id, __u32 len)
+{
+	struct xvr_limit *lim = bpf_map_lookup_elem(&xvr_limits, &vr_id);
+	__u64 now;
+
+	if (!lim || (!lim->pps.frame_cost && !lim->bps.byte_cost))
+		return true;
+	now = bucket_now();
+	if (lim->pps.frame_cost &&
+	    !bucket_take(&lim->pps, now, lim->pps.frame_cost, lim->pps.tolerance))
+		return false;
+	if (lim->bps.byte_cost &&
+	    !bucket_take(&lim->bps, now, ((__u64)len * lim->bps.byte_cost) >> XVR_BUCKET_BYTE_SHIFT,
+			 lim->bps.tolerance))
+		return false;
+	return true;
+}
+
+/* The router's budget for frames into its namespace: its own, or the default. */
+__noinline bool police_punt(__u32 vr_id)
+{
+	struct xvr_limit *lim = bpf_map_lookup_elem(&xvr_limits, &vr_id);
+	__u64 cost, tolerance;
+
+	if (!lim)
+		return true;
+	cost = lim->punt.frame_cost;
+	tolerance = lim->punt.tolerance;
+	if (!cost) {
+		cost = (1000000000ull << XVR_BUCKET_SHIFT) / XVR_PUNT_DEFAULT_PPS;
+		tolerance = cost * (XVR_PUNT_DEFAULT_BURST - 1);
+	}
+	return bucket_take(&lim->punt, bucket_now(), cost, tolerance);
+}
+
+#endif /* XVR_BPF_POLICER_H */
