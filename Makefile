@@ -13,7 +13,7 @@ BPF_CFLAGS	:= -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
 CFLAGS		?= -O2 -g
 CFLAGS		+= -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-format-truncation -Werror -std=gnu11 \
 		   -D_GNU_SOURCE -Iinclude -Iuser/lib -I$(BUILD)
-LDLIBS		:= -lxdp -lbpf -lelf -lz -lm
+LDLIBS		:= -lxdp -lbpf -lmnl -lelf -lz -lm
 
 ifeq ($(V),1)
 Q		:=

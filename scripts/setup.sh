@@ -13,6 +13,8 @@ PKGS=(
 	# tests and benchmarks
 	iputils-ping traceroute netsniff-ng iperf3 tshark python3 python3-scapy
 	bird2 jq bc gnuplot-nox
+	# netlink (user/lib/nl.c)
+	libmnl-dev
 )
 
 missing=()

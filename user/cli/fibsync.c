@@ -31,6 +31,7 @@
 #include "fib.h"
 #include "fibsync.h"
 #include "netns.h"
+#include "nl.h"
 #include "supervise.h"
 
 #define COALESCE_MS	5	/* a quiet socket for this long ends a batch */
@@ -121,7 +122,8 @@ struct daemon {
 	char ns[128];
 	struct stat ns_st;	/* the namespace we watch; a new one of that name is not it */
 	__u32 map_id;		/* of the node's routers map, likewise */
-	int ev_fd, dump_fd, sig_fd;
+	struct nl ev, dump;	/* notifications; dumps and neighbour nudges */
+	int sig_fd;
 	struct fibsync *fs;
 	bool owned;
 };
@@ -229,7 +231,7 @@ static int daemon_apply(struct daemon *d, bool full, long t0, int msgs, const ch
 	}
 	err = fibsync_apply(d->fs, &d->n, full, &st);
 	daemon_unlock(d);
-	fibsync_nudge(d->fs, d->dump_fd, now_ms());
+	fibsync_nudge(d->fs, &d->dump, now_ms());
 	if (err)
 		pr_warn("fibsync %s: %lu errors, first: %s\n", d->router, st.errors,
 			strerror(-err));
@@ -265,9 +267,9 @@ static int daemon_dump(struct daemon *d)
 	int err;
 
 	fibsync_mirror_clear(d->fs);
-	err = fibsync_nl_dump_routes(d->dump_fd, d->fs, AF_INET) ?:
-	      fibsync_nl_dump_routes(d->dump_fd, d->fs, AF_INET6) ?:
-	      fibsync_nl_dump_neigh(d->dump_fd, d->fs);
+	err = fibsync_nl_dump_routes(&d->dump, d->fs, AF_INET) ?:
+	      fibsync_nl_dump_routes(&d->dump, d->fs, AF_INET6) ?:
+	      fibsync_nl_dump_neigh(&d->dump, d->fs);
 	if (err)
 		pr_warn("fibsync %s: dump of %s: %s\n", d->router, d->ns, strerror(-err));
 	return err;
@@ -278,8 +280,8 @@ static int daemon_sync_full(struct daemon *d, long t0, int msgs)
 	int err;
 
 	/* Whatever is queued happened before the dump we are about to take. */
-	if (d->ev_fd >= 0)
-		fibsync_nl_drain(d->ev_fd);
+	if (d->ev.sock)
+		nl_drain(&d->ev);
 	err = daemon_vifs(d);
 	if (err < 0)
 		return err;
@@ -299,18 +301,17 @@ static int daemon_batch(struct daemon *d)
 	int hints = 0, msgs = 0, ret, err;
 
 	for (;;) {
-		struct pollfd pfd = { .fd = d->ev_fd, .events = POLLIN };
+		struct pollfd pfd = { .fd = nl_fd(&d->ev), .events = POLLIN };
 		long now, wait;
 
-		ret = fibsync_nl_read(d->ev_fd, d->fs, &hints);
-		if (ret == -ENOBUFS) {
+		ret = fibsync_nl_read(&d->ev, d->fs, &hints);
+		if (ret < 0)
+			return ret;
+		if (d->ev.lost && !(hints & FIBSYNC_RESYNC_ALL)) {
 			/* Overrun: notifications were lost; only a dump can tell what. */
 			pr_info("fibsync %s: netlink overrun, full sync\n", d->router);
 			hints |= FIBSYNC_RESYNC_ALL;
-			continue;
 		}
-		if (ret < 0)
-			return ret;
 		now = now_ms();
 		if (ret) {
 			msgs += ret;
@@ -327,7 +328,7 @@ static int daemon_batch(struct daemon *d)
 			continue;
 		/* An append, a sibling, a delete that could be any of several routes. */
 		pr_debug("fibsync %s: re-dump of IPv%d routes\n", d->router, f ? 6 : 4);
-		err = fibsync_nl_dump_routes(d->dump_fd, d->fs, f ? AF_INET6 : AF_INET);
+		err = fibsync_nl_dump_routes(&d->dump, d->fs, f ? AF_INET6 : AF_INET);
 		if (err)
 			return err;
 	}
@@ -348,7 +349,7 @@ static int daemon_open(struct daemon *d, const char *router)
 	int err;
 
 	d->router = router;
-	d->ev_fd = d->dump_fd = d->sig_fd = -1;
+	d->sig_fd = -1;
 	err = cli_node_open(&d->n, false);
 	if (err)
 		return err;
@@ -374,9 +375,8 @@ static int daemon_open(struct daemon *d, const char *router)
 	d->fs = fibsync_new(d->vr);
 	if (!d->fs)
 		return -ENOMEM;
-	d->dump_fd = fibsync_nl_open(d->ns, false);
-	if (d->dump_fd < 0) {
-		err = d->dump_fd;
+	err = fibsync_nl_open(&d->dump, d->ns, false);
+	if (err) {
 		pr_warn("fibsync: router %s: netlink in %s: %s\n", router, d->ns, strerror(-err));
 		return err;
 	}
@@ -385,10 +385,8 @@ static int daemon_open(struct daemon *d, const char *router)
 
 static void daemon_close(struct daemon *d)
 {
-	if (d->ev_fd >= 0)
-		close(d->ev_fd);
-	if (d->dump_fd >= 0)
-		close(d->dump_fd);
+	nl_close(&d->ev);
+	nl_close(&d->dump);
 	if (d->sig_fd >= 0)
 		close(d->sig_fd);
 	fibsync_free(d->fs);
@@ -436,10 +434,10 @@ static int daemon_run(struct daemon *d)
 	if (d->sig_fd < 0)
 		return -errno;
 	/* Subscribed before the first dump, so no change falls between the two. */
-	d->ev_fd = fibsync_nl_open(d->ns, true);
-	if (d->ev_fd < 0) {
-		pr_warn("fibsync %s: netlink in %s: %s\n", d->router, d->ns, strerror(-d->ev_fd));
-		return d->ev_fd;
+	err = fibsync_nl_open(&d->ev, d->ns, true);
+	if (err) {
+		pr_warn("fibsync %s: netlink in %s: %s\n", d->router, d->ns, strerror(-err));
+		return err;
 	}
 	pr_info("fibsync %s: watching %s\n", d->router, d->ns);
 	err = daemon_sync_full(d, now_ms(), 0);
@@ -447,7 +445,7 @@ static int daemon_run(struct daemon *d)
 	next_resync = now_ms() + RESYNC_MS;
 	for (;;) {
 		struct pollfd pfd[2] = {
-			{ .fd = d->ev_fd, .events = POLLIN },
+			{ .fd = nl_fd(&d->ev), .events = POLLIN },
 			{ .fd = d->sig_fd, .events = POLLIN },
 		};
 		long now, until;
@@ -479,7 +477,7 @@ static int daemon_run(struct daemon *d)
 			if (daemon_vifs(d) > 0 || daemon_fib_touched(d))
 				full = true;
 			if (d->owned)
-				fibsync_nudge(d->fs, d->dump_fd, now);
+				fibsync_nudge(d->fs, &d->dump, now);
 		}
 		if (now >= next_resync || (retry_at && now >= retry_at))
 			full = true;

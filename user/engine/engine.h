@@ -17,6 +17,7 @@
 #include <xvr/xvr.h>
 #include <xvr/plugin.h>
 #include "fib.h"
+#include "nl.h"
 
 /* ---- hash tables (htab.c) ---- */
 
@@ -188,19 +189,17 @@ static inline const struct fe_nh *rib_nh(const struct fe_rib *r, __u32 id)
 /* ---- netlink (netlink.c) ---- */
 
 struct fe_nl {
-	int req_fd;		/* dumps */
-	int ev_fd;		/* link, address, route and neighbour events */
-	__u32 seq;
-	bool resync;		/* events were lost, or links changed: dump again */
-	char *buf;
-	size_t buf_len;
+	struct nl req;		/* dumps */
+	struct nl ev;		/* link, neighbour and route events */
+	bool resync;		/* links changed: dump again */
+	__u64 msgs;
 	__u64 events;
 	__u64 resyncs;
 };
 
 struct engine;
-int nl_open(struct fe_nl *nl);
-void nl_close(struct fe_nl *nl);
+int fe_nl_open(struct fe_nl *nl);
+void fe_nl_close(struct fe_nl *nl);
 /* Dump links, neighbours and routes into a reset rib. */
 int nl_dump_all(struct engine *e);
 /* Apply pending events without blocking; re-dumps when they were lost. */

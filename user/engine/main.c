@@ -411,7 +411,7 @@ static int fe_loop(struct fe *f)
 {
 	struct pollfd pfd[2] = {
 		{ .fd = f->xsk_fd, .events = POLLIN },
-		{ .fd = f->e.nl.ev_fd, .events = POLLIN },
+		{ .fd = nl_fd(&f->e.nl.ev), .events = POLLIN },
 	};
 	__u64 idle_ns = (__u64)f->o.idle_us * 1000, idle_since = 0, next_nl = 0, now = 0;
 	int sleep_ms = 1;
@@ -664,7 +664,7 @@ static void fe_free(struct fe *f)
 		xsk_umem__delete(f->umem);
 	if (f->area)
 		munmap(f->area, f->area_len);
-	nl_close(&f->e.nl);
+	fe_nl_close(&f->e.nl);
 	rib_fini(&f->e.rib);
 	free(f->free);
 	free(f->pkts);
@@ -858,7 +858,7 @@ static int fe_setup(struct fe *f)
 	err = rib_init(&f->e.rib);
 	if (err)
 		return err;
-	err = nl_open(&f->e.nl);
+	err = fe_nl_open(&f->e.nl);
 	if (err) {
 		pr_warn("engine %u: netlink: %s\n", f->o.fe_id, strerror(-err));
 		return err;
@@ -898,7 +898,6 @@ int main(int argc, char **argv)
 	f.e.fe_id = f.o.fe_id;
 	f.e.frame_size = f.o.frame_size;
 	f.e.beat = NULL;
-	f.e.nl.req_fd = f.e.nl.ev_fd = -1;
 
 	err = fe_setup(&f);
 	if (err)

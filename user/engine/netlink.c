@@ -23,8 +23,8 @@
 #include <linux/rtnetlink.h>
 #include "common.h"
 #include "engine.h"
+#include "nl.h"
 
-#define NL_BUF_LEN	(256u << 10)
 #define NL_RCVBUF	(8u << 20)
 #define NL_DUMP_TRIES	5
 /* Event receives per nl_poll: a burst of route changes must not stall the data path. */
@@ -34,72 +34,36 @@ static const int nl_groups[] = {
 	RTNLGRP_LINK, RTNLGRP_NEIGH, RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE,
 };
 
-int nl_open(struct fe_nl *nl)
+int fe_nl_open(struct fe_nl *nl)
 {
-	struct sockaddr_nl local = { .nl_family = AF_NETLINK };
-	int size = NL_RCVBUF;
+	int err;
 
 	memset(nl, 0, sizeof(*nl));
-	nl->req_fd = nl->ev_fd = -1;
-	nl->buf_len = NL_BUF_LEN;
-	nl->buf = malloc(nl->buf_len);
-	if (!nl->buf)
-		return -ENOMEM;
-	nl->req_fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	nl->ev_fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
-	if (nl->req_fd < 0 || nl->ev_fd < 0)
-		goto err;
-	/* Broadcasts skip sockets without a port id: bind before joining groups. */
-	if (bind(nl->ev_fd, (struct sockaddr *)&local, sizeof(local)))
-		goto err;
-	for (size_t i = 0; i < ARRAY_SIZE(nl_groups); i++)
-		if (setsockopt(nl->ev_fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &nl_groups[i],
-			       sizeof(nl_groups[i])))
-			goto err;
-	/* FORCE needs CAP_NET_ADMIN, which the engine has at this point; else take what we get. */
-	for (int fd = nl->req_fd, i = 0; i < 2; fd = nl->ev_fd, i++)
-		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)))
-			setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
-	nl->seq = 1;
-	return 0;
-err:
-	{
-		int err = -errno;
-
-		nl_close(nl);
+	err = nl_open(&nl->req, NULL, NULL, 0, NL_RCVBUF);
+	if (err)
 		return err;
-	}
+	err = nl_open(&nl->ev, NULL, nl_groups, ARRAY_SIZE(nl_groups), NL_RCVBUF);
+	if (err)
+		nl_close(&nl->req);
+	return err;
 }
 
-void nl_close(struct fe_nl *nl)
+void fe_nl_close(struct fe_nl *nl)
 {
-	if (nl->req_fd >= 0)
-		close(nl->req_fd);
-	if (nl->ev_fd >= 0)
-		close(nl->ev_fd);
-	free(nl->buf);
-	nl->req_fd = nl->ev_fd = -1;
-	nl->buf = NULL;
+	nl_close(&nl->req);
+	nl_close(&nl->ev);
 }
 
 /* ---- messages to rib updates ---- */
 
-static void parse_attrs(struct rtattr *tb[], int max, struct rtattr *rta, int len)
+static void nl_link(struct engine *e, const struct nlmsghdr *nlh)
 {
-	memset(tb, 0, sizeof(*tb) * (max + 1));
-	for (; RTA_OK(rta, len); rta = RTA_NEXT(rta, len))
-		if (rta->rta_type <= max)
-			tb[rta->rta_type] = rta;
-}
-
-static void nl_link(struct engine *e, struct nlmsghdr *nlh)
-{
-	struct ifinfomsg *ifi = NLMSG_DATA(nlh);
-	struct rtattr *tb[IFLA_MAX + 1];
+	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *tb[IFLA_MAX + 1];
 	const struct fe_link *old;
 	struct fe_link l = {};
 
-	if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*ifi)))
+	if (nl_attrs(nlh, sizeof(*ifi), tb, IFLA_MAX, nl_link_policy))
 		return;
 	old = rib_link(&e->rib, ifi->ifi_index);
 	if (nlh->nlmsg_type == RTM_DELLINK) {
@@ -108,19 +72,18 @@ static void nl_link(struct engine *e, struct nlmsghdr *nlh)
 		e->nl.resync = true;
 		return;
 	}
-	parse_attrs(tb, IFLA_MAX, IFLA_RTA(ifi), IFLA_PAYLOAD(nlh));
 	l.ifindex = ifi->ifi_index;
 	l.flags = ifi->ifi_flags;
 	if (tb[IFLA_IFNAME])
-		snprintf(l.name, sizeof(l.name), "%s", (char *)RTA_DATA(tb[IFLA_IFNAME]));
+		snprintf(l.name, sizeof(l.name), "%s", mnl_attr_get_str(tb[IFLA_IFNAME]));
 	else if (old)
 		memcpy(l.name, old->name, sizeof(l.name));
-	if (tb[IFLA_ADDRESS] && RTA_PAYLOAD(tb[IFLA_ADDRESS]) == 6)
-		memcpy(l.mac, RTA_DATA(tb[IFLA_ADDRESS]), 6);
+	if (tb[IFLA_ADDRESS] && mnl_attr_get_payload_len(tb[IFLA_ADDRESS]) == 6)
+		memcpy(l.mac, mnl_attr_get_payload(tb[IFLA_ADDRESS]), 6);
 	else if (old)
 		memcpy(l.mac, old->mac, 6);
-	if (tb[IFLA_MTU] && RTA_PAYLOAD(tb[IFLA_MTU]) >= 4)
-		memcpy(&l.mtu, RTA_DATA(tb[IFLA_MTU]), 4);
+	if (tb[IFLA_MTU])
+		l.mtu = mnl_attr_get_u32(tb[IFLA_MTU]);
 	else if (old)
 		l.mtu = old->mtu;
 	if (old && (old->flags & IFF_UP) && !(l.flags & IFF_UP))
@@ -128,74 +91,57 @@ static void nl_link(struct engine *e, struct nlmsghdr *nlh)
 	rib_link_set(&e->rib, &l);
 }
 
-static void nl_neigh(struct engine *e, struct nlmsghdr *nlh)
+static void nl_neigh(struct engine *e, const struct nlmsghdr *nlh)
 {
-	struct ndmsg *ndm = NLMSG_DATA(nlh);
-	struct rtattr *tb[NDA_MAX + 1];
+	const struct ndmsg *ndm = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *tb[NDA_MAX + 1];
 	const __u8 *mac = NULL;
 	size_t alen;
 
-	if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*ndm)))
+	if (nl_attrs(nlh, sizeof(*ndm), tb, NDA_MAX, nl_neigh_policy))
 		return;
 	if (ndm->ndm_family != AF_INET && ndm->ndm_family != AF_INET6)
 		return;
 	if (ndm->ndm_flags & NTF_PROXY)
 		return;
-	parse_attrs(tb, NDA_MAX, (struct rtattr *)((char *)ndm + NLMSG_ALIGN(sizeof(*ndm))),
-		    nlh->nlmsg_len - NLMSG_LENGTH(sizeof(*ndm)));
 	alen = ndm->ndm_family == AF_INET ? 4 : 16;
-	if (!tb[NDA_DST] || RTA_PAYLOAD(tb[NDA_DST]) != alen)
+	if (!tb[NDA_DST] || mnl_attr_get_payload_len(tb[NDA_DST]) != alen)
 		return;
 	/* Entries the kernel would send to: confirmed, stale (it re-probes), static. */
 	if (nlh->nlmsg_type == RTM_NEWNEIGH && tb[NDA_LLADDR] &&
-	    RTA_PAYLOAD(tb[NDA_LLADDR]) == 6 &&
+	    mnl_attr_get_payload_len(tb[NDA_LLADDR]) == 6 &&
 	    (ndm->ndm_state & (NUD_PERMANENT | NUD_NOARP | NUD_REACHABLE | NUD_STALE |
 			       NUD_DELAY | NUD_PROBE)))
-		mac = RTA_DATA(tb[NDA_LLADDR]);
-	rib_neigh_set(&e->rib, ndm->ndm_family, ndm->ndm_ifindex, RTA_DATA(tb[NDA_DST]), mac,
-		      ndm->ndm_state);
+		mac = mnl_attr_get_payload(tb[NDA_LLADDR]);
+	rib_neigh_set(&e->rib, ndm->ndm_family, ndm->ndm_ifindex,
+		      mnl_attr_get_payload(tb[NDA_DST]), mac, ndm->ndm_state);
 }
 
-static int parse_gw(struct rtattr *tb[], int family, struct fe_path *p)
+static int parse_gw(const struct nlattr *tb[], int family, struct fe_path *p)
 {
-	if (tb[RTA_GATEWAY]) {
-		size_t alen = family == AF_INET ? 4 : 16;
+	int gw_family, ret = nl_route_gw(tb, family, &gw_family, p->gw);
 
-		if (RTA_PAYLOAD(tb[RTA_GATEWAY]) != alen)
-			return -EINVAL;
-		p->family = family;
-		memcpy(p->gw, RTA_DATA(tb[RTA_GATEWAY]), alen);
-	} else if (tb[RTA_VIA]) {
-		/* An IPv4 route through an IPv6 neighbour (RFC 5549), or the reverse. */
-		struct rtvia *via = RTA_DATA(tb[RTA_VIA]);
-		size_t alen;
-
-		if (RTA_PAYLOAD(tb[RTA_VIA]) < sizeof(*via))
-			return -EINVAL;
-		alen = via->rtvia_family == AF_INET ? 4 : via->rtvia_family == AF_INET6 ? 16 : 0;
-		if (!alen || RTA_PAYLOAD(tb[RTA_VIA]) < sizeof(*via) + alen)
-			return -EINVAL;
-		p->family = via->rtvia_family;
-		memcpy(p->gw, via->rtvia_addr, alen);
-	}
-	return 0;
+	if (ret > 0)
+		p->family = gw_family;
+	return ret < 0 ? ret : 0;
 }
 
-static int parse_multipath(struct rtattr *mp, int family, struct fe_nh_key *k)
+static int parse_multipath(const struct nlattr *mp, int family, struct fe_nh_key *k)
 {
-	struct rtnexthop *nh = RTA_DATA(mp);
-	int len = RTA_PAYLOAD(mp);
+	const struct rtnexthop *nh = mnl_attr_get_payload(mp);
+	int len = mnl_attr_get_payload_len(mp);
 
 	for (; RTNH_OK(nh, len); len -= NLMSG_ALIGN(nh->rtnh_len), nh = RTNH_NEXT(nh)) {
-		struct rtattr *tb[RTA_MAX + 1];
+		const struct nlattr *tb[RTA_MAX + 1];
 		struct fe_path *p;
 
 		if (k->npaths == FE_MAX_PATHS)
 			return -E2BIG;
 		p = &k->paths[k->npaths];
 		p->oif = nh->rtnh_ifindex;
-		parse_attrs(tb, RTA_MAX, RTNH_DATA(nh), nh->rtnh_len - sizeof(*nh));
-		if (parse_gw(tb, family, p))
+		if (nl_attrs_buf(RTNH_DATA(nh), nh->rtnh_len - sizeof(*nh), tb, RTA_MAX,
+				 nl_route_policy) ||
+		    parse_gw(tb, family, p))
 			return -EINVAL;
 		if (!p->oif)
 			return -EINVAL;
@@ -204,27 +150,24 @@ static int parse_multipath(struct rtattr *mp, int family, struct fe_nh_key *k)
 	return k->npaths ? 0 : -EINVAL;
 }
 
-static void nl_route(struct engine *e, struct nlmsghdr *nlh)
+static void nl_route(struct engine *e, const struct nlmsghdr *nlh)
 {
-	struct rtmsg *rtm = NLMSG_DATA(nlh);
-	struct rtattr *tb[RTA_MAX + 1];
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *tb[RTA_MAX + 1];
 	struct fe_route_msg m;
 	size_t alen;
 	int err;
 
-	if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*rtm)))
+	if (nl_attrs(nlh, sizeof(*rtm), tb, RTA_MAX, nl_route_policy))
 		return;
 	if (rtm->rtm_family != AF_INET && rtm->rtm_family != AF_INET6)
 		return;
-	parse_attrs(tb, RTA_MAX, RTM_RTA(rtm), RTM_PAYLOAD(nlh));
 	memset(&m, 0, sizeof(m));
 	m.family = rtm->rtm_family;
 	m.plen = rtm->rtm_dst_len;
-	m.table = rtm->rtm_table;
-	if (tb[RTA_TABLE] && RTA_PAYLOAD(tb[RTA_TABLE]) >= 4)
-		memcpy(&m.table, RTA_DATA(tb[RTA_TABLE]), 4);
-	if (tb[RTA_PRIORITY] && RTA_PAYLOAD(tb[RTA_PRIORITY]) >= 4)
-		memcpy(&m.prio, RTA_DATA(tb[RTA_PRIORITY]), 4);
+	m.table = tb[RTA_TABLE] ? mnl_attr_get_u32(tb[RTA_TABLE]) : rtm->rtm_table;
+	if (tb[RTA_PRIORITY])
+		m.prio = mnl_attr_get_u32(tb[RTA_PRIORITY]);
 
 	/*
 	 * Policy routing tables, TOS routes and source-specific routes are
@@ -237,9 +180,9 @@ static void nl_route(struct engine *e, struct nlmsghdr *nlh)
 	}
 	alen = m.family == AF_INET ? 4 : 16;
 	if (tb[RTA_DST]) {
-		if (RTA_PAYLOAD(tb[RTA_DST]) != alen)
+		if (mnl_attr_get_payload_len(tb[RTA_DST]) != alen)
 			return;
-		memcpy(m.addr, RTA_DATA(tb[RTA_DST]), alen);
+		memcpy(m.addr, mnl_attr_get_payload(tb[RTA_DST]), alen);
 	}
 
 	switch (rtm->rtm_type) {
@@ -251,8 +194,8 @@ static void nl_route(struct engine *e, struct nlmsghdr *nlh)
 		} else if (tb[RTA_MULTIPATH]) {
 			if (parse_multipath(tb[RTA_MULTIPATH], m.family, &m.nh))
 				m.nh.type = FE_NH_STACK;
-		} else if (tb[RTA_OIF] && RTA_PAYLOAD(tb[RTA_OIF]) >= 4) {
-			memcpy(&m.nh.paths[0].oif, RTA_DATA(tb[RTA_OIF]), 4);
+		} else if (tb[RTA_OIF]) {
+			m.nh.paths[0].oif = mnl_attr_get_u32(tb[RTA_OIF]);
 			m.nh.npaths = 1;
 			if (parse_gw(tb, m.family, &m.nh.paths[0]))
 				return;
@@ -287,8 +230,10 @@ static void nl_route(struct engine *e, struct nlmsghdr *nlh)
 	}
 }
 
-static void nl_handle(struct engine *e, struct nlmsghdr *nlh)
+static int nl_handle(const struct nlmsghdr *nlh, void *arg)
 {
+	struct engine *e = arg;
+
 	switch (nlh->nlmsg_type) {
 	case RTM_NEWLINK:
 	case RTM_DELLINK:
@@ -303,80 +248,13 @@ static void nl_handle(struct engine *e, struct nlmsghdr *nlh)
 		nl_route(e, nlh);
 		break;
 	}
+	/* Long dumps (full tables) keep the heartbeat going. */
+	if (!(++e->nl.msgs & 4095) && e->beat)
+		e->beat(e);
+	return 0;
 }
 
 /* ---- dumps ---- */
-
-static ssize_t nl_recv(struct fe_nl *nl, int fd, int flags)
-{
-	struct sockaddr_nl sa;
-	struct iovec iov = { nl->buf, nl->buf_len };
-	struct msghdr msg = { .msg_name = &sa, .msg_namelen = sizeof(sa), .msg_iov = &iov,
-			      .msg_iovlen = 1 };
-	ssize_t n;
-
-	do
-		n = recvmsg(fd, &msg, flags);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	if (msg.msg_flags & MSG_TRUNC)
-		return -ENOBUFS;	/* a message was cut: as good as lost */
-	if (sa.nl_pid != 0)
-		return 0;		/* not from the kernel */
-	return n;
-}
-
-static int nl_dump(struct engine *e, int type, int family)
-{
-	struct fe_nl *nl = &e->nl;
-	struct {
-		struct nlmsghdr nlh;
-		struct rtgenmsg g;
-	} req = {
-		.nlh = {
-			.nlmsg_len = NLMSG_LENGTH(sizeof(struct rtgenmsg)),
-			.nlmsg_type = type,
-			.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
-			.nlmsg_seq = ++nl->seq,
-		},
-		.g = { .rtgen_family = family },
-	};
-	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
-	bool intr = false;
-	__u64 msgs = 0;
-
-	if (sendto(nl->req_fd, &req, req.nlh.nlmsg_len, 0, (struct sockaddr *)&kernel,
-		   sizeof(kernel)) < 0)
-		return -errno;
-	for (;;) {
-		ssize_t n = nl_recv(nl, nl->req_fd, 0);
-		struct nlmsghdr *nlh;
-		int len = (int)n;
-
-		if (n < 0)
-			return (int)n;
-		for (nlh = (struct nlmsghdr *)nl->buf; NLMSG_OK(nlh, len);
-		     nlh = NLMSG_NEXT(nlh, len)) {
-			if (nlh->nlmsg_seq != req.nlh.nlmsg_seq)
-				continue;
-			/* The table changed under the dump: read on to the end, then start over. */
-			if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
-				intr = true;
-			if (nlh->nlmsg_type == NLMSG_DONE)
-				return intr ? -EAGAIN : 0;
-			if (nlh->nlmsg_type == NLMSG_ERROR) {
-				struct nlmsgerr *err = NLMSG_DATA(nlh);
-
-				return err->error ?: -EPROTO;
-			}
-			nl_handle(e, nlh);
-			/* Long dumps (full tables) keep the heartbeat going. */
-			if (!(++msgs & 4095) && e->beat)
-				e->beat(e);
-		}
-	}
-}
 
 int nl_dump_all(struct engine *e)
 {
@@ -396,7 +274,8 @@ int nl_dump_all(struct engine *e)
 		if (err)
 			return err;
 		for (size_t i = 0; i < ARRAY_SIZE(dumps) && !err; i++)
-			err = nl_dump(e, dumps[i].type, dumps[i].family);
+			err = nl_dump(&e->nl.req, dumps[i].type, dumps[i].family,
+				      sizeof(struct rtgenmsg), nl_handle, e);
 		if (err != -EAGAIN)
 			break;
 	}
@@ -409,12 +288,7 @@ static int nl_resync(struct engine *e)
 	int err;
 
 	/* What is queued is older than the dump we are about to take. */
-	for (int i = 0; i < 100000; i++) {
-		ssize_t n = nl_recv(&e->nl, e->nl.ev_fd, MSG_DONTWAIT);
-
-		if (n < 0 && n != -ENOBUFS)
-			break;
-	}
+	nl_drain(&e->nl.ev);
 	e->nl.resyncs++;
 	err = nl_dump_all(e);
 	if (err)
@@ -425,25 +299,10 @@ static int nl_resync(struct engine *e)
 int nl_poll(struct engine *e)
 {
 	struct fe_nl *nl = &e->nl;
+	int n = nl_read(&nl->ev, NL_POLL_BUDGET, nl_handle, e);
 
-	for (int i = 0; i < NL_POLL_BUDGET; i++) {
-		ssize_t n = nl_recv(nl, nl->ev_fd, MSG_DONTWAIT);
-		struct nlmsghdr *nlh;
-		int len = (int)n;
-
-		if (n == -EAGAIN)
-			break;
-		if (n == -ENOBUFS) {
-			nl->resync = true;
-			continue;
-		}
-		if (n < 0)
-			return (int)n;
-		for (nlh = (struct nlmsghdr *)nl->buf; NLMSG_OK(nlh, len);
-		     nlh = NLMSG_NEXT(nlh, len)) {
-			nl->events++;
-			nl_handle(e, nlh);
-		}
-	}
-	return nl->resync ? nl_resync(e) : 0;
+	if (n < 0)
+		return n;
+	nl->events += n;
+	return nl->resync || nl->ev.lost ? nl_resync(e) : 0;
 }

@@ -16,6 +16,7 @@
 #include "netns.h"
 #include "objects.h"
 #include "cgroup.h"
+#include "veth.h"
 #include "fe.h"
 #include "xvr_xsk.skel.h"
 
@@ -138,13 +139,31 @@ static __u32 fe_alloc(struct xvr_node *n)
 	return 0;
 }
 
+struct xsk_attach {
+	int prog_fd;
+	const char *ifname;
+};
+
+/* An XDP link needs the device in the caller's namespace: this runs in the router's. */
+static int xsk_attach_here(void *arg)
+{
+	LIBBPF_OPTS(bpf_link_create_opts, opts, .flags = XDP_FLAGS_DRV_MODE);
+	const struct xsk_attach *a = arg;
+	int idx = if_index(a->ifname), link_fd;
+
+	if (idx < 0)
+		return idx;
+	link_fd = bpf_link_create(a->prog_fd, idx, BPF_XDP, &opts);
+	return link_fd < 0 ? -errno : link_fd;
+}
+
 /* Loads this engine's own XSK program and map; attaches it inside the namespace. */
 static int xsk_install(struct xvr_node *n, __u32 id, const char *ns, const char *ifname)
 {
 	char pin[PATH_MAX], dir[PATH_MAX];
-	LIBBPF_OPTS(bpf_link_create_opts, opts);
+	struct xsk_attach a = { .ifname = ifname };
 	struct xvr_xsk *skel;
-	int self = -1, link_fd = -1, idx, err;
+	int link_fd = -1, err;
 
 	xvr_node_path(dir, sizeof(dir), n->name, "fe");
 	if (mkdir(dir, 0700) && errno != EEXIST)
@@ -159,30 +178,18 @@ static int xsk_install(struct xvr_node *n, __u32 id, const char *ns, const char 
 	err = bpf_map__pin(skel->maps.xsks, pin);
 	if (err)
 		goto out;
-
-	/* An XDP link needs the device in the caller's namespace. */
-	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	err = self < 0 ? -errno : netns_enter(ns);
-	if (err)
+	a.prog_fd = bpf_program__fd(skel->progs.xvr_xsk);
+	link_fd = netns_call(ns, xsk_attach_here, &a);
+	if (link_fd < 0) {
+		err = link_fd;
 		goto out;
-	idx = if_index(ifname);
-	opts.flags = XDP_FLAGS_DRV_MODE;
-	link_fd = idx > 0 ? bpf_link_create(bpf_program__fd(skel->progs.xvr_xsk), idx, BPF_XDP,
-					    &opts) : -ENODEV;
-	if (link_fd < 0)
-		err = idx > 0 ? -errno : idx;
-	if (setns(self, CLONE_NEWNET) && !err)
-		err = -errno;
-	if (err)
-		goto out;
+	}
 	fe_pin(pin, sizeof(pin), n->name, id, "xsk_link");
 	if (bpf_obj_pin(link_fd, pin))
 		err = -errno;
 out:
 	if (link_fd >= 0)
 		close(link_fd);
-	if (self >= 0)
-		close(self);
 	xvr_xsk__destroy(skel);
 	return err;
 }
@@ -227,32 +234,6 @@ static int egress_attach(struct xvr_node *n, __u32 dev)
 	return err;
 }
 
-static int veth_create(const char *ns, const char *dev, const char *peer)
-{
-	/* The tag adds 4 bytes to every frame in both directions. */
-	const char *add[] = { "ip", "link", "add", dev, "mtu", "1504", "type", "veth", "peer",
-			      "name", peer, "mtu", "1504", "netns", ns, NULL };
-	const char *up[] = { "ip", "link", "set", dev, "up", NULL };
-	const char *peer_up[] = { "ip", "-n", ns, "link", "set", peer, "up", NULL };
-	char sysctl[96];
-	/* The engine's end carries no addresses: no IPv6 of its own either. */
-	const char *peer_quiet[] = { "ip", "netns", "exec", ns, "sysctl", "-qw", sysctl, NULL };
-	char path[128];
-	FILE *f;
-	int err = run_cmd(add);
-
-	if (err)
-		return err;
-	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", dev);
-	f = fopen(path, "w");
-	if (f) {
-		fputs("1", f);
-		fclose(f);
-	}
-	snprintf(sysctl, sizeof(sysctl), "net.ipv6.conf.%s.disable_ipv6=1", peer);
-	return run_cmd(peer_quiet) ?: run_cmd(up) ?: run_cmd(peer_up);
-}
-
 int fe_create(struct xvr_node *n, const struct fe_spec *spec, __u32 *out_id)
 {
 	char ns[128], dev[IF_NAMESIZE], peer[IF_NAMESIZE], cg[128];
@@ -274,7 +255,9 @@ int fe_create(struct xvr_node *n, const struct fe_spec *spec, __u32 *out_id)
 	netns_name(ns, sizeof(ns), n->name, spec->router);
 	dev_name(dev, sizeof(dev), n->name, spec->vr_id, id);
 	fe_ifname(peer, sizeof(peer), id);
-	err = veth_create(ns, dev, peer);
+	/* The tag adds 4 bytes to every frame in both directions. */
+	err = veth_create(&(struct veth_spec){ .name = dev, .peer = peer, .netns = ns,
+					       .mtu = 1504, .peer_quiet = true });
 	if (err) {
 		pr_warn("fe %u: cannot create veth %s into %s\n", id, dev, ns);
 		goto undo;
@@ -335,7 +318,6 @@ undo:
 int fe_destroy(struct xvr_node *n, __u32 id)
 {
 	char pin[PATH_MAX], dev[IF_NAMESIZE], cg[128], leaf[64];
-	const char *del[] = { "ip", "link", "del", dev, NULL };
 	struct xvr_fe fe, zero = {};
 	static const char *const leaves[] = { "xsk_link", "xsks", "state" };
 	int err;
@@ -361,9 +343,7 @@ int fe_destroy(struct xvr_node *n, __u32 id)
 	fe_cgroup(cg, sizeof(cg), n->name, id);
 	cg_remove(cg);
 	dev_name(dev, sizeof(dev), n->name, fe.vr_id, id);
-	if (if_index(dev) > 0)
-		return run_cmd(del);
-	return 0;
+	return veth_del(dev);
 }
 
 int fe_state_read(struct xvr_node *n, __u32 id, struct xvr_fe_state *out)

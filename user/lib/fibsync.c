@@ -48,6 +48,7 @@
 #include "common.h"
 #include "fib.h"
 #include "netns.h"
+#include "nl.h"
 #include "node.h"
 #include "objects.h"
 #include "fibsync.h"
@@ -602,58 +603,51 @@ struct rtparse {
 	struct kpath paths[FS_MAX_PATHS];
 };
 
-static void rta_gateway(struct kpath *p, int family, const struct rtattr *a)
+/* A malformed gateway is left out, as if the kernel had given none. */
+static void rta_gateway(struct kpath *p, int family, const struct nlattr *tb[])
 {
-	int len = RTA_PAYLOAD(a);
+	__u8 gw[16] = {};
+	int gw_family;
 
-	if (a->rta_type == RTA_GATEWAY && len == fam_bytes(family)) {
-		p->gw_family = family;
-		memcpy(p->gw, RTA_DATA(a), len);
-	} else if (a->rta_type == RTA_VIA && len >= (int)sizeof(struct rtvia)) {
-		const struct rtvia *via = RTA_DATA(a);
-		int alen = len - sizeof(*via);
-
-		if ((via->rtvia_family == AF_INET && alen == 4) ||
-		    (via->rtvia_family == AF_INET6 && alen == 16)) {
-			p->gw_family = via->rtvia_family;
-			memcpy(p->gw, via->rtvia_addr, alen);
-		}
+	if (nl_route_gw(tb, family, &gw_family, gw) > 0) {
+		p->gw_family = gw_family;
+		memcpy(p->gw, gw, 16);
 	}
 }
 
-static void parse_multipath(struct rtparse *rp, const struct rtattr *mp)
+static int parse_multipath(struct rtparse *rp, const struct nlattr *mp)
 {
-	const struct rtnexthop *nh = RTA_DATA(mp);
-	int left = RTA_PAYLOAD(mp);
+	const struct rtnexthop *nh = mnl_attr_get_payload(mp);
+	int left = mnl_attr_get_payload_len(mp);
 
 	while (left >= (int)sizeof(*nh) && nh->rtnh_len >= sizeof(*nh) && nh->rtnh_len <= left) {
 		if (rp->r.npaths < FS_MAX_PATHS) {
 			struct kpath *p = &rp->paths[rp->r.npaths++];
-			const struct rtattr *a = RTNH_DATA(nh);
-			int alen = nh->rtnh_len - RTNH_LENGTH(0);
+			const struct nlattr *tb[RTA_MAX + 1];
 
 			memset(p, 0, sizeof(*p));
 			p->oif = nh->rtnh_ifindex;
 			p->weight = nh->rtnh_hops + 1;
 			p->flags = nh->rtnh_flags;
-			for (; RTA_OK(a, alen); a = RTA_NEXT(a, alen))
-				rta_gateway(p, rp->family, a);
+			if (nl_attrs_buf(RTNH_DATA(nh), nh->rtnh_len - RTNH_LENGTH(0), tb, RTA_MAX,
+					 nl_route_policy))
+				return -EINVAL;
+			rta_gateway(p, rp->family, tb);
 		}
 		left -= RTNH_ALIGN(nh->rtnh_len);
 		nh = RTNH_NEXT(nh);
 	}
+	return 0;
 }
 
 /* 1: a route of tables main/local fibsync keeps; 0: not one; -EINVAL: malformed. */
 static int route_parse(const struct nlmsghdr *h, struct rtparse *rp)
 {
-	const struct rtmsg *rtm = NLMSG_DATA(h);
-	int len = h->nlmsg_len - NLMSG_LENGTH(sizeof(*rtm));
-	const struct rtattr *a, *mp = NULL;
-	bool have_oif = false;
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(h);
+	const struct nlattr *tb[RTA_MAX + 1];
 	struct kpath single = {};
 
-	if (len < 0)
+	if (nl_attrs(h, sizeof(*rtm), tb, RTA_MAX, nl_route_policy))
 		return -EINVAL;
 	memset(&rp->r, 0, sizeof(rp->r));
 	rp->family = rtm->rtm_family;
@@ -662,55 +656,35 @@ static int route_parse(const struct nlmsghdr *h, struct rtparse *rp)
 	    rp->plen > fam_bits(rp->family) || (rtm->rtm_flags & RTM_F_CLONED))
 		return 0;
 	memset(rp->dst, 0, sizeof(rp->dst));
-	rp->r.table = rtm->rtm_table;
+	rp->r.table = tb[RTA_TABLE] ? mnl_attr_get_u32(tb[RTA_TABLE]) : rtm->rtm_table;
 	rp->r.tos = rtm->rtm_tos;
 	rp->r.type = rtm->rtm_type;
 	rp->r.src_plen = rtm->rtm_src_len;
+	if (tb[RTA_DST]) {
+		if (mnl_attr_get_payload_len(tb[RTA_DST]) != (unsigned int)fam_bytes(rp->family))
+			return -EINVAL;
+		memcpy(rp->dst, mnl_attr_get_payload(tb[RTA_DST]), fam_bytes(rp->family));
+	}
+	if (tb[RTA_PRIORITY])
+		rp->r.metric = mnl_attr_get_u32(tb[RTA_PRIORITY]);
+	if (tb[RTA_NH_ID])
+		rp->r.nh_id = mnl_attr_get_u32(tb[RTA_NH_ID]);
 	single.weight = 1;
 	single.flags = rtm->rtm_flags & 0xff;
-	for (a = RTM_RTA(rtm); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
-		switch (a->rta_type) {
-		case RTA_DST:
-			if (RTA_PAYLOAD(a) != (unsigned int)fam_bytes(rp->family))
-				return -EINVAL;
-			memcpy(rp->dst, RTA_DATA(a), RTA_PAYLOAD(a));
-			break;
-		case RTA_TABLE:
-			if (RTA_PAYLOAD(a) >= sizeof(__u32))
-				rp->r.table = *(__u32 *)RTA_DATA(a);
-			break;
-		case RTA_PRIORITY:
-			if (RTA_PAYLOAD(a) >= sizeof(__u32))
-				rp->r.metric = *(__u32 *)RTA_DATA(a);
-			break;
-		case RTA_OIF:
-			if (RTA_PAYLOAD(a) >= sizeof(__u32)) {
-				single.oif = *(__u32 *)RTA_DATA(a);
-				have_oif = true;
-			}
-			break;
-		case RTA_GATEWAY:
-		case RTA_VIA:
-			rta_gateway(&single, rp->family, a);
-			break;
-		case RTA_MULTIPATH:
-			mp = a;
-			break;
-		case RTA_NH_ID:
-			if (RTA_PAYLOAD(a) >= sizeof(__u32))
-				rp->r.nh_id = *(__u32 *)RTA_DATA(a);
-			break;
-		}
-	}
+	if (tb[RTA_OIF])
+		single.oif = mnl_attr_get_u32(tb[RTA_OIF]);
+	rta_gateway(&single, rp->family, tb);
 	if (rp->r.table != RT_TABLE_MAIN && rp->r.table != RT_TABLE_LOCAL)
 		return 0;
 	if (rp->r.type == RTN_MULTICAST || is_linklocal6(rp->family, rp->dst, rp->plen))
 		return 0;
 	addr_mask(rp->dst, rp->plen, 16);
-	if (mp)
-		parse_multipath(rp, mp);
-	else if (have_oif || single.gw_family)
+	if (tb[RTA_MULTIPATH]) {
+		if (parse_multipath(rp, tb[RTA_MULTIPATH]))
+			return -EINVAL;
+	} else if (tb[RTA_OIF] || single.gw_family) {
 		rp->paths[rp->r.npaths++] = single;
+	}
 	/* Without the kernel's compat expansion a nexthop object is opaque. */
 	rp->r.unexpanded = rp->r.nh_id && !rp->r.npaths;
 	return 1;
@@ -879,35 +853,29 @@ static void neigh_changed(struct fibsync *fs, const struct neigh_key *k)
 
 static int neigh_msg(struct fibsync *fs, const struct nlmsghdr *h)
 {
-	const struct ndmsg *nd = NLMSG_DATA(h);
-	int len = h->nlmsg_len - NLMSG_LENGTH(sizeof(*nd));
+	const struct ndmsg *nd = mnl_nlmsg_get_payload(h);
+	const struct nlattr *tb[NDA_MAX + 1];
 	struct neigh_key k = {};
-	const struct rtattr *a;
-	bool have_dst = false, have_ll = false, usable;
+	bool have_ll, usable;
 	__u8 ll[6] = {};
 	struct neigh *ne;
 	__u32 vif;
 	__u64 hash;
 
-	if (len < 0)
+	if (nl_attrs(h, sizeof(*nd), tb, NDA_MAX, nl_neigh_policy))
 		return -EINVAL;
 	if ((nd->ndm_family != AF_INET && nd->ndm_family != AF_INET6) ||
 	    (nd->ndm_flags & NTF_PROXY) || !vif_by_peer(fs, nd->ndm_ifindex, &vif))
 		return 0;
 	k.ifindex = nd->ndm_ifindex;
 	k.family = nd->ndm_family;
-	for (a = (const struct rtattr *)((const char *)nd + NLMSG_ALIGN(sizeof(*nd)));
-	     RTA_OK(a, len); a = RTA_NEXT(a, len)) {
-		if (a->rta_type == NDA_DST && RTA_PAYLOAD(a) == (unsigned int)fam_bytes(k.family)) {
-			memcpy(k.addr, RTA_DATA(a), RTA_PAYLOAD(a));
-			have_dst = true;
-		} else if (a->rta_type == NDA_LLADDR && RTA_PAYLOAD(a) == 6) {
-			memcpy(ll, RTA_DATA(a), 6);
-			have_ll = true;
-		}
-	}
-	if (!have_dst)
+	if (!tb[NDA_DST] ||
+	    mnl_attr_get_payload_len(tb[NDA_DST]) != (unsigned int)fam_bytes(k.family))
 		return 0;
+	memcpy(k.addr, mnl_attr_get_payload(tb[NDA_DST]), fam_bytes(k.family));
+	have_ll = tb[NDA_LLADDR] && mnl_attr_get_payload_len(tb[NDA_LLADDR]) == 6;
+	if (have_ll)
+		memcpy(ll, mnl_attr_get_payload(tb[NDA_LLADDR]), 6);
 	hash = hash_bytes(&k, sizeof(k));
 	ne = htab_find(&fs->neighs, &k, sizeof(k), hash);
 	if (h->nlmsg_type == RTM_DELNEIGH) {
@@ -2077,141 +2045,37 @@ out:
 
 /* ---- netlink ---- */
 
-static __u8 nl_buf[1 << 16];
-
-int fibsync_nl_open(const char *netns, bool events)
+int fibsync_nl_open(struct nl *nl, const char *netns, bool events)
 {
 	static const int groups[] = {
 		RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR, RTNLGRP_IPV4_ROUTE,
 		RTNLGRP_IPV6_ROUTE, RTNLGRP_NEIGH, RTNLGRP_NEXTHOP,
 	};
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+
 	/* Room for a routing daemon's burst; an overrun costs a full resync. */
-	int rcvbuf = events ? 32 << 20 : 4 << 20;
-	int self, fd, err = 0;
-
-	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (self < 0)
-		return -errno;
-	err = netns_enter(netns);
-	if (err) {
-		close(self);
-		return err;
-	}
-	/* A socket stays in the namespace it was created in. */
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | (events ? SOCK_NONBLOCK : 0),
-		    NETLINK_ROUTE);
-	if (fd < 0)
-		err = -errno;
-	if (setns(self, CLONE_NEWNET)) {
-		/* Cannot happen short of a kernel bug; staying in the tenant's is worse. */
-		pr_warn("fibsync: cannot return to the node's namespace: %s\n", strerror(errno));
-		abort();
-	}
-	close(self);
-	if (err)
-		return err;
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)))
-		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
-	for (size_t i = 0; events && i < ARRAY_SIZE(groups); i++)
-		/* RTNLGRP_NEXTHOP is missing before 5.3; the rest is not. */
-		if (setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &groups[i],
-			       sizeof(groups[i])) && groups[i] != RTNLGRP_NEXTHOP) {
-			err = -errno;
-			close(fd);
-			return err;
-		}
-	return fd;
+	return events ? nl_open(nl, netns, groups, ARRAY_SIZE(groups), 32 << 20) :
+			nl_open(nl, netns, NULL, 0, 4 << 20);
 }
 
-/* One recvmsg; messages not from the kernel (a tenant's process) are dropped. */
-static ssize_t nl_recv(int fd, int flags)
+static int dump_cb(const struct nlmsghdr *h, void *fs)
 {
-	struct sockaddr_nl sa;
-	struct iovec iov = { .iov_base = nl_buf, .iov_len = sizeof(nl_buf) };
-	struct msghdr m = { .msg_name = &sa, .msg_namelen = sizeof(sa), .msg_iov = &iov,
-			    .msg_iovlen = 1 };
-	ssize_t len;
+	int ret = fibsync_msg(fs, h, true);
 
-	for (;;) {
-		len = recvmsg(fd, &m, flags);
-		if (len < 0 && errno == EINTR)
-			continue;
-		if (len < 0)
-			return -errno;
-		if (sa.nl_pid == 0)
-			return len;
-	}
-}
-
-static int nl_dump(int fd, struct fibsync *fs, int type, int family, bool *intr)
-{
-	static __u32 seq;
-	struct {
-		struct nlmsghdr h;
-		union {
-			struct rtmsg r;
-			struct ndmsg nd;
-		};
-	} req = {};
-	struct nlmsghdr *h;
-	ssize_t len;
-	int err;
-
-	req.h.nlmsg_len = NLMSG_LENGTH(type == RTM_GETROUTE ? sizeof(req.r) : sizeof(req.nd));
-	req.h.nlmsg_type = type;
-	req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	req.h.nlmsg_seq = ++seq;
-	if (type == RTM_GETROUTE)
-		req.r.rtm_family = family;
-	else
-		req.nd.ndm_family = family;
-	if (send(fd, &req, req.h.nlmsg_len, 0) < 0)
-		return -errno;
-	*intr = false;
-	for (;;) {
-		len = nl_recv(fd, 0);
-		if (len < 0)
-			return len;
-		for (h = (struct nlmsghdr *)nl_buf; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
-			if (h->nlmsg_seq != seq)
-				continue;
-			if (h->nlmsg_flags & NLM_F_DUMP_INTR)
-				*intr = true;
-			if (h->nlmsg_type == NLMSG_DONE)
-				return 0;
-			if (h->nlmsg_type == NLMSG_ERROR) {
-				const struct nlmsgerr *ne = NLMSG_DATA(h);
-
-				return ne->error;
-			}
-			err = fibsync_msg(fs, h, true);
-			if (err < 0)
-				return err;
-		}
-	}
+	return ret < 0 ? ret : 0;
 }
 
 /* A dump the kernel flags as interrupted (the table changed under it) is redone. */
 #define NL_DUMP_TRIES 5
 
-int fibsync_nl_dump_routes(int fd, struct fibsync *fs, int family)
+int fibsync_nl_dump_routes(struct nl *nl, struct fibsync *fs, int family)
 {
-	bool intr = true;
-	int err = 0;
+	int err = -EAGAIN;
 
-	for (int i = 0; i < NL_DUMP_TRIES && intr; i++) {
+	for (int i = 0; i < NL_DUMP_TRIES && err == -EAGAIN; i++) {
 		fibsync_mirror_clear_routes(fs, family);
-		err = nl_dump(fd, fs, RTM_GETROUTE, family, &intr);
-		if (err)
-			return err;
+		err = nl_dump(nl, RTM_GETROUTE, family, sizeof(struct rtmsg), dump_cb, fs);
 	}
-	return 0;
+	return err == -EAGAIN ? 0 : err;
 }
 
 static void mirror_clear_neigh(struct fibsync *fs)
@@ -2229,50 +2093,39 @@ static void mirror_clear_neigh(struct fibsync *fs)
 	fs->redo[0] = fs->redo[1] = true;
 }
 
-int fibsync_nl_dump_neigh(int fd, struct fibsync *fs)
+int fibsync_nl_dump_neigh(struct nl *nl, struct fibsync *fs)
 {
-	bool intr = true;
-	int err = 0;
+	int err = -EAGAIN;
 
-	for (int i = 0; i < NL_DUMP_TRIES && intr; i++) {
+	for (int i = 0; i < NL_DUMP_TRIES && err == -EAGAIN; i++) {
 		mirror_clear_neigh(fs);
-		err = nl_dump(fd, fs, RTM_GETNEIGH, AF_UNSPEC, &intr);
-		if (err)
-			return err;
+		err = nl_dump(nl, RTM_GETNEIGH, AF_UNSPEC, sizeof(struct ndmsg), dump_cb, fs);
 	}
+	return err == -EAGAIN ? 0 : err;
+}
+
+struct read_ctx {
+	struct fibsync *fs;
+	int hints;
+};
+
+static int read_cb(const struct nlmsghdr *h, void *arg)
+{
+	struct read_ctx *c = arg;
+	int ret = fibsync_msg(c->fs, h, false);
+
+	/* Out of memory: start over. */
+	c->hints |= ret < 0 ? FIBSYNC_RESYNC_ALL : ret;
 	return 0;
 }
 
-int fibsync_nl_read(int fd, struct fibsync *fs, int *hints)
+int fibsync_nl_read(struct nl *nl, struct fibsync *fs, int *hints)
 {
-	struct nlmsghdr *h;
-	int count = 0, ret;
-	ssize_t len;
+	struct read_ctx c = { fs, 0 };
+	int count = nl_read(nl, 0, read_cb, &c);
 
-	for (;;) {
-		len = nl_recv(fd, MSG_DONTWAIT);
-		if (len == -EAGAIN || len == -EWOULDBLOCK)
-			return count;
-		if (len < 0)
-			return len;
-		for (h = (struct nlmsghdr *)nl_buf; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
-			ret = fibsync_msg(fs, h, false);
-			if (ret < 0)
-				*hints |= FIBSYNC_RESYNC_ALL;	/* out of memory: start over */
-			else
-				*hints |= ret;
-			count++;
-		}
-	}
-}
-
-void fibsync_nl_drain(int fd)
-{
-	ssize_t len;
-
-	do
-		len = nl_recv(fd, MSG_DONTWAIT);
-	while (len >= 0 || len == -ENOBUFS);
+	*hints |= c.hints;
+	return count;
 }
 
 /* ---- life cycle ---- */
@@ -2373,27 +2226,18 @@ void fibsync_forget(const char *node, const char *router)
 #define NUDGE_UNRESOLVED_MS	1000
 #define NUDGE_STALE_MS		30000
 
-static int nudge_send(int fd, int family, __u32 ifindex, const __u8 *addr)
+static int nudge_send(struct nl *nl, int family, __u32 ifindex, const __u8 *addr)
 {
-	struct {
-		struct nlmsghdr h;
-		struct ndmsg nd;
-		struct rtattr dst;
-		__u8 addr[16];
-	} req = {};
-	int alen = fam_bytes(family);
+	struct nlmsghdr *h = nl_request(nl, RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_REPLACE,
+					sizeof(struct ndmsg));
+	struct ndmsg *nd = mnl_nlmsg_get_payload(h);
 
-	req.h.nlmsg_len = NLMSG_LENGTH(sizeof(req.nd)) + RTA_LENGTH(alen);
-	req.h.nlmsg_type = RTM_NEWNEIGH;
-	req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_REPLACE;
-	req.nd.ndm_family = family;
-	req.nd.ndm_ifindex = ifindex;
-	req.nd.ndm_state = NUD_NONE;
-	req.nd.ndm_flags = NTF_USE;
-	req.dst.rta_type = NDA_DST;
-	req.dst.rta_len = RTA_LENGTH(alen);
-	memcpy(req.addr, addr, alen);
-	return send(fd, &req, req.h.nlmsg_len, 0) < 0 ? -errno : 0;
+	nd->ndm_family = family;
+	nd->ndm_ifindex = ifindex;
+	nd->ndm_state = NUD_NONE;
+	nd->ndm_flags = NTF_USE;
+	mnl_attr_put(h, NDA_DST, fam_bytes(family), addr);
+	return nl_send(nl, h);
 }
 
 /*
@@ -2404,7 +2248,7 @@ static int nudge_send(int fd, int family, __u32 ifindex, const __u8 *addr)
  * sent packet would: unresolved gateways in use are resolved, stale ones
  * re-validated now and then.
  */
-int fibsync_nudge(struct fibsync *fs, int fd, long now_ms)
+int fibsync_nudge(struct fibsync *fs, struct nl *nl, long now_ms)
 {
 	struct hnode *e, *nx;
 	int sent = 0;
@@ -2431,7 +2275,7 @@ int fibsync_nudge(struct fibsync *fs, int fd, long now_ms)
 		if (o->nudged && now_ms - o->nudged < every)
 			continue;
 		o->nudged = now_ms;
-		if (!nudge_send(fd, o->key.family, v->peer, o->key.addr))
+		if (!nudge_send(nl, o->key.family, v->peer, o->key.addr))
 			sent++;
 	}
 	return sent;

@@ -30,6 +30,7 @@
 #include <xvr/xvr.h>
 
 struct fibsync;
+struct nl;
 struct nlmsghdr;
 struct xvr_node;
 
@@ -108,30 +109,28 @@ int fibsync_desired_get(struct fibsync *fs, int family, const __u8 *addr, int pl
 			struct xvr_nexthop *nh, struct xvr_nexthop *members, int *nmembers);
 
 /*
- * Netlink, inside the router's namespace. fibsync_nl_open returns a
- * socket (events: subscribed to links, addresses, routes, neighbours and
- * nexthop objects, non-blocking, large receive buffer) or -errno; the
- * calling thread ends up in the namespace it started in.
+ * Netlink, inside the router's namespace. fibsync_nl_open opens nl there
+ * (events: subscribed to links, addresses, routes, neighbours and nexthop
+ * objects, non-blocking, large receive buffer); the calling thread ends up
+ * in the namespace it started in.
  */
-int fibsync_nl_open(const char *netns, bool events);
+int fibsync_nl_open(struct nl *nl, const char *netns, bool events);
 /* Dump routes (family AF_INET, AF_INET6) or neighbours into the mirror. */
-int fibsync_nl_dump_routes(int fd, struct fibsync *fs, int family);
-int fibsync_nl_dump_neigh(int fd, struct fibsync *fs);
+int fibsync_nl_dump_routes(struct nl *nl, struct fibsync *fs, int family);
+int fibsync_nl_dump_neigh(struct nl *nl, struct fibsync *fs);
 /*
  * Read every queued notification into the mirror. Returns the number of
- * messages read, with *hints ORed with FIBSYNC_RESYNC_*; -ENOBUFS when
- * the socket overran (messages were lost: resync everything).
+ * messages read, with *hints ORed with FIBSYNC_RESYNC_*; nl->lost tells
+ * that the socket overran (messages were lost: resync everything).
  */
-int fibsync_nl_read(int fd, struct fibsync *fs, int *hints);
-/* Discard every queued notification (before a full dump). */
-void fibsync_nl_drain(int fd);
+int fibsync_nl_read(struct nl *nl, struct fibsync *fs, int *hints);
 
 /*
- * Asks the namespace's kernel (fd from fibsync_nl_open) to resolve the
+ * Asks the namespace's kernel (nl from fibsync_nl_open) to resolve the
  * gateways of nexthops in use that are unresolved (at most once a second
  * each) and to re-validate stale ones (every 30 s). Returns how many.
  */
-int fibsync_nudge(struct fibsync *fs, int fd, long now_ms);
+int fibsync_nudge(struct fibsync *fs, struct nl *nl, long now_ms);
 
 /* Remove the marker that the router's FIB belongs to fibsync (router delete). */
 void fibsync_forget(const char *node, const char *router);

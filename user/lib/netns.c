@@ -83,41 +83,89 @@ int netns_del(const char *name)
 	return run_cmd(del);
 }
 
-int netns_enter(const char *name)
+int netns_open(const char *name)
 {
 	char path[PATH_MAX];
-	int fd, err = 0;
+	int fd;
 
 	if (strchr(name, '/'))
 		snprintf(path, sizeof(path), "%s", name);
 	else
 		snprintf(path, sizeof(path), "/run/netns/%s", name);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+int netns_enter(const char *name)
+{
+	int fd = netns_open(name), err = 0;
+
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (setns(fd, CLONE_NEWNET))
 		err = -errno;
 	close(fd);
 	return err;
 }
 
-int netns_ifindex(const char *name, const char *ifname)
+int netns_call(const char *name, int (*fn)(void *arg), void *arg)
 {
-	int self, idx, err;
+	int self, ret;
 
 	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (self < 0)
 		return -errno;
-	err = netns_enter(name);
-	if (err) {
+	ret = netns_enter(name);
+	if (ret) {
 		close(self);
-		return err;
+		return ret;
 	}
-	idx = if_index(ifname);
-	if (setns(self, CLONE_NEWNET))
-		idx = -errno;	/* cannot happen short of a kernel bug; say so */
+	ret = fn(arg);
+	if (setns(self, CLONE_NEWNET)) {
+		/* Cannot happen short of a kernel bug; going on in the tenant's is worse. */
+		pr_warn("netns %s: cannot return to our own namespace: %s\n", name,
+			strerror(errno));
+		abort();
+	}
 	close(self);
-	return idx;
+	return ret;
+}
+
+static int ifindex_here(void *ifname)
+{
+	return if_index(ifname);
+}
+
+int netns_ifindex(const char *name, const char *ifname)
+{
+	return netns_call(name, ifindex_here, (void *)ifname);
+}
+
+struct sysctl_write {
+	const char *path, *value;
+};
+
+static int sysctl_write_here(void *arg)
+{
+	const struct sysctl_write *w = arg;
+	int fd, err = 0;
+	size_t len = strlen(w->value);
+
+	/* /proc/sys/net shows the namespace of whoever opens it. */
+	fd = open(w->path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, w->value, len) != (ssize_t)len)
+		err = errno ? -errno : -EIO;
+	close(fd);
+	return err;
+}
+
+int netns_sysctl(const char *name, const char *path, const char *value)
+{
+	struct sysctl_write w = { path, value };
+
+	return name ? netns_call(name, sysctl_write_here, &w) : sysctl_write_here(&w);
 }
 
 /* Capabilities a tenant's processes keep inside their router's namespace. */

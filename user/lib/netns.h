@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* Router namespaces and the commands xvr runs to build VIFs. */
+/* Router namespaces: creating them, running code and writing sysctls inside. */
 #ifndef XVR_NETNS_H
 #define XVR_NETNS_H
 
@@ -19,8 +19,18 @@ int netns_kill_procs(const char *name);
 int netns_exists(const char *name);
 /* Enter the namespace, an 'ip netns' name or a path (this thread); 0 or -errno. */
 int netns_enter(const char *name);
+/* The namespace's file (an 'ip netns' name or a path), O_RDONLY; fd or -errno. */
+int netns_open(const char *name);
+/*
+ * Run fn(arg) with this thread in namespace name and return what it
+ * returns (or -errno if the namespace cannot be entered); the thread is
+ * back in its own namespace afterwards.
+ */
+int netns_call(const char *name, int (*fn)(void *arg), void *arg);
 /* ifindex of ifname inside namespace name, or -errno; the caller stays put. */
 int netns_ifindex(const char *name, const char *ifname);
+/* Write value to /proc/sys/... path as seen in namespace name (NULL: ours). */
+int netns_sysctl(const char *name, const char *path, const char *value);
 
 /*
  * Keep only the capabilities a tenant's router processes need (network

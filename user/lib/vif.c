@@ -11,6 +11,7 @@
 #include "common.h"
 #include "netns.h"
 #include "objects.h"
+#include "veth.h"
 #include "vif.h"
 
 int vif_get(struct xvr_node *n, __u32 id, struct xvr_vif *out)
@@ -77,51 +78,6 @@ static void vif_rule(const struct xvr_vif *v, bool has_mac, struct xvr_cls_key *
 	}
 }
 
-/* The node's end must not talk on its own (IPv6 router solicitations …). */
-static void dev_quiet(const char *dev)
-{
-	char path[128];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", dev);
-	f = fopen(path, "w");
-	if (f) {
-		fputs("1", f);
-		fclose(f);
-	}
-}
-
-static int veth_create(const char *ns, const char *dev, const struct xvr_vif *v, int mtu)
-{
-	char mac[18], mtus[16];
-	const char *add[] = { "ip", "link", "add", dev, "mtu", mtus, "type", "veth", "peer",
-			      "name", v->name, "address", fmt_mac(v->mac, mac), "mtu", mtus,
-			      "netns", ns, NULL };
-	const char *up[] = { "ip", "link", "set", dev, "up", NULL };
-	const char *peer_up[] = { "ip", "-n", ns, "link", "set", v->name, "up", NULL };
-	/*
-	 * The namespace's end receives redirected frames, which needs NAPI
-	 * (GRO on); and frames it sends cross XDP, which cannot complete a
-	 * checksum left to offload, so the stack must compute it (tx off).
-	 */
-	const char *features[] = { "ip", "netns", "exec", ns, "ethtool", "-K", v->name, "gro",
-				   "on", "tx", "off", NULL };
-	int err;
-
-	snprintf(mtus, sizeof(mtus), "%d", mtu);
-	err = run_cmd(add);
-	if (err)
-		return err;
-	dev_quiet(dev);
-	err = run_cmd(up) ?: run_cmd(peer_up) ?: run_cmd(features);
-	if (err) {
-		const char *del[] = { "ip", "link", "del", dev, NULL };
-
-		run_cmd(del);
-	}
-	return err;
-}
-
 static __u32 vif_alloc(struct xvr_node *n)
 {
 	struct xvr_vif v;
@@ -183,7 +139,9 @@ int vif_create(struct xvr_node *n, const struct vif_spec *spec, __u32 *out_id)
 
 	netns_name(ns, sizeof(ns), n->name, spec->router);
 	dev_name(dev, sizeof(dev), n->name, spec->vr_id, id);
-	err = veth_create(ns, dev, &v, port.mtu ? port.mtu : 1500);
+	err = veth_create(&(struct veth_spec){ .name = dev, .peer = v.name, .netns = ns,
+					       .mtu = port.mtu ? port.mtu : 1500,
+					       .peer_mac = v.mac, .peer_xdp = true });
 	if (err) {
 		pr_warn("vif %s: cannot create veth %s into %s\n", spec->ifname, dev, ns);
 		return err;
@@ -254,11 +212,7 @@ undo:
 	bpf_map_delete_elem(n->vif_by_dev_fd, &dev_idx);
 	bpf_map_delete_elem(n->vif_by_peer_fd, &peer_key);
 	bpf_map_update_elem(n->vifs_fd, &id, &zero, BPF_ANY);
-	{
-		const char *del[] = { "ip", "link", "del", dev, NULL };
-
-		run_cmd(del);
-	}
+	veth_del(dev);
 out:
 	if (link_fd >= 0)
 		close(link_fd);
@@ -289,7 +243,6 @@ static void vif_rules_delete(struct xvr_node *n, __u32 id)
 int vif_destroy(struct xvr_node *n, __u32 id)
 {
 	char pin[PATH_MAX], dev[IF_NAMESIZE];
-	const char *del[] = { "ip", "link", "del", dev, NULL };
 	struct xvr_vif_peer_key peer_key = {};
 	struct xvr_vif v, zero = {};
 	int err;
@@ -309,7 +262,7 @@ int vif_destroy(struct xvr_node *n, __u32 id)
 	unlink(pin);
 	if (!if_indextoname(v.dev, dev))
 		return 0;	/* gone with its namespace */
-	return run_cmd(del);
+	return veth_del(dev);
 }
 
 int vifs_flush_router(struct xvr_node *n, __u32 vr_id)
