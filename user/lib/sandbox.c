@@ -39,9 +39,13 @@ static const struct {
 	const char *leaf;
 	mode_t mode;
 } tenant_dirs[] = {
-	{ "run", 0700 }, { "tmp", 01777 }, { "var", 0755 }, { "var/tmp", 01777 },
+	{ "run", 0755 }, { "tmp", 01777 }, { "var", 0755 }, { "var/tmp", 01777 },
 	{ "shm", 01777 },
 };
+
+static const struct {
+	const char *leaf, *target;
+} var_links[] = { { "var/run", "/run" }, { "var/lock", "/run/lock" } };
 
 int tenant_dir(char *buf, size_t len, const char *node, const char *router, const char *leaf)
 {
@@ -324,6 +328,13 @@ static int state_create(const char *node, const char *router, __u32 base, int sl
 		/* Explicit chmod: the umask would take the sticky bit's company. */
 		if (mkdir(path, 0700) || chown(path, base, base) ||
 		    chmod(path, tenant_dirs[i].mode))
+			err = -errno;
+	}
+	/* As in Debian's /var: daemons still name /var/run and /var/lock. */
+	for (size_t i = 0; !err && i < ARRAY_SIZE(var_links); i++) {
+		tenant_dir(path, sizeof(path), node, router, var_links[i].leaf);
+		if (symlink(var_links[i].target, path) ||
+		    lchown(path, base, base))
 			err = -errno;
 	}
 	return err;
