@@ -15,6 +15,8 @@ PKGS=(
 	bird2 jq bc gnuplot-nox
 	# netlink (user/lib/nl.c)
 	libmnl-dev
+	# routing daemons run inside routers (router exec), never on the host
+	frr
 )
 
 missing=()
@@ -29,8 +31,22 @@ if [ ${#missing[@]} -gt 0 ]; then
 	# tshark asks whether non-root users may capture; answer for it.
 	echo "wireshark-common wireshark-common/install-setuid boolean false" |
 		debconf-set-selections
+	# Installing bird2 and frr must not start their daemons on the host: a
+	# policy-rc.d that refuses every start, for the install only (a machine
+	# that has one already, as containers do, keeps its own).
+	policy=
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		policy=/usr/sbin/policy-rc.d
+		printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy"
+		trap 'rm -f "$policy"' EXIT
+	fi
 	apt-get update -q
 	apt-get install -y -q --no-install-recommends "${missing[@]}"
+	[ -n "$policy" ] && rm -f "$policy"
+	# systemd would still start the enabled units at the next boot.
+	if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+		systemctl disable --now bird.service frr.service 2>/dev/null || true
+	fi
 fi
 
 if ! mountpoint -q /sys/fs/bpf; then

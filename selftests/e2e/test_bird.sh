@@ -54,20 +54,22 @@ protocol ospf v2 ospf1 {
 }
 CONF
 	# In the foreground: the tenant's first process is PID 1 of its namespace.
-	# $XVR itself in the background, so $! is the process to stop.
-	"$XVR" -n "$NODE" router exec "$name" -- bird -f -c "$RUN/$name.conf" -s "$RUN/$name.ctl" \
-		-P "$RUN/$name.pid" >"$RUN/$name.log" 2>&1 &
+	# $XVR itself in the background, so $! is the process to stop. The
+	# config is handed in; the control socket is in the router's own /run.
+	"$XVR" -n "$NODE" router exec "$name" --bind "$RUN/$name.conf:/run/bird/bird.conf" -- \
+		bird -f -c /run/bird/bird.conf -s /run/bird/bird.ctl -P /run/bird/bird.pid \
+		>"$RUN/$name.log" 2>&1 &
 	BIRDS+=($!)
 done
 
-birdc_() { birdc -s "$RUN/$1.ctl" "${@:2}"; }
+birdc_() { x router exec "$1" -- birdc -s /run/bird/bird.ctl "${@:2}"; }
 wait_for() {	# wait_for SECONDS COMMAND…: poll until it succeeds
 	local end=$(( $(date +%s) + $1 )); shift
 	until "$@" >/dev/null 2>&1; do [ "$(date +%s)" -ge "$end" ] && return 1; sleep 0.3; done
 }
 
 t_check "OSPF adjacency R1-R2 comes up through xvr" \
-	wait_for 30 sh -c "birdc -s $RUN/R1.ctl show ospf neighbors | grep -q Full"
+	wait_for 30 sh -c "\"$XVR\" -n $NODE router exec R1 -- birdc -s /run/bird/bird.ctl show ospf neighbors | grep -q Full"
 t_check "R1's BIRD learned 10.2.1.0/24" \
 	wait_for 15 sh -c "ip -n xvr-$NODE-R1 route show 10.2.1.0/24 | grep -q bird"
 t_check "the route reached R1's BPF FIB" \
@@ -103,6 +105,8 @@ t_check "disabling R1's OSPF protocol removes the route from its BPF FIB" \
 t_check "fibsync check after the withdrawals" x fibsync R1 check
 
 # Deleting a router ends its tenant's processes.
+R2_UID=$(x -j router show R2 | jq -r .uid_base)
+t_check "R2's BIRD runs as R2's own host uid" pgrep -u "$R2_UID" -x bird
 x router del R2
 t_check "router del ended R2's BIRD" \
-	wait_for 5 sh -c "! pgrep -f '[b]ird -f -c $RUN/R2.conf'"
+	wait_for 5 sh -c "! pgrep -f '[b]ird -f -c /run/bird/bird.conf' -u $R2_UID"

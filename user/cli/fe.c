@@ -383,7 +383,7 @@ static int fe_exec(int argc, char **argv)
 		pr_warn("fe %u: no such engine\n", id);
 		return err;
 	}
-	fe_cgroup(cg, sizeof(cg), cli_node, id);
+	fe_cgroup(cg, sizeof(cg), cli_node, argv[0], id);
 	err = cg_attach(cg, 0);
 	if (err)
 		pr_warn("fe %u: join cgroup %s: %s\n", id, cg, strerror(-err));

@@ -13,6 +13,7 @@
 #include <bpf/libbpf.h>
 #include "xvr.h"
 #include "cgroup.h"
+#include "cglimits.h"
 #include "xvr_ingress.skel.h"
 #include "xvr_egress.skel.h"
 
@@ -32,7 +33,10 @@ static int node_help(void)
 		"       xvr node show\n"
 		"       xvr node list      every node on this machine\n"
 		"       xvr node set miss { pass | drop }\n"
-		"                          what happens to frames no rule classifies\n");
+		"                          what happens to frames no rule classifies\n"
+		"       xvr node set router-defaults [cpu PCT] [memory BYTES] [pids N]\n"
+		"                          limits a new router gets (built in: cpu max\n"
+		"                          memory 1G pids 1024)\n");
 	return 0;
 }
 
@@ -295,9 +299,12 @@ static int node_down(int argc, char **argv)
 		pr_warn("node %s: remove %s: %s\n", cli_node, root, strerror(-err));
 	snprintf(lock, sizeof(lock), "%s/%s.lock", XVR_RUN_DIR, cli_node);
 	unlink(lock);
-	/* The engines' cgroups are gone with their routers; now their parent. */
+	/* The routers' cgroups are gone with them; now their parents. */
+	snprintf(lock, sizeof(lock), "xvr/%s/routers", cli_node);
+	cg_remove(lock);
 	snprintf(lock, sizeof(lock), "xvr/%s", cli_node);
 	cg_remove(lock);
+	router_defaults_remove(cli_node);
 	xvr_node_close(&n);
 	return err;
 }
@@ -318,6 +325,7 @@ static int count_entries(int fd, size_t key_size)
 
 static int node_print(struct xvr_node *n)
 {
+	struct router_limits lim;
 	struct bpf_prog_info info = {};
 	__u32 len = sizeof(info), zero = 0, routers = 0;
 	struct xvr_config cfg = {};
@@ -348,6 +356,13 @@ static int node_print(struct xvr_node *n)
 	print_u64("rules", "  classifier rules %llu\n",
 		  count_entries(n->classify_fd, sizeof(struct xvr_cls_key)) +
 		  count_entries(n->cls_prefix_fd, sizeof(struct xvr_cls_prefix_key)));
+	if (!router_defaults_read(n->name, &lim)) {
+		print_open_object("router_defaults");
+		print_text("  router defaults:");
+		limits_print(&lim);
+		print_text("\n");
+		print_close_object();
+	}
 	print_close_object();
 	return 0;
 }
@@ -395,6 +410,42 @@ static int node_list(int argc, char **argv)
 	return 0;
 }
 
+/* node set router-defaults [cpu PCT] [memory BYTES] [pids N] */
+static int node_set_defaults(int argc, char **argv)
+{
+	struct router_limits lim, given = {};
+	bool set[LIMIT_KINDS] = {};
+	struct xvr_node n;
+	int err;
+
+	if (!argc) {
+		node_help();
+		return -EINVAL;
+	}
+	for (; argc > 0; SHIFT_ARG()) {
+		int k = limit_keyword(argv[0]);
+
+		if (k < 0)
+			return bad_arg("router-defaults keyword (cpu, memory or pids)", argv[0]);
+		NEXT_ARG();
+		if (limit_parse(argv[-1], argv[0], &given) != 1)
+			return bad_arg(limit_what[k], argv[0]);
+		set[k] = true;
+	}
+	err = cli_node_open(&n, true);
+	if (err)
+		return err;
+	err = router_defaults_read(n.name, &lim);
+	if (!err) {
+		limits_merge(&lim, &given, set);
+		err = router_defaults_write(n.name, &lim);
+	}
+	if (err)
+		pr_warn("node %s: set router-defaults: %s\n", n.name, strerror(-err));
+	xvr_node_close(&n);
+	return err;
+}
+
 static int node_set(int argc, char **argv)
 {
 	struct xvr_config cfg;
@@ -403,6 +454,8 @@ static int node_set(int argc, char **argv)
 	bool drop;
 	int err;
 
+	if (argc >= 1 && matches(argv[0], "router-defaults"))
+		return node_set_defaults(argc - 1, argv + 1);
 	if (argc != 2 || !matches(argv[0], "miss")) {
 		node_help();
 		return -EINVAL;

@@ -17,21 +17,31 @@
 #include "fe.h"
 #include "supervise.h"
 #include "fibsync.h"
+#include "sandbox.h"
+#include "cglimits.h"
 
 static int router_help(void)
 {
 	fprintf(stderr,
 		"Usage: xvr router add NAME [id ID] [mode { xdp | netns | afxdp }]\n"
 		"                      [fibsync { on | off }]\n"
-		"       xvr router set NAME dist { rr | weighted | flowhash }\n"
+		"                      [cpu PCT] [memory BYTES] [pids N]\n"
+		"       xvr router set NAME [dist { rr | weighted | flowhash }] [cpu PCT]\n"
+		"                      [memory BYTES] [pids N]\n"
 		"       xvr router del NAME\n"
 		"       xvr router list\n"
 		"       xvr router show NAME\n"
-		"       xvr router exec NAME [--] COMMAND [ARGS]\n"
+		"       xvr router exec NAME [--bind SRC[:DST]]... [--bind-rw SRC[:DST]]...\n"
+		"                       [--] COMMAND [ARGS]\n"
 		"NAME := 1-15 of [A-Za-z0-9_-]   ID := 1..%d (default: lowest free)\n"
-		"Each router has a network namespace, xvr-NODE-NAME, for its VIFs and\n"
-		"control plane. 'exec' runs a command there without the capabilities\n"
-		"that reach beyond it (no CAP_SYS_ADMIN, CAP_BPF, CAP_PERFMON, ...).\n",
+		"PCT := percent of one CPU or max   BYTES := N[K|M|G] or max   N := count or max\n"
+		"A router is a container: a user namespace of its own (its root is an\n"
+		"unprivileged host uid), its network namespace xvr-NODE-NAME, a cgroup\n"
+		"with the limits above (defaults: 'xvr node set router-defaults').\n"
+		"'exec' runs a command there as the router's root: the host's files\n"
+		"read-only, the router's own /run, /tmp, /var and /dev/shm, no bpf();\n"
+		"--bind hands in a host file or directory (read-only; --bind-rw: writable)\n"
+		"at DST, which must exist in the router's view.\n",
 		XVR_MAX_ROUTERS - 1);
 	return 0;
 }
@@ -46,6 +56,9 @@ static int router_add(int argc, char **argv)
 {
 	struct xvr_router r = {}, old;
 	__u32 id = 0, mode = XVR_MODE_XDP, existing;
+	struct router_limits lim;
+	bool lim_set[3] = {};
+	struct router_limits given = {};
 	bool fibsync = true;
 	char ns[128];
 	const char *name;
@@ -79,6 +92,13 @@ static int router_add(int argc, char **argv)
 					name, argv[0]);
 				return -EOPNOTSUPP;
 			}
+		} else if (limit_keyword(argv[0]) >= 0) {
+			int k = limit_keyword(argv[0]);
+
+			NEXT_ARG();
+			if (limit_parse(argv[-1], argv[0], &given) != 1)
+				return bad_arg(limit_what[k], argv[0]);
+			lim_set[k] = true;
 		} else {
 			return bad_arg("argument", argv[0]);
 		}
@@ -88,6 +108,12 @@ static int router_add(int argc, char **argv)
 	err = cli_node_open(&n, true);
 	if (err)
 		return err;
+	err = router_defaults_read(n.name, &lim);
+	if (err) {
+		pr_warn("router %s: node defaults: %s\n", name, strerror(-err));
+		goto out;
+	}
+	limits_merge(&lim, &given, lim_set);
 	if (!router_find(&n, name, &existing, NULL)) {
 		pr_warn("router %s: exists\n", name);
 		err = -EEXIST;
@@ -113,18 +139,26 @@ static int router_add(int argc, char **argv)
 		err = -EEXIST;
 		goto out;
 	}
-	err = netns_add(ns);
+	err = tenant_create(n.name, name, ns);
 	if (err) {
 		pr_warn("router %s: cannot create namespace %s\n", name, ns);
 		goto out;
 	}
 
+	err = router_cg_create(n.name, name, &lim);
+	if (err) {
+		pr_warn("router %s: cgroup: %s\n", name, strerror(-err));
+		router_cg_destroy(n.name, name);
+		tenant_destroy(n.name, name, ns);
+		goto out;
+	}
 	/* FIB and counters exist before the router turns active. */
 	counters_zero(n.vr_stats_fd, id);
 	err = fib_router_init(&n, id);
 	if (err) {
 		pr_warn("router %s: create FIB: %s\n", name, strerror(-err));
-		netns_del(ns);
+		router_cg_destroy(n.name, name);
+		tenant_destroy(n.name, name, ns);
 		goto out;
 	}
 	r.mode = mode;
@@ -139,7 +173,8 @@ static int router_add(int argc, char **argv)
 		err = -errno;
 		pr_warn("router %s: %s\n", name, strerror(-err));
 		fib_router_fini(&n, id);
-		netns_del(ns);
+		router_cg_destroy(n.name, name);
+		tenant_destroy(n.name, name, ns);
 		goto out;
 	}
 	pr_info("router %s: id %u mode %s\n", name, id, mode_name(mode));
@@ -211,9 +246,11 @@ int router_destroy(struct xvr_node *n, __u32 id)
 	netns_name(ns, sizeof(ns), n->name, r.name);
 	/* The tenant's daemons go with their router. */
 	netns_kill_procs(ns);
-	err = netns_del(ns);
+	/* And whatever of theirs left the namespace (nested ones) but not the cgroup. */
+	router_cg_destroy(n->name, r.name);
+	err = tenant_destroy(n->name, r.name, ns);
 	if (err)
-		pr_warn("router %s: cannot remove namespace %s\n", r.name, ns);
+		pr_warn("router %s: cannot remove its state: %s\n", r.name, strerror(-err));
 	return err;
 }
 
@@ -244,7 +281,9 @@ out:
 
 static void router_print(struct xvr_node *n, __u32 id, const struct xvr_router *r)
 {
+	struct router_limits lim;
 	char ns[128];
+	__u32 base;
 	int pid;
 
 	netns_name(ns, sizeof(ns), n->name, r->name);
@@ -260,6 +299,10 @@ static void router_print(struct xvr_node *n, __u32 id, const struct xvr_router *
 	pid = fibsync_pid(n->name, r->name);
 	if (pid > 0)
 		print_u64("fibsync_pid", " fibsync pid %llu", pid);
+	if (!tenant_id_base(n->name, r->name, &base))
+		print_u64("uid_base", " uids %llu", base);
+	if (!router_cg_read(n->name, r->name, &lim))
+		limits_print(&lim);
 	print_text("\n");
 	print_close_object();
 }
@@ -310,38 +353,71 @@ static int router_show(int argc, char **argv)
 }
 
 /*
- * Runs in the child: the router's network namespace, a mount namespace whose
- * /sys belongs to that network namespace (the node's bpffs, mounted under
- * the old /sys, is not there), a PID namespace with its own /proc, and the
- * tenant's capabilities only.
+ * Runs in the child, which is PID 1 of a new PID namespace: the router's
+ * cgroup and network namespace, the mounts of tenant_mounts() set up as
+ * root of the node, then the router's user namespace as its root, with
+ * no_new_privs and the tenant's seccomp filter.
  */
-static int exec_in_router(const char *ns, char **argv)
+static int exec_in_router(const char *node, const char *router, const char *ns,
+			  const struct tenant_bind *binds, int nbinds, char **argv)
 {
-	int err;
+	int err, userns;
 
+	userns = tenant_userns_open(node, router);
+	if (userns < 0) {
+		pr_warn("exec: router %s: its user namespace: %s\n", router, strerror(-userns));
+		return userns;
+	}
+	err = router_cg_join(node, router, 0);
+	if (err) {
+		pr_warn("exec: router %s: join its cgroup: %s\n", router, strerror(-err));
+		return err;
+	}
 	err = netns_enter(ns);
 	if (err) {
 		pr_warn("exec: enter %s: %s\n", ns, strerror(-err));
 		return err;
 	}
-	if (unshare(CLONE_NEWNS) || mount("", "/", NULL, MS_SLAVE | MS_REC, NULL) ||
-	    umount2("/sys", MNT_DETACH) || mount(ns, "/sys", "sysfs", 0, NULL) ||
-	    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL)) {
-		err = -errno;
-		pr_warn("exec: mounts for %s: %s\n", ns, strerror(-err));
+	err = tenant_mounts(node, router, binds, nbinds);
+	if (err)
+		return err;
+	err = tenant_join(userns);
+	close(userns);
+	if (err) {
+		pr_warn("exec: router %s: join its user namespace: %s\n", router, strerror(-err));
 		return err;
 	}
-	/* Goes when 'router exec' goes, however it goes. */
+	/* Goes when 'router exec' goes, however it goes (set after the uid change). */
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
-	err = caps_drop_to_tenant();
+	err = tenant_seccomp();
 	if (err) {
-		pr_warn("exec: drop capabilities: %s\n", strerror(-err));
+		pr_warn("exec: seccomp: %s\n", strerror(-err));
 		return err;
 	}
 	execvp(argv[0], argv);
 	err = -errno;
 	pr_warn("exec: %s: %s\n", argv[0], strerror(-err));
 	return err;
+}
+
+#define EXEC_MAX_BINDS	32
+
+/* --bind SRC[:DST] and --bind-rw SRC[:DST]: absolute paths, DST defaults to SRC. */
+static int parse_bind(char *arg, bool rw, struct tenant_bind *b)
+{
+	char *colon = strchr(arg, ':');
+
+	if (colon)
+		*colon = '\0';
+	b->src = arg;
+	b->dst = colon ? colon + 1 : arg;
+	b->rw = rw;
+	if (b->src[0] != '/' || b->dst[0] != '/') {
+		if (colon)
+			*colon = ':';
+		return bad_arg("bind (SRC[:DST], absolute paths)", arg);
+	}
+	return 0;
 }
 
 static pid_t exec_child;
@@ -356,10 +432,12 @@ static void exec_forward(int sig)
 static int router_exec(int argc, char **argv)
 {
 	static const int fwd[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT };
+	struct tenant_bind binds[EXEC_MAX_BINDS];
+	const char *router;
 	struct xvr_router r;
 	struct xvr_node n;
+	int err, status, nbinds = 0;
 	char ns[128];
-	int err, status;
 	__u32 id;
 	pid_t pid;
 
@@ -367,23 +445,38 @@ static int router_exec(int argc, char **argv)
 		router_help();
 		return -EINVAL;
 	}
+	router = argv[0];
+	SHIFT_ARG();
+	while (argc > 0 && argv[0][0] == '-') {
+		bool rw = !strcmp(argv[0], "--bind-rw");
+
+		if (!strcmp(argv[0], "--")) {
+			SHIFT_ARG();
+			break;
+		}
+		if (!rw && strcmp(argv[0], "--bind"))
+			return bad_arg("exec option (--bind, --bind-rw or --)", argv[0]);
+		NEXT_ARG();
+		if (nbinds == EXEC_MAX_BINDS)
+			return bad_arg("bind (too many)", argv[0]);
+		err = parse_bind(argv[0], rw, &binds[nbinds++]);
+		if (err)
+			return err;
+		SHIFT_ARG();
+	}
+	if (!argc) {
+		router_help();
+		return -EINVAL;
+	}
 	err = cli_node_open(&n, false);
 	if (err)
 		return err;
-	err = router_find(&n, argv[0], &id, &r);
-	netns_name(ns, sizeof(ns), n.name, argv[0]);
+	err = router_find(&n, router, &id, &r);
+	netns_name(ns, sizeof(ns), n.name, router);
 	xvr_node_close(&n);
 	if (err) {
-		pr_warn("router %s: no such router\n", argv[0]);
+		pr_warn("router %s: no such router\n", router);
 		return err;
-	}
-	argc--, argv++;
-	if (!strcmp(argv[0], "--")) {
-		argc--, argv++;
-		if (!argc) {
-			router_help();
-			return -EINVAL;
-		}
 	}
 	/* The new PID namespace applies to children: fork, then wait for it. */
 	if (unshare(CLONE_NEWPID)) {
@@ -396,7 +489,7 @@ static int router_exec(int argc, char **argv)
 	if (pid < 0)
 		return -errno;
 	if (!pid)
-		_exit(exec_in_router(ns, argv) ? 127 : 0);
+		_exit(exec_in_router(cli_node, router, ns, binds, nbinds, argv) ? 127 : 0);
 	exec_child = pid;
 	for (size_t i = 0; i < ARRAY_SIZE(fwd); i++)
 		signal(fwd[i], exec_forward);
@@ -408,33 +501,113 @@ static int router_exec(int argc, char **argv)
 	exit(128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0));
 }
 
-static int router_set(int argc, char **argv)
+/* What 'router set' was asked to change; parsed in full before anything changes. */
+struct router_set_req {
+	int dist;			/* -1: unchanged */
+	struct router_limits lim;
+	bool lim_set[LIMIT_KINDS];
+};
+
+static int set_dist(struct router_set_req *req, const char *key, const char *val)
 {
 	static const char *const dists[] = {
 		[XVR_DIST_RR] = "rr", [XVR_DIST_WEIGHTED] = "weighted",
 		[XVR_DIST_FLOWHASH] = "flowhash",
 	};
+
+	(void)key;
+	for (int i = 0; i < (int)ARRAY_SIZE(dists); i++)
+		if (!strcmp(val, dists[i]))
+			req->dist = i;
+	return req->dist < 0 ? bad_arg("distribution (rr, weighted or flowhash)", val) : 0;
+}
+
+static int set_limit(struct router_set_req *req, const char *key, const char *val)
+{
+	int k = limit_keyword(key);
+
+	if (limit_parse(key, val, &req->lim) != 1)
+		return bad_arg(limit_what[k], val);
+	req->lim_set[k] = true;
+	return 0;
+}
+
+/* One row per keyword of 'router set', each taking one value. */
+static const struct {
+	const char *key;
+	int (*parse)(struct router_set_req *req, const char *key, const char *val);
+} router_set_keys[] = {
+	{ "dist", set_dist },
+	{ "cpu", set_limit },
+	{ "memory", set_limit },
+	{ "pids", set_limit },
+};
+
+static int router_set(int argc, char **argv)
+{
+	struct router_set_req req = { .dist = -1 };
+	struct router_limits old, lim;
+	const char *name;
 	struct xvr_node n;
-	int dist = -1, err;
+	bool limits = false;
+	int err;
 	__u32 id;
 
-	if (argc != 3 || !matches(argv[1], "dist")) {
+	if (argc < 3) {
 		router_help();
 		return -EINVAL;
 	}
-	for (int i = 0; i < (int)ARRAY_SIZE(dists); i++)
-		if (!strcmp(argv[2], dists[i]))
-			dist = i;
-	if (dist < 0)
-		return bad_arg("distribution (rr, weighted or flowhash)", argv[2]);
+	name = argv[0];
+	SHIFT_ARG();
+	while (argc > 0) {
+		size_t i;
+
+		for (i = 0; i < ARRAY_SIZE(router_set_keys); i++)
+			if (matches(argv[0], router_set_keys[i].key))
+				break;
+		if (i == ARRAY_SIZE(router_set_keys))
+			return bad_arg("router set keyword", argv[0]);
+		NEXT_ARG();
+		err = router_set_keys[i].parse(&req, argv[-1], argv[0]);
+		if (err)
+			return err;
+		SHIFT_ARG();
+	}
+	for (int k = 0; k < LIMIT_KINDS; k++)
+		limits |= req.lim_set[k];
+
 	err = cli_node_open(&n, true);
 	if (err)
 		return err;
-	err = router_find(&n, argv[0], &id, NULL);
-	if (err)
-		pr_warn("router %s: no such router\n", argv[0]);
-	else
-		err = fe_set_rebuild(&n, id, dist);
+	err = router_find(&n, name, &id, NULL);
+	if (err) {
+		pr_warn("router %s: no such router\n", name);
+		goto out;
+	}
+	if (limits) {
+		err = router_cg_read(n.name, name, &old);
+		if (err) {
+			pr_warn("router %s: its cgroup: %s\n", name, strerror(-err));
+			goto out;
+		}
+		lim = old;
+		limits_merge(&lim, &req.lim, req.lim_set);
+		err = router_cg_apply(n.name, name, &lim);
+		if (err) {
+			pr_warn("router %s: limits refused (engines' shares above the cpu limit, "
+				"or memory in use above it?): nothing changed\n", name);
+			goto out;
+		}
+	}
+	if (req.dist >= 0) {
+		err = fe_set_rebuild(&n, id, req.dist);
+		if (err) {
+			pr_warn("router %s: dist: %s\n", name, strerror(-err));
+			if (limits)
+				router_cg_apply(n.name, name, &old);
+		}
+	}
+out:
 	xvr_node_close(&n);
 	return err;
 }

@@ -17,6 +17,7 @@
 #include "objects.h"
 #include "cgroup.h"
 #include "veth.h"
+#include "cglimits.h"
 #include "fe.h"
 #include "xvr_xsk.skel.h"
 
@@ -25,9 +26,12 @@ void fe_ifname(char *buf, size_t len, __u32 id)
 	snprintf(buf, len, "fe%u", id);
 }
 
-void fe_cgroup(char *buf, size_t len, const char *node, __u32 id)
+void fe_cgroup(char *buf, size_t len, const char *node, const char *router, __u32 id)
 {
-	snprintf(buf, len, "xvr/%s/fe%u", node, id);
+	char leaf[16];
+
+	snprintf(leaf, sizeof(leaf), "fe%u", id);
+	router_cg_name(buf, len, node, router, leaf);
 }
 
 /* f<node tag><router><engine>, all hex: unique on the machine, 11 characters. */
@@ -281,7 +285,7 @@ int fe_create(struct xvr_node *n, const struct fe_spec *spec, __u32 *out_id)
 		pr_warn("fe %u: state map: %s\n", id, strerror(-err));
 		goto undo;
 	}
-	fe_cgroup(cg, sizeof(cg), n->name, id);
+	fe_cgroup(cg, sizeof(cg), n->name, spec->router, id);
 	err = cg_create(cg, spec->share);
 	if (err) {
 		pr_warn("fe %u: cgroup %s: %s\n", id, cg, strerror(-err));
@@ -320,6 +324,7 @@ int fe_destroy(struct xvr_node *n, __u32 id)
 	char pin[PATH_MAX], dev[IF_NAMESIZE], cg[128], leaf[64];
 	struct xvr_fe fe, zero = {};
 	static const char *const leaves[] = { "xsk_link", "xsks", "state" };
+	struct xvr_router r;
 	int err;
 
 	err = fe_get(n, id, &fe);
@@ -340,8 +345,10 @@ int fe_destroy(struct xvr_node *n, __u32 id)
 	}
 	fe_pin(pin, sizeof(pin), n->name, id, NULL);
 	rmdir(pin);
-	fe_cgroup(cg, sizeof(cg), n->name, id);
-	cg_remove(cg);
+	if (!router_get(n, fe.vr_id, &r)) {
+		fe_cgroup(cg, sizeof(cg), n->name, r.name, id);
+		cg_remove(cg);
+	}
 	dev_name(dev, sizeof(dev), n->name, fe.vr_id, id);
 	return veth_del(dev);
 }

@@ -16,8 +16,8 @@ struct fe_spec {
 
 /* "fe<ID>": the engine's interface in the router's namespace and its supervision name. */
 void fe_ifname(char *buf, size_t len, __u32 id);
-/* "xvr/<node>/fe<ID>": the engine's cgroup. */
-void fe_cgroup(char *buf, size_t len, const char *node, __u32 id);
+/* "xvr/<node>/routers/<router>/fe<ID>": the engine's cgroup, inside its router's. */
+void fe_cgroup(char *buf, size_t len, const char *node, const char *router, __u32 id);
 
 /* Builds everything but the process; on failure nothing is left. */
 int fe_create(struct xvr_node *n, const struct fe_spec *spec, __u32 *id);
