@@ -9,6 +9,15 @@
  *    its in-namespace ifindex; anything else is dropped and counted. The tag
  *    is replaced by the VIF's VLAN tag and the frame leaves by its port, or,
  *    flagged for the stack, enters the router's namespace through that VIF.
+ *
+ * Anti-spoofing, on both paths, for every frame bound for a port: a tenant
+ * never sends its own 802.1Q/802.1ad tag (the VIF's tag is xvr's to add;
+ * a tenant's own would hop into another router's VLAN), and its source MAC
+ * must be one of its router's MACs on that port: the VIF's MAC (which the
+ * namespace end of the VIF is created with), or a `classify ROUTER mac M`
+ * rule of the router on that port or on any port. A VIF made with `spoof on`
+ * skips the MAC check. An engine's frames for the router's own stack keep
+ * the sender's MAC (they are punts) but may not carry a tag either.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -21,6 +30,39 @@
 #include "l2.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+static __always_inline bool is_vlan_proto(__u16 proto)
+{
+	return proto == ETH_P_8021Q || proto == ETH_P_8021AD;
+}
+
+static __always_inline bool mac_eq(const __u8 *a, const __u8 *b)
+{
+	return *(const __u32 *)a == *(const __u32 *)b &&
+	       *(const __u16 *)(a + 4) == *(const __u16 *)(b + 4);
+}
+
+/* A classifier rule `mac` on ifindex (0: any port) that names router vr_id. */
+static __always_inline bool mac_rule_of(const __u8 *mac, __u32 ifindex, __u32 vr_id)
+{
+	struct xvr_cls_key key = { .ifindex = ifindex, .kind = XVR_RULE_MAC };
+	struct xvr_cls_val *val;
+
+	__builtin_memcpy(key.mac, mac, ETH_ALEN);
+	val = bpf_map_lookup_elem(&xvr_classify, &key);
+	return val && val->vr_id == vr_id;
+}
+
+/*
+ * May src leave by vif's port? The VIF's own MAC is the common case and
+ * costs one compare; only other sources look for the router's rules.
+ */
+static __always_inline bool src_mac_ok(const struct xvr_vif *vif, const __u8 *src)
+{
+	if ((vif->flags & XVR_VIF_SPOOF) || mac_eq(src, vif->mac))
+		return true;
+	return mac_rule_of(src, vif->port, vif->vr_id) || mac_rule_of(src, 0, vif->vr_id);
+}
 
 /* An IP frame's header must fit and its length must fit the frame. */
 static __always_inline bool fe_frame_ok(void *l3, void *data_end, __u16 proto)
@@ -69,6 +111,8 @@ static __always_inline int engine_out(struct xdp_md *ctx, __u32 fe_id)
 		return drop(&b, XVR_DROP_FE_TAG);
 	ifv = bpf_ntohs(tag->tci);
 	proto = bpf_ntohs(tag->encap_proto);
+	if (is_vlan_proto(proto))
+		return drop(&b, XVR_DROP_EGR_VLAN);
 	if (!fe_frame_ok(tag + 1, data_end, proto))
 		return drop(&b, XVR_DROP_FE_BAD_LEN);
 
@@ -86,6 +130,8 @@ static __always_inline int engine_out(struct xdp_md *ctx, __u32 fe_id)
 		if (bpf_redirect_map(&xvr_tx_ports, vif->dev, 0) != XDP_REDIRECT)
 			return drop(&b, XVR_DROP_NO_VIF);
 	} else {
+		if (!src_mac_ok(vif, eth->h_source))
+			return drop(&b, XVR_DROP_EGR_SRC_MAC);
 		/* The MTU counts the packet: neither tag counts. */
 		err = bpf_check_mtu(ctx, vif->port, &mtu_len, -XVR_FE_TAG_LEN, 0);
 		if (err == BPF_MTU_CHK_RET_FRAG_NEEDED)
@@ -129,6 +175,10 @@ static __always_inline int egress(struct xdp_md *ctx)
 		return drop(&b, XVR_DROP_VIF_DOWN);
 	if ((void *)(eth + 1) > data_end)
 		return drop(&b, XVR_DROP_BAD_L2);
+	if (is_vlan_proto(bpf_ntohs(eth->h_proto)))
+		return drop(&b, XVR_DROP_EGR_VLAN);
+	if (!src_mac_ok(vif, eth->h_source))
+		return drop(&b, XVR_DROP_EGR_SRC_MAC);
 
 	if (vif->vlan) {
 		err = l2_rewrite(ctx, ETH_HLEN, NULL, NULL, vif->vlan, bpf_ntohs(eth->h_proto));

@@ -128,6 +128,7 @@ struct xvr_router {
  */
 enum xvr_vif_flags {
 	XVR_VIF_ACTIVE = 1u << 0,
+	XVR_VIF_SPOOF = 1u << 1,	/* `spoof on`: any source MAC may leave by it */
 };
 
 struct xvr_vif {

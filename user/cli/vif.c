@@ -11,12 +11,16 @@
 static int vif_help(void)
 {
 	fprintf(stderr,
-		"Usage: xvr vif add ROUTER IFNAME port DEV [mac ADDR] [vlan ID]\n"
+		"Usage: xvr vif add ROUTER IFNAME port DEV [mac ADDR] [vlan ID] [spoof on|off]\n"
 		"       xvr vif del ROUTER IFNAME\n"
 		"       xvr vif list [ROUTER]\n"
 		"IFNAME appears in the router's namespace. The port's frames reach it by\n"
 		"destination MAC if mac is given, else by VLAN id if vlan is given, else\n"
-		"all of the port's unclassified frames do (the port default).\n");
+		"all of the port's unclassified frames do (the port default).\n"
+		"What the router sends out of it must not carry a VLAN tag, and its source\n"
+		"MAC must be the VIF's MAC or one of the router's 'classify … mac' rules on\n"
+		"the port, unless 'spoof on' (default off); other frames are dropped and\n"
+		"counted (egress-vlan, egress-src-mac).\n");
 	return 0;
 }
 
@@ -52,6 +56,11 @@ static int vif_add(int argc, char **argv)
 			if (parse_u32(argv[0], &v, 4094) || !v)
 				return bad_arg("VLAN id (1-4094)", argv[0]);
 			spec.vlan = v;
+		} else if (matches(argv[0], "spoof")) {
+			NEXT_ARG();
+			if (strcmp(argv[0], "on") && strcmp(argv[0], "off"))
+				return bad_arg("spoof (on or off)", argv[0]);
+			spec.spoof = !strcmp(argv[0], "on");
 		} else {
 			return bad_arg("argument", argv[0]);
 		}
@@ -147,6 +156,9 @@ static int vif_list(int argc, char **argv)
 		print_string("port", " port %-12s", if_name(v.port, ifname));
 		print_string("mac", " mac %s", fmt_mac(v.mac, mac));
 		print_u64("vlan", " vlan %llu", v.vlan);
+		/* JSON true/false; text the on/off that 'vif add' takes. */
+		print_bool("spoof", NULL, v.flags & XVR_VIF_SPOOF);
+		print_text(" spoof %s", v.flags & XVR_VIF_SPOOF ? "on" : "off");
 		print_string("dev", " dev %s\n", if_name(v.dev, ifname));
 		print_close_object();
 	}

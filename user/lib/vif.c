@@ -148,7 +148,7 @@ int vif_create(struct xvr_node *n, const struct vif_spec *spec, __u32 *out_id)
 	}
 	idx = if_index(dev);
 	v.dev = idx > 0 ? idx : 0;
-	v.flags = XVR_VIF_ACTIVE;
+	v.flags = XVR_VIF_ACTIVE | (spec->spoof ? XVR_VIF_SPOOF : 0);
 	dev_idx = v.dev;
 
 	/* The peer's ifindex lets fibsync map the namespace's routes to the VIF. */

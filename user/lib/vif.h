@@ -15,6 +15,7 @@ struct vif_spec {
 	bool has_mac;
 	__u8 mac[6];		/* else derived from router and VIF ids */
 	__u16 vlan;		/* 0 = untagged */
+	bool spoof;		/* any source MAC may leave by it (egress skips the check) */
 };
 
 /* Creates the VIF and its classifier rule; on failure nothing is left. */
