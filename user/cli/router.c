@@ -80,7 +80,7 @@ static int router_add(int argc, char **argv)
 				return -EOPNOTSUPP;
 			}
 		} else {
-			return bad_arg("argument", argv[0]);
+			return unexpected_arg(argv[0]);
 		}
 		SHIFT_ARG();
 	}
@@ -223,10 +223,8 @@ static int router_del(int argc, char **argv)
 	__u32 id;
 	int err;
 
-	if (argc != 1) {
-		router_help();
-		return -EINVAL;
-	}
+	if (argc != 1)
+		return cli_nargs(argc, argv, 1, router_help);
 	err = cli_node_open(&n, true);
 	if (err)
 		return err;
@@ -270,7 +268,7 @@ static int router_list(int argc, char **argv)
 	int err;
 
 	if (argc)
-		return bad_arg("argument", argv[0]);
+		return unexpected_arg(argv[0]);
 	err = cli_node_open(&n, false);
 	if (err)
 		return err;
@@ -291,10 +289,8 @@ static int router_show(int argc, char **argv)
 	__u32 id;
 	int err;
 
-	if (argc != 1) {
-		router_help();
-		return -EINVAL;
-	}
+	if (argc != 1)
+		return cli_nargs(argc, argv, 1, router_help);
 	err = cli_node_open(&n, false);
 	if (err)
 		return err;
@@ -417,6 +413,8 @@ static int router_set(int argc, char **argv)
 	int dist = -1, err;
 	__u32 id;
 
+	if (argc > 3)
+		return unexpected_arg(argv[3]);
 	if (argc != 3 || !matches(argv[1], "dist")) {
 		router_help();
 		return -EINVAL;
