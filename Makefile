@@ -25,7 +25,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all clean check demo bench bench-micro setup
+.PHONY: all clean check demo bench bench-micro setup FORCE
 
 # The data path in bpf/, the benchmark tools' programs in bpf/tools/, the
 # test-only programs in selftests/bpf/; all build flat into $(BUILD).
@@ -68,6 +68,23 @@ $(BUILD)/%.o: %.c | $(SKELS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+# xvr's version: 'git describe' of a tagged checkout, else the VERSION file
+# plus the commit (-gHASH[-dirty]) when there is one, else VERSION alone (a
+# release tarball). version.h is rewritten only when the version changes.
+VERSION_BASE	:= $(shell cat VERSION 2>/dev/null || echo 0)
+VERSION_TAG	:= $(shell git describe --tags --dirty 2>/dev/null)
+VERSION_HASH	:= $(shell git describe --always --dirty 2>/dev/null)
+XVR_VERSION	:= $(or $(VERSION_TAG),$(if $(VERSION_HASH),$(VERSION_BASE)-g$(VERSION_HASH),$(VERSION_BASE)))
+
+$(BUILD)/version.h: FORCE
+	$(Q)mkdir -p $(@D)
+	$(Q)echo '#define XVR_VERSION "$(XVR_VERSION)"' > $@.tmp
+	$(Q)cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+
+$(BUILD)/user/cli/version.o: $(BUILD)/version.h
+
+FORCE:
 
 $(BUILD)/libxvr.a: $(LIB_OBJS)
 	$(call msg,AR,$@)

@@ -25,6 +25,23 @@ for p in "${PKGS[@]}"; do
 		missing+=("$p")
 done
 
+# Routing daemons xvr runs inside routers' namespaces, never on the host:
+# "package:unit" of each whose Debian package enables a host service.
+HOST_DAEMONS=(
+	bird2:bird.service
+	frr:frr.service
+)
+
+# While installing, a policy-rc.d that answers 101 keeps maintainer scripts
+# from starting any service (invoke-rc.d and deb-systemd-invoke honour it).
+# One already there (a container's) is left alone.
+policy=/usr/sbin/policy-rc.d
+if [ ${#missing[@]} -gt 0 ] && [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\n# scripts/setup.sh (xvr): no services start during install\nexit 101\n' >"$policy"
+	chmod 755 "$policy"
+	trap 'rm -f "$policy"' EXIT
+fi
+
 if [ ${#missing[@]} -gt 0 ]; then
 	echo "setup: installing ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
@@ -48,6 +65,20 @@ if [ ${#missing[@]} -gt 0 ]; then
 		systemctl disable --now bird.service frr.service 2>/dev/null || true
 	fi
 fi
+
+# Installing enabled them for the next boot all the same: disable, and stop
+# any that runs (only where systemd is the init). No-ops once done.
+for d in "${HOST_DAEMONS[@]}"; do
+	pkg=${d%%:*} unit=${d#*:}
+	dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || continue
+	if [ "$(systemctl is-enabled "$unit" 2>/dev/null)" = enabled ]; then
+		echo "setup: disabling $unit (xvr runs $pkg inside routers, not on the host)"
+		systemctl disable -q "$unit"
+	fi
+	if [ -d /run/systemd/system ] && systemctl -q is-active "$unit"; then
+		systemctl stop "$unit"
+	fi
+done
 
 if ! mountpoint -q /sys/fs/bpf; then
 	mount -t bpf bpf /sys/fs/bpf

@@ -62,12 +62,14 @@ static int rule_parse(int argc, char **argv, struct rule *r)
 	} else if (matches(argv[0], "prefix")) {
 		int family, plen;
 		__u8 addr[16];
+		char why[96];
 
 		NEXT_ARG();
-		if (parse_prefix(argv[0], &family, addr, &plen))
-			return bad_arg("prefix", argv[0]);
-		if (!prefix_is_canonical(family, addr, plen))
-			return bad_arg("prefix (host bits set)", argv[0]);
+		if (prefix_problem(argv[0], why, sizeof(why))) {
+			pr_warn("classify: invalid prefix '%s': %s\n", argv[0], why);
+			return -EINVAL;
+		}
+		parse_prefix(argv[0], &family, addr, &plen);
 		r->prefix = true;
 		if (family == AF_INET) {
 			r->pkey.addr[10] = r->pkey.addr[11] = 0xff;
@@ -88,7 +90,7 @@ static int rule_parse(int argc, char **argv, struct rule *r)
 			NEXT_ARG();
 			r->port_name = argv[0];
 		} else {
-			return bad_arg("argument", argv[0]);
+			return unexpected_arg(argv[0]);
 		}
 		SHIFT_ARG();
 	}

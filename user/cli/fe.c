@@ -202,7 +202,7 @@ static int fe_add(int argc, char **argv)
 			NEXT_ARG();
 			launch.args = argv[0];
 		} else {
-			return bad_arg("argument", argv[0]);
+			return unexpected_arg(argv[0]);
 		}
 		SHIFT_ARG();
 	}
@@ -281,10 +281,8 @@ static int fe_del(int argc, char **argv)
 	__u32 vr, id;
 	int err;
 
-	if (argc != 2) {
-		fe_help();
-		return -EINVAL;
-	}
+	if (argc != 2)
+		return cli_nargs(argc, argv, 2, fe_help);
 	if (parse_u32(argv[1], &id, XVR_MAX_FES - 1) || !id)
 		return bad_arg("engine id", argv[1]);
 	err = cli_node_open(&n, true);

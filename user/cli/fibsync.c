@@ -105,6 +105,14 @@ int fibsync_stop(const char *node, const char *router)
 	return supervise_stop(node, name);
 }
 
+int fibsync_supervised(const char *node, const char *router)
+{
+	char name[64];
+
+	supervise_name(name, sizeof(name), router);
+	return supervise_pid(node, name);
+}
+
 int fibsync_pid(const char *node, const char *router)
 {
 	char name[64];
@@ -639,12 +647,16 @@ int do_fibsync(int argc, char **argv)
 	int err;
 
 	cli_object = "fibsync";
-	if (argc < 1 || matches(argv[0], "help") || argc > 2)
-		return argc > 2 ? (fibsync_help(), -EINVAL) : fibsync_help();
+	if (argc > 2)
+		return unexpected_arg(argv[2]);
+	if (argc < 1 || matches(argv[0], "help"))
+		return fibsync_help();
 	cmd = argc > 1 ? argv[1] : "run";
 	if (strcmp(cmd, "run") && strcmp(cmd, "once") && strcmp(cmd, "check") &&
 	    strcmp(cmd, "show") && strcmp(cmd, "start") && strcmp(cmd, "stop"))
 		return bad_arg("command", cmd);
+	if (cli_dry_run)
+		return CLI_DRY_RUN;
 	if (!strcmp(cmd, "stop")) {
 		err = fibsync_stop(xvr_node_name(cli_node), argv[0]);
 		if (err == -ENOENT)

@@ -36,7 +36,8 @@ static int node_help(void)
 		"                          what happens to frames no rule classifies\n"
 		"       xvr node set router-defaults [cpu PCT] [memory BYTES] [pids N]\n"
 		"                          limits a new router gets (built in: cpu max\n"
-		"                          memory 1G pids 1024)\n");
+		"                          memory 1G pids 1024)\n"
+		"       xvr node save      the node as commands for 'xvr batch'\n");
 	return 0;
 }
 
@@ -184,11 +185,13 @@ static int node_up(int argc, char **argv)
 	bool existed;
 
 	if (argc)
-		return bad_arg("argument", argv[0]);
+		return unexpected_arg(argv[0]);
 	if (!xvr_node_name_ok(cli_node)) {
 		pr_warn("node %s: invalid name (1-32 of [A-Za-z0-9_-])\n", cli_node);
 		return -EINVAL;
 	}
+	if (cli_dry_run)
+		return CLI_DRY_RUN;
 	xvr_node_path(path, sizeof(path), cli_node, "config");
 	existed = !access(path, F_OK);
 	xvr_node_init(&n, cli_node);
@@ -276,7 +279,14 @@ static int node_down(int argc, char **argv)
 	int err;
 
 	if (argc)
-		return bad_arg("argument", argv[0]);
+		return unexpected_arg(argv[0]);
+	if (cli_dry_run)
+		return CLI_DRY_RUN;
+	xvr_node_path(root, sizeof(root), cli_node, NULL);
+	if (access(root, F_OK)) {
+		pr_warn("node %s: not up (no %s), nothing to take down\n", cli_node, root);
+		return -ENOENT;
+	}
 	err = cli_node_open(&n, true);
 	if (err)
 		return err;
@@ -373,7 +383,7 @@ static int node_show(int argc, char **argv)
 	int err;
 
 	if (argc)
-		return bad_arg("argument", argv[0]);
+		return unexpected_arg(argv[0]);
 	err = cli_node_open(&n, false);
 	if (err)
 		return err;
@@ -389,7 +399,7 @@ static int node_list(int argc, char **argv)
 	DIR *d;
 
 	if (argc)
-		return bad_arg("argument", argv[0]);
+		return unexpected_arg(argv[0]);
 	print_open_array(NULL);
 	d = opendir(XVR_PIN_BASE);
 	while (d && (de = readdir(d))) {
@@ -456,6 +466,8 @@ static int node_set(int argc, char **argv)
 
 	if (argc >= 1 && matches(argv[0], "router-defaults"))
 		return node_set_defaults(argc - 1, argv + 1);
+	if (argc > 2)
+		return unexpected_arg(argv[2]);
 	if (argc != 2 || !matches(argv[0], "miss")) {
 		node_help();
 		return -EINVAL;
@@ -491,6 +503,7 @@ int do_node(int argc, char **argv)
 		{ "show", node_show },
 		{ "list", node_list },
 		{ "set", node_set },
+		{ "save", node_save },
 		{ NULL, NULL },
 	};
 

@@ -71,7 +71,7 @@ static int port_add(int argc, char **argv)
 			else if (strcmp(argv[0], "native"))
 				return bad_arg("mode (native or generic)", argv[0]);
 		} else {
-			return bad_arg("argument", argv[0]);
+			return unexpected_arg(argv[0]);
 		}
 		SHIFT_ARG();
 	}
@@ -180,10 +180,8 @@ static int port_del(int argc, char **argv)
 	__u32 ifindex;
 	int idx, users, err;
 
-	if (argc != 1) {
-		port_help();
-		return -EINVAL;
-	}
+	if (argc != 1)
+		return cli_nargs(argc, argv, 1, port_help);
 	err = cli_node_open(&n, true);
 	if (err)
 		return err;
@@ -238,7 +236,7 @@ static int port_list(int argc, char **argv)
 	int err;
 
 	if (argc)
-		return bad_arg("argument", argv[0]);
+		return unexpected_arg(argv[0]);
 	err = cli_node_open(&n, false);
 	if (err)
 		return err;

@@ -134,8 +134,10 @@ static int parse_route(struct xvr_node *n, __u32 vr, const char *where, int argc
 		return -EINVAL;
 	}
 	if (parse_route_prefix(argv[0], r)) {
-		pr_warn("%s: invalid prefix '%s'%s\n", where, argv[0],
-			strchr(argv[0], '/') ? " (host bits set?)" : "");
+		char why[96];
+
+		pr_warn("%s: invalid prefix '%s': %s\n", where, argv[0],
+			prefix_problem(argv[0], why, sizeof(why)) ?: "?");
 		return -EINVAL;
 	}
 	argc--, argv++;
@@ -147,6 +149,11 @@ static int parse_route(struct xvr_node *n, __u32 vr, const char *where, int argc
 		if (!strcmp(kw, "local") || !strcmp(kw, "blackhole")) {
 			r->nh.flags |= kw[0] == 'l' ? XVR_NH_LOCAL : XVR_NH_BLACKHOLE;
 			continue;
+		}
+		if (strcmp(kw, "via") && strcmp(kw, "lladdr") && strcmp(kw, "dev") &&
+		    strcmp(kw, "vlan")) {
+			pr_warn("%s: unexpected argument '%s'\n", where, kw);
+			return -EINVAL;
 		}
 		if (argc < 2) {
 			pr_warn("%s: missing argument after '%s'\n", where, kw);
@@ -175,9 +182,6 @@ static int parse_route(struct xvr_node *n, __u32 vr, const char *where, int argc
 				return -EINVAL;
 			}
 			r->nh.vlan = v;
-		} else {
-			pr_warn("%s: unknown keyword '%s'\n", where, kw);
-			return -EINVAL;
 		}
 	}
 	if (r->nh.flags & (XVR_NH_LOCAL | XVR_NH_BLACKHOLE)) {
@@ -343,10 +347,8 @@ static int route_del(int argc, char **argv)
 	char where[64];
 	int err;
 
-	if (argc != 2) {
-		route_help();
-		return -EINVAL;
-	}
+	if (argc != 2)
+		return cli_nargs(argc, argv, 2, route_help);
 	err = cli_node_open(&n, true);
 	if (err)
 		return err;
@@ -454,10 +456,8 @@ static int route_list(int argc, char **argv)
 	__u32 vr;
 	int err;
 
-	if (argc != 1) {
-		route_help();
-		return -EINVAL;
-	}
+	if (argc != 1)
+		return cli_nargs(argc, argv, 1, route_help);
 	err = cli_node_open(&n, false);
 	if (err)
 		return err;
@@ -484,10 +484,8 @@ static int route_get(int argc, char **argv)
 	__u32 vr, id;
 	int family, err;
 
-	if (argc != 2) {
-		route_help();
-		return -EINVAL;
-	}
+	if (argc != 2)
+		return cli_nargs(argc, argv, 2, route_help);
 	if (parse_addr(argv[1], &family, addr))
 		return bad_arg("address", argv[1]);
 	err = cli_node_open(&n, false);
@@ -631,10 +629,8 @@ static int route_load(int argc, char **argv)
 	__u32 vr;
 	int err;
 
-	if (argc != 2) {
-		route_help();
-		return -EINVAL;
-	}
+	if (argc != 2)
+		return cli_nargs(argc, argv, 2, route_help);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	err = cli_node_open(&n, true);
 	if (err)
@@ -673,10 +669,8 @@ static int route_flush(int argc, char **argv)
 	__u32 vr;
 	int err;
 
-	if (argc != 1) {
-		route_help();
-		return -EINVAL;
-	}
+	if (argc != 1)
+		return cli_nargs(argc, argv, 1, route_help);
 	err = cli_node_open(&n, true);
 	if (err)
 		return err;

@@ -100,7 +100,7 @@ static int router_add(int argc, char **argv)
 				return bad_arg(limit_what[k], argv[0]);
 			lim_set[k] = true;
 		} else {
-			return bad_arg("argument", argv[0]);
+			return unexpected_arg(argv[0]);
 		}
 		SHIFT_ARG();
 	}
@@ -261,10 +261,8 @@ static int router_del(int argc, char **argv)
 	__u32 id;
 	int err;
 
-	if (argc != 1) {
-		router_help();
-		return -EINVAL;
-	}
+	if (argc != 1)
+		return cli_nargs(argc, argv, 1, router_help);
 	err = cli_node_open(&n, true);
 	if (err)
 		return err;
@@ -314,7 +312,7 @@ static int router_list(int argc, char **argv)
 	int err;
 
 	if (argc)
-		return bad_arg("argument", argv[0]);
+		return unexpected_arg(argv[0]);
 	err = cli_node_open(&n, false);
 	if (err)
 		return err;
@@ -335,10 +333,8 @@ static int router_show(int argc, char **argv)
 	__u32 id;
 	int err;
 
-	if (argc != 1) {
-		router_help();
-		return -EINVAL;
-	}
+	if (argc != 1)
+		return cli_nargs(argc, argv, 1, router_help);
 	err = cli_node_open(&n, false);
 	if (err)
 		return err;

@@ -167,7 +167,7 @@ static int stats_run(int argc, char **argv, bool top)
 		} else if (!top && !router) {
 			router = argv[0];
 		} else {
-			return bad_arg("argument", argv[0]);
+			return unexpected_arg(argv[0]);
 		}
 		SHIFT_ARG();
 	}
@@ -186,9 +186,10 @@ static int stats_run(int argc, char **argv, bool top)
 			usleep(interval * 1000);
 		samples_read(&n, s, cnt, true);
 		t1 = now_s();
+		/* Clear the screen only for a terminal, not for a pipe or a file. */
 		if (top)
-			print_text("\033[H\033[2Jxvr top: node %s, every %u ms (ctrl-c quits)\n\n",
-				   n.name, interval);
+			print_text("%sxvr top: node %s, every %u ms (ctrl-c quits)\n\n",
+				   isatty(STDOUT_FILENO) ? "\033[H\033[2J" : "", n.name, interval);
 		print_open_array(NULL);
 		for (int i = 0; i < cnt; i++)
 			sample_print(&s[i], interval ? t1 - t0 : 0);

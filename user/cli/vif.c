@@ -62,7 +62,7 @@ static int vif_add(int argc, char **argv)
 				return bad_arg("spoof (on or off)", argv[0]);
 			spec.spoof = !strcmp(argv[0], "on");
 		} else {
-			return bad_arg("argument", argv[0]);
+			return unexpected_arg(argv[0]);
 		}
 		SHIFT_ARG();
 	}
@@ -107,10 +107,8 @@ static int vif_del(int argc, char **argv)
 	__u32 vr, id;
 	int err;
 
-	if (argc != 2) {
-		vif_help();
-		return -EINVAL;
-	}
+	if (argc != 2)
+		return cli_nargs(argc, argv, 2, vif_help);
 	err = cli_node_open(&n, true);
 	if (err)
 		return err;

@@ -13,9 +13,11 @@ static int help(void)
 	fprintf(stderr,
 		"Usage: xvr [OPTIONS] OBJECT COMMAND [ARGS]\n"
 		"       xvr OBJECT help\n"
+		"       xvr { -V | version }\n"
+		"       xvr [-force] [--dry-run] { -b FILE | batch FILE }\n"
 		"OBJECT := { node | port | router | vif | fe | classify | route | fibsync | stats | top |\n"
 		"           limit }\n"
-		"OPTIONS := { -j[son] | -p[retty] | -v[erbose] | -n NODE }\n"
+		"OPTIONS := { -j[son] | -p[retty] | -v[erbose] | -n NODE | -force | --dry-run }\n"
 		"  -n NODE   act on node NODE (default: $XVR_NODE or 'default');\n"
 		"            its objects are pinned under " XVR_PIN_BASE "/NODE/\n");
 	return 0;
@@ -32,6 +34,20 @@ int bad_arg(const char *what, const char *arg)
 	return -EINVAL;
 }
 
+int unexpected_arg(const char *arg)
+{
+	pr_warn("%s: unexpected argument '%s'\n", cli_object, arg);
+	return -EINVAL;
+}
+
+int cli_nargs(int argc, char **argv, int want, int (*help_fn)(void))
+{
+	if (argc > want)
+		return unexpected_arg(argv[want]);
+	help_fn();
+	return -EINVAL;
+}
+
 int cmd_dispatch(const char *object, const struct cmd *cmds, int argc, char **argv,
 		 int (*help_fn)(void))
 {
@@ -45,13 +61,23 @@ int cmd_dispatch(const char *object, const struct cmd *cmds, int argc, char **ar
 	for (const struct cmd *c = cmds; c->name; c++)
 		if (matches(argv[0], c->name))
 			return c->fn(argc - 1, argv + 1);
-	pr_warn("%s: unknown command '%s' (try 'xvr %s help')\n", object, argv[0], object);
+	if (!strcmp(object, "xvr"))
+		pr_warn("xvr: unknown object '%s' (try 'xvr help')\n", argv[0]);
+	else
+		pr_warn("%s: unknown command '%s' (try 'xvr %s help')\n", object, argv[0], object);
 	return -EINVAL;
 }
 
 int cli_node_open(struct xvr_node *n, bool lock)
 {
-	int err = xvr_node_open(n, cli_node);
+	int err;
+
+	/* --dry-run: the command's words were parsed; act on nothing. */
+	if (cli_dry_run) {
+		xvr_node_init(n, cli_node);
+		return CLI_DRY_RUN;
+	}
+	err = xvr_node_open(n, cli_node);
 
 	if (err)
 		return err;
@@ -71,7 +97,7 @@ int cli_list_open(int argc, char **argv, struct xvr_node *n, __u32 *only)
 
 	*only = 0;
 	if (argc > 1)
-		return bad_arg("argument", argv[1]);
+		return unexpected_arg(argv[1]);
 	err = cli_node_open(n, false);
 	if (err)
 		return err;
@@ -95,9 +121,18 @@ static const struct cmd objects[] = {
 	{ "stats", do_stats },
 	{ "top", do_top },
 	{ "limit", do_limit },
+	{ "version", do_version },
+	{ "batch", do_batch },
 	{ "help", do_help },
 	{ NULL, NULL },
 };
+
+int cli_run(int argc, char **argv)
+{
+	int err = cmd_dispatch("xvr", objects, argc, argv, help);
+
+	return err == CLI_DRY_RUN ? 0 : err;
+}
 
 int main(int argc, char **argv)
 {
@@ -107,14 +142,31 @@ int main(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "node", required_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "batch", required_argument, NULL, 'b' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "dry-run", no_argument, NULL, 'D' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *node_opt = NULL;
+	const char *batch = NULL;
+	bool version = false, force = false;
 	int opt, err;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* iproute2 spells them with one dash: -force, -batch. */
+	for (int i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "-force"))
+			argv[i] = "--force";
+		else if (!strcmp(argv[i], "-dry-run"))
+			argv[i] = "--dry-run";
+		else if (!strcmp(argv[i], "-batch"))
+			argv[i] = "-b";
+		if (!strcmp(argv[i], "-b") || !strcmp(argv[i], "-n"))
+			i++;	/* skip the option's value */
+	}
 	/* '+': stop at the first non-option so "route add … -j" stays an argument */
-	while ((opt = getopt_long(argc, argv, "+jpvn:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+jpvn:hVb:", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'j':
 			print_json = true;
@@ -131,6 +183,18 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			return help();
+		case 'V':
+			version = true;
+			break;
+		case 'b':
+			batch = optarg;
+			break;
+		case 'f':
+			force = true;
+			break;
+		case 'D':
+			cli_dry_run = true;
+			break;
 		default:
 			help();
 			return 2;
@@ -140,10 +204,17 @@ int main(int argc, char **argv)
 	xvr_libbpf_logging();
 	argc -= optind;
 	argv += optind;
+	if (version)
+		return do_version(argc, argv) ? 1 : 0;
+	if (batch) {
+		if (argc)
+			return unexpected_arg(argv[0]) ? 1 : 0;
+		return cli_batch(batch, force) ? 1 : 0;
+	}
 	if (argc < 1) {
 		help();
 		return 2;
 	}
-	err = cmd_dispatch("xvr", objects, argc, argv, help);
+	err = cli_run(argc, argv);
 	return err ? 1 : 0;
 }

@@ -39,6 +39,13 @@ struct cmd {
 int cmd_dispatch(const char *object, const struct cmd *cmds, int argc, char **argv,
 		 int (*help)(void));
 int bad_arg(const char *what, const char *arg);
+/* "OBJECT: unexpected argument 'ARG'": the one message for a word too many. */
+int unexpected_arg(const char *arg);
+/*
+ * For commands of exactly want words, when argc != want: names the first
+ * word too many, or prints the usage when words are missing. -EINVAL.
+ */
+int cli_nargs(int argc, char **argv, int want, int (*help)(void));
 
 /* Opens (and for mutations locks) the current node; prints on failure. */
 int cli_node_open(struct xvr_node *n, bool lock);
@@ -70,5 +77,25 @@ int do_top(int argc, char **argv);
 int do_limit(int argc, char **argv);
 /* Removes the router's limits (back to no limit, the default punt budget). */
 int limit_clear(struct xvr_node *n, __u32 id);
+int do_version(int argc, char **argv);
+int do_batch(int argc, char **argv);
+
+/*
+ * Batches (user/cli/config.c). cli_run() runs one command, the words after
+ * the global options, as main does: a batch line goes the same way.
+ */
+int cli_run(int argc, char **argv);
+int cli_batch(const char *file, bool force);
+/* 'xvr node save': the node as the commands that rebuild it. */
+int node_save(int argc, char **argv);
+/*
+ * --dry-run: cli_node_open() returns CLI_DRY_RUN (> 0) instead of opening,
+ * so a command stops once its words are parsed; cli_run() counts that as
+ * success.
+ */
+extern bool cli_dry_run;
+#define CLI_DRY_RUN	1
+/* The supervisor of the router's fibsync, or -ENOENT if none runs. */
+int fibsync_supervised(const char *node, const char *router);
 
 #endif

@@ -126,6 +126,39 @@ int parse_prefix(const char *s, int *family, __u8 addr[16], int *plen)
 	return 0;
 }
 
+const char *prefix_problem(const char *s, char *buf, size_t len)
+{
+	char addr_s[INET6_ADDRSTRLEN + 8], net[INET6_ADDRSTRLEN];
+	const char *slash = strchr(s, '/');
+	__u8 addr[16];
+	int family, plen, max;
+	__u32 v;
+
+	if (!parse_prefix(s, &family, addr, &plen)) {
+		if (prefix_is_canonical(family, addr, plen))
+			return NULL;
+		for (int i = 0; i < 16; i++) {
+			int bits = plen - i * 8;
+
+			addr[i] &= bits >= 8 ? 0xff : bits <= 0 ? 0 : (__u8)(0xff << (8 - bits));
+		}
+		snprintf(buf, len, "host bits set: the network is %s/%d",
+			 fmt_addr(family, addr, net), plen);
+		return buf;
+	}
+	snprintf(addr_s, sizeof(addr_s), "%.*s", slash ? (int)(slash - s) : (int)strlen(s), s);
+	if (!slash || parse_addr(addr_s, &family, addr)) {
+		snprintf(buf, len, "'%s' is not an IPv4 or IPv6 address", addr_s);
+		return buf;
+	}
+	max = family == AF_INET ? 32 : 128;
+	if (!parse_u32(slash + 1, &v, 0xffffffffu))
+		snprintf(buf, len, "prefix length %u is out of range 0-%d", v, max);
+	else
+		snprintf(buf, len, "prefix length '%s' is not a number 0-%d", slash + 1, max);
+	return buf;
+}
+
 const char *fmt_mac(const __u8 mac[6], char *buf)
 {
 	sprintf(buf, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],

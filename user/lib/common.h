@@ -26,6 +26,12 @@ int parse_addr(const char *s, int *family, __u8 addr[16]);
 int parse_u32(const char *s, __u32 *v, __u32 max);
 /* A prefix with host bits set is refused (-EINVAL); this says so. */
 bool prefix_is_canonical(int family, const __u8 addr[16], int plen);
+/*
+ * What is wrong with s as a prefix ("prefix length 33 is out of range
+ * 0-32", "host bits set: the network is 10.0.0.0/8", …), written to buf for
+ * a message; NULL when s is a canonical prefix.
+ */
+const char *prefix_problem(const char *s, char *buf, size_t len);
 const char *fmt_mac(const __u8 mac[6], char *buf);	/* buf >= 18 */
 /* addr: 4 bytes for AF_INET, 16 for AF_INET6; buf >= 46 */
 const char *fmt_addr(int family, const __u8 *addr, char *buf);

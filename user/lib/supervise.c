@@ -305,6 +305,36 @@ out:
 	exit(0);
 }
 
+/* <name>.argv: the command line, NUL-separated, for 'xvr node save'. */
+static void argv_record(const char *path, char *const argv[])
+{
+	FILE *f = fopen(path, "we");
+
+	if (!f)
+		return;
+	for (int i = 0; argv[i]; i++)
+		fwrite(argv[i], 1, strlen(argv[i]) + 1, f);
+	fclose(f);
+}
+
+int supervise_argv(const char *node, const char *name, char *buf, size_t len)
+{
+	char path[PATH_MAX];
+	ssize_t n;
+	int fd, err;
+
+	err = sup_path(path, sizeof(path), node, name, "argv");
+	if (err)
+		return err;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len);
+	err = n < 0 ? -errno : (size_t)n == len ? -E2BIG : (int)n;
+	close(fd);
+	return err;
+}
+
 /* What the supervisor says to its starter through the pipe. */
 struct start_msg {
 	int err;
@@ -313,14 +343,15 @@ struct start_msg {
 
 int supervise_start(const char *node, const char *name, char *const argv[])
 {
-	char dir[PATH_MAX], pidpath[PATH_MAX], logpath[PATH_MAX];
+	char dir[PATH_MAX], pidpath[PATH_MAX], logpath[PATH_MAX], argvpath[PATH_MAX];
 	struct start_msg msg = { .err = -ECHILD };
 	int pipefd[2], err;
 	pid_t pid;
 
 	err = sup_path(dir, sizeof(dir), node, name, NULL) ?:
 	      sup_path(pidpath, sizeof(pidpath), node, name, "pid") ?:
-	      sup_path(logpath, sizeof(logpath), node, name, "log");
+	      sup_path(logpath, sizeof(logpath), node, name, "log") ?:
+	      sup_path(argvpath, sizeof(argvpath), node, name, "argv");
 	if (err)
 		return err;
 	if (!argv || !argv[0] || argv[0][0] != '/')
@@ -329,6 +360,7 @@ int supervise_start(const char *node, const char *name, char *const argv[])
 		return -errno;
 	if (supervise_pid(node, name) > 0)
 		return -EEXIST;
+	argv_record(argvpath, argv);
 	if (pipe2(pipefd, O_CLOEXEC))
 		return -errno;
 	fflush(NULL);
@@ -425,13 +457,14 @@ static bool exited(pid_t pid)
 
 int supervise_stop(const char *node, const char *name)
 {
-	char dir[PATH_MAX], pidpath[PATH_MAX], logpath[PATH_MAX];
+	char dir[PATH_MAX], pidpath[PATH_MAX], logpath[PATH_MAX], argvpath[PATH_MAX];
 	int sup, child, err;
 	long deadline;
 
 	err = sup_path(dir, sizeof(dir), node, name, NULL) ?:
 	      sup_path(pidpath, sizeof(pidpath), node, name, "pid") ?:
-	      sup_path(logpath, sizeof(logpath), node, name, "log");
+	      sup_path(logpath, sizeof(logpath), node, name, "log") ?:
+	      sup_path(argvpath, sizeof(argvpath), node, name, "argv");
 	if (err)
 		return err;
 	err = pidfile_read(node, name, &sup, &child);
@@ -460,6 +493,7 @@ int supervise_stop(const char *node, const char *name)
 	if (pidfile_read(node, name, &sup, &child) == -ENOENT) {
 		unlink(pidpath);
 		unlink(logpath);
+		unlink(argvpath);
 	}
 	rmdir(dir);	/* only once nothing else of the node's is there */
 	return err;

@@ -37,6 +37,11 @@ int supervise_start(const char *node, const char *name, char *const argv[]);
  * -ENOENT if nothing ran. The pid and log files are removed.
  */
 int supervise_stop(const char *node, const char *name);
+/*
+ * The command line it was started with, NUL-separated, into buf: returns
+ * its length, or -ENOENT (never started), -E2BIG, -errno.
+ */
+int supervise_argv(const char *node, const char *name, char *buf, size_t len);
 /* The supervisor's pid, or -ENOENT if it does not run. */
 int supervise_pid(const char *node, const char *name);
 /* The pid of the child running now, or -ENOENT (also between restarts). */
