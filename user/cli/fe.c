@@ -179,6 +179,7 @@ static int fe_add(int argc, char **argv)
 	struct slice slices[XVR_MAX_ROUTER_FES];
 	__u32 ids[XVR_MAX_ROUTER_FES], v;
 	struct fe_launch launch = {};
+	char plugin[PATH_MAX];
 	unsigned int capacity = 0;
 	struct xvr_router r;
 	struct xvr_node n;
@@ -227,9 +228,10 @@ static int fe_add(int argc, char **argv)
 			launch.idle = argv[0];
 		} else if (matches(argv[0], "plugin")) {
 			NEXT_ARG();
-			if (access(argv[0], R_OK))
+			/* Absolute: the engine starts from the supervisor's cwd, "/". */
+			if (access(argv[0], R_OK) || !realpath(argv[0], plugin))
 				return bad_arg("plugin (a readable .so)", argv[0]);
-			launch.plugin = argv[0];
+			launch.plugin = plugin;
 		} else if (matches(argv[0], "args")) {
 			NEXT_ARG();
 			launch.args = argv[0];
