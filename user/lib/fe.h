@@ -10,10 +10,11 @@
 /*
  * An engine whose heartbeat is older than this (it beats every 10 ms, idle
  * or not) is hung and restarted by its supervisor; a new run gets
- * FE_START_GRACE_MS for its first beat.
+ * FE_START_GRACE_MS for its first beat (its setup reads the router's whole
+ * FIB before it beats).
  */
 #define FE_HUNG_MS		2000
-#define FE_START_GRACE_MS	15000
+#define FE_START_GRACE_MS	60000
 #define FE_PROBE_MS		200
 
 struct fe_spec {
