@@ -143,11 +143,15 @@ e1=$(ip -n "$RNS" -j link show e1 | jq '.[0].ifindex')
 ip link set "${T_P}p1" mtu 1400
 drops0=$(x -j stats ar interval 0 | jq -c '.[0].drop')
 h3rx0=$(in_ns "${T_P}h4" cat /sys/class/net/eth0/statistics/rx_packets)
+e1mac=$(x -j vif list ar | jq -r '.[] | select(.ifname == "e1") | .mac')
 x router exec ar -- "$PY" -c '
 import socket, struct, sys
 e0, e1 = int(sys.argv[2]), int(sys.argv[3])
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW); s.bind((sys.argv[1], 0))
-mac = b"\x02\x00\x00\x00\x00\x01" * 2
+# From the VIF'"'"'s own MAC, so each frame is refused for what it is about.
+own = bytes.fromhex(sys.argv[4].replace(":", ""))
+mac = b"\x02\x00\x00\x00\x00\x01" + own
+foreign = b"\x02\x00\x00\x00\x00\x01" * 2
 ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 28, 0, 0, 64, 17, 0, bytes([10,2,1,2]), bytes([10,4,1,2])) + b"\0" * 8
 tag = lambda ifx, proto: struct.pack("!HHH", 0x88b5, ifx, proto)
 frames = [
@@ -157,16 +161,19 @@ frames = [
     mac + tag(e0, 0x0800) + ip[:10],           # IP header cut short
     mac + tag(e0, 0x0800) + ip[:2] + struct.pack("!H", 900) + ip[4:],  # length beyond the frame
     mac + tag(e1, 0x0800) + struct.pack("!BBH", 0x45, 0, 1450) + ip[4:] + b"\0" * 1422,  # over the MTU of p1
+    foreign + tag(e1, 0x0800) + ip,            # a source MAC not the router'"'"'s
+    mac + tag(e1, 0x8100) + struct.pack("!HH", 20, 0x0800) + ip,  # a VLAN tag of its own
 ]
 for f in frames: s.send(f)
-' "fe$fe1" "$e0" "$e1" || t_fail "tenant raw socket on fe$fe1"
+' "fe$fe1" "$e0" "$e1" "$e1mac" || t_fail "tenant raw socket on fe$fe1"
 sleep 0.3
 ip link set "${T_P}p1" mtu 1500
 drops1=$(x -j stats ar interval 0 | jq -c '.[0].drop')
-tag_d=$(( $(jq '.["fe-tag"] // 0' <<<"$drops1") - $(jq '.["fe-tag"] // 0' <<<"$drops0") ))
-len_d=$(( $(jq '.["fe-bad-len"] // 0' <<<"$drops1") - $(jq '.["fe-bad-len"] // 0' <<<"$drops0") ))
-t_eq "foreign or missing tags dropped as fe-tag" "$tag_d" 3
-t_eq "short, inconsistent, oversize frames dropped as fe-bad-len" "$len_d" 3
+ddrop() { echo $(( $(jq ".[\"$1\"] // 0" <<<"$drops1") - $(jq ".[\"$1\"] // 0" <<<"$drops0") )); }
+t_eq "foreign or missing tags dropped as fe-tag" "$(ddrop fe-tag)" 3
+t_eq "short, inconsistent, oversize frames dropped as fe-bad-len" "$(ddrop fe-bad-len)" 3
+t_eq "an engine's foreign source MAC dropped as egress-src-mac" "$(ddrop egress-src-mac)" 1
+t_eq "an engine's own VLAN tag dropped as egress-vlan" "$(ddrop egress-vlan)" 1
 t_eq "none reached the bystander's hosts" \
 	"$(( $(in_ns "${T_P}h4" cat /sys/class/net/eth0/statistics/rx_packets) - h3rx0 ))" 0
 t_check "router ar still forwards" in_ns "${T_P}h1" ping -c 1 -W 1 10.2.1.2

@@ -54,8 +54,35 @@ static int self_exe(char *buf, size_t len)
 	return 0;
 }
 
+/* What an engine's supervisor probes: the engine, by id and node-side device. */
+struct fe_probe_arg {
+	char node[64];
+	__u32 id;
+	__u32 dev;
+};
+
+static enum supervise_health fe_probe_check(const void *arg, long started_ms)
+{
+	const struct fe_probe_arg *a = arg;
+
+	return fe_health(a->node, a->id, a->dev, started_ms);
+}
+
+static void fe_probe_restarted(const void *arg, unsigned long restarts)
+{
+	const struct fe_probe_arg *a = arg;
+
+	fe_restarts_set(a->node, a->id, restarts);
+}
+
 static int fe_start(struct xvr_node *n, const char *router, __u32 id, const struct fe_launch *l)
 {
+	struct fe_probe_arg parg = { .id = id };
+	struct supervise_probe probe = {
+		.check = fe_probe_check, .restarted = fe_probe_restarted, .arg = &parg,
+		.interval_ms = FE_PROBE_MS,
+	};
+	struct xvr_fe fe;
 	char exe[PATH_MAX], ids[16], name[32];
 	const char *argv[24];
 	int c = 0, err;
@@ -92,8 +119,13 @@ static int fe_start(struct xvr_node *n, const char *router, __u32 id, const stru
 		argv[c++] = l->args;
 	}
 	argv[c] = NULL;
+	err = fe_get(n, id, &fe);
+	if (err)
+		return err;
+	snprintf(parg.node, sizeof(parg.node), "%s", n->name);
+	parg.dev = fe.dev;
 	supervise_name(name, sizeof(name), id);
-	return supervise_start(n->name, name, (char *const *)argv);
+	return supervise_start_probe(n->name, name, (char *const *)argv, &probe);
 }
 
 /* Waits until every engine in ids beats; -ETIMEDOUT names the first that did not. */
@@ -147,6 +179,7 @@ static int fe_add(int argc, char **argv)
 	struct slice slices[XVR_MAX_ROUTER_FES];
 	__u32 ids[XVR_MAX_ROUTER_FES], v;
 	struct fe_launch launch = {};
+	char plugin[PATH_MAX];
 	unsigned int capacity = 0;
 	struct xvr_router r;
 	struct xvr_node n;
@@ -195,9 +228,10 @@ static int fe_add(int argc, char **argv)
 			launch.idle = argv[0];
 		} else if (matches(argv[0], "plugin")) {
 			NEXT_ARG();
-			if (access(argv[0], R_OK))
+			/* Absolute: the engine starts from the supervisor's cwd, "/". */
+			if (access(argv[0], R_OK) || !realpath(argv[0], plugin))
 				return bad_arg("plugin (a readable .so)", argv[0]);
-			launch.plugin = argv[0];
+			launch.plugin = plugin;
 		} else if (matches(argv[0], "args")) {
 			NEXT_ARG();
 			launch.args = argv[0];
@@ -340,7 +374,8 @@ static int fe_list(int argc, char **argv)
 		print_u64("share", " share %llu%%", fe.share ? fe.share : 100);
 		print_u64("weight", " weight %llu", fe.weight);
 		print_bool("alive", " alive %s", age >= 0 && age < 200);
-		print_u64("supervisor_pid", " supervisor %llu\n", pid > 0 ? pid : 0);
+		print_u64("supervisor_pid", " supervisor %llu", pid > 0 ? pid : 0);
+		print_u64("restarts", " restarts %llu\n", st.restarts);
 		print_u64("rx_packets", "     rx %llu", st.rx_packets);
 		print_u64("tx_packets", " tx %llu", st.tx_packets);
 		print_u64("drop_packets", " dropped %llu", st.drop_packets);
@@ -373,12 +408,17 @@ static int fe_exec(int argc, char **argv)
 	if (argc < 2 || parse_u32(argv[1], &id, XVR_MAX_FES - 1))
 		return -EINVAL;
 	err = cli_node_open(&n, false);
+	if (err == -ENOENT && getenv(SUPERVISE_ENV))
+		exit(SUPERVISE_EXIT_DONE);	/* the node is down */
 	if (err)
 		return err;
 	err = fe_get(&n, id, &fe);
 	xvr_node_close(&n);
 	if (err) {
 		pr_warn("fe %u: no such engine\n", id);
+		/* Deleted: its supervisor must not start it again and again. */
+		if (err == -ENOENT && getenv(SUPERVISE_ENV))
+			exit(SUPERVISE_EXIT_DONE);
 		return err;
 	}
 	fe_cgroup(cg, sizeof(cg), cli_node, argv[0], id);

@@ -243,7 +243,15 @@ struct engine {
 void fe_route_pkt(struct engine *e, struct xvr_pkt *p);
 
 /* plugin.c */
-int plugin_load(struct engine *e, const char *path, const char *config);
+/*
+ * Opens the plugin file at path while the engine still has the node's
+ * rights, and returns a sealed in-memory copy (a memfd) that plugin_load()
+ * can load once they are gone: the tenant's uid needs no access to the file
+ * or its directories. -errno, with a message.
+ */
+int plugin_open(const char *path);
+/* Loads the plugin from fd (plugin_open's), named path in messages; closes fd. */
+int plugin_load(struct engine *e, const char *path, int fd, const char *config);
 void plugin_unload(struct engine *e);
 /* An interface a verdict may name: known, up to 15 bits, not ours, not loopback. */
 bool fe_out_ok(const struct engine *e, __u32 ifindex);

@@ -76,6 +76,7 @@ struct fe_opts {
 	bool set_user;
 	uid_t uid;
 	gid_t gid;
+	int plugin_fd;		/* the plugin, read while privileged (plugin_open) */
 };
 
 /* One engine: the AF_XDP socket and its pool around the engine proper. */
@@ -653,6 +654,8 @@ static int xskmap_register(struct fe *f)
 
 static void fe_free(struct fe *f)
 {
+	if (f->o.plugin_fd >= 0)
+		close(f->o.plugin_fd);
 	if (f->state) {
 		/* Tell ingress at once, rather than after XVR_FE_STALE_NS. */
 		__atomic_store_n(&f->state->heartbeat_ns, 0, __ATOMIC_RELEASE);
@@ -720,6 +723,7 @@ static int parse_opts(int argc, char **argv, struct fe_opts *o)
 	int c;
 
 	*o = (struct fe_opts){
+		.plugin_fd = -1,
 		.node = getenv("XVR_NODE") ?: "default",
 		.pool = FE_POOL_DEFAULT,
 		.batch = FE_BATCH_DEFAULT,
@@ -878,6 +882,12 @@ static int fe_setup(struct fe *f)
 	err = state_map_open(f);
 	if (err)
 		return err;
+	/* Read now, loaded only once the engine is unprivileged. */
+	if (f->o.plugin) {
+		f->o.plugin_fd = plugin_open(f->o.plugin);
+		if (f->o.plugin_fd < 0)
+			return f->o.plugin_fd;
+	}
 	/* Last: from here on frames arrive. */
 	return xskmap_register(f);
 }
@@ -926,7 +936,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (f.o.plugin) {
-		err = plugin_load(&f.e, f.o.plugin, f.o.plugin_config);
+		err = plugin_load(&f.e, f.o.plugin, f.o.plugin_fd, f.o.plugin_config);
+		f.o.plugin_fd = -1;
 		if (err)
 			goto out;
 	}

@@ -1,12 +1,18 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * Loading a tenant's plugin and the services the engine offers it
- * (include/xvr/plugin.h). By the time this runs the engine has given up
- * the node's privileges: the plugin's code, constructors included, runs
- * with what the tenant may do in its own namespace and nothing more.
+ * (include/xvr/plugin.h). The file is read while the engine still holds
+ * the node's privileges (plugin_open), into a sealed memfd; by the time it
+ * is loaded from there (plugin_load) the engine has given them up: the
+ * plugin's code, constructors included, runs with what the tenant may do
+ * in its own namespace and nothing more.
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -75,13 +81,78 @@ static __u64 svc_now_ns(struct xvr_plugin_ctx *ctx)
 	return fe_now_ns();
 }
 
-int plugin_load(struct engine *e, const char *path, const char *config)
+#define PLUGIN_MAX_BYTES	(64u << 20)
+
+/* Copies all of in to out; -errno. */
+static int copy_all(int in, int out, off_t size)
+{
+	char buf[64 * 1024];
+
+	for (off_t done = 0; done < size;) {
+		ssize_t n = read(in, buf, sizeof(buf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;	/* shrank meanwhile */
+		for (ssize_t w = 0, k; w < n; w += k) {
+			k = write(out, buf + w, n - w);
+			if (k < 0)
+				return -errno;
+		}
+		done += n;
+	}
+	return 0;
+}
+
+int plugin_open(const char *path)
+{
+	struct stat st;
+	int fd, mfd = -1, err;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		pr_warn("plugin %s: %s\n", path, strerror(-err));
+		return err;
+	}
+	if (fstat(fd, &st)) {
+		err = -errno;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size > PLUGIN_MAX_BYTES) {
+		pr_warn("plugin %s: not a regular file of at most %u MiB\n", path,
+			PLUGIN_MAX_BYTES >> 20);
+		err = -EINVAL;
+		goto out;
+	}
+	/* A copy, sealed: what is loaded later is what was read now. */
+	mfd = memfd_create("xvr-plugin", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	err = mfd < 0 ? -errno : copy_all(fd, mfd, st.st_size);
+	if (!err && fcntl(mfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL))
+		err = -errno;
+out:
+	close(fd);
+	if (err) {
+		pr_warn("plugin %s: cannot read it: %s\n", path, strerror(-err));
+		if (mfd >= 0)
+			close(mfd);
+		return err;
+	}
+	return mfd;
+}
+
+int plugin_load(struct engine *e, const char *path, int fd, const char *config)
 {
 	const struct xvr_plugin *pl;
+	char fd_path[64];
 	void *dl;
 	int err;
 
-	dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	/* The memfd is readable by anyone who holds it: no file rights needed. */
+	snprintf(fd_path, sizeof(fd_path), "/proc/self/fd/%d", fd);
+	dl = dlopen(fd_path, RTLD_NOW | RTLD_LOCAL);
+	close(fd);
 	if (!dl) {
 		pr_warn("plugin %s: cannot load: %s\n", path, dlerror());
 		return -ENOENT;

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <linux/if_link.h>
 #include <bpf/bpf.h>
@@ -397,4 +398,66 @@ int fe_cpu_free(struct xvr_node *n, unsigned int *free, int ncpus)
 		free[fe.cpu] = free[fe.cpu] > use ? free[fe.cpu] - use : 0;
 	}
 	return 0;
+}
+
+/* The engine's own state map, by its pin; -errno. */
+static int state_pin_open(const char *node, __u32 id)
+{
+	char pin[PATH_MAX];
+	int fd;
+
+	fe_pin(pin, sizeof(pin), node, id, "state");
+	fd = bpf_obj_get(pin);
+	return fd < 0 ? -errno : fd;
+}
+
+enum supervise_health fe_health(const char *node, __u32 id, __u32 dev, long started_ms)
+{
+	struct xvr_fe_state st = {};
+	struct xvr_fe fe = {};
+	char path[PATH_MAX];
+	__u32 zero = 0;
+	long beat_ms, now = supervise_now_ms();
+	int fd, err;
+
+	/* Only "no such pin or entry" is gone; any other failure says nothing. */
+	xvr_node_path(path, sizeof(path), node, "fes");
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return errno == ENOENT ? SUPERVISE_GONE : SUPERVISE_OK;
+	err = bpf_map_lookup_elem(fd, &id, &fe) ? -errno : 0;
+	close(fd);
+	if (err)
+		return SUPERVISE_OK;
+	if (!(fe.flags & XVR_FE_ACTIVE) || fe.dev != dev)
+		return SUPERVISE_GONE;
+	fd = state_pin_open(node, id);
+	if (fd < 0)
+		return fd == -ENOENT ? SUPERVISE_GONE : SUPERVISE_OK;
+	err = bpf_map_lookup_elem(fd, &zero, &st) ? -errno : 0;
+	close(fd);
+	if (err)
+		return SUPERVISE_OK;
+	/* A beat from before this run (its predecessor's) does not count. */
+	beat_ms = (long)(st.heartbeat_ns / 1000000);
+	if (st.heartbeat_ns && beat_ms >= started_ms)
+		return now - beat_ms > FE_HUNG_MS ? SUPERVISE_HUNG : SUPERVISE_OK;
+	return now - started_ms > FE_START_GRACE_MS ? SUPERVISE_HUNG : SUPERVISE_OK;
+}
+
+void fe_restarts_set(const char *node, __u32 id, unsigned long restarts)
+{
+	size_t len = (sizeof(struct xvr_fe_state) + getpagesize() - 1) & ~((size_t)getpagesize() - 1);
+	struct xvr_fe_state *st;
+	int fd = state_pin_open(node, id);
+
+	if (fd < 0)
+		return;
+	/* In place, this field alone: the engine writes the others. */
+	st = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (st == MAP_FAILED)
+		return;
+	__atomic_store_n(&st->restarts, restarts, __ATOMIC_RELAXED);
+	munmap(st, len);
 }

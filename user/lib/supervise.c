@@ -41,7 +41,7 @@ static int sup_path(char *buf, size_t len, const char *node, const char *name, c
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-static long now_ms(void)
+long supervise_now_ms(void)
 {
 	struct timespec ts;
 
@@ -210,12 +210,12 @@ static bool is_stop_signal(int sig)
 /* SIGTERM, then SIGKILL after CHILD_STOP_MS; reaps it. */
 static void child_stop(pid_t child, const sigset_t *set)
 {
-	long deadline = now_ms() + CHILD_STOP_MS;
+	long deadline = supervise_now_ms() + CHILD_STOP_MS;
 	int status;
 
 	kill(child, SIGTERM);
 	while (waitpid(child, &status, WNOHANG) == 0) {
-		long left = deadline - now_ms();
+		long left = deadline - supervise_now_ms();
 
 		if (left <= 0) {
 			kill(child, SIGKILL);
@@ -224,6 +224,23 @@ static void child_stop(pid_t child, const sigset_t *set)
 		}
 		wait_signal(set, left < 50 ? left : 50);
 	}
+}
+
+/* SIGKILL, then reaps it; a stop signal meanwhile is returned (0: none). */
+static int child_kill(pid_t child, const sigset_t *set, int *status)
+{
+	int sig;
+
+	kill(child, SIGKILL);
+	/* A task in a v1 freezer dies only when thawed: keep answering signals. */
+	while (waitpid(child, status, WNOHANG) == 0) {
+		sig = wait_signal(set, 100);
+		if (is_stop_signal(sig)) {
+			waitpid(child, status, WNOHANG);
+			return sig;
+		}
+	}
+	return 0;
 }
 
 static void describe(char *buf, size_t len, int status)
@@ -237,11 +254,63 @@ static void describe(char *buf, size_t len, int status)
 		snprintf(buf, len, "ended (status %#x)", status);
 }
 
+/*
+ * Waits for the child's end, or a reason to end it: a stop signal (returns
+ * it), a stop of the child or a hung probe (killed: *status is its end), a
+ * probe saying its object is gone (stopped; returns SIGTERM).
+ */
+static int child_watch(const char *name, pid_t child, long started, const sigset_t *set,
+		       const struct supervise_probe *probe, int *status)
+{
+	long next_probe = started + (probe ? probe->interval_ms : 0);
+	int sig;
+
+	for (;;) {
+		long wait = -1;
+
+		if (probe) {
+			wait = next_probe - supervise_now_ms();
+			if (wait < 0)
+				wait = 0;
+		}
+		sig = wait ? wait_signal(set, wait) : 0;
+		if (is_stop_signal(sig)) {
+			child_stop(child, set);
+			return sig;
+		}
+		if (sig == SIGHUP)
+			kill(child, SIGHUP);	/* the child's to interpret */
+		/* WUNTRACED: a stopped child holds its work forever; end it. */
+		if (waitpid(child, status, WNOHANG | WUNTRACED) == child) {
+			if (!WIFSTOPPED(*status))
+				return 0;
+			log_line(name, "stopped by signal %d (%s): killing it\n", WSTOPSIG(*status),
+				 strsignal(WSTOPSIG(*status)));
+			return child_kill(child, set, status);
+		}
+		if (!probe || supervise_now_ms() < next_probe)
+			continue;
+		next_probe = supervise_now_ms() + probe->interval_ms;
+		switch (probe->check(probe->arg, started)) {
+		case SUPERVISE_HUNG:
+			log_line(name, "hung (its probe failed): killing it\n");
+			return child_kill(child, set, status);
+		case SUPERVISE_GONE:
+			log_line(name, "its object is gone: stopping it\n");
+			child_stop(child, set);
+			return SIGTERM;
+		case SUPERVISE_OK:
+			break;
+		}
+	}
+}
+
 /* The supervisor itself: never returns. */
 static void __attribute__((noreturn))
 supervisor(const char *name, const char *pidpath, int pidfd, char *const argv[],
-	   const sigset_t *set, const sigset_t *orig)
+	   const sigset_t *set, const sigset_t *orig, const struct supervise_probe *probe)
 {
+	unsigned long restarts = 0;
 	long backoff = 0;
 	char what[96];
 	struct stat st;
@@ -249,33 +318,23 @@ supervisor(const char *name, const char *pidpath, int pidfd, char *const argv[],
 
 	for (;;) {
 		long started, ran;
-		pid_t child, r;
+		pid_t child;
 		int sig;
 
 		if (!fstat(STDERR_FILENO, &st) && st.st_size > LOG_MAX_BYTES &&
 		    !ftruncate(STDERR_FILENO, 0))
 			log_line(name, "log truncated at %d bytes\n", LOG_MAX_BYTES);
 		child = spawn(argv, orig, name);
+		started = supervise_now_ms();
 		if (child < 0) {
 			log_line(name, "fork: %s\n", strerror(errno));
 			status = 1 << 8;
-			started = now_ms();
 			goto restart;
 		}
 		pidfile_write(pidfd, getpid(), child);
-		started = now_ms();
-		for (;;) {
-			sig = wait_signal(set, -1);
-			if (is_stop_signal(sig)) {
-				child_stop(child, set);
-				log_line(name, "stopped\n");
-				goto out;
-			}
-			if (sig == SIGHUP)
-				kill(child, SIGHUP);	/* the child's to interpret */
-			r = waitpid(child, &status, WNOHANG);
-			if (r == child)
-				break;
+		if (child_watch(name, child, started, set, probe, &status)) {
+			log_line(name, "stopped\n");
+			goto out;
 		}
 restart:
 		pidfile_write(pidfd, getpid(), 0);
@@ -284,19 +343,22 @@ restart:
 			log_line(name, "%s: done, not restarted\n", what);
 			goto out;
 		}
-		ran = now_ms() - started;
+		ran = supervise_now_ms() - started;
 		if (!backoff || ran >= BACKOFF_RESET_MS)
 			backoff = BACKOFF_MIN_MS;
 		else if ((backoff *= 2) > BACKOFF_MAX_MS)
 			backoff = BACKOFF_MAX_MS;
 		log_line(name, "%s after %ld ms; restart in %ld ms\n", what, ran, backoff);
-		for (long deadline = now_ms() + backoff, left; (left = deadline - now_ms()) > 0;) {
+		for (long deadline = supervise_now_ms() + backoff, left;
+		     (left = deadline - supervise_now_ms()) > 0;) {
 			sig = wait_signal(set, left);
 			if (is_stop_signal(sig)) {
 				log_line(name, "stopped\n");
 				goto out;
 			}
 		}
+		if (probe && probe->restarted)
+			probe->restarted(probe->arg, ++restarts);
 	}
 out:
 	/* Unlinked while still locked: a new supervisor never locks a dying file. */
@@ -342,6 +404,12 @@ struct start_msg {
 };
 
 int supervise_start(const char *node, const char *name, char *const argv[])
+{
+	return supervise_start_probe(node, name, argv, NULL);
+}
+
+int supervise_start_probe(const char *node, const char *name, char *const argv[],
+			  const struct supervise_probe *probe)
 {
 	char dir[PATH_MAX], pidpath[PATH_MAX], logpath[PATH_MAX], argvpath[PATH_MAX];
 	struct start_msg msg = { .err = -ECHILD };
@@ -425,7 +493,7 @@ int supervise_start(const char *node, const char *name, char *const argv[])
 		if (write(wfd, &msg, sizeof(msg)) != sizeof(msg) || fd < 0)
 			_exit(1);
 		close(wfd);
-		supervisor(name, pidpath, fd, argv, &set, &orig);
+		supervisor(name, pidpath, fd, argv, &set, &orig, probe);
 	}
 	close(pipefd[1]);
 	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
@@ -470,20 +538,20 @@ int supervise_stop(const char *node, const char *name)
 	err = pidfile_read(node, name, &sup, &child);
 	if (!err) {
 		kill(sup, SIGTERM);
-		deadline = now_ms() + STOP_WAIT_MS;
-		while (!pidfile_read(node, name, &sup, &child) && now_ms() < deadline)
+		deadline = supervise_now_ms() + STOP_WAIT_MS;
+		while (!pidfile_read(node, name, &sup, &child) && supervise_now_ms() < deadline)
 			sleep_ms(10);
 		if (pidfile_read(node, name, &sup, &child)) {
 			/* Unlocked at exit; gone (or a zombie for init to reap) just after. */
-			deadline = now_ms() + 1000;
-			while (!exited(sup) && now_ms() < deadline)
+			deadline = supervise_now_ms() + 1000;
+			while (!exited(sup) && supervise_now_ms() < deadline)
 				sleep_ms(5);
 		} else {
 			/* Stuck: kill it; PR_SET_PDEATHSIG sends the child SIGTERM. */
 			kill(sup, SIGKILL);
 			if (child > 0) {
-				deadline = now_ms() + CHILD_STOP_MS;
-				while (!kill(child, 0) && now_ms() < deadline)
+				deadline = supervise_now_ms() + CHILD_STOP_MS;
+				while (!kill(child, 0) && supervise_now_ms() < deadline)
 					sleep_ms(10);
 				kill(child, SIGKILL);
 			}

@@ -12,9 +12,12 @@
  *
  * Restarts: after any exit or signal the child is started again, 200 ms
  * later, the delay doubling up to 5 s while it keeps dying within 10 s of
- * its start. Only SUPERVISE_EXIT_DONE ends supervision (the child's object
- * is gone), and supervise_stop(). The child runs with XVR_SUPERVISED set to
- * the name, and gets SIGTERM should the supervisor die.
+ * its start. A child that is stopped (SIGSTOP, SIGTSTP, …: it would hold its
+ * work forever) is killed and restarted the same way, and so is one that a
+ * probe (below) finds hung. Only SUPERVISE_EXIT_DONE (the child's object is
+ * gone), a probe that says so, and supervise_stop() end supervision. The
+ * child runs with XVR_SUPERVISED set to the name, and gets SIGTERM should
+ * the supervisor die.
  */
 #ifndef XVR_SUPERVISE_H
 #define XVR_SUPERVISE_H
@@ -24,6 +27,28 @@
 /* Environment variable the supervisor sets for its child: the name. */
 #define SUPERVISE_ENV		"XVR_SUPERVISED"
 
+/* What a probe finds. */
+enum supervise_health {
+	SUPERVISE_OK = 0,
+	SUPERVISE_HUNG = 1,	/* alive but not working: kill it, start it again */
+	SUPERVISE_GONE = 2,	/* its object is gone: stop it, supervise no more */
+};
+
+/*
+ * A check of the child's health, run by the supervisor every interval_ms
+ * while the child runs. The supervisor is a fork of the caller: check runs
+ * the caller's code, with none of its descriptors, on arg (copied into the
+ * supervisor when it starts). started_ms is when this run of the child
+ * began (CLOCK_MONOTONIC). restarted, if set, is called before each
+ * restart with how many there were so far (to publish the count).
+ */
+struct supervise_probe {
+	enum supervise_health (*check)(const void *arg, long started_ms);
+	void (*restarted)(const void *arg, unsigned long restarts);
+	const void *arg;
+	long interval_ms;
+};
+
 /*
  * Starts supervising argv (argv[0] a path; no shell) as name on node.
  * Returns 0 once the supervisor runs (its pidfile written), -EEXIST if one
@@ -31,6 +56,11 @@
  * the caller's (node lock, maps) and leaves the caller's session.
  */
 int supervise_start(const char *node, const char *name, char *const argv[]);
+/* The same, with a probe of the child's health (NULL: none). */
+int supervise_start_probe(const char *node, const char *name, char *const argv[],
+			  const struct supervise_probe *probe);
+/* CLOCK_MONOTONIC in milliseconds, the clock of started_ms. */
+long supervise_now_ms(void);
 /*
  * Stops it: SIGTERM to the supervisor, which stops the child (SIGTERM,
  * SIGKILL after 2 s) and exits. Returns once both are gone (0), or
