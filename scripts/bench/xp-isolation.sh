@@ -141,11 +141,14 @@ iso_teardown() {
 	local mode=$1 k
 	case $mode in
 	xdp | netns) xvr_teardown >/dev/null 2>&1 ;;
-	bridge) ip link del "${P}br" 2>/dev/null
-		for k in 1 2; do ip link del "${P}v${k}a" 2>/dev/null; ip link del "${P}v${k}b" 2>/dev/null; done ;;
+	bridge) ip link del "${P}br" 2>/dev/null || true
+		for k in 1 2; do
+			ip link del "${P}v${k}a" 2>/dev/null || true
+			ip link del "${P}v${k}b" 2>/dev/null || true
+		done ;;
 	esac
 	for k in 1 2; do
-		ip netns del "$P-r$k" 2>/dev/null
+		ip netns del "$P-r$k" 2>/dev/null || true
 	done
 	mx_reset
 	topo_down ""

@@ -70,5 +70,7 @@ int do_top(int argc, char **argv);
 int do_limit(int argc, char **argv);
 /* Removes the router's limits (back to no limit, the default punt budget). */
 int limit_clear(struct xvr_node *n, __u32 id);
+/* The router's limits as one line (text) or a "limit" object (JSON). */
+void limit_print_brief(struct xvr_node *n, __u32 id);
 
 #endif
