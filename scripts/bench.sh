@@ -109,7 +109,8 @@ else
 fi
 # The suite. Standard points (the ratios) first, then the experiments of
 # scripts/bench/xp-*.sh as KIND:ARG (1 sweep, 2 size, 3 fib, 4 routers,
-# 5 vifs, 6 lat, 7 tcp; 8 is the micro benchmarks, run at the end). The
+# 5 vifs, 6 lat, 7 tcp, 9 isolation; 8 is the micro benchmarks, run at the
+# end). The
 # default takes about 30 minutes on a quiet 2-CPU machine, QUICK=1 about 5.
 # A point POINT@BYTES runs a standard point with frames of BYTES.
 if [ "$QUICK" = 1 ]; then
@@ -117,7 +118,8 @@ if [ "$QUICK" = 1 ]; then
 	DEFAULT_POINTS="kernel netns redirect fibfwd xvr-2 pfpacket afxdp \
 		$(for p in $POOLS; do printf 'afxdp-pool-%s ' "$p"; done) \
 		afxdp-3-rr afxdp-3-flowhash afxdp-idle \
-		sweep:kernel sweep:xdp size:xdp fib:1000 routers:8 vifs:8 lat:xdp tcp:xdp"
+		sweep:kernel sweep:xdp size:xdp fib:1000 routers:8 vifs:8 lat:xdp tcp:xdp \
+		isolation:xdp"
 else
 	DEFAULT_POINTS="kernel netns macvlan bridge xdp-static xdp-bird redirect \
 		fibfwd xvr-2 xvr-170k fibfwd-170k pfpacket afxdp \
@@ -130,7 +132,8 @@ else
 		vifs:2 vifs:8 vifs:64 vifs:512 \
 		lat:kernel lat:bridge lat:macvlan lat:xdp lat:netns lat:afxdp \
 		tcp:kernel tcp:bridge tcp:macvlan tcp:xdp tcp:netns tcp:afxdp \
-		tcp:afxdp-3-rr tcp:afxdp-3-weighted tcp:afxdp-3-flowhash"
+		tcp:afxdp-3-rr tcp:afxdp-3-weighted tcp:afxdp-3-flowhash \
+		isolation:xdp isolation:netns isolation:macvlan isolation:bridge"
 fi
 POINTS=$(echo ${POINTS:-$DEFAULT_POINTS})
 # Generator of the points that forward in a Linux stack. xvr-pktgen's live

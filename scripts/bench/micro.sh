@@ -71,12 +71,20 @@ UP=1
 	"$XVR" -n "$NODE" route add rx 2001:db8:1::/48 via 2001:db8:ff::2 \
 		lladdr 02:00:00:00:02:01 dev "${P}b"
 	"$XVR" -n "$NODE" route add rx 203.0.113.0/24 blackhole
+	# Room for every punt of the run (the default budget is 10000/s).
+	"$XVR" -n "$NODE" limit set rx punt 1000000
 	# netns router on port c, afxdp router on port d.
 	"$XVR" -n "$NODE" router add rn id 2 mode netns
 	"$XVR" -n "$NODE" vif add rn n0 port "${P}c" mac 02:00:00:00:03:02
 	"$XVR" -n "$NODE" router add ra id 3 mode afxdp
 	"$XVR" -n "$NODE" vif add ra a0 port "${P}d" mac 02:00:00:00:04:02
 	"$XVR" -n "$NODE" fe add ra
+	# A router on port a held to 1 frame a second: its frames are policed.
+	"$XVR" -n "$NODE" router add rp id 4 mode xdp fibsync off
+	"$XVR" -n "$NODE" classify add rp mac 02:00:00:00:01:09 port "${P}a"
+	"$XVR" -n "$NODE" route add rp 198.19.0.0/16 via 198.51.101.2 \
+		lladdr 02:00:00:00:02:01 dev "${P}b"
+	"$XVR" -n "$NODE" limit set rp pps 1 burst 1
 } >"$TMP/setup.log" 2>&1 || { cat "$TMP/setup.log" >&2; log "setup failed"; exit 1; }
 sleep 1	# the engine's heartbeat
 
@@ -118,6 +126,7 @@ frames = {
     "punt": v4(A, "198.18.0.1", "198.19.0.1", ttl=1),
     "drop": v4(A, "198.18.0.1", "203.0.113.1"),
     "netns": v4("02:00:00:00:03:02", "198.18.0.1", "198.19.0.1"),
+    "policed": v4("02:00:00:00:01:09", "198.18.0.1", "198.19.0.1"),
     "afxdp": v4("02:00:00:00:04:02", "198.18.0.1", "198.19.0.1"),
     # What a router's stack sends out of its VIF x1: to the sink's MAC.
     "egress": mac("02:00:00:00:02:01") + mac("02:00:00:00:02:02") + v4(A, "198.18.0.1", "198.19.0.1")[12:],
@@ -155,6 +164,7 @@ run_case fwd4 "$ING" "$(ifidx "${P}a")" xvr_ingress
 run_case fwd6 "$ING" "$(ifidx "${P}a")" xvr_ingress
 run_case punt "$ING" "$(ifidx "${P}a")" xvr_ingress
 run_case drop "$ING" "$(ifidx "${P}a")" xvr_ingress
+run_case policed "$ING" "$(ifidx "${P}a")" xvr_ingress
 run_case netns "$ING" "$(ifidx "${P}c")" xvr_ingress
 run_case afxdp "$ING" "$(ifidx "${P}d")" xvr_ingress
 run_case egress "$EGR" "$(ifidx "$X1")" xvr_egress

@@ -18,11 +18,18 @@
 #   nolimit  equal weights, no limits
 #   limit    VR1 limited to ISO_LIMIT (default 0.3) of the capacity
 #            (`xvr limit set`; xvr modes only)
+#   alone, alone-limited  VR1 alone at full load, without limits and with
+#            limits on both routers that nothing reaches (1 Gpps): what the
+#            admission machinery costs (experiment 4; xvr modes only)
+# ISO_REPS runs of ISO_DURATION seconds each (default 2 and 2: the suite
+# must stay within 30 minutes).
 # Each run is balanced as every run is (sent = delivered + counted drops);
 # the record holds VR2's delivered/offered per run, the drops by place (the
 # port's ring before XDP runs, XDP_DROP in the program, ...).
 
 ISO_VICTIM=${ISO_VICTIM:-0.3}
+ISO_REPS=${ISO_REPS:-$([ "$QUICK" = 1 ] && echo 1 || echo 2)}
+ISO_DURATION=${ISO_DURATION:-2}
 ISO_LIMIT=${ISO_LIMIT:-0.3}
 ISO_DSTS=1000		# destination list length; VR2 gets an even share of it
 ISO_VR1_NET=198.19.1
@@ -82,10 +89,11 @@ iso_setup_netns() {
 		"$XVR" -n "$NODE" router add "v$k" id "$k" mode netns || return 1
 		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
 			net.ipv6.conf.default.disable_ipv6=1
-		"$XVR" -n "$NODE" vif add "v$k" e0 port "${P}a" mac "$(iso_mac "$k" a)" &&
-		"$XVR" -n "$NODE" vif add "v$k" e1 port "${P}b" mac "$(iso_mac "$k" b)" &&
-		rns_config "$ns" e0 e1 || return 1
-		MX_DROPDEVS+=("$ns:e0" "$ns:e1")
+		# Names unique on the node: the accounting tells devices apart by name.
+		"$XVR" -n "$NODE" vif add "v$k" "a$k" port "${P}a" mac "$(iso_mac "$k" a)" &&
+		"$XVR" -n "$NODE" vif add "v$k" "b$k" port "${P}b" mac "$(iso_mac "$k" b)" &&
+		rns_config "$ns" "a$k" "b$k" || return 1
+		MX_DROPDEVS+=("$ns:a$k" "$ns:b$k")
 	done
 	while read -r d; do
 		MX_DROPDEVS+=(":$d")
@@ -141,11 +149,14 @@ iso_teardown() {
 	local mode=$1 k
 	case $mode in
 	xdp | netns) xvr_teardown >/dev/null 2>&1 ;;
-	bridge) ip link del "${P}br" 2>/dev/null
-		for k in 1 2; do ip link del "${P}v${k}a" 2>/dev/null; ip link del "${P}v${k}b" 2>/dev/null; done ;;
+	bridge) ip link del "${P}br" 2>/dev/null || true
+		for k in 1 2; do
+			ip link del "${P}v${k}a" 2>/dev/null || true
+			ip link del "${P}v${k}b" 2>/dev/null || true
+		done ;;
 	esac
 	for k in 1 2; do
-		ip netns del "$P-r$k" 2>/dev/null
+		ip netns del "$P-r$k" 2>/dev/null || true
 	done
 	mx_reset
 	topo_down ""
@@ -159,7 +170,8 @@ iso_teardown() {
 iso_run() {
 	local name=$1 cfg=$2 dsts=$3 f sent matched offered
 	f=$TMP/iso-$name-$cfg-$ISO_REP.json
-	measure_run "$name $cfg run $ISO_REP/$REPS" pktgen "" "$ISO_NODE" "$f" -f "$dsts" >&2
+	DURATION=$ISO_DURATION measure_run "$name $cfg run $ISO_REP/$ISO_REPS" pktgen "" \
+		"$ISO_NODE" "$f" -f "$dsts" >&2
 	sent=$(jq -r .sent "$f")
 	matched=$(jq -r '.match_packets // 0' "$TMP/sink.json")
 	offered=$(iso_offered "$dsts" "$sent")
@@ -176,7 +188,7 @@ iso_run() {
 xp_isolation() {
 	local mode=$1 name=isolation-$1 desc reason="" cap gen_pps k limit=0 cfgs f runs=() cfg
 	case $mode in
-	xdp | netns) ISO_NODE=$NODE; cfgs="nolimit limit" ;;
+	xdp | netns) ISO_NODE=$NODE; cfgs="nolimit limit alone alone-limited" ;;
 	macvlan | bridge) ISO_NODE=""; cfgs="nolimit" ;;
 	*) die "isolation:$mode: mode xdp, netns, macvlan or bridge" ;;
 	esac
@@ -201,18 +213,28 @@ xp_isolation() {
 		limit=$(awk -v c="$cap" -v l="$ISO_LIMIT" 'BEGIN { printf "%d", c * l }')
 		log "$name: capacity $cap pps at $gen_pps offered; VR2 gets $k of $ISO_DSTS destinations; VR1's limit $limit pps"
 		iso_dsts "$TMP/iso-dsts.txt" "$k"
-		for ISO_REP in $(seq 1 "$REPS"); do
+		for ISO_REP in $(seq 1 "$ISO_REPS"); do
 			for cfg in $cfgs; do
-				if [ "$cfg" = limit ]; then
-					"$XVR" -n "$NODE" limit set v1 pps "$limit" >>"$TMP/xvr.log" 2>&1 ||
-						{ reason="xvr limit set failed: $(tail -1 "$TMP/xvr.log")"; break 2; }
+				if ! case $cfg in
+					limit) "$XVR" -n "$NODE" limit set v1 pps "$limit" ;;
+					alone-limited) "$XVR" -n "$NODE" limit set v1 pps 1000000000 &&
+						"$XVR" -n "$NODE" limit set v2 pps 1000000000 ;;
+					esac >>"$TMP/xvr.log" 2>&1; then
+					reason="xvr limit set failed: $(tail -1 "$TMP/xvr.log")"
+					break 2
 				fi
-				runs+=("$(iso_run "$name" "$cfg" "$TMP/iso-dsts.txt")")
-				if [ "$cfg" = limit ]; then
+				case $cfg in
+				alone*) f=$TMP/iso-dsts-cal.txt ;;
+				*) f=$TMP/iso-dsts.txt ;;
+				esac
+				runs+=("$(iso_run "$name" "$cfg" "$f")")
+				if [ -n "$ISO_NODE" ]; then
 					"$XVR" -n "$NODE" limit del v1 >>"$TMP/xvr.log" 2>&1
+					"$XVR" -n "$NODE" limit del v2 >>"$TMP/xvr.log" 2>&1
 				fi
 			done
 		done
+		f=$TMP/iso-$name-calibrate-cal.json
 	fi
 	iso_teardown "$mode"
 	[ "$mode" = xdp ] || l3_point_end
@@ -223,8 +245,8 @@ xp_isolation() {
 		log "$name: not measured: ${reason:-no runs}"
 	else
 		jq -s --arg name "$name" --arg mode "$mode" --arg desc "$desc" \
-			--argjson cap "$cap" --argjson limit "$limit" --argjson reps "$REPS" \
-			--argjson dur "$DURATION" --argjson victim "$ISO_VICTIM" --slurpfile cal "$f" '
+			--argjson cap "$cap" --argjson limit "$limit" --argjson reps "$ISO_REPS" \
+			--argjson dur "$ISO_DURATION" --argjson victim "$ISO_VICTIM" --slurpfile cal "$f" '
 			def med: sort | if length > 0 then .[(length - 1) / 2 | floor] else null end;
 			{name: $name, kind: "isolation", mode: $mode, description: $desc,
 			 status: "measured", repetitions: $reps, duration_s: $dur,
@@ -233,6 +255,8 @@ xp_isolation() {
 			 configs: (group_by(.config) | map(
 				([.[] | select(.balanced)]) as $ok |
 				{config: .[0].config, runs: length, balanced_runs: ($ok | length),
+				 pps_median: ([$ok[].pps] | med), pps_min: ([$ok[].pps] | min),
+				 pps_max: ([$ok[].pps] | max),
 				 vr2_ratio_median: ([$ok[].vr2_ratio] | med),
 				 vr2_ratio_min: ([$ok[].vr2_ratio] | min),
 				 vr2_ratio_max: ([$ok[].vr2_ratio] | max),

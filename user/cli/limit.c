@@ -206,6 +206,26 @@ static void limit_print(struct xvr_node *n, __u32 id, const struct xvr_router *r
 	print_close_object();
 }
 
+void limit_print_brief(struct xvr_node *n, __u32 id)
+{
+	struct xvr_limit lim = {};
+
+	bpf_map_lookup_elem(n->limits_fd, &id, &lim);
+	print_open_object("limit");
+	print_text("  limit");
+	if (lim.rate_pps || lim.rate_bps) {
+		print_u64("pps", " pps %llu", lim.rate_pps);
+		print_u64("bps", " bps %llu", lim.rate_bps);
+		print_u64("burst", " burst %llu", lim.burst);
+	} else {
+		print_u64("pps", " none", 0);
+		print_u64("bps", NULL, 0);
+	}
+	print_u64("punt", " punt %llu/s", lim.punt_pps ?: XVR_PUNT_DEFAULT_PPS);
+	print_text("\n");
+	print_close_object();
+}
+
 static int limit_list(int argc, char **argv)
 {
 	struct xvr_limit lim;

@@ -49,7 +49,7 @@ static void print_reasons(const char *key, const __u64 *v, int n,
 	print_close_object();
 }
 
-static void sample_print(const struct sample *s, double dt)
+static void sample_print(struct xvr_node *n, const struct sample *s, double dt)
 {
 	const struct xvr_counters *c = &s->b;
 	double rate = 0, fwd_rate = 0, drop_rate = 0, bps = 0;
@@ -77,6 +77,7 @@ static void sample_print(const struct sample *s, double dt)
 	} else {
 		print_u64("tx_packets", "  sent by the router %llu pkts", c->tx_packets);
 		print_u64("tx_bytes", " %llu bytes\n", c->tx_bytes);
+		limit_print_brief(n, s->key);
 	}
 	if (dt > 0) {
 		print_double("rx_pps", "  rate rx %.0f pps", rate);
@@ -192,7 +193,7 @@ static int stats_run(int argc, char **argv, bool top)
 				   isatty(STDOUT_FILENO) ? "\033[H\033[2J" : "", n.name, interval);
 		print_open_array(NULL);
 		for (int i = 0; i < cnt; i++)
-			sample_print(&s[i], interval ? t1 - t0 : 0);
+			sample_print(&n, &s[i], interval ? t1 - t0 : 0);
 		print_close_array();
 		print_end();
 		for (int i = 0; i < cnt; i++)

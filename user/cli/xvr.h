@@ -97,5 +97,7 @@ extern bool cli_dry_run;
 #define CLI_DRY_RUN	1
 /* The supervisor of the router's fibsync, or -ENOENT if none runs. */
 int fibsync_supervised(const char *node, const char *router);
+/* The router's limits as one line (text) or a "limit" object (JSON). */
+void limit_print_brief(struct xvr_node *n, __u32 id);
 
 #endif
