@@ -13,7 +13,7 @@ static int help(void)
 	fprintf(stderr,
 		"Usage: xvr [OPTIONS] OBJECT COMMAND [ARGS]\n"
 		"       xvr OBJECT help\n"
-		"OBJECT := { node | port | router | vif | fe | classify | route | fibsync | stats | top }\n"
+		"OBJECT := { node | port | router | vif | link | fe | classify | route | fibsync | stats | top }\n"
 		"OPTIONS := { -j[son] | -p[retty] | -v[erbose] | -n NODE }\n"
 		"  -n NODE   act on node NODE (default: $XVR_NODE or 'default');\n"
 		"            its objects are pinned under " XVR_PIN_BASE "/NODE/\n");
@@ -87,6 +87,7 @@ static const struct cmd objects[] = {
 	{ "port", do_port },
 	{ "router", do_router },
 	{ "vif", do_vif },
+	{ "link", do_link },
 	{ "fe", do_fe },
 	{ "classify", do_classify },
 	{ "route", do_route },
@@ -142,6 +143,9 @@ int main(int argc, char **argv)
 		help();
 		return 2;
 	}
+	/* A node in a namespace of its own is reached there, whatever runs us. */
+	if (xvr_node_name_ok(cli_node) && xvr_node_enter(cli_node))
+		return 1;
 	err = cmd_dispatch("xvr", objects, argc, argv, help);
 	return err ? 1 : 0;
 }

@@ -15,6 +15,10 @@ struct vif_spec {
 	bool has_mac;
 	__u8 mac[6];		/* else derived from router and VIF ids */
 	__u16 vlan;		/* 0 = untagged */
+	/* A virtual link's interface: no port, no classifier rule; its dev
+	 * stands in for the port (see XVR_VIF_LINK) and mtu is the link's. */
+	bool link;
+	int mtu;
 };
 
 /* Creates the VIF and its classifier rule; on failure nothing is left. */
