@@ -231,4 +231,59 @@ struct {
 	__type(value, struct xvr_limit);
 } xvr_limits SEC(".maps");
 
+/* Virtual links by id (= VIF id). Written by `xvr link`, read by ingress and egress. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XVR_MAX_VIFS);
+	__type(key, __u32);
+	__type(value, struct xvr_link);
+} xvr_vlinks SEC(".maps");
+
+/* Link id by {local address, key}. Written by `xvr link`, read by ingress (decap). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XVR_MAX_VIFS);
+	__type(key, struct xvr_link_key);
+	__type(value, __u32);
+} xvr_vlink_keys SEC(".maps");
+
+/*
+ * The node's link-local addresses, address -> links using it. GRE to one
+ * of these is xvr's (dropped if no link takes it); other GRE is the host's.
+ * Written by `xvr link`, read by ingress.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, __be32);
+	__type(value, __u32);
+} xvr_vlink_locals SEC(".maps");
+
+/*
+ * MACs learned per multipoint link: one LRU hash per link, created by `xvr
+ * link` with XVR_LINK_FDB_SIZE entries, so a link's tenant cannot evict
+ * another link's MACs. Written by ingress (decap), read by ingress and egress.
+ */
+struct xvr_fdb_inner {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, XVR_LINK_FDB_SIZE);
+	__uint(key_size, sizeof(struct xvr_fdb_key));
+	__uint(value_size, sizeof(struct xvr_fdb_entry));
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, XVR_MAX_VIFS);
+	__type(key, __u32);
+	__array(values, struct xvr_fdb_inner);
+} xvr_vlink_fdb SEC(".maps");
+
+/* Counters per link and CPU: rx decapsulated, tx encapsulated, drops. Written by ingress and egress. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XVR_MAX_VIFS);
+	__type(key, __u32);
+	__type(value, struct xvr_counters);
+} xvr_vlink_stats SEC(".maps");
+
 #endif /* XVR_BPF_MAPS_H */

@@ -28,6 +28,7 @@
 #include "parsing.h"
 #include "stats.h"
 #include "l2.h"
+#include "egre.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -80,6 +81,42 @@ static __always_inline bool fe_frame_ok(void *l3, void *data_end, __u16 proto)
 		       (void *)(ip6h + 1) + bpf_ntohs(ip6h->payload_len) <= data_end;
 	}
 	return l3 <= data_end;
+}
+
+/*
+ * What the router's stack sends into a virtual link: encapsulated to the
+ * remote and out of the underlay port. Multipoint frames for every remote
+ * (broadcast, multicast, unknown unicast) continue to the link's tc
+ * program, which sends a copy to each.
+ */
+static __always_inline int link_out(struct xdp_md *ctx, __u32 link_id, struct books *b)
+{
+	void *data_end = (void *)(long)ctx->data_end;
+	void *data = (void *)(long)ctx->data;
+	struct ethhdr *eth = data;
+	struct xvr_link *link;
+	__be32 remote;
+	int rc;
+
+	link = bpf_map_lookup_elem(&xvr_vlinks, &link_id);
+	if (!link || !(link->flags & XVR_LINK_ACTIVE))
+		return drop(b, link_book_drop(link_id, b->len, XVR_DROP_LINK_DOWN));
+	if ((void *)(eth + 1) > data_end)
+		return drop(b, XVR_DROP_BAD_L2);
+	remote = egre_remote(link, link_id, eth->h_dest);
+	if (!remote)
+		return XDP_PASS;
+	rc = egre_encap(ctx, link, remote);
+	if (rc < 0)
+		return drop(b, link_book_drop(link_id, b->len, -rc));
+	if (bpf_redirect_map(&xvr_tx_ports, rc, 0) != XDP_REDIRECT)
+		return drop(b, link_book_drop(link_id, b->len, XVR_DROP_NO_TXPORT));
+	link_book(link_id, b->len, true);
+	if (b->vr) {
+		b->vr->tx_packets++;
+		b->vr->tx_bytes += b->len;
+	}
+	return XDP_REDIRECT;
 }
 
 /* A frame an engine sent: check its tag, then out by the VIF (or into it). */
@@ -175,6 +212,13 @@ static __always_inline int egress(struct xdp_md *ctx)
 		return drop(&b, XVR_DROP_VIF_DOWN);
 	if ((void *)(eth + 1) > data_end)
 		return drop(&b, XVR_DROP_BAD_L2);
+	/*
+	 * A link carries the tenant's own Ethernet to its own remote routers,
+	 * classified there by the link's key: nothing in it can reach another
+	 * router, so the port checks below are for port VIFs only.
+	 */
+	if (vif->flags & XVR_VIF_LINK)
+		return link_out(ctx, *vif_id, &b);
 	if (is_vlan_proto(bpf_ntohs(eth->h_proto)))
 		return drop(&b, XVR_DROP_EGR_VLAN);
 	if (!src_mac_ok(vif, eth->h_source))

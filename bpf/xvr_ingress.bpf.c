@@ -24,6 +24,7 @@
 #include "stats.h"
 #include "l2.h"
 #include "policer.h"
+#include "egre.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -146,6 +147,56 @@ static __always_inline struct xvr_nexthop *nh_group_pick(const struct pkt *p, __
 	return nh;
 }
 
+/*
+ * xdp mode onto a virtual link: the packet is routed, rewritten for the
+ * link's far side and encapsulated in this same pass. Too large for the
+ * link, or for a multipoint MAC not learned yet, it goes to the router's
+ * stack, which answers with the link's MTU or floods through the link.
+ */
+static __always_inline int link_forward(struct xdp_md *ctx, __u32 vr_id, struct frame *f,
+					const struct xvr_nexthop *nh)
+{
+	struct pkt *p = &f->p;
+	__u32 dev = nh->ifindex, link_id, ip_len;
+	struct xvr_link *link;
+	__u32 *idp;
+	__be32 remote;
+	int rc;
+
+	idp = bpf_map_lookup_elem(&xvr_vif_by_dev, &dev);
+	link_id = idp ? *idp : 0;
+	link = bpf_map_lookup_elem(&xvr_vlinks, &link_id);
+	if (!link || !(link->flags & XVR_LINK_ACTIVE) || link->vr_id != vr_id)
+		return drop(&f->b, XVR_DROP_LINK_DOWN);
+	if (p->ip4)
+		ip_len = bpf_ntohs(p->ip4->tot_len);
+	else if (p->ip6)
+		ip_len = sizeof(*p->ip6) + bpf_ntohs(p->ip6->payload_len);
+	else
+		return drop(&f->b, XVR_DROP_BAD_IP);	/* xdp_forward routes IP only */
+	if (ip_len > link->mtu)
+		return punt(ctx, f, XVR_PUNT_LINK_MTU);
+	remote = egre_remote(link, link_id, nh->dmac);
+	if (!remote)
+		return punt(ctx, f, XVR_PUNT_UNRESOLVED);
+
+	if (p->ip4)
+		ipv4_decrease_ttl(p->ip4);
+	else if (p->ip6)
+		p->ip6->hop_limit--;
+	rc = l2_rewrite(ctx, p->l2_len, nh->dmac, nh->smac, 0, p->l3_proto);
+	if (rc)
+		return drop(&f->b, link_book_drop(link_id, f->b.len, rc));
+	rc = egre_encap(ctx, link, remote);
+	if (rc < 0)
+		return drop(&f->b, link_book_drop(link_id, f->b.len, -rc));
+	if (bpf_redirect_map(&xvr_tx_ports, rc, 0) != XDP_REDIRECT)
+		return drop(&f->b, link_book_drop(link_id, f->b.len, XVR_DROP_NO_TXPORT));
+	link_book(link_id, f->b.len, true);
+	book_fwd(&f->b);
+	return XDP_REDIRECT;
+}
+
 /* The xdp-mode data path: FIB, nexthop, TTL, MACs, redirect. */
 static __always_inline int xdp_forward(struct xdp_md *ctx, __u32 vr_id, struct frame *f)
 {
@@ -199,6 +250,8 @@ static __always_inline int xdp_forward(struct xdp_md *ctx, __u32 vr_id, struct f
 		return punt(ctx, f, XVR_PUNT_TTL);
 	if (nh->flags & XVR_NH_UNRESOLVED)
 		return punt(ctx, f, XVR_PUNT_UNRESOLVED);
+	if (nh->flags & XVR_NH_LINK)
+		return link_forward(ctx, vr_id, f, nh);
 
 	/*
 	 * Too big for the egress port: the control plane sends the ICMP error.
@@ -337,31 +390,44 @@ static __always_inline int afxdp_deliver(struct xdp_md *ctx, __u32 vr_id, struct
 	return XDP_REDIRECT;
 }
 
-static __always_inline int ingress(struct xdp_md *ctx)
+/*
+ * Everything after decapsulation: len is the frame's length as received,
+ * link_cls the link it came from (vr_id 0: none), decap_reason why the
+ * decapsulation dropped it (0: it did not). A global function, so the
+ * verifier checks it once for any link instead of once per outcome of the
+ * decapsulation, which would double the states of all that follows.
+ */
+__noinline int xvr_ingress_frame(struct xdp_md *ctx, __u32 len, __u32 link_vr, __u32 link_vif,
+				 int decap_reason)
 {
 	void *data_end = (void *)(long)ctx->data_end;
 	void *data = (void *)(long)ctx->data;
 	__u32 ifindex = ctx->ingress_ifindex, zero = 0, vr_id, vif_id;
+	struct xvr_cls_val *cls, dflt, link_cls = { .vr_id = link_vr, .vif = link_vif };
 	struct frame f = {};
 	struct xvr_config *cfg;
 	struct xvr_router *vr;
 	struct xvr_port *port;
-	struct xvr_cls_val *cls, dflt;
 	int reason;
 
+	if (!ctx)
+		return XDP_ABORTED;
 	port = bpf_map_lookup_elem(&xvr_ports, &ifindex);
 	cfg = bpf_map_lookup_elem(&xvr_config, &zero);
 	if (!port || !cfg)
 		return XDP_PASS;	/* not an xvr port (yet): leave it alone */
 	f.b.port = bpf_map_lookup_elem(&xvr_port_stats, &port->slot);
-	f.b.len = data_end - data;
+	f.b.len = len;
 	book_rx(f.b.port, f.b.len);
+	if (decap_reason)
+		return drop(&f.b, decap_reason);
 
 	reason = parse_frame(data, data_end, &f.p);
 	if (reason)
 		return drop(&f.b, reason);
 
-	cls = classify(&f.p, ifindex, cfg->rule_kinds, port, &dflt);
+	cls = link_cls.vr_id ? &link_cls :
+			       classify(&f.p, ifindex, cfg->rule_kinds, port, &dflt);
 	if (!cls) {
 		if (cfg->flags & XVR_CFG_MISS_DROP)
 			return drop(&f.b, XVR_DROP_MISS_POLICY);
@@ -413,5 +479,13 @@ static __always_inline int ingress(struct xdp_md *ctx)
 SEC("xdp")
 int xvr_ingress(struct xdp_md *ctx)
 {
-	return ingress(ctx);
+	void *data_end = (void *)(long)ctx->data_end;
+	void *data = (void *)(long)ctx->data;
+	struct xvr_cls_val link_cls = {};
+	__u32 len = data_end - data;
+	int reason;
+
+	/* GRE for a virtual link: its inner frame is the link's router's. */
+	reason = egre_decap(ctx, len, &link_cls);
+	return xvr_ingress_frame(ctx, len, link_cls.vr_id, link_cls.vif, reason);
 }

@@ -1897,6 +1897,239 @@ static void subtest_policer(void)
 	fx_close(&fx);
 }
 
+/* ---- virtual links (EGRE): decapsulation, and encapsulation in xdp mode ---- */
+
+#define EGRE_VR		5
+#define EGRE_LINK	7	/* point-to-point, key 100: 192.0.2.1 -> 192.0.2.2 */
+#define EGRE_DOWN	8	/* key 102 names it, but it is not active */
+#define EGRE_OUT	9	/* link xdp mode encapsulates onto: 198.51.100.1 -> .2 */
+#define EGRE_NONEIGH	10	/* remote 198.51.100.3, whose MAC nobody knows */
+#define EGRE_LOCAL	"192.0.2.2"
+#define EGRE_REMOTE	"192.0.2.1"
+#define EGRE_ULOCAL	"198.51.100.1"
+#define EGRE_UREMOTE	"198.51.100.2"
+#define GRE_SEQ_	0x1000
+#define GRE_ROUTING_	0x4000
+#define IP_DF_		0x4000
+
+static bool fx_link(struct fx *fx, __u32 id, __u32 flags, const char *local, const char *remote,
+		    __u32 key, __u32 dev, __u16 mtu)
+{
+	struct xvr_link l = { .flags = flags, .vr_id = EGRE_VR, .key = key, .nremotes = 1,
+			      .dev = dev, .mtu = mtu, .ttl = 64 };
+	struct xvr_link_key lk = { .key = key };
+	__u32 one = 1;
+
+	inet_pton(AF_INET, local, &l.local);
+	inet_pton(AF_INET, remote, &l.remote[0]);
+	lk.local = l.local;
+	return ASSERT_OK(bpf_map_update_elem(fx->n.vlinks_fd, &id, &l, BPF_ANY), "xvr_vlinks") &&
+	       ASSERT_OK(bpf_map_update_elem(fx->n.vlink_keys_fd, &lk, &id, BPF_ANY),
+			 "xvr_vlink_keys") &&
+	       ASSERT_OK(bpf_map_update_elem(fx->n.vlink_locals_fd, &l.local, &one, BPF_ANY),
+			 "xvr_vlink_locals") &&
+	       (!dev || ASSERT_OK(bpf_map_update_elem(fx->n.vif_by_dev_fd, &dev, &id, BPF_ANY),
+				  "xvr_vif_by_dev"));
+}
+
+/* An EGRE row: an outer frame around an inner IPv4/UDP frame to 10.9.0.1. */
+struct egre_row {
+	const char *desc;
+	const char *src, *dst;	/* outer; NULL: EGRE_REMOTE -> EGRE_LOCAL */
+	__u16 gre_flags;	/* 0: key */
+	__u32 key;		/* 0: 100 */
+	int inner_cut;		/* > 0: only this many bytes of the inner frame */
+	__u16 ip_frag;
+	int pad;		/* Ethernet padding after the outer packet */
+	void (*mutate)(struct frame *f, int arg);	/* on the outer frame */
+	int arg;
+	enum outcome what;
+	int reason;
+	__u32 vr;
+};
+
+static const struct frame_spec egre_inner = {
+	.family = AF_INET, .src = "10.1.0.2", .dst = "10.9.0.1", .payload = 32,
+	.dmac = { 0x02, 0, 0, 0, 0x0e, 0x01 },
+};
+
+static void mut_gre_flags(struct frame *f, int flags)
+{
+	__be16 v = htons(flags);
+
+	memcpy(f->data + f->l4_off, &v, 2);
+}
+
+static void mut_gre_proto(struct frame *f, int proto)
+{
+	__be16 v = htons(proto);
+
+	memcpy(f->data + f->l4_off + 2, &v, 2);
+}
+
+/* Builds r's outer frame around inner (len bytes of it) into out. */
+static bool egre_wrap(struct frame *out, const struct egre_row *r, const struct frame *inner,
+		      __u32 len)
+{
+	__u16 flags = r->gre_flags ? r->gre_flags : FRAME_GRE_KEY;
+	struct frame_spec os = {
+		.family = AF_INET, .src = r->src ? r->src : EGRE_REMOTE,
+		.dst = r->dst ? r->dst : EGRE_LOCAL, .proto = IPPROTO_GRE, .gre_flags = flags,
+		.gre_key = r->key ? r->key : 100, .payload = len, .ip_frag = r->ip_frag,
+	};
+	__u32 off;
+
+	if (frame_build(out, &os))
+		return false;
+	off = out->l4_off + 4 + (flags & FRAME_GRE_CSUM ? 4 : 0) + (flags & FRAME_GRE_KEY ? 4 : 0);
+	memcpy(out->data + off, inner->data, len);
+	if (r->pad) {
+		memset(out->data + out->len, 0, r->pad);
+		out->len += r->pad;
+	}
+	if (r->mutate)
+		r->mutate(out, r->arg);
+	return true;
+}
+
+static void subtest_egre(void)
+{
+	static const struct egre_row decap[] = {
+		{ "decapsulated and forwarded by the link's router", .what = FWD, .vr = EGRE_VR },
+		{ "padding after the outer packet is trimmed", .pad = 6, .what = FWD, .vr = EGRE_VR },
+		{ "unknown key", .key = 101, .what = DROP, .reason = XVR_DROP_GRE_KEY },
+		{ "no key", .gre_flags = 0x0000, .mutate = mut_gre_flags, .arg = 0,
+		  .what = DROP, .reason = XVR_DROP_GRE_KEY },
+		{ "wrong remote", .src = "192.0.2.9", .what = DROP, .reason = XVR_DROP_GRE_REMOTE },
+		{ "checksum flag", .gre_flags = FRAME_GRE_CSUM | FRAME_GRE_KEY, .what = DROP,
+		  .reason = XVR_DROP_GRE_FLAGS },
+		{ "sequence flag", .mutate = mut_gre_flags, .arg = FRAME_GRE_KEY | GRE_SEQ_,
+		  .what = DROP, .reason = XVR_DROP_GRE_FLAGS },
+		{ "routing flag", .mutate = mut_gre_flags, .arg = FRAME_GRE_KEY | GRE_ROUTING_,
+		  .what = DROP, .reason = XVR_DROP_GRE_FLAGS },
+		{ "version 1", .mutate = mut_gre_flags, .arg = FRAME_GRE_KEY | 1, .what = DROP,
+		  .reason = XVR_DROP_GRE_FLAGS },
+		{ "IPv4 in GRE, not Ethernet", .mutate = mut_gre_proto, .arg = 0x0800,
+		  .what = DROP, .reason = XVR_DROP_GRE_PROTO },
+		{ "inner frame shorter than Ethernet", .inner_cut = 10, .what = DROP,
+		  .reason = XVR_DROP_GRE_TRUNC },
+		{ "outer fragment", .ip_frag = IP_MF, .what = DROP, .reason = XVR_DROP_GRE_TRUNC },
+		{ "outer header checksum wrong", .mutate = mut_csum_delta, .arg = 1, .what = DROP,
+		  .reason = XVR_DROP_BAD_CSUM },
+		{ "link not active", .key = 102, .what = DROP, .reason = XVR_DROP_LINK_DOWN },
+		{ "GRE to an address no link has: the host's", .dst = "192.0.2.77", .what = MISS },
+	};
+	struct fx fx;
+	struct frame inner, in, want;
+	struct frame_spec ws;
+	char name[200];
+
+	if (!fx_open(&fx))
+		return;
+	if (!fx_router_default(&fx, EGRE_VR) ||
+	    !fx_link(&fx, EGRE_LINK, XVR_LINK_ACTIVE, EGRE_LOCAL, EGRE_REMOTE, 100, 0, 1458) ||
+	    !fx_link(&fx, EGRE_DOWN, 0, EGRE_LOCAL, EGRE_REMOTE, 102, 0, 1458))
+		goto out;
+	if (!ASSERT_OK(frame_build(&inner, &egre_inner), "inner frame"))
+		goto out;
+	ws = fwd_spec(&fx, &egre_inner, EGRE_VR);
+	for (size_t i = 0; i < ARRAY_SIZE(decap); i++) {
+		const struct egre_row *r = &decap[i];
+		struct expect e = { .what = r->what, .reason = r->reason, .vr = r->vr };
+
+		snprintf(name, sizeof(name), "egre decap: %s", r->desc);
+		if (!ASSERT_TRUE(egre_wrap(&in, r, &inner, r->inner_cut ? (__u32)r->inner_cut : inner.len),
+				 name) ||
+		    !ASSERT_OK(frame_build(&want, &ws), name))
+			continue;
+		check_frame(&fx, name, net.a, &in, &e, &want);
+	}
+	{
+		struct xvr_counters c = {};
+
+		counters_read(fx.n.vlink_stats_fd, EGRE_LINK, &c);
+		ASSERT_EQ(c.rx_packets, 2, "egre decap: the link counted what it decapsulated");
+		ASSERT_EQ(c.drop[XVR_DROP_GRE_REMOTE], 1, "egre decap: and the wrong remote");
+	}
+out:
+	fx_close(&fx);
+}
+
+/*
+ * xdp mode onto a link: the route's nexthop is the link; the frame leaves
+ * encapsulated by the underlay route (xvrt-a1, 198.51.100.0/24) and its
+ * neighbour, which the private netns provides.
+ */
+static void subtest_egre_encap(void)
+{
+	struct frame_spec big = egre_inner, os = {
+		.family = AF_INET, .src = EGRE_ULOCAL, .dst = EGRE_UREMOTE, .proto = IPPROTO_GRE,
+		.gre_flags = FRAME_GRE_KEY, .gre_key = 300, .ip_frag = IP_DF_, .ttl = 64,
+		.dmac = { 0x02, 0, 0, 0, 0xaa, 0x02 },
+	};
+	struct expect fwd = { .what = FWD, .vr = EGRE_VR };
+	struct expect mtu = { .what = PUNT, .reason = XVR_PUNT_LINK_MTU, .vr = EGRE_VR };
+	struct expect neigh = { .what = DROP, .reason = XVR_DROP_LINK_NEIGH, .vr = EGRE_VR };
+	struct frame in, inner_out, want;
+	struct frame_spec ws;
+	struct fx fx;
+	__u32 nh = 9;
+
+	if (sh("sysctl -qw net.ipv4.conf.all.forwarding=1") ||
+	    sh("ip link set xvrt-a0 up") || sh("ip link set xvrt-a1 up") ||
+	    sh("ip addr add " EGRE_ULOCAL "/24 dev xvrt-a1") ||
+	    sh("ip neigh replace " EGRE_UREMOTE " lladdr 02:00:00:00:aa:02 dev xvrt-a1 nud permanent")) {
+		test__skip("cannot set up the underlay with ip(8)");
+		return;
+	}
+	if (!ASSERT_OK(if_mac("xvrt-a1", os.smac), "underlay MAC") || !fx_open(&fx))
+		return;
+	if (!fx_router(&fx, EGRE_VR, XVR_ROUTER_ACTIVE, XVR_MODE_XDP) ||
+	    !fx_link(&fx, EGRE_OUT, XVR_LINK_ACTIVE, EGRE_ULOCAL, EGRE_UREMOTE, 300, net.notx, 1458) ||
+	    !fx_nh(&fx, nh, EGRE_VR, net.notx, XVR_NH_VALID | XVR_NH_LINK, 0) ||
+	    !fx_route(&fx, EGRE_VR, "10.9.0.0/16", nh) ||
+	    !fx_nh(&fx, nh + 1, EGRE_VR, net.b, XVR_NH_VALID | XVR_NH_LINK, 0) ||
+	    !fx_route(&fx, EGRE_VR, "10.8.0.0/16", nh + 1) ||
+	    !fx_link(&fx, EGRE_NONEIGH, XVR_LINK_ACTIVE, EGRE_ULOCAL, "198.51.100.3", 301, net.b,
+		     1458))
+		goto out;
+	/* router 5 takes everything on port B */
+	if (!fx_rule(&fx, (struct xvr_cls_key){ .ifindex = net.b, .kind = XVR_RULE_MAC,
+				.mac = { 0x02, 0, 0, 0, 0x0e, 0x01 } }, EGRE_VR))
+		goto out;
+	rules_refresh_kinds(&fx.n);
+
+	ws = fwd_spec(&fx, &egre_inner, nh);
+	if (!ASSERT_OK(frame_build(&in, &egre_inner), "inner") ||
+	    !ASSERT_OK(frame_build(&inner_out, &ws), "inner out"))
+		goto out;
+	os.payload = inner_out.len;
+	if (!ASSERT_OK(frame_build(&want, &os), "outer"))
+		goto out;
+	memcpy(want.data + want.l4_off + 8, inner_out.data, inner_out.len);
+	check_frame(&fx, "egre encap: routed onto the link, encapsulated, out of the underlay",
+		    net.b, &in, &fwd, &want);
+
+	big.payload = 1458 - 20 - 8 + 1;	/* one byte over the link's MTU */
+	if (ASSERT_OK(frame_build(&in, &big), "big"))
+		check_frame(&fx, "egre encap: over the link's MTU: punted", net.b, &in, &mtu, NULL);
+	big.payload = 1458 - 20 - 8;
+	big.dst = "10.8.0.1";
+	if (ASSERT_OK(frame_build(&in, &big), "neigh"))
+		check_frame(&fx, "egre encap: underlay neighbour unknown: dropped, counted", net.b,
+			    &in, &neigh, NULL);
+	{
+		struct xvr_counters c = {};
+
+		counters_read(fx.n.vlink_stats_fd, EGRE_OUT, &c);
+		ASSERT_EQ(c.tx_packets, 1, "egre encap: the link counted what it sent");
+		counters_read(fx.n.vlink_stats_fd, EGRE_NONEIGH, &c);
+		ASSERT_EQ(c.drop[XVR_DROP_LINK_NEIGH], 1, "egre encap: link-neigh on the link");
+	}
+out:
+	fx_close(&fx);
+}
+
 void test_ingress(void)
 {
 	if (!netns_enter())
@@ -1924,6 +2157,10 @@ void test_ingress(void)
 		subtest_counters();
 	if (test__start_subtest("policer"))
 		subtest_policer();
+	if (test__start_subtest("egre"))
+		subtest_egre();
+	if (test__start_subtest("egre_encap"))
+		subtest_egre_encap();
 out:
 	test__end_subtest();
 	printf("ingress: %u frames run and checked\n", frames_run);

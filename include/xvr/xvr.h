@@ -129,6 +129,7 @@ struct xvr_router {
 enum xvr_vif_flags {
 	XVR_VIF_ACTIVE = 1u << 0,
 	XVR_VIF_SPOOF = 1u << 1,	/* `spoof on`: any source MAC may leave by it */
+	XVR_VIF_LINK = 1u << 2,		/* a virtual link's interface (struct xvr_link) */
 };
 
 struct xvr_vif {
@@ -240,6 +241,7 @@ enum xvr_nh_flags {
 	XVR_NH_UNRESOLVED = 1u << 2,	/* no link-layer address yet: punt */
 	XVR_NH_BLACKHOLE = 1u << 3,	/* drop, counted */
 	XVR_NH_GROUP = 1u << 4,		/* multipath: members in xvr_nh_groups[id] */
+	XVR_NH_LINK = 1u << 5,		/* nexthop is a virtual link: ifindex is its dev */
 };
 
 /*
@@ -429,6 +431,63 @@ struct xvr_limit {
 	__u32 punt_pps;
 	__u32 flags;
 	__u32 pad;
+};
+
+/*
+ * Virtual links (EGRE): a tenant's Ethernet carried in GRE (protocol
+ * 0x6558) with a 32-bit key between nodes. A link is a VIF with
+ * XVR_VIF_LINK: its veth end in the router's namespace is the link's
+ * interface, its node-side end (dev) runs xvr_egress, which encapsulates
+ * what the tenant sends. The link's id is its VIF id. With one remote the
+ * link is point-to-point ("shortbridge"); with several it is multipoint
+ * ("bridge"): unicast to the remote where the destination MAC was learned,
+ * everything else to every remote.
+ */
+#define XVR_LINK_MAX_REMOTES	8
+#define XVR_LINK_FDB_SIZE	1024	/* MACs learned per multipoint link */
+#define XVR_LINK_FDB_AGE_NS	(300ull * 1000 * 1000 * 1000)
+/* Outer IPv4 (20) and GRE with key (8), plus the inner Ethernet header (14):
+ * the link's MTU is the underlay's minus this. */
+#define XVR_EGRE_OVERHEAD	42
+#define XVR_EGRE_DEFAULT_TTL	64
+
+enum xvr_link_flags {
+	XVR_LINK_ACTIVE = 1u << 0,
+	XVR_LINK_MULTI = 1u << 1,	/* more than one remote: learn and flood */
+};
+
+/* xvr_vlinks[link id]. Addresses in network order, key in host order. */
+struct xvr_link {
+	__u32 flags;
+	__u32 vr_id;
+	__u32 key;
+	__be32 local;			/* the node's underlay address */
+	__be32 remote[XVR_LINK_MAX_REMOTES];
+	__u32 nremotes;
+	__u32 dev;			/* node-side veth end (the VIF's dev) */
+	__u32 port;			/* underlay port the route must use; 0 = any */
+	__u16 mtu;			/* IP MTU of the link's interface */
+	__u8 ttl;			/* outer TTL */
+	__u8 pad;
+	char name[XVR_NAME_LEN];
+};
+
+/* xvr_vlink_keys: the link a GRE frame is for, by its outer destination and key. */
+struct xvr_link_key {
+	__be32 local;
+	__u32 key;
+};
+
+/* A learned MAC of a multipoint link: behind which remote, last seen when. */
+struct xvr_fdb_key {
+	__u8 mac[6];
+	__u16 pad;
+};
+
+struct xvr_fdb_entry {
+	__be32 remote;
+	__u32 pad;
+	__u64 seen_ns;
 };
 
 #endif /* XVR_XVR_H */

@@ -14,6 +14,7 @@
 #include "xvr.h"
 #include "cgroup.h"
 #include "cglimits.h"
+#include "netns.h"
 #include "xvr_ingress.skel.h"
 #include "xvr_egress.skel.h"
 
@@ -27,8 +28,11 @@ static const char *const link_dirs[] = { LINKS_DIR, VIF_LINKS_DIR };
 static int node_help(void)
 {
 	fprintf(stderr,
-		"Usage: xvr node up        create the node, or swap in the current programs\n"
-		"                          of a live node (maps and routes are kept)\n"
+		"Usage: xvr node up [netns NS]\n"
+		"                          create the node, or swap in the current programs\n"
+		"                          of a live node (maps and routes are kept); with\n"
+		"                          netns, the node is the machine of namespace NS:\n"
+		"                          its ports and underlay are there\n"
 		"       xvr node down      detach every port and remove all of the node\n"
 		"       xvr node show\n"
 		"       xvr node list      every node on this machine\n"
@@ -182,8 +186,13 @@ static int node_up(int argc, char **argv)
 	char root[PATH_MAX], path[PATH_MAX];
 	int err, ports, vifs = 0;
 	struct xvr_node n;
+	const char *netns = NULL;
 	bool existed;
 
+	if (argc == 2 && matches(argv[0], "netns")) {
+		netns = argv[1];
+		argc -= 2;
+	}
 	if (argc)
 		return unexpected_arg(argv[0]);
 	if (!xvr_node_name_ok(cli_node)) {
@@ -194,6 +203,26 @@ static int node_up(int argc, char **argv)
 		return CLI_DRY_RUN;
 	xvr_node_path(path, sizeof(path), cli_node, "config");
 	existed = !access(path, F_OK);
+	if (netns) {
+		char had[256] = "";
+
+		/* main() entered the recorded namespace already, if any. */
+		if (existed && (xvr_node_netns(cli_node, had, sizeof(had)) || strcmp(had, netns))) {
+			pr_warn("node %s: is up %s%s; 'xvr node down' first\n", cli_node,
+				*had ? "in namespace " : "outside any namespace", had);
+			return -EINVAL;
+		}
+		if (strchr(netns, '/') || !netns_exists(netns)) {
+			pr_warn("node %s: netns %s: no such namespace ('ip netns add' it)\n",
+				cli_node, netns);
+			return -ENOENT;
+		}
+		err = netns_enter(netns);
+		if (err) {
+			pr_warn("node %s: enter netns %s: %s\n", cli_node, netns, strerror(-err));
+			return err;
+		}
+	}
 	xvr_node_init(&n, cli_node);
 	/* Taken before anything exists, so two 'node up' never race. */
 	err = xvr_node_lock(&n);
@@ -232,6 +261,13 @@ static int node_up(int argc, char **argv)
 		if (existed)
 			pr_warn("node %s: the running programs are unchanged\n", cli_node);
 		goto out;
+	}
+	if (netns && !existed) {
+		err = xvr_node_netns_set(cli_node, netns);
+		if (err) {
+			pr_warn("node %s: record netns: %s\n", cli_node, strerror(-err));
+			goto out;
+		}
 	}
 	if (existed)
 		pr_info("node %s: programs replaced on %d port(s) and %d VIF(s), maps kept\n",
@@ -307,6 +343,7 @@ static int node_down(int argc, char **argv)
 		err = rm_tree(root);
 	if (err)
 		pr_warn("node %s: remove %s: %s\n", cli_node, root, strerror(-err));
+	xvr_node_netns_set(cli_node, NULL);
 	snprintf(lock, sizeof(lock), "%s/%s.lock", XVR_RUN_DIR, cli_node);
 	unlink(lock);
 	/* The routers' cgroups are gone with them; now their parents. */

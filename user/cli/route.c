@@ -7,6 +7,7 @@
 #include <time.h>
 #include <bpf/bpf.h>
 #include "xvr.h"
+#include "vif.h"
 #include "fib.h"
 #include "fibsync.h"
 
@@ -88,7 +89,18 @@ static int resolve_dev(struct xvr_node *n, __u32 vr, const char *where, const ch
 	}
 	idx = if_index(dev);
 	if (idx <= 0 || port_get(n, idx, &port)) {
-		pr_warn("%s: nexthop dev %s is not a port of node %s\n", where, dev, n->name);
+		__u32 link_id;
+		struct xvr_vif lv;
+
+		/* One of the router's virtual links: encapsulated at its dev. */
+		if (!vif_find(n, vr, dev, &link_id, &lv) && (lv.flags & XVR_VIF_LINK)) {
+			nh->ifindex = lv.dev;
+			nh->flags |= XVR_NH_LINK;
+			memcpy(nh->smac, lv.mac, 6);
+			return 0;
+		}
+		pr_warn("%s: nexthop dev %s is neither a port of node %s nor a link of the router\n",
+			where, dev, n->name);
 		return -ENODEV;
 	}
 	err = router_port_mac(n, vr, idx, nh->smac);

@@ -11,7 +11,7 @@
 static int stats_help(void)
 {
 	fprintf(stderr,
-		"Usage: xvr stats [ROUTER | port DEV] [interval MS]\n"
+		"Usage: xvr stats [ROUTER | port DEV | link ROUTER NAME] [interval MS]\n"
 		"       xvr top [interval MS]\n"
 		"Totals since the router or port was created, and rates over a sample of\n"
 		"interval milliseconds (default 200; 0 for totals only).\n");
@@ -21,6 +21,7 @@ static int stats_help(void)
 /* One object's counters at two instants. */
 struct sample {
 	bool is_port;
+	bool is_link;
 	__u32 key;		/* router id or port slot */
 	char name[XVR_NAME_LEN];
 	struct xvr_counters a, b;
@@ -61,8 +62,8 @@ static void sample_print(struct xvr_node *n, const struct sample *s, double dt)
 		drop_rate = (c->drop_packets - s->a.drop_packets) / dt;
 	}
 	print_open_object(NULL);
-	print_string(s->is_port ? "port" : "router", s->is_port ? "port %s\n" : "router %s\n",
-		     s->name);
+	print_string(s->is_port ? "port" : s->is_link ? "link" : "router",
+		     s->is_port ? "port %s\n" : s->is_link ? "link %s\n" : "router %s\n", s->name);
 	print_u64("rx_packets", "  rx %llu pkts", c->rx_packets);
 	print_u64("rx_bytes", " %llu bytes", c->rx_bytes);
 	print_u64("fwd_packets", "  fwd %llu pkts", c->fwd_packets);
@@ -75,7 +76,8 @@ static void sample_print(struct xvr_node *n, const struct sample *s, double dt)
 		print_u64("miss_packets", "  unclassified %llu pkts", c->miss_packets);
 		print_u64("miss_bytes", " %llu bytes\n", c->miss_bytes);
 	} else {
-		print_u64("tx_packets", "  sent by the router %llu pkts", c->tx_packets);
+		print_u64("tx_packets", s->is_link ? "  encapsulated %llu pkts" :
+			  "  sent by the router %llu pkts", c->tx_packets);
 		print_u64("tx_bytes", " %llu bytes\n", c->tx_bytes);
 		limit_print_brief(n, s->key);
 	}
@@ -95,7 +97,7 @@ static void sample_print(struct xvr_node *n, const struct sample *s, double dt)
 
 /* Collects the objects to show: one router, one port, or everything. */
 static int samples_collect(struct xvr_node *n, const char *router, const char *port,
-			   struct sample **out, int *count)
+			   const char *link, struct sample **out, int *count)
 {
 	struct sample *s = calloc(XVR_MAX_ROUTERS + XVR_MAX_PORTS, sizeof(*s));
 	__u32 key, next, *prev = NULL, id;
@@ -105,6 +107,19 @@ static int samples_collect(struct xvr_node *n, const char *router, const char *p
 
 	if (!s)
 		return -ENOMEM;
+	if (link) {
+		/* A link's counters: rx is what it decapsulated, tx what it sent. */
+		if (link_stats_find(n, router, link, &id)) {
+			free(s);
+			return -ENOENT;
+		}
+		s[0].is_link = true;
+		s[0].key = id;
+		snprintf(s[0].name, XVR_NAME_LEN, "%s", link);
+		*out = s;
+		*count = 1;
+		return 0;
+	}
 	if (router) {
 		if (router_find(n, router, &id, &r)) {
 			pr_warn("stats: router %s: no such router\n", router);
@@ -142,13 +157,14 @@ static int samples_collect(struct xvr_node *n, const char *router, const char *p
 static void samples_read(struct xvr_node *n, struct sample *s, int cnt, bool second)
 {
 	for (int i = 0; i < cnt; i++)
-		counters_read(s[i].is_port ? n->port_stats_fd : n->vr_stats_fd, s[i].key,
+		counters_read(s[i].is_port ? n->port_stats_fd :
+			      s[i].is_link ? n->vlink_stats_fd : n->vr_stats_fd, s[i].key,
 			      second ? &s[i].b : &s[i].a);
 }
 
 static int stats_run(int argc, char **argv, bool top)
 {
-	const char *router = NULL, *port = NULL;
+	const char *router = NULL, *port = NULL, *link = NULL;
 	__u32 interval = top ? 1000 : 200;
 	struct sample *s;
 	struct xvr_node n;
@@ -163,6 +179,11 @@ static int stats_run(int argc, char **argv, bool top)
 		} else if (!top && matches(argv[0], "port")) {
 			NEXT_ARG();
 			port = argv[0];
+		} else if (!top && !router && !strcmp(argv[0], "link")) {
+			NEXT_ARG();
+			router = argv[0];
+			NEXT_ARG();
+			link = argv[0];
 		} else if (!top && matches(argv[0], "help")) {
 			return stats_help();
 		} else if (!top && !router) {
@@ -177,7 +198,7 @@ static int stats_run(int argc, char **argv, bool top)
 	err = cli_node_open(&n, false);
 	if (err)
 		return err;
-	err = samples_collect(&n, router, port, &s, &cnt);
+	err = samples_collect(&n, router, port, link, &s, &cnt);
 	if (err)
 		goto out;
 	samples_read(&n, s, cnt, false);

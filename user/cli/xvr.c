@@ -15,8 +15,8 @@ static int help(void)
 		"       xvr OBJECT help\n"
 		"       xvr { -V | version }\n"
 		"       xvr [-force] [--dry-run] { -b FILE | batch FILE }\n"
-		"OBJECT := { node | port | router | vif | fe | classify | route | fibsync | stats | top |\n"
-		"           limit }\n"
+		"OBJECT := { node | port | router | vif | link | fe | classify | route | fibsync | stats |\n"
+		"           top | limit }\n"
 		"OPTIONS := { -j[son] | -p[retty] | -v[erbose] | -n NODE | -force | --dry-run }\n"
 		"  -n NODE   act on node NODE (default: $XVR_NODE or 'default');\n"
 		"            its objects are pinned under " XVR_PIN_BASE "/NODE/\n");
@@ -114,6 +114,7 @@ static const struct cmd objects[] = {
 	{ "port", do_port },
 	{ "router", do_router },
 	{ "vif", do_vif },
+	{ "link", do_link },
 	{ "fe", do_fe },
 	{ "classify", do_classify },
 	{ "route", do_route },
@@ -202,6 +203,9 @@ int main(int argc, char **argv)
 	}
 	cli_node = xvr_node_name(node_opt);
 	xvr_libbpf_logging();
+	/* A node in a namespace of its own is reached there, whatever runs us. */
+	if (xvr_node_name_ok(cli_node) && xvr_node_enter(cli_node))
+		return 1;
 	argc -= optind;
 	argv += optind;
 	if (version)

@@ -73,6 +73,9 @@ int fibsync_pid(const char *node, const char *router);
 int do_vif(int argc, char **argv);
 int do_fe(int argc, char **argv);
 int do_stats(int argc, char **argv);
+int do_link(int argc, char **argv);
+/* For 'xvr stats link ROUTER NAME': the link's id; prints on failure. */
+int link_stats_find(struct xvr_node *n, const char *router, const char *name, __u32 *id);
 int do_top(int argc, char **argv);
 int do_limit(int argc, char **argv);
 /* Removes the router's limits (back to no limit, the default punt budget). */

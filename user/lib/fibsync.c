@@ -575,6 +575,9 @@ static void nh_content(const struct fibsync *fs, const struct nhobj *o, struct x
 		nh->ifindex = v->port;
 		nh->vlan = v->vlan;
 		memcpy(nh->smac, v->mac, 6);
+		/* A virtual link: port is its own dev, where ingress encapsulates. */
+		if (v->flags & XVR_VIF_LINK)
+			nh->flags |= XVR_NH_LINK;
 		nh->family = o->key.family;
 		memcpy(nh->gw, o->key.addr, 16);
 		ne = o->key.family ? neigh_find(fs, v->peer, o->key.family, o->key.addr) : NULL;

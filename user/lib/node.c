@@ -9,6 +9,7 @@
 #include <bpf/bpf.h>
 #include "common.h"
 #include "node.h"
+#include "netns.h"
 
 const char *xvr_node_name(const char *opt)
 {
@@ -129,4 +130,57 @@ int xvr_node_lock(struct xvr_node *n)
 		close(n->lock_fd);
 		n->lock_fd = -1;
 	}
+}
+
+/* XVR_RUN_DIR/<node>.netns holds the name of the node's network namespace. */
+static void netns_record(char *buf, size_t len, const char *node)
+{
+	snprintf(buf, len, "%s/%s.netns", XVR_RUN_DIR, node);
+}
+
+int xvr_node_netns(const char *node, char *buf, size_t len)
+{
+	char path[PATH_MAX];
+	FILE *f;
+	int err = 0;
+
+	netns_record(path, sizeof(path), node);
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	if (!fgets(buf, len, f))
+		err = -EINVAL;
+	fclose(f);
+	buf[strcspn(buf, "\n")] = 0;
+	return err ?: (*buf ? 0 : -EINVAL);
+}
+
+int xvr_node_netns_set(const char *node, const char *ns)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	netns_record(path, sizeof(path), node);
+	if (!ns)
+		return unlink(path) && errno != ENOENT ? -errno : 0;
+	if (mkdir(XVR_RUN_DIR, 0700) && errno != EEXIST)
+		return -errno;
+	f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	fprintf(f, "%s\n", ns);
+	return fclose(f) ? -errno : 0;
+}
+
+int xvr_node_enter(const char *node)
+{
+	char ns[256];
+	int err;
+
+	if (xvr_node_netns(node, ns, sizeof(ns)))
+		return 0;	/* the node runs in the namespace xvr was started in */
+	err = netns_enter(ns);
+	if (err)
+		pr_warn("node %s: cannot enter its namespace %s: %s\n", node, ns, strerror(-err));
+	return err;
 }

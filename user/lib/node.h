@@ -36,7 +36,12 @@
 	X(rr)		\
 	X(vr_stats)	\
 	X(port_stats)	\
-	X(limits)
+	X(limits)	\
+	X(vlinks)	\
+	X(vlink_keys)	\
+	X(vlink_locals)	\
+	X(vlink_fdb)	\
+	X(vlink_stats)
 
 struct xvr_node {
 	char name[64];
@@ -64,4 +69,15 @@ void xvr_node_close(struct xvr_node *n);
 /* Serialises mutating commands on one node (flock on XVR_RUN_DIR/<node>.lock). */
 int xvr_node_lock(struct xvr_node *n);
 
+/*
+ * A node may run inside a network namespace of its own (one per simulated
+ * machine: its ports, underlay address and routes), given at 'node up
+ * netns NS' and recorded in XVR_RUN_DIR/<node>.netns. Every command on the
+ * node enters it with setns(), keeping xvr's mount namespace and so the
+ * bpffs (which 'ip netns exec' would hide behind a fresh /sys).
+ */
+int xvr_node_netns(const char *node, char *buf, size_t len);
+int xvr_node_netns_set(const char *node, const char *ns);	/* NULL: forget */
+/* Enters the node's namespace if it has one; 0 or -errno (printed). */
+int xvr_node_enter(const char *node);
 #endif

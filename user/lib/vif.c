@@ -13,6 +13,7 @@
 #include "objects.h"
 #include "veth.h"
 #include "vif.h"
+#include "link.h"
 
 int vif_get(struct xvr_node *n, __u32 id, struct xvr_vif *out)
 {
@@ -101,7 +102,10 @@ int vif_create(struct xvr_node *n, const struct vif_spec *spec, __u32 *out_id)
 	int prog_fd = -1, link_fd = -1, idx, err;
 	__u32 id, dev_idx;
 
-	if (port_get(n, spec->port, &port)) {
+	if (spec->link) {
+		memset(&port, 0, sizeof(port));
+		port.mtu = spec->mtu;
+	} else if (port_get(n, spec->port, &port)) {
 		pr_warn("vif %s: port is not a port of node %s\n", spec->ifname, n->name);
 		return -ENODEV;
 	}
@@ -129,7 +133,7 @@ int vif_create(struct xvr_node *n, const struct vif_spec *spec, __u32 *out_id)
 
 	/* The rule is checked first: a taken MAC/VLAN/default fails before any change. */
 	vif_rule(&v, spec->has_mac, &key);
-	if (!bpf_map_lookup_elem(n->classify_fd, &key, &val)) {
+	if (!spec->link && !bpf_map_lookup_elem(n->classify_fd, &key, &val)) {
 		pr_warn("vif %s: port %s already sends that traffic (%s) elsewhere\n",
 			spec->ifname, port.name,
 			key.kind == XVR_RULE_MAC ? "mac" : key.kind == XVR_RULE_VLAN ? "vlan" :
@@ -150,6 +154,11 @@ int vif_create(struct xvr_node *n, const struct vif_spec *spec, __u32 *out_id)
 	v.dev = idx > 0 ? idx : 0;
 	v.flags = XVR_VIF_ACTIVE | (spec->spoof ? XVR_VIF_SPOOF : 0);
 	dev_idx = v.dev;
+	if (spec->link) {
+		v.flags |= XVR_VIF_LINK;
+		v.port = dev_idx;
+		link_dev_setup(dev);
+	}
 
 	/* The peer's ifindex lets fibsync map the namespace's routes to the VIF. */
 	idx = netns_ifindex(ns, v.name);
@@ -197,6 +206,10 @@ int vif_create(struct xvr_node *n, const struct vif_spec *spec, __u32 *out_id)
 
 	val.vr_id = spec->vr_id;
 	val.vif = id;
+	if (spec->link) {
+		*out_id = id;
+		goto out;
+	}
 	if (bpf_map_update_elem(n->classify_fd, &key, &val, BPF_NOEXIST)) {
 		err = -errno;
 		pr_warn("vif %s: classifier rule: %s\n", spec->ifname, strerror(-err));
@@ -252,6 +265,8 @@ int vif_destroy(struct xvr_node *n, __u32 id)
 		return err;
 	peer_key.vr_id = v.vr_id;
 	peer_key.peer = v.peer;
+	if (v.flags & XVR_VIF_LINK)
+		link_forget(n, id);
 	/* Stop new frames first, then take the path apart. */
 	vif_rules_delete(n, id);
 	bpf_map_update_elem(n->vifs_fd, &id, &zero, BPF_ANY);

@@ -16,6 +16,10 @@ struct vif_spec {
 	__u8 mac[6];		/* else derived from router and VIF ids */
 	__u16 vlan;		/* 0 = untagged */
 	bool spoof;		/* any source MAC may leave by it (egress skips the check) */
+	/* A virtual link's interface: no port, no classifier rule; its dev
+	 * stands in for the port (see XVR_VIF_LINK) and mtu is the link's. */
+	bool link;
+	int mtu;
 };
 
 /* Creates the VIF and its classifier rule; on failure nothing is left. */

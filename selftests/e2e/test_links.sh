@@ -1,0 +1,248 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# Virtual links (EGRE) between nodes that are machines of their own: each
+# node runs in its own network namespace ('xvr node up netns'), the three
+# share an underlay switch (a bridge in namespace W, where tshark watches).
+# Two tenants with the same addresses, each with a router per node and a
+# point-to-point link between them (keys 100 and 200):
+#
+#   h1 ─ p1 ─[node 1: R (xdp), S (netns)]─ u1 ─┐               ┌─ u2 ─[node 2: R (xdp), S (xdp)]─ p2 ─ h2
+#   g1 ─ q1 ─┘                                 └── br0 (W) ────┘                                  └ q2 ─ g2
+#                                                   │
+#                                                   └─ u3 ─[node 3: M (xdp)]   (multipoint, with R on 1 and 2)
+#
+# T1 (R) runs BIRD OSPF over its link; T2 (S) uses static routes.
+set -u
+. "$(dirname "$0")/../lib.sh"
+t_init links
+for c in jq ethtool ping tshark dumpcap iperf3 bird birdc bpftool; do
+	command -v "$c" >/dev/null || { t_fail "missing $c (scripts/setup.sh installs it)"; exit 1; }
+done
+PY=/usr/bin/python3
+RUN=$(mktemp -d /run/xvr-links.XXXXXX)
+N1=${T_P}n1 N2=${T_P}n2 N3=${T_P}n3
+M1=${T_P}m1 M2=${T_P}m2 M3=${T_P}m3 W=${T_P}w
+BIRDS=()
+trap 'for p in "${BIRDS[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$RUN"; t_cleanup' EXIT
+x() { local node=$1; shift; "$XVR" -n "$node" "$@"; }
+in_ns() { ip netns exec "$@"; }
+wait_for() {	# wait_for SECONDS COMMAND…: poll until it succeeds
+	local end=$(( $(date +%s) + $1 )); shift
+	until "$@" >/dev/null 2>&1; do [ "$(date +%s)" -ge "$end" ] && return 1; sleep 0.2; done
+}
+lstat() { "$XVR" -n "$1" -j stats link "$2" "$3" interval 0 | jq -r ".[0].$4 // 0"; }
+pstat() { "$XVR" -n "$1" -j stats port "$2" interval 0 | jq -r ".[0].$3 // 0"; }
+rstat() { "$XVR" -n "$1" -j stats "$2" interval 0 | jq -r ".[0].$3 // 0"; }
+
+# ---- machines, underlay switch, hosts ----
+for ns in "$W" "$M1" "$M2" "$M3" "${T_P}h1" "${T_P}h2" "${T_P}g1" "${T_P}g2"; do t_netns "$ns"; done
+ip -n "$W" link add br0 type bridge && ip -n "$W" link set br0 up
+for i in 1 2 3; do
+	m=${T_P}m$i
+	ip -n "$m" link add u$i type veth peer name w$i netns "$W"
+	ip -n "$W" link set w$i master br0 up
+	ip -n "$m" link set u$i up
+	ip -n "$m" addr add 192.168.77.$i/24 dev u$i
+	# The switch side receives frames xvr redirects: it needs NAPI, which
+	# an XDP program gives it (xvr_ingress without a node passes all).
+	# Not GRO: the kernel's GRE GRO would merge the tenant's TCP segments
+	# into one GSO frame, which a veth then hands whole to the next XDP.
+	in_ns "$W" ethtool -K w$i gro off >/dev/null
+	ip -n "$W" link set dev w$i xdp obj "$(dirname "$XVR")/xvr_ingress.bpf.o" sec xdp
+done
+# hosts: T1's h1/h2 and T2's g1/g2 use the same addresses
+host() {	# host NS MACHINE PORT ADDR GW
+	ip -n "$2" link add "$3" type veth peer name eth0 netns "$1"
+	ip -n "$2" link set "$3" up && ip -n "$1" link set eth0 up
+	in_ns "$1" ethtool -K eth0 gro on tx off >/dev/null
+	ip -n "$1" addr add "$4" dev eth0 && ip -n "$1" route add default via "$5"
+}
+host "${T_P}h1" "$M1" p1 10.1.1.2/24 10.1.1.1
+host "${T_P}g1" "$M1" q1 10.1.1.2/24 10.1.1.1
+host "${T_P}h2" "$M2" p2 10.2.1.2/24 10.2.1.1
+host "${T_P}g2" "$M2" q2 10.2.1.2/24 10.2.1.1
+
+T_NODES+=("$N1" "$N2" "$N3")
+x "$N1" node up netns "$M1" && x "$N2" node up netns "$M2" && x "$N3" node up netns "$M3" ||
+	{ t_fail "nodes up in their namespaces"; exit 1; }
+t_check "node 1 records its namespace" sh -c "\"$XVR\" -n $N1 port add u1 && ip -n $M1 -d link show u1 | grep -q xdp"
+x "$N1" port add p1 && x "$N1" port add q1 &&
+	x "$N2" port add u2 && x "$N2" port add p2 && x "$N2" port add q2 && x "$N3" port add u3 &&
+	x "$N1" router add R mode xdp && x "$N1" router add S mode netns &&
+	x "$N2" router add R mode xdp && x "$N2" router add S mode xdp && x "$N3" router add M mode xdp &&
+	x "$N1" vif add R e0 port p1 && x "$N1" vif add S e0 port q1 &&
+	x "$N2" vif add R e0 port p2 && x "$N2" vif add S e0 port q2 ||
+	{ t_fail "setup"; exit 1; }
+
+# ---- link add: bad input is refused and changes nothing ----
+t_fails "local must be the node's address" x "$N1" link add R l0 egre local 192.168.77.9 remote 192.168.77.2 key 100
+t_fails "remote without a route" x "$N1" link add R l0 egre local 192.168.77.1 remote 10.99.0.1 key 100
+t_fails "mtu above the underlay's" x "$N1" link add R l0 egre local 192.168.77.1 remote 192.168.77.2 key 100 mtu 1500
+t_fails "port that is not the route's" x "$N1" link add R l0 egre local 192.168.77.1 remote 192.168.77.2 key 100 port p1
+t_fails "bad key" x "$N1" link add R l0 egre local 192.168.77.1 remote 192.168.77.2 key -1
+t_fails "no such router" x "$N1" link add Z l0 egre local 192.168.77.1 remote 192.168.77.2 key 100
+t_eq "refused commands left no link" "$(x "$N1" -j link list | jq length)" 0
+t_fails "refused commands left no interface" ip -n "xvr-$N1-R" link show l0
+
+x "$N1" link add R l0 egre local 192.168.77.1 remote 192.168.77.2 key 100 port u1 &&
+	x "$N2" link add R l0 egre local 192.168.77.2 remote 192.168.77.1 key 100 &&
+	x "$N1" link add S l0 egre local 192.168.77.1 remote 192.168.77.2 key 200 &&
+	x "$N2" link add S l0 egre local 192.168.77.2 remote 192.168.77.1 key 200 ||
+	{ t_fail "link add"; exit 1; }
+t_fails "a key is one link's per local address" x "$N1" link add S l1 egre local 192.168.77.1 remote 192.168.77.2 key 200
+t_eq "link list -j" "$(x "$N1" -j link list R | jq -c '.[0] | [.name, .key, .local, .remotes, .mtu, .kind]')" \
+	'["l0",100,"192.168.77.1",["192.168.77.2"],1458,"point-to-point"]'
+t_eq "the link's interface has the link's MTU (1500 - 42)" \
+	"$(ip -n "xvr-$N1-R" -j link show l0 | jq '.[0].mtu')" 1458
+t_check "the node keeps the remote's neighbour resolved (managed)" \
+	sh -c "ip -n $M1 neigh show 192.168.77.2 | grep -q managed"
+
+for n in "$N1" "$N2"; do
+	for r in R S; do
+		ns=xvr-$n-$r
+		in_ns "$ns" sysctl -qw net.ipv4.ip_forward=1
+		ip -n "$ns" link set l0 up
+	done
+done
+ip -n "xvr-$N1-R" addr add 10.1.1.1/24 dev e0 && ip -n "xvr-$N1-R" addr add 10.12.0.1/30 dev l0
+ip -n "xvr-$N2-R" addr add 10.2.1.1/24 dev e0 && ip -n "xvr-$N2-R" addr add 10.12.0.2/30 dev l0
+# T2: the same addresses, static routes
+ip -n "xvr-$N1-S" addr add 10.1.1.1/24 dev e0 && ip -n "xvr-$N1-S" addr add 10.12.0.1/30 dev l0
+ip -n "xvr-$N2-S" addr add 10.2.1.1/24 dev e0 && ip -n "xvr-$N2-S" addr add 10.12.0.2/30 dev l0
+ip -n "xvr-$N1-S" route add 10.2.1.0/24 via 10.12.0.2 dev l0
+ip -n "xvr-$N2-S" route add 10.1.1.0/24 via 10.12.0.1 dev l0
+
+# T1: BIRD OSPF over the link
+for r in "$N1:10.12.0.1" "$N2:10.12.0.2"; do
+	n=${r%%:*} id=${r##*:}
+	cat >"$RUN/$n.conf" <<CONF
+router id $id;
+protocol device { scan time 1; }
+protocol kernel { ipv4 { export all; import none; }; learn; scan time 1; }
+protocol ospf v2 ospf1 {
+	ipv4 { import all; export none; };
+	area 0 {
+		interface "l0" { type ptp; hello 1; dead 4; };
+		interface "e0" { stub yes; };
+	};
+}
+CONF
+	"$XVR" -n "$n" router exec R -- bird -f -c "$RUN/$n.conf" -s "$RUN/$n.ctl" \
+		-P "$RUN/$n.pid" >"$RUN/$n.log" 2>&1 &
+	BIRDS+=($!)
+done
+t_check "OSPF adjacency over the p2p link" \
+	wait_for 30 sh -c "birdc -s $RUN/$N1.ctl show ospf neighbors | grep -q Full"
+t_check "the route OSPF learned reaches R's BPF FIB as a link nexthop (fibsync)" \
+	wait_for 20 sh -c "\"$XVR\" -n $N1 -j route list R | jq -e '.[] | select(.prefix == \"10.2.1.0/24\")'"
+
+# ---- traffic across the link ----
+t_check "T1: h1 pings h2 across the link" wait_for 10 in_ns "${T_P}h1" ping -c 1 -W 1 10.2.1.2
+t_check "T2: g1 pings g2 (same addresses, other key)" wait_for 10 in_ns "${T_P}g1" ping -c 1 -W 1 10.2.1.2
+
+# The underlay, captured on node 1's switch port (dumpcap: tshark itself
+# takes long to start on a loaded machine; it decodes the file later).
+in_ns "$W" dumpcap -i w1 -f "ip proto 47 and host 192.168.77.1" -c 10 -a duration:30 \
+	-w "$RUN/u.pcap" 2>"$RUN/dumpcap.err" &
+DC=$!
+T_PIDS+=("$DC")
+wait_for 30 grep -q Capturing "$RUN/dumpcap.err"
+f0=$(rstat "$N1" R fwd_packets)
+in_ns "${T_P}h1" ping -c 5 -i 0.05 -W 1 10.2.1.2 >/dev/null
+wait "$DC" 2>/dev/null	# it stops at 10 frames: 5 requests, 5 replies
+tshark -n -r "$RUN/u.pcap" -T fields -E separator=, -E occurrence=f \
+	-e ip.src -e ip.dst -e ip.ttl -e ip.flags.df -e gre.key -e gre.proto -e ip.proto \
+	>"$RUN/tshark.out" 2>"$RUN/tshark.err" &
+TS=$!
+T_PIDS+=("$TS")
+t_ge "R on node 1 forwarded them in XDP, encapsulating in the same pass" \
+	"$(( $(rstat "$N1" R fwd_packets) - f0 ))" 5
+
+# isolation: T2's link and its interface see none of T1's frames
+s0=$(lstat "$N2" S l0 rx_packets)
+i0=$(ip -n "xvr-$N2-S" -j -s link show l0 | jq '.[0].stats64.rx.packets')
+in_ns "${T_P}h1" ping -c 10 -i 0.05 -W 1 10.2.1.2 >/dev/null
+# (its own stack's ARP or ND may pass meanwhile; ten echo requests may not)
+t_check "T2's link decapsulated none of T1's frames" test "$(( $(lstat "$N2" S l0 rx_packets) - s0 ))" -le 2
+t_check "T2's link interface received none of them" \
+	test "$(( $(ip -n "xvr-$N2-S" -j -s link show l0 | jq '.[0].stats64.rx.packets') - i0 ))" -le 2
+
+# oversized with DF: the tenant's router answers with the link's MTU
+m0=$(rstat "$N1" R "punt.\"link-mtu\"")
+out=$(in_ns "${T_P}h1" ping -c 1 -W 1 -M do -s 1450 10.2.1.2 2>&1)
+t_check "ICMP frag-needed from R with mtu 1458" grep -q "mtu = 1458" <<<"$out"
+t_ge "counted as punt link-mtu" "$(rstat "$N1" R "punt.\"link-mtu\"")" $(( m0 + 1 ))
+t_check "1430 bytes of ICMP payload (1458 IP) still pass" in_ns "${T_P}h1" ping -c 1 -W 1 -M do -s 1430 10.2.1.2
+
+# TCP
+in_ns "${T_P}h2" iperf3 -s -1 -D -p 5201 -I "$RUN/iperf.pid" >/dev/null 2>&1
+wait_for 5 test -s "$RUN/iperf.pid" && T_PIDS+=("$(cat "$RUN/iperf.pid")")
+bps=$(in_ns "${T_P}h1" iperf3 -c 10.2.1.2 -p 5201 -t 2 -J 2>/dev/null | jq '.end.sum_received.bits_per_second // 0 | floor')
+echo "    iperf3 h1->h2 over the link: $(( ${bps:-0} / 1000000 )) Mbit/s"
+t_ge "TCP (iperf3) across the link" "${bps:-0}" 1000000
+[ "${bps:-0}" -ge 1000000 ] ||
+	for n in "$N1" "$N2"; do x "$n" stats R interval 0; x "$n" stats link R l0 interval 0; x "$n" stats port u${n: -1} interval 0; done
+
+# ---- malformed and foreign GRE, sent from the switch to node 2 ----
+ip -n "$W" addr add 192.168.77.9/24 dev br0
+ip -n "$M2" addr add 192.168.78.2/24 dev u2
+U2MAC=$(ip -n "$M2" -j link show u2 | jq -r '.[0].address')
+declare -A before
+reasons="gre-key gre-remote gre-flags gre-proto gre-trunc"
+for r in $reasons; do before[$r]=$(pstat "$N2" u2 "drop.\"$r\""); done
+miss0=$(pstat "$N2" u2 miss_packets)
+in_ns "$W" "$PY" - "$U2MAC" <<'EOF' || t_fail "scapy sender"
+import sys
+from scapy.all import Ether, IP, GRE, Raw, sendp, conf
+conf.verb = 0
+dst = sys.argv[1]
+inner = Ether(dst="02:00:00:00:00:02", src="02:00:00:00:00:01") / IP(src="10.1.1.2", dst="10.2.1.2") / Raw(b"x" * 32)
+def gre(src, dst_ip, **kw):
+    return Ether(dst=dst, src="02:00:00:00:00:09") / IP(src=src, dst=dst_ip, flags="DF") / GRE(**kw)
+frames = [
+    gre("192.168.77.1", "192.168.77.2", key_present=1, key=999, proto=0x6558) / inner,     # gre-key
+    gre("192.168.77.9", "192.168.77.2", key_present=1, key=100, proto=0x6558) / inner,     # gre-remote
+    gre("192.168.77.1", "192.168.77.2", chksum_present=1, key_present=1, key=100, proto=0x6558) / inner,  # gre-flags
+    gre("192.168.77.1", "192.168.77.2", seqnum_present=1, key_present=1, key=100, proto=0x6558) / inner,  # gre-flags
+    gre("192.168.77.1", "192.168.77.2", key_present=1, key=100, proto=0x0800) / inner[IP],  # gre-proto
+    gre("192.168.77.1", "192.168.77.2", key_present=1, key=100, proto=0x6558) / Raw(b"\x02" * 10),  # gre-trunc
+    gre("192.168.77.1", "192.168.78.2", key_present=1, key=100, proto=0x6558) / inner,     # not xvr's
+]
+sendp(frames, iface="br0")
+EOF
+for r in $reasons; do
+	want=1; [ "$r" = gre-flags ] && want=2
+	t_eq "foreign/malformed GRE dropped: $r" "$(( $(pstat "$N2" u2 "drop.\"$r\"") - ${before[$r]} ))" "$want"
+done
+t_ge "GRE to an address no link has goes to the host stack" "$(pstat "$N2" u2 miss_packets)" $(( miss0 + 1 ))
+t_eq "the wrong remote is counted on the link too" "$(lstat "$N2" R l0 'drop."gre-remote"')" 1
+
+# ---- a link removed while traffic flows leaves nothing behind ----
+in_ns "${T_P}g1" ping -i 0.01 -W 1 10.2.1.2 >/dev/null 2>&1 &
+PING=$!
+T_PIDS+=("$PING")
+sleep 0.5
+LDEV=$(x "$N1" -j link list S | jq -r '.[0].dev')
+t_check "link del while T2 pings" x "$N1" link del S l0
+kill "$PING" 2>/dev/null
+t_fails "the link's interface is gone" ip -n "xvr-$N1-S" link show l0
+t_fails "its node-side end is gone" ip -n "$M1" link show "$LDEV"
+t_eq "no link of S remains" "$(x "$N1" -j link list S | jq length)" 0
+t_eq "no VIF of it remains" "$(x "$N1" -j vif list S | jq '[.[] | select(.ifname == "l0")] | length')" 0
+t_eq "key 200 left the decapsulation map" \
+	"$(bpftool -j map dump pinned "/sys/fs/bpf/xvr/$N1/vlink_keys" | jq '[.[] | select(.formatted.key.key == 200)] | length')" 0
+t_check "R's link still carries T1" in_ns "${T_P}h1" ping -c 1 -W 1 10.2.1.2
+x "$N1" link del R l0
+t_eq "the last link's address left the GRE address map" \
+	"$(bpftool -j map dump pinned "/sys/fs/bpf/xvr/$N1/vlink_locals" | jq length)" 0
+t_check "and the remote's neighbour is no longer managed" \
+	sh -c "! ip -n $M1 neigh show 192.168.77.2 | grep -q managed"
+
+# the underlay capture, decoded
+wait "$TS" 2>/dev/null
+t_ge "tshark decoded the underlay frames as GRE" "$(grep -c ',47$' "$RUN/tshark.out")" 10
+t_eq "h1->h2: 192.168.77.1 to .2, TTL 64, DF, key 100, transparent Ethernet" \
+	"$(grep -m1 '^192.168.77.1,' "$RUN/tshark.out")" \
+	"192.168.77.1,192.168.77.2,64,1,0x00000064,0x6558,47"
+t_eq "and back: .2 to .1, key 100" "$(grep -m1 '^192.168.77.2,' "$RUN/tshark.out" | cut -d, -f1,2,5,6)" \
+	"192.168.77.2,192.168.77.1,0x00000064,0x6558"
