@@ -342,6 +342,7 @@ static __always_inline int ingress(struct xdp_md *ctx)
 		return XDP_PASS;	/* not an xvr port (yet): leave it alone */
 	f.b.port = bpf_map_lookup_elem(&xvr_port_stats, &port->slot);
 	f.b.len = data_end - data;
+	f.b.ctx = ctx;
 	book_rx(f.b.port, f.b.len);
 
 	reason = parse_frame(data, data_end, &f.p);
@@ -356,6 +357,7 @@ static __always_inline int ingress(struct xdp_md *ctx)
 			f.b.port->miss_packets++;
 			f.b.port->miss_bytes += f.b.len;
 		}
+		trace_frame(ctx, 0, XVR_TRACE_PASS, 0);
 		return XDP_PASS;
 	}
 
@@ -365,6 +367,7 @@ static __always_inline int ingress(struct xdp_md *ctx)
 	if (!vr || !(vr->flags & XVR_ROUTER_ACTIVE))
 		return drop(&f.b, XVR_DROP_ROUTER_DOWN);
 	f.b.vr = bpf_map_lookup_elem(&xvr_vr_stats, &vr_id);
+	f.b.vr_id = vr_id;
 	book_rx(f.b.vr, f.b.len);
 	if (vif_id) {
 		f.vif = bpf_map_lookup_elem(&xvr_vifs, &vif_id);

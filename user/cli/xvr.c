@@ -15,7 +15,8 @@ static int help(void)
 		"       xvr OBJECT help\n"
 		"       xvr { -V | version }\n"
 		"       xvr [-force] [--dry-run] { -b FILE | batch FILE }\n"
-		"OBJECT := { node | port | router | vif | fe | classify | route | fibsync | stats | top }\n"
+		"OBJECT := { node | port | router | vif | fe | classify | route | fibsync | stats | top |\n"
+		"            trace | batch | version }\n"
 		"OPTIONS := { -j[son] | -p[retty] | -v[erbose] | -n NODE | -force | --dry-run }\n"
 		"  -n NODE   act on node NODE (default: $XVR_NODE or 'default');\n"
 		"            its objects are pinned under " XVR_PIN_BASE "/NODE/\n");
@@ -121,6 +122,7 @@ static const struct cmd objects[] = {
 	{ "top", do_top },
 	{ "version", do_version },
 	{ "batch", do_batch },
+	{ "trace", do_trace },
 	{ "help", do_help },
 	{ NULL, NULL },
 };

@@ -76,6 +76,7 @@ int do_stats(int argc, char **argv);
 int do_top(int argc, char **argv);
 int do_version(int argc, char **argv);
 int do_batch(int argc, char **argv);
+int do_trace(int argc, char **argv);
 
 /*
  * Batches (user/cli/config.c). cli_run() runs one command, the words after
