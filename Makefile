@@ -82,7 +82,7 @@ $(BUILD)/version.h: FORCE
 	$(Q)echo '#define XVR_VERSION "$(XVR_VERSION)"' > $@.tmp
 	$(Q)cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 
-$(BUILD)/user/cli/version.o: $(BUILD)/version.h
+$(BUILD)/user/cli/version.o $(BUILD)/user/cli/metrics.o: $(BUILD)/version.h
 
 FORCE:
 

@@ -16,7 +16,7 @@ static int help(void)
 		"       xvr { -V | version }\n"
 		"       xvr [-force] [--dry-run] { -b FILE | batch FILE }\n"
 		"OBJECT := { node | port | router | vif | fe | classify | route | fibsync | stats | top |\n"
-		"            trace | batch | version }\n"
+		"            trace | exporter | batch | version }\n"
 		"OPTIONS := { -j[son] | -p[retty] | -v[erbose] | -n NODE | -force | --dry-run }\n"
 		"  -n NODE   act on node NODE (default: $XVR_NODE or 'default');\n"
 		"            its objects are pinned under " XVR_PIN_BASE "/NODE/\n");
@@ -123,6 +123,7 @@ static const struct cmd objects[] = {
 	{ "version", do_version },
 	{ "batch", do_batch },
 	{ "trace", do_trace },
+	{ "exporter", do_exporter },
 	{ "help", do_help },
 	{ NULL, NULL },
 };

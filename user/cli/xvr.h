@@ -77,6 +77,9 @@ int do_top(int argc, char **argv);
 int do_version(int argc, char **argv);
 int do_batch(int argc, char **argv);
 int do_trace(int argc, char **argv);
+int do_exporter(int argc, char **argv);
+/* 'xvr stats --format prometheus' (user/cli/metrics.c). */
+int stats_prometheus(void);
 
 /*
  * Batches (user/cli/config.c). cli_run() runs one command, the words after
