@@ -16,7 +16,7 @@ static int help(void)
 		"       xvr { -V | version }\n"
 		"       xvr [-force] [--dry-run] { -b FILE | batch FILE }\n"
 		"OBJECT := { node | port | router | vif | fe | classify | route | fibsync | stats | top |\n"
-		"            trace | exporter | batch | version }\n"
+		"            trace | exporter | doctor | batch | version }\n"
 		"OPTIONS := { -j[son] | -p[retty] | -v[erbose] | -n NODE | -force | --dry-run }\n"
 		"  -n NODE   act on node NODE (default: $XVR_NODE or 'default');\n"
 		"            its objects are pinned under " XVR_PIN_BASE "/NODE/\n");
@@ -124,6 +124,7 @@ static const struct cmd objects[] = {
 	{ "batch", do_batch },
 	{ "trace", do_trace },
 	{ "exporter", do_exporter },
+	{ "doctor", do_doctor },
 	{ "help", do_help },
 	{ NULL, NULL },
 };

@@ -78,6 +78,7 @@ int do_version(int argc, char **argv);
 int do_batch(int argc, char **argv);
 int do_trace(int argc, char **argv);
 int do_exporter(int argc, char **argv);
+int do_doctor(int argc, char **argv);
 /* 'xvr stats --format prometheus' (user/cli/metrics.c). */
 int stats_prometheus(void);
 
