@@ -25,7 +25,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all clean check demo bench bench-micro setup FORCE
+.PHONY: all clean check demo bench bench-micro setup FORCE install uninstall
 
 # The data path in bpf/, the benchmark tools' programs in bpf/tools/, the
 # test-only programs in selftests/bpf/; all build flat into $(BUILD).
@@ -82,7 +82,7 @@ $(BUILD)/version.h: FORCE
 	$(Q)echo '#define XVR_VERSION "$(XVR_VERSION)"' > $@.tmp
 	$(Q)cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 
-$(BUILD)/user/cli/version.o: $(BUILD)/version.h
+$(BUILD)/user/cli/version.o $(BUILD)/user/cli/metrics.o: $(BUILD)/version.h
 
 FORCE:
 
@@ -120,6 +120,46 @@ $(BUILD)/plugins/%.so: plugins/%.c
 $(BUILD)/test_progs: $(TEST_OBJS) $(BUILD)/libxvr.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
+# ---- make install [PREFIX=/usr/local] [DESTDIR=] ----
+# xvr and xvr-router carry their BPF programs in their skeletons and need no
+# object files; xvr finds xvr-router in its own directory. The ingress
+# object goes to LIBDIR/xvr/bpf for xdp-loader and 'ip link … xdp obj'.
+PREFIX		?= /usr/local
+SBINDIR		?= $(PREFIX)/sbin
+LIBDIR		?= $(PREFIX)/lib
+INCLUDEDIR	?= $(PREFIX)/include
+MANDIR		?= $(PREFIX)/share/man
+SYSCONFDIR	?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+UNITDIR		?= $(LIBDIR)/systemd/system
+COMPLETIONDIR	?= $(PREFIX)/share/bash-completion/completions
+INSTALL		?= install
+
+# What install puts where, as "SOURCE DIR MODE" (uninstall removes the same).
+INSTALL_FILES	= $(BUILD)/xvr:$(SBINDIR):755 $(BUILD)/xvr-router:$(SBINDIR):755 \
+		  $(BUILD)/xvr_ingress.bpf.o:$(LIBDIR)/xvr/bpf:644 \
+		  $(foreach p,$(PLUGINS),$(p):$(LIBDIR)/xvr/plugins:755) \
+		  include/xvr/plugin.h:$(INCLUDEDIR)/xvr:644 \
+		  docs/man/xvr.8:$(MANDIR)/man8:644 docs/man/xvr-router.8:$(MANDIR)/man8:644 \
+		  docs/man/xvr-plugin.7:$(MANDIR)/man7:644 \
+		  docs/completion/xvr:$(COMPLETIONDIR):644
+
+install: all
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)$(foreach f,$(INSTALL_FILES),$(INSTALL) -D -m $(word 3,$(subst :, ,$(f))) \
+		$(word 1,$(subst :, ,$(f))) \
+		$(DESTDIR)$(word 2,$(subst :, ,$(f)))/$(notdir $(word 1,$(subst :, ,$(f)))) &&) true
+	$(Q)$(INSTALL) -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/xvr
+	$(Q)sed 's|@SBINDIR@|$(SBINDIR)|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+		scripts/systemd/xvr-node@.service.in > $(DESTDIR)$(UNITDIR)/xvr-node@.service
+	$(Q)chmod 644 $(DESTDIR)$(UNITDIR)/xvr-node@.service
+
+uninstall:
+	$(call msg,UNINSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)rm -f $(foreach f,$(INSTALL_FILES),$(DESTDIR)$(word 2,$(subst :, ,$(f)))/$(notdir $(word 1,$(subst :, ,$(f))))) \
+		$(DESTDIR)$(UNITDIR)/xvr-node@.service
+	$(Q)rmdir $(DESTDIR)$(LIBDIR)/xvr/bpf $(DESTDIR)$(LIBDIR)/xvr/plugins $(DESTDIR)$(LIBDIR)/xvr \
+		$(DESTDIR)$(INCLUDEDIR)/xvr $(DESTDIR)$(SYSCONFDIR)/xvr 2>/dev/null || true
 
 setup:
 	$(Q)scripts/setup.sh

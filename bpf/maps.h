@@ -285,5 +285,13 @@ struct {
 	__type(key, __u32);
 	__type(value, struct xvr_counters);
 } xvr_vlink_stats SEC(".maps");
+/*
+ * Frames of a running trace (struct xvr_trace_rec). Written by ingress and
+ * egress while their trace_cfg.on is set (bpf/trace.h), read by `xvr trace`.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, XVR_TRACE_RING_SIZE);
+} xvr_trace SEC(".maps");
 
 #endif /* XVR_BPF_MAPS_H */

@@ -7,10 +7,14 @@
 #ifndef XVR_BPF_STATS_H
 #define XVR_BPF_STATS_H
 
+#include "trace.h"
+
 struct books {
 	struct xvr_counters *vr;
 	struct xvr_counters *port;
 	__u32 len;
+	__u32 vr_id;		/* for the trace: 0 until classified */
+	struct xdp_md *ctx;	/* for the trace: NULL in books that are not traced */
 };
 
 static __always_inline void book_rx(struct xvr_counters *c, __u32 len)
@@ -25,6 +29,7 @@ static __always_inline void book_drop(struct books *b, enum xvr_drop_reason reas
 {
 	struct xvr_counters *cs[2] = { b->vr, b->port };
 
+	trace_frame(b->ctx, b->vr_id, XVR_TRACE_DROP, reason);
 	for (int i = 0; i < 2; i++) {
 		struct xvr_counters *c = cs[i];
 
@@ -41,6 +46,7 @@ static __always_inline void book_punt(struct books *b, enum xvr_punt_reason reas
 {
 	struct xvr_counters *cs[2] = { b->vr, b->port };
 
+	trace_frame(b->ctx, b->vr_id, XVR_TRACE_PUNT, reason);
 	for (int i = 0; i < 2; i++) {
 		struct xvr_counters *c = cs[i];
 
@@ -55,6 +61,7 @@ static __always_inline void book_punt(struct books *b, enum xvr_punt_reason reas
 
 static __always_inline void book_fwd(struct books *b)
 {
+	trace_frame(b->ctx, b->vr_id, XVR_TRACE_FWD, 0);
 	if (b->vr) {
 		b->vr->fwd_packets++;
 		b->vr->fwd_bytes += b->len;

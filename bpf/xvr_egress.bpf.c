@@ -140,6 +140,8 @@ static __always_inline int engine_out(struct xdp_md *ctx, __u32 fe_id)
 	key.vr_id = fe->vr_id;
 	b.vr = bpf_map_lookup_elem(&xvr_vr_stats, &key.vr_id);
 	b.len = data_end - data;
+	b.vr_id = key.vr_id;
+	b.ctx = ctx;
 
 	tag = (void *)(eth + 1);
 	if ((void *)(tag + 1) > data_end)
@@ -179,6 +181,7 @@ static __always_inline int engine_out(struct xdp_md *ctx, __u32 fe_id)
 		if (bpf_redirect_map(&xvr_tx_ports, vif->port, 0) != XDP_REDIRECT)
 			return drop(&b, XVR_DROP_NO_TXPORT);
 	}
+	trace_frame(ctx, b.vr_id, XVR_TRACE_TX, 0);
 	if (b.vr) {
 		b.vr->tx_packets++;
 		b.vr->tx_bytes += b.len;
@@ -208,6 +211,8 @@ static __always_inline int egress(struct xdp_md *ctx)
 	vr_id = vif->vr_id;
 	b.vr = bpf_map_lookup_elem(&xvr_vr_stats, &vr_id);
 	b.len = data_end - data;
+	b.vr_id = vr_id;
+	b.ctx = ctx;
 	if (!(vif->flags & XVR_VIF_ACTIVE) || vif->dev != dev)
 		return drop(&b, XVR_DROP_VIF_DOWN);
 	if ((void *)(eth + 1) > data_end)
@@ -231,6 +236,7 @@ static __always_inline int egress(struct xdp_md *ctx)
 	}
 	if (bpf_redirect_map(&xvr_tx_ports, vif->port, 0) != XDP_REDIRECT)
 		return drop(&b, XVR_DROP_NO_TXPORT);
+	trace_frame(ctx, b.vr_id, XVR_TRACE_TX, 0);
 	if (b.vr) {
 		b.vr->tx_packets++;
 		b.vr->tx_bytes += b.len;

@@ -418,6 +418,7 @@ __noinline int xvr_ingress_frame(struct xdp_md *ctx, __u32 len, __u32 link_vr, _
 		return XDP_PASS;	/* not an xvr port (yet): leave it alone */
 	f.b.port = bpf_map_lookup_elem(&xvr_port_stats, &port->slot);
 	f.b.len = len;
+	f.b.ctx = ctx;
 	book_rx(f.b.port, f.b.len);
 	if (decap_reason)
 		return drop(&f.b, decap_reason);
@@ -435,6 +436,7 @@ __noinline int xvr_ingress_frame(struct xdp_md *ctx, __u32 len, __u32 link_vr, _
 			f.b.port->miss_packets++;
 			f.b.port->miss_bytes += f.b.len;
 		}
+		trace_frame(ctx, 0, XVR_TRACE_PASS, 0);
 		return XDP_PASS;
 	}
 
@@ -444,6 +446,7 @@ __noinline int xvr_ingress_frame(struct xdp_md *ctx, __u32 len, __u32 link_vr, _
 	if (!vr || !(vr->flags & XVR_ROUTER_ACTIVE))
 		return drop(&f.b, XVR_DROP_ROUTER_DOWN);
 	f.b.vr = bpf_map_lookup_elem(&xvr_vr_stats, &vr_id);
+	f.b.vr_id = vr_id;
 	book_rx(f.b.vr, f.b.len);
 	/*
 	 * Admission, before any work for the router. ARP is its control

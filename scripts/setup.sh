@@ -12,11 +12,13 @@ PKGS=(
 	iproute2 xdp-tools ethtool procps psmisc util-linux
 	# tests and benchmarks
 	iputils-ping traceroute netsniff-ng iperf3 tshark python3 python3-scapy
-	bird2 jq bc gnuplot-nox
+	bird2 jq bc gnuplot-nox curl
 	# netlink (user/lib/nl.c)
 	libmnl-dev
 	# routing daemons run inside routers (router exec), never on the host
 	frr
+	# manual pages (make check lints them)
+	mandoc
 )
 
 missing=()

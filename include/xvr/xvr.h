@@ -490,4 +490,42 @@ struct xvr_fdb_entry {
 	__u64 seen_ns;
 };
 
+/*
+ * Packet trace (xvr trace). While a trace runs, each program's global
+ * trace_cfg (in its .bss, written by xvr trace) has on = 1 and the filters;
+ * every frame booked with a verdict that passes them is copied, its first
+ * XVR_TRACE_SNAP bytes, into the xvr_trace ring buffer. Off, a frame costs
+ * one load of trace_cfg.on.
+ */
+#define XVR_TRACE_SNAP		256
+#define XVR_TRACE_RING_SIZE	(1u << 20)
+
+enum xvr_trace_verdict {
+	XVR_TRACE_FWD = 1,	/* forwarded (or delivered, netns/afxdp) */
+	XVR_TRACE_PUNT = 2,	/* reason: enum xvr_punt_reason */
+	XVR_TRACE_DROP = 3,	/* reason: enum xvr_drop_reason */
+	XVR_TRACE_PASS = 4,	/* unclassified, passed to the port's host stack */
+	XVR_TRACE_TX = 5,	/* egress: sent out by a router's stack or engine */
+	XVR_TRACE_VERDICT_MAX,
+};
+
+struct xvr_trace_cfg {
+	__u32 on;
+	__u32 vr_id;		/* 0: any router (and unclassified frames) */
+	__u32 ifindex;		/* 0: any device the frame arrived on */
+	__u32 verdict;		/* 0: any; else only this verdict */
+	__u32 reason;		/* with verdict punt or drop: only this reason + 1; 0 any */
+};
+
+struct xvr_trace_rec {
+	__u64 ts_ns;		/* bpf_ktime_get_ns() */
+	__u32 ifindex;		/* the device the frame arrived on */
+	__u32 vr_id;		/* 0: not classified to a router */
+	__u16 verdict;		/* enum xvr_trace_verdict */
+	__u16 reason;
+	__u16 len;		/* the frame's length at the verdict */
+	__u16 caplen;		/* bytes in data[] */
+	__u8 data[XVR_TRACE_SNAP];
+};
+
 #endif /* XVR_XVR_H */

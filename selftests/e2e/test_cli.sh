@@ -105,6 +105,21 @@ t_eq "... ports" "$("$XVR" -n "$NODE" -j port list | jq length)" 1
 t_eq "... VIFs" "$("$XVR" -n "$NODE" -j vif list | jq length)" 1
 t_eq "... miss policy" "$("$XVR" -n "$NODE" -j node show | jq -r .miss)" pass
 
+# xvr doctor: a veth port whose peer has no NAPI is a problem, named with
+# its fix, and the exit status says so; with GRO on the peer it is not.
+ip link set "${T_P}b" up
+ethtool -K "${T_P}b" gro off
+out=$("$XVR" -n "$NODE" doctor); rc=$?
+t_check "doctor: exit status 1 with a problem" test "$rc" = 1
+t_check "doctor: names the port's peer without NAPI" grep -q "FAIL veth peer .*peer ${T_P}b has no NAPI" <<<"$out"
+t_check "doctor: says how to fix it" grep -q "fix: ethtool -K ${T_P}b gro on" <<<"$out"
+t_check "doctor: checks kernel BTF, bpffs, cgroups, XDP helpers" \
+	test "$(grep -cE '^ok   (btf|bpffs|cgroup|helper) ' <<<"$out")" -ge 6
+ethtool -K "${T_P}b" gro on
+t_check "doctor: exit status 0 once fixed" "$XVR" -n "$NODE" doctor
+t_eq "doctor -j: the port's finding" \
+	"$("$XVR" -n "$NODE" -j doctor | jq -r '.[] | select(.check == "veth peer") | .status')" ok
+
 # 'xvr top' into a pipe: the header and counters, no terminal escapes.
 out=$(timeout 3 "$XVR" -n "$NODE" top interval 100 | head -c 4000)
 t_check "top into a pipe prints counters" grep -q "router r1" <<<"$out"

@@ -129,6 +129,17 @@ static int parse_route_prefix(const char *s, struct route_spec *r)
 	return 0;
 }
 
+/* Parses the prefix into r; says what is wrong with it (after where) if it is not one. */
+static int route_prefix_check(const char *where, const char *s, struct route_spec *r)
+{
+	char why[96];
+
+	if (!parse_route_prefix(s, r))
+		return 0;
+	pr_warn("%s: invalid prefix '%s': %s\n", where, s, prefix_problem(s, why, sizeof(why)) ?: "?");
+	return -EINVAL;
+}
+
 /*
  * Parses "PREFIX NEXTHOP" from argv; messages name the bad token and start
  * with where (the router, or FILE:LINE). Needs the node for ports and MACs.
@@ -145,13 +156,8 @@ static int parse_route(struct xvr_node *n, __u32 vr, const char *where, int argc
 		pr_warn("%s: missing prefix\n", where);
 		return -EINVAL;
 	}
-	if (parse_route_prefix(argv[0], r)) {
-		char why[96];
-
-		pr_warn("%s: invalid prefix '%s': %s\n", where, argv[0],
-			prefix_problem(argv[0], why, sizeof(why)) ?: "?");
+	if (route_prefix_check(where, argv[0], r))
 		return -EINVAL;
-	}
 	argc--, argv++;
 	r->nh.vr_id = vr;
 	r->nh.flags = XVR_NH_VALID;
@@ -296,13 +302,16 @@ static int route_add_common(int argc, char **argv, bool replace)
 		route_help();
 		return -EINVAL;
 	}
+	snprintf(where, sizeof(where), "router %s: route", argv[0]);
+	/* The prefix before the node: --dry-run stops at the node. */
+	if (route_prefix_check(where, argv[1], &r))
+		return -EINVAL;
 	err = cli_node_open(&n, true);
 	if (err)
 		return err;
 	err = router_arg_writable(&n, argv[0], &vr);
 	if (err)
 		goto out;
-	snprintf(where, sizeof(where), "router %s: route", argv[0]);
 	err = parse_route(&n, vr, where, argc - 1, argv + 1, &r, true);
 	if (err)
 		goto out;

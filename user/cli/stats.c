@@ -12,6 +12,7 @@ static int stats_help(void)
 {
 	fprintf(stderr,
 		"Usage: xvr stats [ROUTER | port DEV | link ROUTER NAME] [interval MS]\n"
+		"       xvr stats --format prometheus   every counter, for a monitoring system\n"
 		"       xvr top [interval MS]\n"
 		"Totals since the router or port was created, and rates over a sample of\n"
 		"interval milliseconds (default 200; 0 for totals only).\n");
@@ -166,6 +167,7 @@ static int stats_run(int argc, char **argv, bool top)
 {
 	const char *router = NULL, *port = NULL, *link = NULL;
 	__u32 interval = top ? 1000 : 200;
+	bool prometheus = false;
 	struct sample *s;
 	struct xvr_node n;
 	double t0, t1;
@@ -176,6 +178,11 @@ static int stats_run(int argc, char **argv, bool top)
 			NEXT_ARG();
 			if (parse_u32(argv[0], &interval, 3600 * 1000))
 				return bad_arg("interval (ms)", argv[0]);
+		} else if (!top && (!strcmp(argv[0], "--format") || matches(argv[0], "format"))) {
+			NEXT_ARG();
+			if (strcmp(argv[0], "prometheus"))
+				return bad_arg("format (prometheus)", argv[0]);
+			prometheus = true;
 		} else if (!top && matches(argv[0], "port")) {
 			NEXT_ARG();
 			port = argv[0];
@@ -192,6 +199,11 @@ static int stats_run(int argc, char **argv, bool top)
 			return unexpected_arg(argv[0]);
 		}
 		SHIFT_ARG();
+	}
+	if (prometheus) {
+		if (router || port)
+			return unexpected_arg(router ?: "port");
+		return cli_dry_run ? CLI_DRY_RUN : stats_prometheus();
 	}
 	if (top && !interval)
 		interval = 1000;

@@ -67,6 +67,11 @@ int do_version(int argc, char **argv)
 	int err;
 
 	cli_object = "version";
+	if (argc == 1 && !strcmp(argv[0], "help")) {
+		fprintf(stderr, "Usage: xvr version\n"
+				"The version of xvr and the ABI version of the node's pinned state.\n");
+		return 0;
+	}
 	if (argc)
 		return unexpected_arg(argv[0]);
 	err = node_abi_version(node, &abi);

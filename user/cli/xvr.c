@@ -16,7 +16,7 @@ static int help(void)
 		"       xvr { -V | version }\n"
 		"       xvr [-force] [--dry-run] { -b FILE | batch FILE }\n"
 		"OBJECT := { node | port | router | vif | link | fe | classify | route | fibsync | stats |\n"
-		"           top | limit }\n"
+		"            top | limit | trace | exporter | doctor | batch | version }\n"
 		"OPTIONS := { -j[son] | -p[retty] | -v[erbose] | -n NODE | -force | --dry-run }\n"
 		"  -n NODE   act on node NODE (default: $XVR_NODE or 'default');\n"
 		"            its objects are pinned under " XVR_PIN_BASE "/NODE/\n");
@@ -124,6 +124,9 @@ static const struct cmd objects[] = {
 	{ "limit", do_limit },
 	{ "version", do_version },
 	{ "batch", do_batch },
+	{ "trace", do_trace },
+	{ "exporter", do_exporter },
+	{ "doctor", do_doctor },
 	{ "help", do_help },
 	{ NULL, NULL },
 };

@@ -82,6 +82,11 @@ int do_limit(int argc, char **argv);
 int limit_clear(struct xvr_node *n, __u32 id);
 int do_version(int argc, char **argv);
 int do_batch(int argc, char **argv);
+int do_trace(int argc, char **argv);
+int do_exporter(int argc, char **argv);
+int do_doctor(int argc, char **argv);
+/* 'xvr stats --format prometheus' (user/cli/metrics.c). */
+int stats_prometheus(void);
 
 /*
  * Batches (user/cli/config.c). cli_run() runs one command, the words after
