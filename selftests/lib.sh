@@ -80,11 +80,38 @@ t_ge() {
 	if [ "$2" -ge "$3" ] 2>/dev/null; then t_ok "$1"; else t_fail "$1: got '$2' want >= '$3'"; fi
 }
 
+# t_need TOOL...: scripts/setup.sh installs every tool a test uses, so a
+# missing one is a failure of the machine's setup, never a skip.
 t_need() {
 	for c in "$@"; do
-		command -v "$c" >/dev/null 2>&1 || { t_skip "missing $c (run scripts/setup.sh)"; exit 0; }
+		command -v "$c" >/dev/null 2>&1 || { t_fail "missing $c (run scripts/setup.sh)"; exit 1; }
 	done
 }
+# t_need_py MODULE...: likewise for python3 modules (python3-scapy).
+t_need_py() {
+	for m in "$@"; do
+		"$PY" -c "import $m" >/dev/null 2>&1 ||
+			{ t_fail "missing python3 module $m (run scripts/setup.sh)"; exit 1; }
+	done
+}
+
+# t_wait SECONDS COMMAND...: poll until the command succeeds; fails after
+# SECONDS. Tests wait for the condition they need, never a fixed time.
+t_wait() {
+	local until=$(( $(date +%s%N) / 1000000 + ${1%.*} * 1000 )); shift
+	until "$@" >/dev/null 2>&1; do
+		[ $(( $(date +%s%N) / 1000000 )) -ge "$until" ] && return 1
+		sleep 0.02
+	done
+}
+# t_listening NS udp|tcp PORT: a socket in NS is bound to (listens on) PORT.
+t_listening() {
+	local f=-Hlun
+	[ "$2" = tcp ] && f=-Hltn
+	[ -n "$(ip netns exec "$1" ss $f "sport = :$3")" ]
+}
+# t_wait_listen NS udp|tcp PORT: wait (5 s at most) for a receiver to be ready.
+t_wait_listen() { t_wait 5 t_listening "$@"; }
 
 t_netns() { ip netns add "$1" && T_NS+=("$1") && ip -n "$1" link set lo up; }
 t_node() { T_NODES+=("$1"); "$XVR" -n "$1" node up; }
@@ -104,3 +131,5 @@ t_stat() {
 	local node=$1 obj=$2 field=$3
 	"$XVR" -n "$node" -j stats $obj interval 0 | jq -r ".[0].$field // 0"
 }
+# test_ge_cmd COMMAND MIN: the number COMMAND prints is at least MIN (for t_wait).
+test_ge_cmd() { [ "$("$1")" -ge "$2" ] 2>/dev/null; }

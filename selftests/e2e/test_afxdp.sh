@@ -59,7 +59,7 @@ try:
 except socket.timeout: pass
 print(n, reord)' "$5" >/tmp/.afx.$$ &
 	local rx=$!
-	sleep 0.3
+	t_wait_listen "$2" udp "$5"
 	in_ns "$1" "$PY" -c '
 import socket, struct, sys, time
 addr, port, count, flows = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
@@ -86,7 +86,7 @@ t_check "ping through one engine" in_ns "${T_P}h1" ping -c 3 -i 0.2 -W 1 10.2.1.
 read -r got reord <<<"$(udp_run "${T_P}h1" "${T_P}h2" 10.2.1.2 2000 7001)"
 t_eq "UDP through one engine: 2000 of 2000" "$got" 2000
 in_ns "${T_P}h2" iperf3 -s -1 -D -p 5201 >/dev/null 2>&1
-sleep 0.4
+t_wait_listen "${T_P}h2" tcp 5201
 bps=$(timeout 20 ip netns exec "${T_P}h1" iperf3 -c 10.2.1.2 -p 5201 -t 2 -J 2>/dev/null |
 	jq '.end.sum_received.bits_per_second // 0 | floor')
 echo "    iperf3 through one engine: $bps bit/s"
@@ -128,7 +128,7 @@ read -r got reord <<<"$(udp_run "${T_P}h1" "${T_P}h2" 10.2.1.2 3000 7003 12)"
 t_eq "flowhash, 12 flows: delivered" "$got" 3000
 t_eq "flowhash, 12 flows: none reordered" "$reord" 0
 in_ns "${T_P}h2" iperf3 -s -1 -D -p 5202 >/dev/null 2>&1
-sleep 0.4
+t_wait_listen "${T_P}h2" tcp 5202
 bps=$(timeout 20 ip netns exec "${T_P}h1" iperf3 -c 10.2.1.2 -p 5202 -t 2 -J 2>/dev/null |
 	jq '.end.sum_received.bits_per_second // 0 | floor')
 echo "    iperf3 through three engines (flowhash): $bps bit/s"
@@ -166,7 +166,10 @@ frames = [
 ]
 for f in frames: s.send(f)
 ' "fe$fe1" "$e0" "$e1" "$e1mac" || t_fail "tenant raw socket on fe$fe1"
-sleep 0.3
+# The eight frames are counted once xvr_egress has seen them all.
+drops_sum() { x -j stats ar interval 0 | jq '[.[0].drop["fe-tag", "fe-bad-len", "egress-src-mac", "egress-vlan"] // 0] | add'; }
+want=$(( $(jq '[.["fe-tag", "fe-bad-len", "egress-src-mac", "egress-vlan"] // 0] | add' <<<"$drops0") + 8 ))
+t_wait 5 test_ge_cmd drops_sum "$want"
 ip link set "${T_P}p1" mtu 1500
 drops1=$(x -j stats ar interval 0 | jq -c '.[0].drop')
 ddrop() { echo $(( $(jq ".[\"$1\"] // 0" <<<"$drops1") - $(jq ".[\"$1\"] // 0" <<<"$drops0") )); }
@@ -256,7 +259,7 @@ try:
 except socket.timeout: pass
 print(n, hops_ok)' >/tmp/.xnp.$$ &
 	rx=$!
-	sleep 0.3
+	t_wait 5 sh -c "ip netns exec ${T_P}h2 awk 'NR > 1 && \$4 == \"88b6\"' /proc/net/packet | grep -q ."
 	vmac=$(x -j vif list ar | jq -r '.[] | select(.ifname == "e0") | .mac')
 	in_ns "${T_P}h1" "$PY" -c '
 import socket, struct, sys, time

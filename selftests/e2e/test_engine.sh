@@ -22,7 +22,7 @@ set -u
 . "$(dirname "$0")/../lib.sh"
 t_init engine
 t_need bpftool nsenter jq ethtool
-[ -x "$PY" ] && "$PY" -c 'import scapy' 2>/dev/null || { t_skip "python3-scapy missing"; exit 0; }
+t_need_py scapy
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 ENGINE=$ROOT/build/xvr-router
@@ -951,7 +951,8 @@ rate_test() {
 	in_ns sh -c 'echo 1 > /sys/class/net/fe1/threaded'
 	# shellcheck disable=SC2086
 	fe_start --cpu 1 --pool 4096 --idle-us 1000 ${FE_RATE_ARGS:-} || return 1
-	sleep 0.2
+	t_wait 5 sh -c "grep -qx 'napi/fe1-[0-9]*' /proc/[0-9]*/comm 2>/dev/null &&
+		grep -qx 'napi/${T_P}ga-[0-9]*' /proc/[0-9]*/comm 2>/dev/null"
 	for p in /proc/[0-9]*; do
 		case "$(cat "$p/comm" 2>/dev/null)" in
 		napi/"${T_P}ga"-*|napi/fe1-*)

@@ -51,7 +51,7 @@ try:
 except socket.timeout: pass
 print(n)' >/tmp/.nsudp.$$ &
 rxpid=$!
-sleep 0.3
+t_wait_listen "${RB_P}rb" udp 6001
 in_ns "${RB_P}ra" "$PY" -c '
 import socket, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -73,7 +73,7 @@ t_check "blue's namespace received none of it" test \
 
 # 4. TCP: an iperf3 transfer through red.
 in_ns "${RB_P}rb" iperf3 -s -1 -D -p 5201 >/dev/null 2>&1
-sleep 0.5
+t_wait_listen "${RB_P}rb" tcp 5201
 bps=$(timeout 30 ip netns exec "${RB_P}ra" iperf3 -c 10.2.1.2 -p 5201 -t 2 -J 2>/dev/null |
 	jq '.end.sum_received.bits_per_second // 0 | floor')
 echo "    iperf3 through red: $bps bit/s"

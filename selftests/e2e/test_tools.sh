@@ -25,21 +25,18 @@ printf '%s\n' "198.19.0.1 02:00:00:00:0a:01" "198.19.0.2" "# a comment" \
 	"198.19.0.3 02:00:00:00:0a:03   # and one after a MAC" >"$DSTS"
 
 # 1. Destination MACs: 3 addresses in turn, the second with -d's MAC.
-ip netns exec "$NS" timeout 15 tshark -Q -i "${T_P}r" -c 9 -f "udp" -T fields \
-	-e eth.dst -e ip.dst >/tmp/.cap.$$ 2>/dev/null &
+# tshark says "Capturing on" once its capture socket and filter are in place.
+ip netns exec "$NS" timeout 15 tshark -i "${T_P}r" -c 9 -f "udp" -T fields \
+	-e eth.dst -e ip.dst >/tmp/.cap.$$ 2>/tmp/.caperr.$$ &
 cap=$!
-for _ in $(seq 1 50); do
-	ip netns exec "$NS" sh -c "cat /proc/net/packet | awk 'NR > 1' | grep -q ." && break
-	sleep 0.1
-done
-sleep 1
+t_wait 10 grep -q "Capturing on" /tmp/.caperr.$$
 t_check "pktgen with a destination list holding MACs" \
 	"$PKTGEN" -N "$NS" -f "$DSTS" -d 02:00:00:00:0a:09 -r 100 -t 0.2 -c 0 "${T_P}g"
 wait $cap
 t_eq "each address goes to its own MAC, or to -d's" \
 	"$(sort -u /tmp/.cap.$$ | tr '\t\n' ' ')" \
 	"02:00:00:00:0a:01 198.19.0.1 02:00:00:00:0a:03 198.19.0.3 02:00:00:00:0a:09 198.19.0.2 "
-rm -f /tmp/.cap.$$
+rm -f /tmp/.cap.$$ /tmp/.caperr.$$
 
 printf '198.19.0.1 02:00:00:00:0a\n' >"$DSTS"
 t_fails "a malformed MAC is refused" "$PKTGEN" -N "$NS" -f "$DSTS" -t 0.1 "${T_P}g"
@@ -52,7 +49,8 @@ t_check "sink attach" "$SINK" -N "$NS" attach "${T_P}r" "$PIN"
 "$PKTGEN" -N "$NS" -d 02:00:00:00:0a:09 -r 20000 -t 0.5 -c 0 -j "${T_P}g" >/tmp/.gen.$$ 2>/dev/null
 sent=$(jq .sent /tmp/.gen.$$)
 rm -f /tmp/.gen.$$
-sleep 0.2
+sink_tagged() { "$SINK" -j read "$PIN" | jq .tagged_packets; }
+t_wait 5 test_ge_cmd sink_tagged "$sent"
 "$SINK" -j read "$PIN" >/tmp/.sink.$$
 t_eq "every frame sent reached the sink" "$(jq .tagged_packets /tmp/.sink.$$)" "$sent"
 t_eq "each has a latency sample" "$(jq .latency.samples /tmp/.sink.$$)" "$sent"

@@ -67,7 +67,7 @@ import socket
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("10.1.1.1", 7777)); s.settimeout(3)
 print(s.recv(100).decode())' >/tmp/.exc.$$ &
 pid=$!
-sleep 0.4
+t_wait_listen "$RNS" udp 7777
 in_ns "${T_P}h1" "$PY" -c '
 import socket
 socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"to-the-router", ("10.1.1.1", 7777))'

@@ -39,7 +39,7 @@ except socket.timeout:
     pass
 print(n)' "$addr" "$port" >/tmp/.udp.$$ &
 	local rx=$!
-	sleep 0.3
+	t_wait_listen "$dst_ns" udp "$port"
 	in_ns "$src" "$PY" -c '
 import socket, sys, time
 fam = socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET
@@ -107,7 +107,7 @@ t_check "restored route: red ping works" in_ns "${RB_P}ra" ping -c 1 -W 1 10.2.1
 prog0=$(x -j node show | jq .prog_id)
 in_ns "${RB_P}ra" ping -c 150 -i 0.01 -W 1 10.2.1.2 >/tmp/.ping.$$ 2>&1 &
 pid=$!
-sleep 0.5
+t_wait 5 grep -q "icmp_seq=10 " /tmp/.ping.$$
 x node up
 x node up
 wait $pid
