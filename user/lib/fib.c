@@ -30,6 +30,7 @@
 #include "common.h"
 #include "node.h"
 #include "fib.h"
+#include "htab.h"
 
 #define FIB4_L1		XVR_FIB4_L1_SIZE
 #define FIB4_GS		XVR_FIB4_GROUP_SIZE
@@ -837,14 +838,12 @@ static void route_to_key(const struct fib_route *r, void *key)
 	}
 }
 
-static __u64 route_hash(const struct fib_route *r, size_t len)
+static __u32 route_hash(const struct fib_route *r, size_t len)
 {
-	__u64 h = 1469598103934665603ull;
+	__u8 key[20] = { r->plen };
 
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ r->addr[i]) * 1099511628211ull;
-	h = (h ^ (__u64)r->plen) * 1099511628211ull;
-	return h ^ (h >> 31);
+	memcpy(key + 4, r->addr, len);
+	return htab_hash(key, 4 + len);
 }
 
 /* Distinct prefixes of family in routes[0..n) (the input may repeat one). */

@@ -47,6 +47,7 @@
 #include <bpf/bpf.h>
 #include "common.h"
 #include "fib.h"
+#include "htab.h"
 #include "netns.h"
 #include "nl.h"
 #include "node.h"
@@ -65,95 +66,6 @@
 #define FS_BULK_OPS		4096
 
 #define NUD_USABLE (NUD_REACHABLE | NUD_STALE | NUD_DELAY | NUD_PROBE | NUD_PERMANENT | NUD_NOARP)
-
-/* ---- a small chained hash table; the key follows the node in memory ---- */
-
-struct hnode {
-	struct hnode *next;
-	__u64 hash;
-};
-
-struct htab {
-	struct hnode **b;
-	size_t mask;
-	size_t n;
-};
-
-#define htab_for_each(t, i, e, nx)						\
-	for ((i) = 0; (i) <= (t)->mask; (i)++)					\
-		for ((e) = (t)->b[i]; (e) && ((nx) = (e)->next, 1); (e) = (nx))
-
-static __u64 hash_bytes(const void *p, size_t len)
-{
-	const __u8 *s = p;
-	__u64 h = 0xcbf29ce484222325ull;
-
-	for (size_t i = 0; i < len; i++) {
-		h ^= s[i];
-		h *= 0x100000001b3ull;
-	}
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	return h;
-}
-
-static int htab_init(struct htab *t)
-{
-	t->mask = 255;
-	t->n = 0;
-	t->b = calloc(t->mask + 1, sizeof(*t->b));
-	return t->b ? 0 : -ENOMEM;
-}
-
-static void *htab_find(const struct htab *t, const void *key, size_t ksz, __u64 h)
-{
-	for (struct hnode *e = t->b[h & t->mask]; e; e = e->next)
-		if (e->hash == h && !memcmp(e + 1, key, ksz))
-			return e;
-	return NULL;
-}
-
-/* Never called while iterating the same table: growing moves the chains. */
-static void htab_add(struct htab *t, struct hnode *e, __u64 h)
-{
-	if (t->n > t->mask) {
-		size_t mask = t->mask * 2 + 1;
-		struct hnode **b = calloc(mask + 1, sizeof(*b));
-
-		/* Without memory the chains just get longer. */
-		if (b) {
-			for (size_t i = 0; i <= t->mask; i++) {
-				struct hnode *x, *nx;
-
-				for (x = t->b[i]; x; x = nx) {
-					nx = x->next;
-					x->next = b[x->hash & mask];
-					b[x->hash & mask] = x;
-				}
-			}
-			free(t->b);
-			t->b = b;
-			t->mask = mask;
-		}
-	}
-	e->hash = h;
-	e->next = t->b[h & t->mask];
-	t->b[h & t->mask] = e;
-	t->n++;
-}
-
-static void htab_del(struct htab *t, struct hnode *e)
-{
-	struct hnode **pp = &t->b[e->hash & t->mask];
-
-	while (*pp && *pp != e)
-		pp = &(*pp)->next;
-	if (*pp) {
-		*pp = e->next;
-		t->n--;
-	}
-}
 
 /* ---- state ---- */
 
@@ -328,20 +240,23 @@ static struct pfx *pfx_find(struct fibsync *fs, int family, const __u8 *addr, in
 			    bool create)
 {
 	struct pfx_key k = { .family = family, .plen = plen };
-	__u64 h;
 	struct pfx *p;
+	__u32 h;
 
 	memcpy(k.addr, addr, fam_bytes(family));
 	addr_mask(k.addr, plen, 16);
-	h = hash_bytes(&k, sizeof(k));
-	p = htab_find(&fs->pfxs, &k, sizeof(k), h);
+	h = htab_hash(&k, sizeof(k));
+	p = htab_find(&fs->pfxs, &k, h);
 	if (p || !create)
 		return p;
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return NULL;
 	p->key = k;
-	htab_add(&fs->pfxs, &p->node, h);
+	if (htab_add(&fs->pfxs, &p->node, h)) {
+		free(p);
+		return NULL;
+	}
 	return p;
 }
 
@@ -395,7 +310,7 @@ static struct neigh *neigh_find(const struct fibsync *fs, __u32 ifindex, int fam
 	struct neigh_key k = { .ifindex = ifindex, .family = family };
 
 	memcpy(k.addr, addr, fam_bytes(family));
-	return htab_find(&fs->neighs, &k, sizeof(k), hash_bytes(&k, sizeof(k)));
+	return htab_find(&fs->neighs, &k, htab_hash(&k, sizeof(k)));
 }
 
 /* ---- VIFs ---- */
@@ -481,20 +396,23 @@ static void nh_touch(struct fibsync *fs, struct nhobj *o)
 
 static struct nhobj *nh_lookup(const struct fibsync *fs, const struct nh_key *k)
 {
-	return htab_find(&fs->nhs, k, sizeof(*k), hash_bytes(k, sizeof(*k)));
+	return htab_find(&fs->nhs, k, htab_hash(k, sizeof(*k)));
 }
 
 static struct nhobj *nh_get(struct fibsync *fs, const struct nh_key *k)
 {
-	__u64 h = hash_bytes(k, sizeof(*k));
-	struct nhobj *o = htab_find(&fs->nhs, k, sizeof(*k), h);
+	__u32 h = htab_hash(k, sizeof(*k));
+	struct nhobj *o = htab_find(&fs->nhs, k, h);
 
 	if (!o) {
 		o = calloc(1, sizeof(*o));
 		if (!o)
 			return NULL;
 		o->key = *k;
-		htab_add(&fs->nhs, &o->node, h);
+		if (htab_add(&fs->nhs, &o->node, h)) {
+			free(o);
+			return NULL;
+		}
 	}
 	o->refs++;
 	nh_touch(fs, o);
@@ -505,11 +423,11 @@ static struct nhobj *grp_get(struct fibsync *fs, const struct want *w)
 {
 	struct grp_key k = { .count = w->n };
 	struct nhgrp *g;
-	__u64 h;
+	__u32 h;
 
 	memcpy(k.m, w->k, w->n * sizeof(k.m[0]));
-	h = hash_bytes(&k, sizeof(k));
-	g = htab_find(&fs->grps, &k, sizeof(k), h);
+	h = htab_hash(&k, sizeof(k));
+	g = htab_find(&fs->grps, &k, h);
 	if (!g) {
 		g = calloc(1, sizeof(*g));
 		if (!g)
@@ -517,16 +435,17 @@ static struct nhobj *grp_get(struct fibsync *fs, const struct want *w)
 		g->key = k;
 		g->obj.key.kind = NHK_GROUP;
 		g->obj.grp = g;
-		for (int i = 0; i < w->n; i++) {
-			g->members[i] = nh_get(fs, &w->k[i]);
-			if (!g->members[i]) {
-				while (i--)
-					g->members[i]->refs--;
-				free(g);
-				return NULL;
-			}
+		int i;
+
+		for (i = 0; i < w->n; i++)
+			if (!(g->members[i] = nh_get(fs, &w->k[i])))
+				break;
+		if (i < w->n || htab_add(&fs->grps, &g->node, h)) {
+			while (i--)
+				g->members[i]->refs--;
+			free(g);
+			return NULL;
 		}
-		htab_add(&fs->grps, &g->node, h);
 	}
 	g->obj.refs++;
 	nh_touch(fs, &g->obj);
@@ -860,7 +779,7 @@ static int neigh_msg(struct fibsync *fs, const struct nlmsghdr *h)
 	__u8 ll[6] = {};
 	struct neigh *ne;
 	__u32 vif;
-	__u64 hash;
+	__u32 hash;
 
 	if (nl_attrs(h, sizeof(*nd), tb, NDA_MAX, nl_neigh_policy))
 		return -EINVAL;
@@ -876,8 +795,8 @@ static int neigh_msg(struct fibsync *fs, const struct nlmsghdr *h)
 	have_ll = tb[NDA_LLADDR] && mnl_attr_get_payload_len(tb[NDA_LLADDR]) == 6;
 	if (have_ll)
 		memcpy(ll, mnl_attr_get_payload(tb[NDA_LLADDR]), 6);
-	hash = hash_bytes(&k, sizeof(k));
-	ne = htab_find(&fs->neighs, &k, sizeof(k), hash);
+	hash = htab_hash(&k, sizeof(k));
+	ne = htab_find(&fs->neighs, &k, hash);
 	if (h->nlmsg_type == RTM_DELNEIGH) {
 		if (!ne)
 			return 0;
@@ -896,7 +815,10 @@ static int neigh_msg(struct fibsync *fs, const struct nlmsghdr *h)
 		if (!ne)
 			return -ENOMEM;
 		ne->key = k;
-		htab_add(&fs->neighs, &ne->node, hash);
+		if (htab_add(&fs->neighs, &ne->node, hash)) {
+			free(ne);
+			return -ENOMEM;
+		}
 	}
 	ne->usable = usable;
 	ne->state = nd->ndm_state;
@@ -1519,7 +1441,7 @@ static int routes_bulk(struct apply *ap)
 	size_t i, cnt = 0;
 	int err;
 
-	routes = calloc(fs->pfxs.n + 1, sizeof(*routes));
+	routes = calloc(fs->pfxs.count + 1, sizeof(*routes));
 	if (!routes)
 		return -ENOMEM;
 	htab_for_each(&fs->pfxs, i, e, nx) {
@@ -1685,7 +1607,7 @@ static void adopt_group(struct apply *ap, __u32 id)
 			return;
 		k.m[i] = m[i]->key;
 	}
-	g = htab_find(&ap->fs->grps, &k, sizeof(k), hash_bytes(&k, sizeof(k)));
+	g = htab_find(&ap->fs->grps, &k, htab_hash(&k, sizeof(k)));
 	if (!g || g->obj.id)
 		return;
 	g->obj.id = id;
@@ -2085,8 +2007,7 @@ static void mirror_clear_neigh(struct fibsync *fs)
 
 	htab_for_each(&fs->neighs, i, e, nx)
 		free(e);
-	memset(fs->neighs.b, 0, (fs->neighs.mask + 1) * sizeof(*fs->neighs.b));
-	fs->neighs.n = 0;
+	htab_free(&fs->neighs);
 	/* Every nexthop's MAC may have changed, every host route may go. */
 	htab_for_each(&fs->nhs, i, e, nx)
 		nh_touch(fs, (struct nhobj *)e);
@@ -2138,8 +2059,11 @@ struct fibsync *fibsync_new(__u32 vr_id)
 		return NULL;
 	fs->vr = vr_id;
 	fs->inst = calloc(XVR_MAX_NEXTHOPS, sizeof(*fs->inst));
-	if (!fs->inst || htab_init(&fs->pfxs) || htab_init(&fs->neighs) || htab_init(&fs->nhs) ||
-	    htab_init(&fs->grps)) {
+	htab_init(&fs->pfxs, offsetof(struct pfx, key), sizeof(struct pfx_key));
+	htab_init(&fs->neighs, offsetof(struct neigh, key), sizeof(struct neigh_key));
+	htab_init(&fs->nhs, offsetof(struct nhobj, key), sizeof(struct nh_key));
+	htab_init(&fs->grps, offsetof(struct nhgrp, key), sizeof(struct grp_key));
+	if (!fs->inst) {
 		fibsync_free(fs);
 		return NULL;
 	}
@@ -2153,27 +2077,23 @@ void fibsync_free(struct fibsync *fs)
 
 	if (!fs)
 		return;
-	if (fs->pfxs.b)
-		htab_for_each(&fs->pfxs, i, e, nx) {
-			struct pfx *p = (struct pfx *)e;
+	htab_for_each(&fs->pfxs, i, e, nx) {
+		struct pfx *p = (struct pfx *)e;
 
-			while (p->routes)
-				kroute_unlink(p, p->routes);
-			free(p);
-		}
-	if (fs->neighs.b)
-		htab_for_each(&fs->neighs, i, e, nx)
-			free(e);
-	if (fs->nhs.b)
-		htab_for_each(&fs->nhs, i, e, nx)
-			free(e);
-	if (fs->grps.b)
-		htab_for_each(&fs->grps, i, e, nx)
-			free(e);
-	free(fs->pfxs.b);
-	free(fs->neighs.b);
-	free(fs->nhs.b);
-	free(fs->grps.b);
+		while (p->routes)
+			kroute_unlink(p, p->routes);
+		free(p);
+	}
+	htab_for_each(&fs->neighs, i, e, nx)
+		free(e);
+	htab_for_each(&fs->nhs, i, e, nx)
+		free(e);
+	htab_for_each(&fs->grps, i, e, nx)
+		free(e);
+	htab_free(&fs->pfxs);
+	htab_free(&fs->neighs);
+	htab_free(&fs->nhs);
+	htab_free(&fs->grps);
 	free(fs->vifs);
 	free(fs->inst);
 	free(fs->retired);
