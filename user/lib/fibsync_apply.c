@@ -120,7 +120,7 @@ static __u32 nh_probe(struct apply *ap)
 	__u32 id;
 
 	if (ap->tbl)
-		return 0;	/* read already: nexthop_free_slot is cheaper */
+		return 0;	/* read already: nexthop_take is cheaper */
 	for (int i = 0; i < NH_PROBES; i++) {
 		id = ap->fs->cursor;
 		if (!id || id >= XVR_MAX_NEXTHOPS)
@@ -152,21 +152,14 @@ static int nh_alloc(struct apply *ap, struct nhobj *o)
 		err = tbl_get(ap);
 		if (err)
 			return err;
-		id = nexthop_free_slot(ap->tbl, ap->next_free);
-		if (!id)
-			id = nexthop_free_slot(ap->tbl, 1);
+		/* Taken for the rest of this apply, even before it is written. */
+		id = nexthop_take(ap->tbl, &ap->next_free, fs->vr);
 	}
 	if (!id) {
 		if (!fs->warned_full)
 			pr_warn("router %u: the node's nexthop table is full\n", fs->vr);
 		fs->warned_full = true;
 		return -ENOSPC;
-	}
-	/* Taken for the rest of this apply, even before it is written. */
-	if (ap->tbl) {
-		ap->tbl[id].flags = XVR_NH_VALID;
-		ap->tbl[id].vr_id = fs->vr;
-		ap->next_free = id + 1;
 	}
 	fs->cursor = id + 1;
 	o->id = id;
