@@ -25,7 +25,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all clean check demo bench bench-micro setup
+.PHONY: all clean check demo bench bench-micro setup soak
 
 # The data path in bpf/, the benchmark tools' programs in bpf/tools/, the
 # test-only programs in selftests/bpf/; all build flat into $(BUILD).
@@ -118,6 +118,10 @@ bench: all
 
 bench-micro: all
 	$(Q)scripts/bench.sh micro
+
+# A tenant's flood against fibsync's max-routes (the node's default bound), too long for check.
+soak: all
+	$(Q)COUNT=2000000 CAP=200000 bash selftests/e2e/test_fibsync_cap.sh
 
 clean:
 	$(call msg,CLEAN,$(BUILD))

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* xvr router: virtual routers, each with its own FIB, nexthops and counters. */
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <bpf/bpf.h>
 #include <fcntl.h>
@@ -24,6 +25,7 @@ static int router_help(void)
 		"Usage: xvr router add NAME [id ID] [mode { xdp | netns | afxdp }]\n"
 		"                      [fibsync { on | off }]\n"
 		"       xvr router set NAME dist { rr | weighted | flowhash }\n"
+		"       xvr router set NAME max-routes N\n"
 		"       xvr router del NAME\n"
 		"       xvr router list\n"
 		"       xvr router show NAME\n"
@@ -31,8 +33,10 @@ static int router_help(void)
 		"NAME := 1-15 of [A-Za-z0-9_-]   ID := 1..%d (default: lowest free)\n"
 		"Each router has a network namespace, xvr-NODE-NAME, for its VIFs and\n"
 		"control plane. 'exec' runs a command there without the capabilities\n"
-		"that reach beyond it (no CAP_SYS_ADMIN, CAP_BPF, CAP_PERFMON, ...).\n",
-		XVR_MAX_ROUTERS - 1);
+		"that reach beyond it (no CAP_SYS_ADMIN, CAP_BPF, CAP_PERFMON, ...).\n"
+		"'max-routes' bounds the prefixes fibsync takes from the namespace\n"
+		"(default %d); past it, routes are refused and counted ('router show').\n",
+		XVR_MAX_ROUTERS - 1, FIBSYNC_MAX_ROUTES);
 	return 0;
 }
 
@@ -259,6 +263,16 @@ static void router_print(struct xvr_node *n, __u32 id, const struct xvr_router *
 	pid = fibsync_pid(n->name, r->name);
 	if (pid > 0)
 		print_u64("fibsync_pid", " fibsync pid %llu", pid);
+	if (r->mode == XVR_MODE_XDP) {
+		struct fibsync_status st;
+
+		print_u64("max_routes", " max-routes %llu", fibsync_limit_read(n->name, r->name));
+		if (!fibsync_status_read(n->name, r->name, &st)) {
+			print_u64("fibsync_routes", " fibsync routes %llu", st.routes);
+			print_u64("fibsync_refused", " refused %llu", st.refused);
+			print_u64("fibsync_lock_ms_max", " lock max %llu ms", st.lock_ms_max);
+		}
+	}
 	print_text("\n");
 	print_close_object();
 }
@@ -407,6 +421,29 @@ static int router_exec(int argc, char **argv)
 	exit(128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0));
 }
 
+/* The bound on the routes fibsync takes from the router's namespace; it re-reads it. */
+static int router_set_max_routes(const char *router, const char *arg)
+{
+	struct xvr_node n;
+	__u32 max, id;
+	int err;
+
+	if (parse_u32(arg, &max, UINT32_MAX) || !max)
+		return bad_arg("max-routes (1 or more)", arg);
+	err = cli_node_open(&n, true);
+	if (err)
+		return err;
+	err = router_find(&n, router, &id, NULL);
+	if (err)
+		pr_warn("router %s: no such router\n", router);
+	else
+		err = fibsync_limit_write(n.name, router, max);
+	if (err && err != -ENOENT)
+		pr_warn("router %s: max-routes: %s\n", router, strerror(-err));
+	xvr_node_close(&n);
+	return err;
+}
+
 static int router_set(int argc, char **argv)
 {
 	static const char *const dists[] = {
@@ -417,6 +454,8 @@ static int router_set(int argc, char **argv)
 	int dist = -1, err;
 	__u32 id;
 
+	if (argc == 3 && matches(argv[1], "max-routes"))
+		return router_set_max_routes(argv[0], argv[2]);
 	if (argc != 3 || !matches(argv[1], "dist")) {
 		router_help();
 		return -EINVAL;

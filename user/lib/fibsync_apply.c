@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
@@ -37,6 +38,7 @@ struct apply {
 	struct fibsync_stats *st;
 	struct xvr_nexthop *tbl;	/* the node's nexthops, read once per apply */
 	__u32 next_free;
+	long t0;		/* ms, when the apply began */
 	struct nhobj **owner;		/* full apply: the object holding each id */
 };
 
@@ -338,6 +340,14 @@ static int routes_bulk(struct apply *ap)
 	return 0;
 }
 
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
+}
+
 static int routes_write(struct apply *ap)
 {
 	unsigned long ops = 0;
@@ -351,7 +361,17 @@ static int routes_write(struct apply *ap)
 	 */
 	if (ops > FS_BULK_OPS && ops > fibsync_desired_count(ap->fs) / 2)
 		return routes_bulk(ap);
+	ops = 0;
 	for (struct pfx *p = ap->fs->dirty; p; p = p->dirty_next) {
+		/*
+		 * The caller holds the node lock, which every other router's
+		 * fibsync and every node command wait for: past the budget the
+		 * rest stays dirty, and st->more asks for another apply.
+		 */
+		if (!(++ops % 64) && now_ms() - ap->t0 > FS_APPLY_MS) {
+			ap->st->more = true;
+			break;
+		}
 		e = route_prefix_write(ap, p);
 		if (e) {
 			ap->st->errors++;
@@ -567,7 +587,7 @@ static void release(struct apply *ap)
 
 int fibsync_apply(struct fibsync *fs, struct xvr_node *n, bool full, struct fibsync_stats *st)
 {
-	struct apply ap = { .fs = fs, .n = n, .st = st, .next_free = 1 };
+	struct apply ap = { .fs = fs, .n = n, .st = st, .next_free = 1, .t0 = now_ms() };
 	struct pfx *p, *next, *keep = NULL;
 	struct hnode *e, *nx;
 	struct nhobj *o;

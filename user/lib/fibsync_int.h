@@ -23,6 +23,8 @@
  * a bound one tenant could starve the others' 'xvr route' and fibsync.
  */
 #define FS_MAX_NEXTHOPS		(XVR_MAX_NEXTHOPS / 4)
+/* In-place FIB changes stop after this long under the node lock; the rest waits its turn. */
+#define FS_APPLY_MS		100
 /* More FIB changes than this (and half the table) in one apply: rebuild instead. */
 #define FS_BULK_OPS		4096
 
@@ -161,6 +163,9 @@ struct fibsync {
 	__u32 *retired;		/* ids to clear once the FIB is switched */
 	size_t nretired, capretired;
 	bool warned_full;
+	unsigned long npfx_routed;	/* prefixes holding kernel routes */
+	unsigned long max_routes;	/* at most this many; 0: no bound */
+	unsigned long refused;		/* routes max_routes kept out, since start */
 };
 
 static inline int fam_idx(int family)

@@ -77,6 +77,8 @@ static void pfx_recount(struct fibsync *fs, struct pfx *p)
 		fs->plen_local[f][p->key.plen] += now & PFX_LOCAL ? 1 : -1;
 	if ((now ^ p->counted) & PFX_MAIN)
 		fs->plen_main[f][p->key.plen] += now & PFX_MAIN ? 1 : -1;
+	if (!now != !p->counted)
+		fs->npfx_routed += now ? 1 : -1;
 	p->counted = now;
 }
 
@@ -376,6 +378,18 @@ static int route_msg(struct fibsync *fs, const struct nlmsghdr *h, bool dump)
 	p = pfx_find(fs, rp.family, rp.dst, rp.plen, h->nlmsg_type == RTM_NEWROUTE);
 	if (!p)
 		return h->nlmsg_type == RTM_NEWROUTE ? -ENOMEM : 0;
+	/*
+	 * A tenant's daemon decides how many routes it announces: past
+	 * max_routes prefixes, new ones are counted and left out (the mirror
+	 * and the BPF FIB keep what they hold); the next full sync after
+	 * room frees up picks them up.
+	 */
+	if (h->nlmsg_type == RTM_NEWROUTE && !p->routes && fs->max_routes &&
+	    fs->npfx_routed >= fs->max_routes) {
+		fs->refused++;
+		pfx_maybe_free(fs, p);
+		return 0;
+	}
 	for (r = p->routes; r; r = r->next) {
 		if (!kroute_same_slot(r, &rp.r))
 			continue;
@@ -612,4 +626,19 @@ void fibsync_free(struct fibsync *fs)
 	free(fs->inst);
 	free(fs->retired);
 	free(fs);
+}
+
+void fibsync_set_max_routes(struct fibsync *fs, unsigned long max)
+{
+	fs->max_routes = max;
+}
+
+unsigned long fibsync_refused(const struct fibsync *fs)
+{
+	return fs->refused;
+}
+
+unsigned long fibsync_mirror_count(const struct fibsync *fs)
+{
+	return fs->npfx_routed;
 }

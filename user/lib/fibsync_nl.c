@@ -101,28 +101,39 @@ int fibsync_nl_read(struct nl *nl, struct fibsync *fs, int *hints)
 
 /* ---- ownership marker ---- */
 
-static void owned_path(char *buf, size_t len, const char *node, const char *router)
+/* /run/xvr/NODE/fibsync-ROUTER.SUFFIX */
+static void run_path(char *buf, size_t len, const char *node, const char *router,
+		     const char *suffix)
 {
-	snprintf(buf, len, "%s/%s/fibsync-%s.owned", XVR_RUN_DIR, node, router);
+	snprintf(buf, len, "%s/%s/fibsync-%s.%s", XVR_RUN_DIR, node, router, suffix);
+}
+
+static int run_dir(const char *node)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", XVR_RUN_DIR, node);
+	if ((mkdir(XVR_RUN_DIR, 0700) && errno != EEXIST) || (mkdir(path, 0700) && errno != EEXIST))
+		return -errno;
+	return 0;
 }
 
 bool fibsync_owned(const char *node, const char *router)
 {
 	char path[PATH_MAX];
 
-	owned_path(path, sizeof(path), node, router);
+	run_path(path, sizeof(path), node, router, "owned");
 	return !access(path, F_OK);
 }
 
 int fibsync_own(const char *node, const char *router)
 {
 	char path[PATH_MAX];
-	int fd;
+	int fd, err = run_dir(node);
 
-	snprintf(path, sizeof(path), "%s/%s", XVR_RUN_DIR, node);
-	if ((mkdir(XVR_RUN_DIR, 0700) && errno != EEXIST) || (mkdir(path, 0700) && errno != EEXIST))
-		return -errno;
-	owned_path(path, sizeof(path), node, router);
+	if (err)
+		return err;
+	run_path(path, sizeof(path), node, router, "owned");
 	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
@@ -132,12 +143,96 @@ int fibsync_own(const char *node, const char *router)
 
 void fibsync_forget(const char *node, const char *router)
 {
+	static const char *const suffixes[] = { "owned", "max-routes", "status" };
 	char path[PATH_MAX];
 
-	owned_path(path, sizeof(path), node, router);
-	unlink(path);
+	for (size_t i = 0; i < ARRAY_SIZE(suffixes); i++) {
+		run_path(path, sizeof(path), node, router, suffixes[i]);
+		unlink(path);
+	}
 	snprintf(path, sizeof(path), "%s/%s", XVR_RUN_DIR, node);
 	rmdir(path);	/* only once nothing else of the node's is there */
+}
+
+/* Replace the file with text, all at once (a reader sees the old or the new). */
+static int file_replace(const char *path, const char *text)
+{
+	char tmp[PATH_MAX + 8];
+	FILE *f;
+	int err = 0;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "we");
+	if (!f)
+		return -errno;
+	if (fputs(text, f) < 0)
+		err = -EIO;
+	if (fclose(f) && !err)
+		err = -errno;
+	if (!err && rename(tmp, path))
+		err = -errno;
+	if (err)
+		unlink(tmp);
+	return err;
+}
+
+unsigned long fibsync_limit_read(const char *node, const char *router)
+{
+	unsigned long max = FIBSYNC_MAX_ROUTES;
+	char path[PATH_MAX];
+	FILE *f;
+
+	run_path(path, sizeof(path), node, router, "max-routes");
+	f = fopen(path, "re");
+	if (!f)
+		return max;
+	if (fscanf(f, "%lu", &max) != 1)
+		max = FIBSYNC_MAX_ROUTES;
+	fclose(f);
+	return max;
+}
+
+int fibsync_limit_write(const char *node, const char *router, unsigned long max)
+{
+	char path[PATH_MAX], text[32];
+	int err = run_dir(node);
+
+	if (err)
+		return err;
+	run_path(path, sizeof(path), node, router, "max-routes");
+	snprintf(text, sizeof(text), "%lu\n", max);
+	return file_replace(path, text);
+}
+
+int fibsync_status_write(const char *node, const char *router, const struct fibsync_status *st)
+{
+	char path[PATH_MAX], text[160];
+	int err = run_dir(node);
+
+	if (err)
+		return err;
+	run_path(path, sizeof(path), node, router, "status");
+	snprintf(text, sizeof(text), "%lu %lu %lu %lu\n", st->routes, st->refused,
+		 st->max_routes, st->lock_ms_max);
+	return file_replace(path, text);
+}
+
+int fibsync_status_read(const char *node, const char *router, struct fibsync_status *st)
+{
+	char path[PATH_MAX];
+	int err = 0;
+	FILE *f;
+
+	memset(st, 0, sizeof(*st));
+	run_path(path, sizeof(path), node, router, "status");
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	if (fscanf(f, "%lu %lu %lu %lu", &st->routes, &st->refused, &st->max_routes,
+		   &st->lock_ms_max) != 4)
+		err = -EINVAL;
+	fclose(f);
+	return err;
 }
 
 /* ---- keeping gateways resolved ---- */
