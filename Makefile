@@ -25,7 +25,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all clean check demo bench bench-micro setup FORCE install uninstall
+.PHONY: all clean check demo bench bench-micro setup FORCE install uninstall soak
 
 # The data path in bpf/, the benchmark tools' programs in bpf/tools/, the
 # test-only programs in selftests/bpf/; all build flat into $(BUILD).
@@ -175,6 +175,10 @@ bench: all
 
 bench-micro: all
 	$(Q)scripts/bench.sh micro
+
+# A tenant's flood against fibsync's max-routes (the node's default bound), too long for check.
+soak: all
+	$(Q)COUNT=2000000 CAP=200000 bash selftests/e2e/test_fibsync_cap.sh
 
 clean:
 	$(call msg,CLEAN,$(BUILD))

@@ -1264,7 +1264,8 @@ static void fib4_build_timed(size_t n)
 	ref_free(&ref);
 }
 
-void test_fib4(void)
+/* The DIR-16-8-8 algorithm alone (user/lib/fib4.c), on tables in memory. */
+void test_fib4_table(void)
 {
 	rnd_seed(4);
 	if (test__start_subtest("every_length"))
@@ -1275,6 +1276,12 @@ void test_fib4(void)
 		fib4_churn();
 	if (test__start_subtest("enospc"))
 		fib4_enospc();
+}
+
+/* The same in BPF maps (user/lib/fib.c): routes, bulk replace, live lookups. */
+void test_fib4(void)
+{
+	rnd_seed(4);
 	if (test__start_subtest("bpf_map_ops"))
 		fib_map_ops(AF_INET);
 	if (test__start_subtest("replace"))

@@ -3,6 +3,7 @@
 DEFINE_TEST(alloc)
 DEFINE_TEST(egress)
 DEFINE_TEST(fib4)
+DEFINE_TEST(fib4_table)
 DEFINE_TEST(fib6)
 DEFINE_TEST(fib_scale)
 DEFINE_TEST(fibsync)

@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,6 +133,9 @@ struct daemon {
 	__u32 map_id;		/* of the node's routers map, likewise */
 	struct nl ev, dump;	/* notifications; dumps and neighbour nudges */
 	int sig_fd;
+	unsigned long max_routes;	/* the router's bound, as last read */
+	unsigned long refused_logged;	/* refusals already in the log */
+	long lock_ms_max;		/* longest hold of the node lock */
 	struct fibsync *fs;
 	bool owned;
 };
@@ -225,30 +229,80 @@ static void daemon_unlock(struct daemon *d)
 	d->n.lock_fd = -1;
 }
 
+/* Refusals go to the log once each; the status file tells 'router show'. */
+static void daemon_report(struct daemon *d)
+{
+	struct fibsync_status st = {
+		.routes = fibsync_mirror_count(d->fs),
+		.refused = fibsync_refused(d->fs),
+		.max_routes = d->max_routes,
+		.lock_ms_max = d->lock_ms_max,
+	};
+	int err;
+
+	if (st.refused > d->refused_logged) {
+		pr_warn("fibsync %s: max-routes %lu reached: %lu more routes refused, %lu in all\n",
+			d->router, d->max_routes, st.refused - d->refused_logged, st.refused);
+		d->refused_logged = st.refused;
+	}
+	err = fibsync_status_write(d->n.name, d->router, &st);
+	if (err)
+		pr_debug("fibsync %s: status file: %s\n", d->router, strerror(-err));
+}
+
 static int daemon_apply(struct daemon *d, bool full, long t0, int msgs, const char *note)
 {
 	struct fibsync_stats st;
-	int err;
+	int err, rounds = 1;
+	bool was_full = full;
+	long t_lock;
 
-	err = daemon_lock(d);
-	if (err)
-		return err;
-	if (daemon_gone(d)) {
+	for (;;) {
+		err = daemon_lock(d);
+		if (err)
+			return err;
+		if (daemon_gone(d)) {
+			daemon_unlock(d);
+			return SYNC_GONE;
+		}
+		t_lock = now_ms();
+		err = fibsync_apply(d->fs, &d->n, full, &st);
 		daemon_unlock(d);
-		return SYNC_GONE;
+		t_lock = now_ms() - t_lock;
+		if (t_lock > d->lock_ms_max)
+			d->lock_ms_max = t_lock;
+		if (err || !st.more)
+			break;
+		/* The rest of a large change, after whoever waited for the lock. */
+		full = false;
+		rounds++;
+		sched_yield();
 	}
-	err = fibsync_apply(d->fs, &d->n, full, &st);
-	daemon_unlock(d);
 	fibsync_nudge(d->fs, &d->dump, now_ms());
+	daemon_report(d);
 	if (err)
 		pr_warn("fibsync %s: %lu errors, first: %s\n", d->router, st.errors,
 			strerror(-err));
-	pr_info("fibsync %s: %s sync of %d messages in %ld ms: %lu routes, +%lu ~%lu -%lu, "
-		"nexthops +%lu ~%lu -%lu%s%s\n",
-		d->router, full ? "full" : "incremental", msgs, now_ms() - t0, st.routes,
+	pr_info("fibsync %s: %s sync of %d messages in %ld ms (%d node-lock holds, last %ld ms): "
+		"%lu routes, +%lu ~%lu -%lu, nexthops +%lu ~%lu -%lu%s%s\n",
+		d->router, was_full ? "full" : "incremental", msgs, now_ms() - t0, rounds,
+		t_lock, st.routes,
 		st.added, st.replaced, st.deleted, st.nh_new, st.nh_updated, st.nh_freed,
 		st.bulk ? " (tables rebuilt)" : "", note);
 	return err;
+}
+
+/* A new max-routes ('xvr router set'): true when it changed (a full sync is due). */
+static bool daemon_limit(struct daemon *d)
+{
+	unsigned long max = fibsync_limit_read(d->n.name, d->router);
+
+	if (max == d->max_routes)
+		return false;
+	pr_info("fibsync %s: max-routes %lu (was %lu)\n", d->router, max, d->max_routes);
+	d->max_routes = max;
+	fibsync_set_max_routes(d->fs, max);
+	return true;
 }
 
 /* Reads the VIFs; the FIB becomes fibsync's once the router has one. */
@@ -341,8 +395,12 @@ static int daemon_batch(struct daemon *d)
 			return err;
 	}
 	fibsync_compute(d->fs);
-	if (!fibsync_pending(d->fs))
+	if (!fibsync_pending(d->fs)) {
+		/* Refused routes change nothing to apply, but are counted all the same. */
+		if (fibsync_refused(d->fs) != d->refused_logged)
+			daemon_report(d);
 		return 0;
+	}
 	return daemon_apply(d, false, t0, msgs,
 			    hints & FIBSYNC_RESYNC_ROUTES4 && hints & FIBSYNC_RESYNC_ROUTES6 ?
 			    " (re-dumped routes)" : hints & FIBSYNC_RESYNC_ROUTES4 ?
@@ -383,6 +441,8 @@ static int daemon_open(struct daemon *d, const char *router)
 	d->fs = fibsync_new(d->vr);
 	if (!d->fs)
 		return -ENOMEM;
+	d->max_routes = fibsync_limit_read(d->n.name, router);
+	fibsync_set_max_routes(d->fs, d->max_routes);
 	err = fibsync_nl_open(&d->dump, d->ns, false);
 	if (err) {
 		pr_warn("fibsync: router %s: netlink in %s: %s\n", router, d->ns, strerror(-err));
@@ -482,7 +542,7 @@ static int daemon_run(struct daemon *d)
 			next_check = now + CHECK_MS;
 			if (daemon_gone(d))
 				daemon_exit_gone(d);
-			if (daemon_vifs(d) > 0 || daemon_fib_touched(d))
+			if (daemon_vifs(d) > 0 || daemon_fib_touched(d) || daemon_limit(d))
 				full = true;
 			if (d->owned)
 				fibsync_nudge(d->fs, &d->dump, now);

@@ -249,10 +249,9 @@ static __u32 nh_cache_get(struct nh_cache *c, const struct xvr_nexthop *want)
 	}
 	id = nexthop_match(c->tbl, want);
 	if (!id) {
-		id = nexthop_free_slot(c->tbl, c->next_free);
+		id = nexthop_take(c->tbl, &c->next_free, want->vr_id);
 		if (!id)
 			return 0;
-		c->next_free = id + 1;
 		c->tbl[id] = *want;
 		c->tbl[id].refcnt = 0;
 	}

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* xvr router: virtual routers, each with its own FIB, nexthops and counters. */
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <bpf/bpf.h>
 #include <fcntl.h>
@@ -27,7 +28,7 @@ static int router_help(void)
 		"                      [fibsync { on | off }]\n"
 		"                      [cpu PCT] [memory BYTES] [pids N]\n"
 		"       xvr router set NAME [dist { rr | weighted | flowhash }] [cpu PCT]\n"
-		"                      [memory BYTES] [pids N]\n"
+		"                      [memory BYTES] [pids N] [max-routes N]\n"
 		"       xvr router del NAME\n"
 		"       xvr router list\n"
 		"       xvr router show NAME\n"
@@ -41,8 +42,10 @@ static int router_help(void)
 		"'exec' runs a command there as the router's root: the host's files\n"
 		"read-only, the router's own /run, /tmp, /var and /dev/shm, no bpf();\n"
 		"--bind hands in a host file or directory (read-only; --bind-rw: writable)\n"
-		"at DST, which must exist in the router's view.\n",
-		XVR_MAX_ROUTERS - 1);
+		"at DST, which must exist in the router's view.\n"
+		"'max-routes' bounds the prefixes fibsync takes from the namespace\n"
+		"(default %d); past it, routes are refused and counted ('router show').\n",
+		XVR_MAX_ROUTERS - 1, FIBSYNC_MAX_ROUTES);
 	return 0;
 }
 
@@ -301,6 +304,16 @@ static void router_print(struct xvr_node *n, __u32 id, const struct xvr_router *
 		print_u64("uid_base", " uids %llu", base);
 	if (!router_cg_read(n->name, r->name, &lim))
 		limits_print(&lim);
+	if (r->mode == XVR_MODE_XDP) {
+		struct fibsync_status st;
+
+		print_u64("max_routes", " max-routes %llu", fibsync_limit_read(n->name, r->name));
+		if (!fibsync_status_read(n->name, r->name, &st)) {
+			print_u64("fibsync_routes", " fibsync routes %llu", st.routes);
+			print_u64("fibsync_refused", " refused %llu", st.refused);
+			print_u64("fibsync_lock_ms_max", " lock max %llu ms", st.lock_ms_max);
+		}
+	}
 	print_text("\n");
 	print_close_object();
 }
@@ -502,7 +515,16 @@ struct router_set_req {
 	int dist;			/* -1: unchanged */
 	struct router_limits lim;
 	bool lim_set[LIMIT_KINDS];
+	__u32 max_routes;		/* 0: unchanged */
 };
+
+static int set_max_routes(struct router_set_req *req, const char *key, const char *val)
+{
+	(void)key;
+	if (parse_u32(val, &req->max_routes, UINT32_MAX) || !req->max_routes)
+		return bad_arg("max-routes (1 or more)", val);
+	return 0;
+}
 
 static int set_dist(struct router_set_req *req, const char *key, const char *val)
 {
@@ -537,6 +559,7 @@ static const struct {
 	{ "cpu", set_limit },
 	{ "memory", set_limit },
 	{ "pids", set_limit },
+	{ "max-routes", set_max_routes },
 };
 
 static int router_set(int argc, char **argv)
@@ -601,7 +624,14 @@ static int router_set(int argc, char **argv)
 			pr_warn("router %s: dist: %s\n", name, strerror(-err));
 			if (limits)
 				router_cg_apply(n.name, name, &old);
+			goto out;
 		}
+	}
+	/* Last: fibsync re-reads its bound; nothing above can fail after it. */
+	if (req.max_routes) {
+		err = fibsync_limit_write(n.name, name, req.max_routes);
+		if (err)
+			pr_warn("router %s: max-routes: %s\n", name, strerror(-err));
 	}
 out:
 	xvr_node_close(&n);

@@ -17,35 +17,8 @@
 #include <xvr/xvr.h>
 #include <xvr/plugin.h>
 #include "fib.h"
+#include "htab.h"
 #include "nl.h"
-
-/* ---- hash tables (htab.c) ---- */
-
-/*
- * Chained hash of nodes embedding struct hnode first, their key at a fixed
- * offset. Keys are compared bytewise, so callers zero the padding in keys.
- */
-struct hnode {
-	struct hnode *next;
-	__u32 hash;
-};
-
-struct htab {
-	struct hnode **buckets;
-	__u32 mask;		/* buckets - 1, a power of two minus one */
-	__u32 count;
-	__u32 key_off;		/* key offset from the node */
-	__u32 key_len;
-};
-
-__u32 fe_hash(const void *key, size_t len);
-void htab_init(struct htab *h, size_t key_off, size_t key_len);
-void htab_free(struct htab *h);	/* the table only; nodes are the caller's */
-struct hnode *htab_find(const struct htab *h, const void *key, __u32 hash);
-int htab_add(struct htab *h, struct hnode *n, __u32 hash);
-void htab_del(struct htab *h, struct hnode *n);
-/* Call fn on every node; fn may delete the node it gets. */
-void htab_each(struct htab *h, void (*fn)(struct hnode *n, void *arg), void *arg);
 
 /* ---- the namespace's state (rib.c) ---- */
 

@@ -65,7 +65,7 @@ static inline __u32 flow_hash(const void *saddr, const void *daddr, size_t alen,
 	memcpy(words, saddr, alen);
 	memcpy((__u8 *)words + 16, daddr, alen);
 	words[8] = proto;
-	return fe_hash(words, sizeof(words));
+	return htab_hash(words, sizeof(words));
 }
 
 struct fwd_out {

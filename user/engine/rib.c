@@ -145,7 +145,7 @@ const struct fe_neigh *rib_neigh(const struct fe_rib *r, int family, __u32 ifind
 	struct fe_neigh_key k;
 
 	neigh_key(&k, family, ifindex, addr);
-	return (const struct fe_neigh *)htab_find(&r->neighs, &k, fe_hash(&k, sizeof(k)));
+	return (const struct fe_neigh *)htab_find(&r->neighs, &k, htab_hash(&k, sizeof(k)));
 }
 
 int rib_neigh_set(struct fe_rib *r, int family, __u32 ifindex, const __u8 *addr,
@@ -157,7 +157,7 @@ int rib_neigh_set(struct fe_rib *r, int family, __u32 ifindex, const __u8 *addr,
 	int err;
 
 	neigh_key(&k, family, ifindex, addr);
-	hash = fe_hash(&k, sizeof(k));
+	hash = htab_hash(&k, sizeof(k));
 	n = (struct fe_neigh *)htab_find(&r->neighs, &k, hash);
 	if (!mac) {
 		if (n) {
@@ -186,7 +186,7 @@ int rib_neigh_set(struct fe_rib *r, int family, __u32 ifindex, const __u8 *addr,
 
 static int nh_get(struct fe_rib *r, const struct fe_nh_key *k, __u32 *id)
 {
-	__u32 hash = fe_hash(k, sizeof(*k));
+	__u32 hash = htab_hash(k, sizeof(*k));
 	struct fe_nh *nh = (struct fe_nh *)htab_find(&r->nh_by_key, k, hash);
 	int err;
 
@@ -252,7 +252,7 @@ static struct fe_rtable *rt_of(struct fe_rib *r, int family)
 
 static struct fe_route *rt_find(const struct fe_rtable *t, const __u8 *key, int plen)
 {
-	return (struct fe_route *)htab_find(&t->by_plen[plen], key, fe_hash(key, 16));
+	return (struct fe_route *)htab_find(&t->by_plen[plen], key, htab_hash(key, 16));
 }
 
 static void rt_plens_update(struct fe_rtable *t)
@@ -417,7 +417,7 @@ int rib_route_add(struct fe_rib *r, const struct fe_route_msg *m, bool append)
 			return -ENOMEM;
 		memcpy(rt->addr, key, 16);
 		rt->plen = m->plen;
-		err = htab_add(&t->by_plen[m->plen], &rt->node, fe_hash(key, 16));
+		err = htab_add(&t->by_plen[m->plen], &rt->node, htab_hash(key, 16));
 		if (err) {
 			free(rt);
 			return err;

@@ -41,6 +41,7 @@ struct fibsync_stats {
 	unsigned long nh_new, nh_updated, nh_freed;
 	unsigned long errors;
 	bool bulk;			/* tables rebuilt by fib_routes_replace */
+	bool more;			/* time ran out: apply again, after letting others lock */
 };
 
 struct fibsync *fibsync_new(__u32 vr_id);
@@ -54,6 +55,35 @@ int fibsync_read_vifs(struct fibsync *fs, struct xvr_node *n);
 /* The same from a list (VIF ids and entries); for tests. */
 int fibsync_set_vifs(struct fibsync *fs, const __u32 *ids, const struct xvr_vif *vifs, int n);
 int fibsync_vif_count(const struct fibsync *fs);
+
+/*
+ * The FIB a tenant can push through fibsync is bounded: at most max
+ * prefixes hold kernel routes in the mirror (tables main and local; 0: no
+ * bound). Past it, a route for a new prefix is refused and counted; what
+ * the mirror holds stays. Lowering it takes effect at the next full sync.
+ */
+void fibsync_set_max_routes(struct fibsync *fs, unsigned long max);
+/* Routes refused by the bound since fibsync_new; prefixes the mirror holds. */
+unsigned long fibsync_refused(const struct fibsync *fs);
+unsigned long fibsync_mirror_count(const struct fibsync *fs);
+
+/*
+ * The router's bound, as 'xvr router set ROUTER max-routes N' keeps it (a
+ * file beside the ownership marker): FIBSYNC_MAX_ROUTES unless set.
+ */
+#define FIBSYNC_MAX_ROUTES	200000
+unsigned long fibsync_limit_read(const char *node, const char *router);
+int fibsync_limit_write(const char *node, const char *router, unsigned long max);
+
+/* What the running daemon last reported (a status file it rewrites after each apply). */
+struct fibsync_status {
+	unsigned long routes;		/* prefixes in the mirror */
+	unsigned long refused;		/* routes kept out by max_routes */
+	unsigned long max_routes;
+	unsigned long lock_ms_max;	/* longest hold of the node lock */
+};
+int fibsync_status_write(const char *node, const char *router, const struct fibsync_status *st);
+int fibsync_status_read(const char *node, const char *router, struct fibsync_status *st);
 
 /* Forget the mirror (routes and neighbours) before a full dump. */
 void fibsync_mirror_clear(struct fibsync *fs);

@@ -135,12 +135,27 @@ __u32 nexthop_match(const struct xvr_nexthop *tbl, const struct xvr_nexthop *wan
 	return 0;
 }
 
-__u32 nexthop_free_slot(const struct xvr_nexthop *tbl, __u32 from)
+static __u32 nexthop_free_slot(const struct xvr_nexthop *tbl, __u32 from)
 {
 	for (__u32 i = from ? from : 1; i < XVR_MAX_NEXTHOPS; i++)
 		if (!(tbl[i].flags & XVR_NH_VALID))
 			return i;
 	return 0;
+}
+
+__u32 nexthop_take(struct xvr_nexthop *tbl, __u32 *next, __u32 vr_id)
+{
+	__u32 id = nexthop_free_slot(tbl, *next);
+
+	if (!id)
+		id = nexthop_free_slot(tbl, 1);
+	if (!id)
+		return 0;
+	memset(&tbl[id], 0, sizeof(tbl[id]));
+	tbl[id].flags = XVR_NH_VALID;
+	tbl[id].vr_id = vr_id;
+	*next = id + 1;
+	return id;
 }
 
 int nexthop_ref(struct xvr_node *n, __u32 id, int delta)

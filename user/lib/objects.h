@@ -21,7 +21,13 @@ int port_get(struct xvr_node *n, __u32 ifindex, struct xvr_port *out);
 int nexthops_read(struct xvr_node *n, struct xvr_nexthop **out);
 /* Same target, same router: the id to share (refcnt untouched), or 0. */
 __u32 nexthop_match(const struct xvr_nexthop *tbl, const struct xvr_nexthop *want);
-__u32 nexthop_free_slot(const struct xvr_nexthop *tbl, __u32 from);
+/*
+ * The nexthop allocator of 'xvr route' and fibsync, over the table as read
+ * (nexthops_read) under the node lock: a free id from *next on, wrapping
+ * once, marked taken in tbl for router vr_id (so one command or apply never
+ * hands it out twice), *next moved past it. 0 when the table is full.
+ */
+__u32 nexthop_take(struct xvr_nexthop *tbl, __u32 *next, __u32 vr_id);
 /* refcnt += delta; a nexthop that drops to 0 references is invalidated. */
 int nexthop_ref(struct xvr_node *n, __u32 id, int delta);
 

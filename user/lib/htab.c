@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * A chained hash table for the engine's neighbours, nexthops and routes.
- * Lookups sit on the per-packet path (a neighbour per forwarded frame, one
- * probe per prefix length for IPv6), so the hash works a word at a time and
- * the table keeps at most one node per bucket on average.
+ * The one chained hash table of xvr's user space: the engine's neighbours,
+ * nexthops and routes, fibsync's prefixes, neighbours and nexthops. The
+ * engine's lookups sit on the per-packet path (a neighbour per forwarded
+ * frame, one probe per prefix length for IPv6), so the hash works a word at
+ * a time and the table keeps at most one node per bucket on average.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include "engine.h"
+#include "htab.h"
 
 #define HTAB_MIN_BUCKETS 16
 
@@ -17,8 +18,8 @@ static inline __u32 rotl32(__u32 x, int r)
 	return (x << r) | (x >> (32 - r));
 }
 
-/* Murmur3's 32-bit mixing over whole words; keys here are multiples of 4 bytes. */
-__u32 fe_hash(const void *key, size_t len)
+/* Murmur3's 32-bit mixing over whole words, bytewise for a tail. */
+__u32 htab_hash(const void *key, size_t len)
 {
 	const __u8 *p = key;
 	__u32 h = 0x9747b28c ^ (__u32)len, k;
@@ -63,7 +64,7 @@ static inline const void *hkey(const struct htab *h, const struct hnode *n)
 	return (const char *)n + h->key_off;
 }
 
-struct hnode *htab_find(const struct htab *h, const void *key, __u32 hash)
+void *htab_find(const struct htab *h, const void *key, __u32 hash)
 {
 	struct hnode *n;
 
