@@ -7,7 +7,7 @@
 set -u
 . "$(dirname "$0")/../lib.sh"
 t_init port_peer
-t_need ethtool ip
+t_need ethtool ip jq
 NODE=$T_P
 x() { "$XVR" -n "$NODE" "$@"; }
 t_netns "${T_P}n"
@@ -37,3 +37,9 @@ t_eq "peer with an XDP program: no warning" "$(warns "$OUT.p2")" 0
 t_eq "peer down: warned" "$(warns "$OUT.p3")" 1
 t_eq "peer without NAPI in this netns: warned" "$(warns "$OUT.q")" 1
 rm -f "$OUT".*
+# stats port: the kernel's transmit drops of the device, beside xvr's books.
+t_eq "stats port shows the kernel's tx_dropped" \
+	"$(x -j stats port "${T_P}p0" interval 0 | jq '.[0].kernel_tx_dropped')" \
+	"$(cat "/sys/class/net/${T_P}p0/statistics/tx_dropped")"
+t_check "stats port (text) says kernel tx-dropped" \
+	sh -c "'$XVR' -n '$NODE' stats port '${T_P}p0' interval 0 | grep -q 'kernel tx-dropped'"
