@@ -1,10 +1,17 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* xvr port: attach xvr_ingress to a device and make it a redirect target. */
+#include <dirent.h>
+#include <fcntl.h>
 #include <net/if.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <linux/ethtool.h>
 #include <linux/if_link.h>
+#include <linux/sockios.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "xvr.h"
@@ -44,6 +51,142 @@ static int port_slot_alloc(struct xvr_node *n, __u32 *slot)
 			return 0;
 		}
 	return -ENOSPC;
+}
+
+/* SIOCETHTOOL on ifname in the caller's netns; -errno. */
+static int ethtool_ioctl(const char *ifname, void *cmd)
+{
+	struct ifreq ifr = {};
+	int fd, err = 0;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	ifr.ifr_data = cmd;
+	if (ioctl(fd, SIOCETHTOOL, &ifr))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+static bool is_veth(const char *ifname)
+{
+	struct ethtool_drvinfo info = { .cmd = ETHTOOL_GDRVINFO };
+
+	return !ethtool_ioctl(ifname, &info) && !strcmp(info.driver, "veth");
+}
+
+/* A veth's "peer_ifindex" statistic: the other end's index, in its own netns. */
+static int veth_peer_ifindex(const char *ifname)
+{
+	struct {
+		struct ethtool_sset_info hdr;
+		__u32 len;
+	} sset = { .hdr = { .cmd = ETHTOOL_GSSET_INFO, .sset_mask = 1ull << ETH_SS_STATS } };
+	struct ethtool_gstrings *names = NULL;
+	struct ethtool_stats *stats = NULL;
+	int ret = -ENOENT;
+	__u32 n;
+
+	if (ethtool_ioctl(ifname, &sset) || !sset.hdr.sset_mask || !(n = sset.len) || n > 256)
+		return -ENOENT;
+	names = calloc(1, sizeof(*names) + n * ETH_GSTRING_LEN);
+	stats = calloc(1, sizeof(*stats) + n * sizeof(__u64));
+	if (!names || !stats)
+		goto out;
+	*names = (struct ethtool_gstrings){ .cmd = ETHTOOL_GSTRINGS, .string_set = ETH_SS_STATS,
+					    .len = n };
+	*stats = (struct ethtool_stats){ .cmd = ETHTOOL_GSTATS, .n_stats = n };
+	if (ethtool_ioctl(ifname, names) || ethtool_ioctl(ifname, stats))
+		goto out;
+	for (__u32 i = 0; i < n; i++)
+		if (!strncmp((char *)names->data + i * ETH_GSTRING_LEN, "peer_ifindex",
+			     ETH_GSTRING_LEN))
+			ret = (int)stats->data[i];
+out:
+	free(names);
+	free(stats);
+	return ret;
+}
+
+/*
+ * In the current netns: is ifindex a veth whose peer is our port? Then 1 if
+ * it can take redirected frames (up, and NAPI through an XDP program or
+ * GRO), 0 if not; -ENOENT if it is not the peer.
+ */
+static int peer_napi_here(int ifindex, int port_ifindex)
+{
+	struct ethtool_value gro = { .cmd = ETHTOOL_GGRO };
+	LIBBPF_OPTS(bpf_xdp_query_opts, xdp);
+	char name[IF_NAMESIZE];
+	struct ifreq ifr = {};
+	int fd, up = 0;
+
+	if (!if_indextoname(ifindex, name) || !is_veth(name) ||
+	    veth_peer_ifindex(name) != port_ifindex)
+		return -ENOENT;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0) {
+		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+		up = !ioctl(fd, SIOCGIFFLAGS, &ifr) && (ifr.ifr_flags & IFF_UP);
+		close(fd);
+	}
+	if (!up)
+		return 0;
+	if (!bpf_xdp_query(ifindex, 0, &xdp) && xdp.attach_mode != XDP_ATTACHED_NONE)
+		return 1;
+	return !ethtool_ioctl(name, &gro) && gro.data;
+}
+
+/*
+ * A veth drops XDP-redirected frames unless its peer runs NAPI, and the
+ * kernel counts those drops nowhere: warn now. The peer is looked for in
+ * this netns and in the named ones (/run/netns); elsewhere it is unknown.
+ */
+static void veth_peer_warn(const char *dev, int ifindex)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	int peer, self, ok = -ENOENT;
+	DIR *d;
+
+	if (!is_veth(dev))
+		return;
+	peer = veth_peer_ifindex(dev);
+	if (peer <= 0)
+		return;
+	ok = peer_napi_here(peer, ifindex);
+	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	d = ok == -ENOENT && self >= 0 ? opendir("/run/netns") : NULL;
+	while (d && ok == -ENOENT && (de = readdir(d))) {
+		int fd;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/run/netns/%s", de->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (!setns(fd, CLONE_NEWNET)) {
+			ok = peer_napi_here(peer, ifindex);
+			if (setns(self, CLONE_NEWNET)) {
+				/* Never carry on in another namespace. */
+				pr_warn("port %s: cannot return to our namespace: %s\n", dev,
+					strerror(errno));
+				exit(1);
+			}
+		}
+		close(fd);
+	}
+	if (d)
+		closedir(d);
+	if (self >= 0)
+		close(self);
+	if (!ok)
+		pr_warn("port %s: warning: its veth peer is down or has no NAPI (no XDP program, "
+			"GRO off), so it drops the frames xvr forwards to it, uncounted; attach an "
+			"XDP program there or 'ethtool -K PEER gro on' (or threaded NAPI)\n", dev);
 }
 
 static int port_add(int argc, char **argv)
@@ -143,6 +286,7 @@ static int port_add(int argc, char **argv)
 		pr_warn("port %s: pin %s: %s\n", dev, path, strerror(-err));
 		goto undo_devmap;	/* closing link_fd detaches */
 	}
+	veth_peer_warn(dev, ifindex);
 	goto out;
 
 undo_devmap:
