@@ -585,7 +585,7 @@ static int router_set(int argc, char **argv)
 			if (matches(argv[0], router_set_keys[i].key))
 				break;
 		if (i == ARRAY_SIZE(router_set_keys))
-			return bad_arg("router set keyword", argv[0]);
+			return unexpected_arg(argv[0]);
 		NEXT_ARG();
 		err = router_set_keys[i].parse(&req, argv[-1], argv[0]);
 		if (err)

@@ -432,6 +432,15 @@ int tenant_join(int userns_fd)
 	return err;
 }
 
+/* The ABI this build speaks; a syscall of any other is refused whole. */
+#if defined(__x86_64__)
+#define TENANT_AUDIT_ARCH	AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define TENANT_AUDIT_ARCH	AUDIT_ARCH_AARCH64
+#else
+#error "tenant_seccomp: no audit arch for this build's ABI"
+#endif
+
 #define DENY(nr)						\
 	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 1),	\
 	BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM)
@@ -441,7 +450,7 @@ int tenant_seccomp(void)
 	static struct sock_filter filter[] = {
 		/* Another ABI has other numbers: refuse all of it. */
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, TENANT_AUDIT_ARCH, 1, 0),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
 		BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000 /* __X32_SYSCALL_BIT */, 0, 1),
@@ -457,8 +466,10 @@ int tenant_seccomp(void)
 		DENY(__NR_add_key),
 		DENY(__NR_request_key),
 		DENY(__NR_userfaultfd),
+#ifdef __NR_iopl
 		DENY(__NR_iopl),
 		DENY(__NR_ioperm),
+#endif
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
 	struct sock_fprog prog = { .len = ARRAY_SIZE(filter), .filter = filter };
