@@ -25,6 +25,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <linux/audit.h>
+#include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/openat2.h>
 #include <linux/seccomp.h>
@@ -430,6 +431,20 @@ int tenant_join(int userns_fd)
 	if (!err && (setgroups(0, NULL) || setresgid(0, 0, 0) || setresuid(0, 0, 0)))
 		err = -errno;
 	return err;
+}
+
+int tenant_caps_drop(void)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2] = {};
+
+	for (int cap = 0; cap <= CAP_LAST_CAP + 8; cap++)
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) && errno != EINVAL)
+			return -errno;
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) ||
+	    syscall(SYS_capset, &hdr, data))
+		return -errno;
+	return 0;
 }
 
 #define DENY(nr)						\

@@ -65,6 +65,8 @@ int tenant_mounts(const char *node, const char *router, const struct tenant_bind
 int tenant_join(int userns_fd);
 /* The router's user namespace (before anything hides XVR_RUN_DIR); fd or -errno. */
 int tenant_userns_open(const char *node, const char *router);
+/* Every capability gone: bounding set, ambient, permitted, effective. */
+int tenant_caps_drop(void);
 /*
  * no_new_privs, then a seccomp filter: EPERM for bpf, perf_event_open,
  * kexec, module loading and the key syscalls, and for any syscall of
