@@ -77,6 +77,9 @@ t_eq "A's tenant is root inside" "$(as_a 'id -u')" "0"
 t_check "no_new_privs and a seccomp filter" sh -c \
 	"$XVR -n $NODE router exec A -- grep -E '^(NoNewPrivs:.1|Seccomp:.2)' /proc/self/status | wc -l | grep -qx 2"
 
+t_check "its cgroup namespace shows nothing above A's own group" \
+	as_a "grep -q '^[0-9]*:pids:/\$' /proc/self/cgroup"
+
 # Files of the host and of the node.
 t_fails "write to /usr" as_a "touch /usr/local/xvr-$T_P"
 t_check "  (no file appeared on the host)" test ! -e "/usr/local/xvr-$T_P"

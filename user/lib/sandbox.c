@@ -310,11 +310,11 @@ static int state_create(const char *node, const char *router, __u32 base, int sl
 	int fd, len, err;
 
 	snprintf(path, sizeof(path), "%s/%s", XVR_STATE_DIR, node);
-	err = mkdir_mode(path, 0711);
+	err = mkdir_mode(path, 0700);
 	if (err)
 		return err;
 	tenant_dir(path, sizeof(path), node, router, NULL);
-	if (mkdir(path, 0711))
+	if (mkdir(path, 0700))
 		return -errno;
 	tenant_dir(path, sizeof(path), node, router, "ids");
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
@@ -614,9 +614,12 @@ int tenant_mounts(const char *node, const char *router, const struct tenant_bind
 
 	/*
 	 * Sources first (in the new namespace: a bind takes only its own mounts),
-	 * as the router's /var hides /var/lib/xvr and its /run the host's.
+	 * as the router's /var hides /var/lib/xvr and its /run the host's. With
+	 * the mounts, a cgroup namespace rooted at the router's group (a cgroup2
+	 * the tenant mounts shows nothing above it) and SysV IPC of its own.
 	 */
-	if (unshare(CLONE_NEWNS) || mount("", "/", NULL, MS_SLAVE | MS_REC, NULL))
+	if (unshare(CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWIPC) ||
+	    mount("", "/", NULL, MS_SLAVE | MS_REC, NULL))
 		goto fail;
 	for (size_t i = 0; i < ARRAY_SIZE(own_mounts); i++) {
 		tenant_dir(path, sizeof(path), node, router, own_mounts[i].leaf);

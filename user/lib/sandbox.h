@@ -52,8 +52,10 @@ struct tenant_bind {
  * and PID namespaces: the host's root read-only, the router's own /run,
  * /tmp, /var and /dev/shm writable, a sysfs of its network namespace (no
  * bpffs, no cgroupfs), its own /proc, and the operator's binds (read-only
- * unless rw; DST must exist in that view). The tenant cannot change any of
- * it: the mount namespace is not its user namespace's.
+ * unless rw; a DST missing below the router's own directories is created,
+ * elsewhere it must exist). Also a cgroup namespace (the caller has joined
+ * the router's group) and an IPC namespace. The tenant cannot change any
+ * of it: the mount namespace is not its user namespace's.
  */
 int tenant_mounts(const char *node, const char *router, const struct tenant_bind *binds,
 		  int nbinds);
