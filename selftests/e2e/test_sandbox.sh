@@ -127,6 +127,15 @@ t_eq "  (pids still the default)" "$(x -j router show A | jq .pids)" 1024
 t_check "router set A cpu 50 memory 64M pids 64" x router set A cpu 50 memory 64M pids 64
 t_eq "router show reports them" "$(x -j router show A | jq -c '[.cpu, .memory, .pids]')" \
 	"[50,67108864,64]"
+t_fails "node set router-defaults with a bad value" x node set router-defaults cpu 50 pids -1
+t_eq "  changes nothing" "$(x -j node show | jq -c '.router_defaults | [.cpu, .pids]')" "[0,1024]"
+t_check "node set router-defaults cpu 20 pids 200" x node set router-defaults cpu 20 pids 200
+t_eq "  a new router gets them" \
+	"$(x router add C >/dev/null && x -j router show C | jq -c '[.cpu, .memory, .pids]')" \
+	"[20,1073741824,200]"
+t_check "  and router add takes its own" sh -c "$XVR -n $NODE router add D pids 10 >/dev/null &&
+	$XVR -n $NODE -j router show D | jq -e '.pids == 10 and .cpu == 20'"
+x router del C; x router del D
 CG=/sys/fs/cgroup/pids/xvr/$NODE/routers/A
 # A fork bomb for 4 seconds: 'router exec' ends, and with its PID 1 all of it.
 timeout 4 "$XVR" -n "$NODE" router exec A -- bash -c 'b() { b | b & }; b; sleep 10' >/dev/null 2>&1
