@@ -103,6 +103,9 @@ ENGINE_SRCS	:= $(wildcard user/engine/*.c)
 ENGINE_OBJS	:= $(patsubst %.c,$(BUILD)/%.o,$(ENGINE_SRCS))
 PLUGIN_SRCS	:= $(wildcard plugins/*.c)
 PLUGINS		:= $(patsubst plugins/%.c,$(BUILD)/plugins/%.so,$(PLUGIN_SRCS))
+# Test plugins (test_sandbox's attacker): built with the rest, never installed.
+TEST_PLUGIN_SRCS := $(wildcard selftests/plugins/*.c)
+PLUGINS		+= $(patsubst selftests/plugins/%.c,$(BUILD)/selftests/plugins/%.so,$(TEST_PLUGIN_SRCS))
 
 all: $(PLUGINS)
 
@@ -112,6 +115,10 @@ $(BUILD)/xvr-router: $(ENGINE_OBJS) $(BUILD)/libxvr.a
 
 # A plugin is self-contained: it includes include/xvr/plugin.h and links nothing of xvr's.
 $(BUILD)/plugins/%.so: plugins/%.c
+	$(call msg,CC-SO,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -fPIC -shared -MMD -MP $< -o $@
+$(BUILD)/selftests/plugins/%.so: selftests/plugins/%.c
 	$(call msg,CC-SO,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -fPIC -shared -MMD -MP $< -o $@

@@ -896,8 +896,10 @@ point_xdp_src() {
 			EOF
 			chmod 755 "$TMP"; chmod 644 "$TMP/bird.conf"
 			BIRD_NS=$VIF_NS
-			"$XVR" -n "$NODE" router exec bench -- bird -f -c "$TMP/bird.conf" \
-				-s "$TMP/bird.ctl" >"$TMP/bird.log" 2>&1 &
+			# The router has its own /tmp and /run: the config is handed in.
+			"$XVR" -n "$NODE" router exec bench --bind "$TMP/bird.conf:/run/bird/bird.conf" \
+				-- bird -f -c /run/bird/bird.conf -s /run/bird/bird.ctl \
+				>"$TMP/bird.log" 2>&1 &
 			for i in $(seq 1 50); do
 				ip -n "$VIF_NS" route show 198.19.0.0/16 | grep -q bird &&
 					"$XVR" -n "$NODE" route list bench 2>/dev/null | grep -q 198.19.0.0/16 &&

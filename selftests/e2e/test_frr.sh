@@ -69,17 +69,21 @@ CONF
 	# /run/frr as the package makes it, in the router's own /run.
 	x router exec "$name" -- install -d -o frr -g frr -m 0755 /run/frr ||
 		t_fail "$name: /run/frr"
-	for d in zebra ospfd; do
-		# In the foreground, as FRR's documentation starts them; $! is xvr.
-		"$XVR" -n "$NODE" router exec "$name" --bind "$RUN/$name-$d.conf:/run/frr/$d.conf" -- \
-			/usr/lib/frr/$d -f /run/frr/$d.conf -i /run/frr/$d.pid -u frr -g frr \
-			--log stdout >"$RUN/$name-$d.log" 2>&1 &
-		DAEMONS+=($!)
-		# ospfd talks to zebra: zebra's socket first.
-		[ $d = zebra ] && { wait_for 10 x router exec "$name" -- test -S /run/frr/zserv.api ||
-			t_fail "$name: zebra's socket"; }
-	done
 done
+# frr_start ROUTER DAEMON: in the foreground, as FRR's documentation starts
+# them, with its config handed in; $! is xvr, the process to stop.
+frr_start() {
+	"$XVR" -n "$NODE" router exec "$1" --bind "$RUN/$1-$2.conf:/run/frr/$2.conf" -- \
+		/usr/lib/frr/$2 -f /run/frr/$2.conf -i /run/frr/$2.pid -u frr -g frr \
+		--log stdout >"$RUN/$1-$2.log" 2>&1 &
+	DAEMONS+=($!)
+}
+# zebra first in both: ospfd talks to it through its socket.
+frr_start R1 zebra && frr_start R2 zebra
+for r in R1 R2; do
+	wait_for 10 x router exec "$r" -- test -S /run/frr/zserv.api || t_fail "$r: zebra's socket"
+done
+frr_start R1 ospfd && frr_start R2 ospfd
 vtysh_() { x router exec "$1" -- vtysh -c "$2"; }
 
 t_check "zebra and ospfd run as FRR's user of each router's own range" \

@@ -66,7 +66,8 @@ BPID=$(pgrep -u "$B_BASE" -x sleep | head -1)
 # From here on V forwards a ping stream; its count is checked at the end.
 fwd0=$(t_stat "$NODE" V fwd_packets)
 # -O: a request without a reply is reported too, so its sequence counts as sent.
-in_ns "${T_P}h1" ping -O -i 0.01 -W 1 10.2.1.2 >/tmp/.ping.$T_P 2>&1 &
+# Not through in_ns: $! must be ping itself ('ip netns exec' becomes it).
+ip netns exec "${T_P}h1" ping -O -i 0.01 -W 1 10.2.1.2 >/tmp/.ping.$T_P 2>&1 &
 PING_PID=$!
 
 # Identity and confinement.
@@ -75,6 +76,9 @@ t_eq "uid_map holds only A's range" "$(as_a 'cat /proc/self/uid_map' | tr -s ' '
 t_eq "A's tenant is root inside" "$(as_a 'id -u')" "0"
 t_check "no_new_privs and a seccomp filter" sh -c \
 	"$XVR -n $NODE router exec A -- grep -E '^(NoNewPrivs:.1|Seccomp:.2)' /proc/self/status | wc -l | grep -qx 2"
+
+t_check "its cgroup namespace shows nothing above A's own group" \
+	as_a "grep -q '^[0-9]*:pids:/\$' /proc/self/cgroup"
 
 # Files of the host and of the node.
 t_fails "write to /usr" as_a "touch /usr/local/xvr-$T_P"
@@ -123,6 +127,15 @@ t_eq "  (pids still the default)" "$(x -j router show A | jq .pids)" 1024
 t_check "router set A cpu 50 memory 64M pids 64" x router set A cpu 50 memory 64M pids 64
 t_eq "router show reports them" "$(x -j router show A | jq -c '[.cpu, .memory, .pids]')" \
 	"[50,67108864,64]"
+t_fails "node set router-defaults with a bad value" x node set router-defaults cpu 50 pids -1
+t_eq "  changes nothing" "$(x -j node show | jq -c '.router_defaults | [.cpu, .pids]')" "[0,1024]"
+t_check "node set router-defaults cpu 20 pids 200" x node set router-defaults cpu 20 pids 200
+t_eq "  a new router gets them" \
+	"$(x router add C >/dev/null && x -j router show C | jq -c '[.cpu, .memory, .pids]')" \
+	"[20,1073741824,200]"
+t_check "  and router add takes its own" sh -c "$XVR -n $NODE router add D pids 10 >/dev/null &&
+	$XVR -n $NODE -j router show D | jq -e '.pids == 10 and .cpu == 20'"
+x router del C; x router del D
 CG=/sys/fs/cgroup/pids/xvr/$NODE/routers/A
 # A fork bomb for 4 seconds: 'router exec' ends, and with its PID 1 all of it.
 timeout 4 "$XVR" -n "$NODE" router exec A -- bash -c 'b() { b | b & }; b; sleep 10' >/dev/null 2>&1
@@ -137,11 +150,32 @@ t_ge "  by the OOM killer, inside A's cgroup" \
 	"$(cat "$MCG"/memory.oom_control "$MCG"/*/memory.oom_control | awk '/oom_kill / {s += $2} END {print s}')" 1
 t_check "  B's process lives on" kill -0 "$BPID"
 
+# From an engine plugin: E2's engine goes after E1's.
+x router add E1 mode afxdp >/dev/null && x router add E2 mode afxdp >/dev/null &&
+	x fe add E1 >/dev/null || t_fail "afxdp routers E1, E2"
+E1_BASE=$(x -j router show E1 | jq -r .uid_base)
+E2_BASE=$(x -j router show E2 | jq -r .uid_base)
+t_check "E1's engine runs as E1's root (its own host uid)" wait_for 10 pgrep -u "$E1_BASE" -x xvr-router
+VPID=$(pgrep -u "$E1_BASE" -x xvr-router | head -1)
+t_eq "  with no capabilities, no_new_privs, seccomp" \
+	"$(grep -E '^(CapEff|CapBnd|NoNewPrivs|Seccomp):' /proc/$VPID/status | awk '{printf "%s ", $2}')" \
+	"0000000000000000 0000000000000000 1 2 "
+t_check "  in E1's cgroup" grep -q "pids:/xvr/$NODE/routers/E1/fe" /proc/$VPID/cgroup
+ATT=$(x fe add E2 plugin "$(dirname "$XVR")/selftests/plugins/attacker.so" args "$VPID $NODE")
+LOG=/run/xvr/$NODE/fe$ATT.log
+t_check "the attacker plugin ran its attacks" wait_for 10 grep -q "attack write-var-lib-xvr" "$LOG"
+grep "attack " "$LOG" | sed 's/.*attack /    attack /'
+t_eq "  all 9 denied" "$(grep -c 'attack .*: denied' "$LOG")" 9
+t_eq "  none allowed" "$(grep -c 'attack .*: ALLOWED' "$LOG")" 0
+t_check "  E2's engine is E2's uid" pgrep -u "$E2_BASE" -x xvr-router
+t_check "E1's engine was not stopped" sh -c "grep -q '^State:.*[RS]' /proc/$VPID/status"
+t_check "  and its heartbeat goes on" sh -c "$XVR -n $NODE -j fe list E1 | jq -e '.[0].alive'"
+
 # V forwarded throughout.
 kill "$PING_PID"; wait "$PING_PID" 2>/dev/null; PING_PID=
-sent=$(grep -o 'icmp_seq=[0-9]*' /tmp/.ping.$T_P | cut -d= -f2 | sort -n | tail -1)
-recv=$(grep 'bytes from 10.2.1.2' /tmp/.ping.$T_P | grep -o 'icmp_seq=[0-9]*' | sort -u | wc -l)
-dups=$(grep -c 'DUP!' /tmp/.ping.$T_P)
+sent=$(grep -ao 'icmp_seq=[0-9]*' /tmp/.ping.$T_P | sort -u | wc -l)
+recv=$(grep -a 'bytes from 10.2.1.2' /tmp/.ping.$T_P | grep -o 'icmp_seq=[0-9]*' | sort -u | wc -l)
+dups=$(grep -ac 'DUP!' /tmp/.ping.$T_P)
 fwd=$(( $(t_stat "$NODE" V fwd_packets) - fwd0 ))
 rm -f /tmp/.ping.$T_P
 echo "    V during the attacks: $sent echo requests, $recv answered ($dups duplicates), forwarded in XDP $fwd"

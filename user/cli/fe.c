@@ -12,6 +12,7 @@
 #include "xvr.h"
 #include "alloc.h"
 #include "cgroup.h"
+#include "sandbox.h"
 #include "fe.h"
 #include "supervise.h"
 
@@ -398,7 +399,7 @@ static int fe_list(int argc, char **argv)
  */
 static int fe_exec(int argc, char **argv)
 {
-	char exe[PATH_MAX], ids[16], dev[IF_NAMESIZE], cg[128], *slash;
+	char exe[PATH_MAX], ids[16], dev[IF_NAMESIZE], cg[128], userns[PATH_MAX], *slash;
 	const char *eargv[32];
 	struct xvr_node n;
 	struct xvr_fe fe;
@@ -451,11 +452,13 @@ static int fe_exec(int argc, char **argv)
 	eargv[c++] = "--dev";
 	eargv[c++] = dev;
 	/*
-	 * After setup the engine (and a tenant's plugin in it) runs as nobody
-	 * with no capabilities: no file of the node is its to write.
+	 * After setup the engine (and a tenant's plugin in it) runs as the
+	 * router's root in the router's user namespace, with no capabilities:
+	 * a host uid of that router only, no file of the node its to write.
 	 */
-	eargv[c++] = "--user";
-	eargv[c++] = "65534:65534";
+	tenant_userns_path(userns, sizeof(userns), cli_node, argv[0]);
+	eargv[c++] = "--userns";
+	eargv[c++] = userns;
 	for (int i = 2; i + 1 < argc && c < 28; i += 2) {
 		if (!strcmp(argv[i], "pool"))
 			eargv[c++] = "--pool";

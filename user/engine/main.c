@@ -33,7 +33,9 @@
 #include <net/if.h>
 #include <sys/mman.h>
 #include <grp.h>
+#include <fcntl.h>
 #include <sys/prctl.h>
+#include "sandbox.h"
 #include <sys/socket.h>
 #include <linux/if_ether.h>
 #include <linux/if_xdp.h>
@@ -77,6 +79,7 @@ struct fe_opts {
 	uid_t uid;
 	gid_t gid;
 	int plugin_fd;		/* the plugin, read while privileged (plugin_open) */
+	const char *userns;
 };
 
 /* One engine: the AF_XDP socket and its pool around the engine proper. */
@@ -693,6 +696,9 @@ static void usage(FILE *out)
 		"                        sleeping (default %u)\n"
 		"      --user UID[:GID]  after setup, also become this user (no capabilities\n"
 		"                        at all) before loading the plugin\n"
+		"      --userns FILE     after setup, join this user namespace (a router's)\n"
+		"                        as its root, drop every capability and take the\n"
+		"                        tenant's seccomp filter before loading the plugin\n"
 		"  -v, --verbose         more messages (repeat for libbpf debug)\n",
 		FE_PIN_ROOT, FE_POOL_MIN, FE_POOL_MAX, FE_POOL_DEFAULT, FE_BATCH_MAX,
 		FE_BATCH_DEFAULT, FE_IDLE_US_DEFAULT);
@@ -701,7 +707,7 @@ static void usage(FILE *out)
 static int parse_opts(int argc, char **argv, struct fe_opts *o)
 {
 	enum { O_FE = 256, O_DEV, O_POOL, O_BATCH, O_PLUGIN, O_PCONF, O_CPU, O_IDLE, O_FSIZE,
-	       O_USER };
+	       O_USER, O_USERNS };
 	static const struct option lopts[] = {
 		{ "node", required_argument, NULL, 'n' },
 		{ "router", required_argument, NULL, 'r' },
@@ -715,6 +721,7 @@ static int parse_opts(int argc, char **argv, struct fe_opts *o)
 		{ "idle-us", required_argument, NULL, O_IDLE },
 		{ "frame-size", required_argument, NULL, O_FSIZE },
 		{ "user", required_argument, NULL, O_USER },
+		{ "userns", required_argument, NULL, O_USERNS },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
@@ -797,10 +804,17 @@ static int parse_opts(int argc, char **argv, struct fe_opts *o)
 			o->set_user = true;
 			break;
 		}
+		case O_USERNS:
+			o->userns = optarg;
+			break;
 		default:
 			usage(stderr);
 			return -EINVAL;
 		}
+	}
+	if (o->userns && o->set_user) {
+		fprintf(stderr, "xvr-router: --user and --userns exclude each other\n");
+		return -EINVAL;
 	}
 	if (optind != argc || !o->router || !o->fe_id || !o->dev) {
 		usage(stderr);
@@ -892,6 +906,34 @@ static int fe_setup(struct fe *f)
 	return xskmap_register(f);
 }
 
+/*
+ * The router's own user namespace, as its root: the engine's host uid is
+ * the router's (no other router's engine or tenant shares it), with no
+ * capability left, and the tenant's seccomp filter for the plugin's sake.
+ */
+static int engine_enter_router(struct fe *f)
+{
+	int fd, err;
+
+	fd = open(f->o.userns, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		pr_warn("engine %u: user namespace %s: %s\n", f->o.fe_id, f->o.userns,
+			strerror(-err));
+		return err;
+	}
+	err = tenant_join(fd);
+	close(fd);
+	if (!err)
+		err = tenant_caps_drop();
+	if (!err)
+		err = tenant_seccomp();
+	if (err)
+		pr_warn("engine %u: entering the router's user namespace: %s\n", f->o.fe_id,
+			strerror(-err));
+	return err;
+}
+
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -914,6 +956,12 @@ int main(int argc, char **argv)
 		goto out;
 	f.e.beat = fe_beat;
 
+	if (f.o.userns) {
+		err = engine_enter_router(&f);
+		if (err)
+			goto out;
+		goto dropped;
+	}
 	err = caps_drop_to_tenant();
 	if (err) {
 		pr_warn("engine %u: dropping capabilities: %s\n", f.o.fe_id, strerror(-err));
@@ -935,6 +983,7 @@ int main(int argc, char **argv)
 		pr_warn("engine %u: no_new_privs: %s\n", f.o.fe_id, strerror(-err));
 		goto out;
 	}
+dropped:
 	if (f.o.plugin) {
 		err = plugin_load(&f.e, f.o.plugin, f.o.plugin_fd, f.o.plugin_config);
 		f.o.plugin_fd = -1;

@@ -309,7 +309,7 @@ int router_defaults_write(const char *node, const struct router_limits *l)
 	if (mkdir(path, 0755) && errno != EEXIST)
 		return -errno;
 	snprintf(path, sizeof(path), "%s/%s", XVR_STATE_DIR, node);
-	if (mkdir(path, 0711) && errno != EEXIST)
+	if (mkdir(path, 0700) && errno != EEXIST)
 		return -errno;
 	defaults_path(path, sizeof(path), node);
 	snprintf(tmp, sizeof(tmp), "%s.new", path);

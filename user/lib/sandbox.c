@@ -25,6 +25,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <linux/audit.h>
+#include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/openat2.h>
 #include <linux/seccomp.h>
@@ -309,11 +310,11 @@ static int state_create(const char *node, const char *router, __u32 base, int sl
 	int fd, len, err;
 
 	snprintf(path, sizeof(path), "%s/%s", XVR_STATE_DIR, node);
-	err = mkdir_mode(path, 0711);
+	err = mkdir_mode(path, 0700);
 	if (err)
 		return err;
 	tenant_dir(path, sizeof(path), node, router, NULL);
-	if (mkdir(path, 0711))
+	if (mkdir(path, 0700))
 		return -errno;
 	tenant_dir(path, sizeof(path), node, router, "ids");
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
@@ -440,6 +441,19 @@ int tenant_join(int userns_fd)
 #else
 #error "tenant_seccomp: no audit arch for this build's ABI"
 #endif
+int tenant_caps_drop(void)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2] = {};
+
+	for (int cap = 0; cap <= CAP_LAST_CAP + 8; cap++)
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) && errno != EINVAL)
+			return -errno;
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) ||
+	    syscall(SYS_capset, &hdr, data))
+		return -errno;
+	return 0;
+}
 
 #define DENY(nr)						\
 	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 1),	\
@@ -610,9 +624,12 @@ int tenant_mounts(const char *node, const char *router, const struct tenant_bind
 
 	/*
 	 * Sources first (in the new namespace: a bind takes only its own mounts),
-	 * as the router's /var hides /var/lib/xvr and its /run the host's.
+	 * as the router's /var hides /var/lib/xvr and its /run the host's. With
+	 * the mounts, a cgroup namespace rooted at the router's group (a cgroup2
+	 * the tenant mounts shows nothing above it) and SysV IPC of its own.
 	 */
-	if (unshare(CLONE_NEWNS) || mount("", "/", NULL, MS_SLAVE | MS_REC, NULL))
+	if (unshare(CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWIPC) ||
+	    mount("", "/", NULL, MS_SLAVE | MS_REC, NULL))
 		goto fail;
 	for (size_t i = 0; i < ARRAY_SIZE(own_mounts); i++) {
 		tenant_dir(path, sizeof(path), node, router, own_mounts[i].leaf);

@@ -52,8 +52,10 @@ struct tenant_bind {
  * and PID namespaces: the host's root read-only, the router's own /run,
  * /tmp, /var and /dev/shm writable, a sysfs of its network namespace (no
  * bpffs, no cgroupfs), its own /proc, and the operator's binds (read-only
- * unless rw; DST must exist in that view). The tenant cannot change any of
- * it: the mount namespace is not its user namespace's.
+ * unless rw; a DST missing below the router's own directories is created,
+ * elsewhere it must exist). Also a cgroup namespace (the caller has joined
+ * the router's group) and an IPC namespace. The tenant cannot change any
+ * of it: the mount namespace is not its user namespace's.
  */
 int tenant_mounts(const char *node, const char *router, const struct tenant_bind *binds,
 		  int nbinds);
@@ -65,6 +67,8 @@ int tenant_mounts(const char *node, const char *router, const struct tenant_bind
 int tenant_join(int userns_fd);
 /* The router's user namespace (before anything hides XVR_RUN_DIR); fd or -errno. */
 int tenant_userns_open(const char *node, const char *router);
+/* Every capability gone: bounding set, ambient, permitted, effective. */
+int tenant_caps_drop(void);
 /*
  * no_new_privs, then a seccomp filter: EPERM for bpf, perf_event_open,
  * kexec, module loading and the key syscalls, and for any syscall of
