@@ -188,3 +188,69 @@ int xvr_egress(struct xdp_md *ctx)
 {
 	return egress(ctx);
 }
+
+#define TC_ACT_SHOT	2
+
+/*
+ * Multipoint flooding, at tc ingress of a link's node-side end: what
+ * xvr_egress passed on (broadcast, multicast, unknown unicast of a
+ * multipoint link) leaves once per remote. XDP cannot do this: it has no
+ * way to copy a frame, and a devmap broadcast sends the same bytes to each
+ * device while every remote needs its own outer header, all through the
+ * same underlay port. Here the outer headers are pushed once, rewritten
+ * per remote, and each copy is bpf_clone_redirect()ed out of the port.
+ */
+SEC("tc")
+int xvr_link_flood(struct __sk_buff *skb)
+{
+	__u32 dev = skb->ifindex, *link_id, id;
+	struct bpf_fib_lookup fib;
+	struct xvr_link *link;
+	/* Two bytes ahead put the outer IPv4 header on a 4-byte boundary:
+	 * the verifier refuses unaligned stack access. */
+	struct {
+		__u16 pad;
+		struct egre_hdr h;
+	} __attribute__((aligned(4))) out;
+	__u32 inner_len = skb->len;
+	__u16 tot_len;
+	int reason;
+
+	link_id = bpf_map_lookup_elem(&xvr_vif_by_dev, &dev);
+	if (!link_id)
+		return TC_ACT_SHOT;
+	id = *link_id;
+	link = bpf_map_lookup_elem(&xvr_vlinks, &id);
+	if (!link || !(link->flags & XVR_LINK_ACTIVE) || link->dev != dev)
+		return TC_ACT_SHOT;
+	if (inner_len < ETH_HLEN || inner_len > 0xffff - sizeof(out.h)) {
+		link_book_drop(id, inner_len, XVR_DROP_BAD_L2);
+		return TC_ACT_SHOT;
+	}
+	tot_len = inner_len + sizeof(out.h) - ETH_HLEN;
+	if (bpf_skb_change_head(skb, sizeof(out.h), 0)) {
+		link_book_drop(id, inner_len, XVR_DROP_ADJUST);
+		return TC_ACT_SHOT;
+	}
+	for (int i = 0; i < XVR_LINK_MAX_REMOTES; i++) {
+		__be32 remote;
+
+		if (i >= link->nremotes)
+			break;
+		remote = link->remote[i];
+		__builtin_memset(&fib, 0, sizeof(fib));
+		reason = egre_route(skb, link, remote, tot_len, &fib);
+		if (!reason) {
+			egre_fill(&out.h, link, remote, fib.dmac, fib.smac, tot_len);
+			if (bpf_skb_store_bytes(skb, 0, &out.h, sizeof(out.h), 0) ||
+			    bpf_clone_redirect(skb, fib.ifindex, 0))
+				reason = XVR_DROP_NO_TXPORT;
+		}
+		if (reason) {
+			link_book_drop(id, inner_len, reason);
+			continue;
+		}
+		link_book(id, inner_len, true);
+	}
+	return TC_ACT_SHOT;	/* every copy is out; the frame itself goes nowhere */
+}
