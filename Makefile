@@ -25,7 +25,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all clean check demo bench bench-micro setup
+.PHONY: all clean check demo demo-vnet bench bench-micro setup
 
 # The data path in bpf/, the benchmark tools' programs in bpf/tools/, the
 # test-only programs in selftests/bpf/; all build flat into $(BUILD).
@@ -112,6 +112,9 @@ check: all
 
 demo: setup all
 	$(Q)scripts/demo.sh
+
+demo-vnet: setup all
+	$(Q)scripts/demo-vnet.sh
 
 bench: all
 	$(Q)scripts/bench.sh
