@@ -62,8 +62,12 @@ static __always_inline int link_out(struct xdp_md *ctx, __u32 link_id, struct bo
 	if ((void *)(eth + 1) > data_end)
 		return drop(b, XVR_DROP_BAD_L2);
 	remote = egre_remote(link, link_id, eth->h_dest);
+	/* Flooding happens at tc on the link's own end; an engine's frame
+	 * (from its veth) cannot get there, and is dropped. */
 	if (!remote)
-		return XDP_PASS;
+		return ctx->ingress_ifindex == link->dev ?
+			       XDP_PASS :
+			       drop(b, link_book_drop(link_id, b->len, XVR_DROP_LINK_DOWN));
 	rc = egre_encap(ctx, link, remote);
 	if (rc < 0)
 		return drop(b, link_book_drop(link_id, b->len, -rc));
@@ -122,6 +126,12 @@ static __always_inline int engine_out(struct xdp_md *ctx, __u32 fe_id)
 			return drop(&b, err);
 		if (bpf_redirect_map(&xvr_tx_ports, vif->dev, 0) != XDP_REDIRECT)
 			return drop(&b, XVR_DROP_NO_VIF);
+	} else if (vif->flags & XVR_VIF_LINK) {
+		/* Onto a virtual link: untagged, then encapsulated to its remote. */
+		err = l2_write(ctx, ETH_HLEN + XVR_FE_TAG_LEN, NULL, NULL, 0, 0, proto);
+		if (err)
+			return drop(&b, err);
+		return link_out(ctx, *vif_id, &b);
 	} else {
 		/* The MTU counts the packet: neither tag counts. */
 		err = bpf_check_mtu(ctx, vif->port, &mtu_len, -XVR_FE_TAG_LEN, 0);

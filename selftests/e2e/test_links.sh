@@ -6,12 +6,13 @@
 # Two tenants with the same addresses, each with a router per node and a
 # point-to-point link between them (keys 100 and 200):
 #
-#   h1 ─ p1 ─[node 1: R (xdp), S (netns)]─ u1 ─┐               ┌─ u2 ─[node 2: R (xdp), S (xdp)]─ p2 ─ h2
+#   h1 ─ p1 ─[node 1: R (xdp), S (netns)]─ u1 ─┐               ┌─ u2 ─[node 2: R (xdp), S (afxdp)]─ p2 ─ h2
 #   g1 ─ q1 ─┘                                 └── br0 (W) ────┘                                  └ q2 ─ g2
 #                                                   │
 #                                                   └─ u3 ─[node 3: M (xdp)]   (multipoint, with R on 1 and 2)
 #
-# T1 (R) runs BIRD OSPF over its link; T2 (S) uses static routes.
+# T1 (R) runs BIRD OSPF over its link; T2 (S) uses static routes, and on
+# node 2 an AF_XDP engine forwards for it.
 set -u
 . "$(dirname "$0")/../lib.sh"
 t_init links
@@ -69,7 +70,7 @@ t_check "node 1 records its namespace" sh -c "\"$XVR\" -n $N1 port add u1 && ip 
 x "$N1" port add p1 && x "$N1" port add q1 &&
 	x "$N2" port add u2 && x "$N2" port add p2 && x "$N2" port add q2 && x "$N3" port add u3 &&
 	x "$N1" router add R mode xdp && x "$N1" router add S mode netns &&
-	x "$N2" router add R mode xdp && x "$N2" router add S mode xdp && x "$N3" router add M mode xdp &&
+	x "$N2" router add R mode xdp && x "$N2" router add S mode afxdp && x "$N3" router add M mode xdp &&
 	x "$N1" vif add R e0 port p1 && x "$N1" vif add S e0 port q1 &&
 	x "$N2" vif add R e0 port p2 && x "$N2" vif add S e0 port q2 ||
 	{ t_fail "setup"; exit 1; }
@@ -111,6 +112,9 @@ ip -n "xvr-$N1-S" addr add 10.1.1.1/24 dev e0 && ip -n "xvr-$N1-S" addr add 10.1
 ip -n "xvr-$N2-S" addr add 10.2.1.1/24 dev e0 && ip -n "xvr-$N2-S" addr add 10.12.0.2/30 dev l0
 ip -n "xvr-$N1-S" route add 10.2.1.0/24 via 10.12.0.2 dev l0
 ip -n "xvr-$N2-S" route add 10.1.1.0/24 via 10.12.0.1 dev l0
+# T2's router on node 2 is an engine's (afxdp): decapsulated frames go to
+# it, and what it sends by the link is encapsulated from its tags.
+t_check "an engine for S on node 2" x "$N2" fe add S
 
 # T1: BIRD OSPF over the link
 for r in "$N1:10.12.0.1" "$N2:10.12.0.2"; do
