@@ -25,7 +25,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all clean check demo demo-vnet bench bench-micro setup
+.PHONY: all clean check demo demo-vnet bench bench-micro bench-links setup
 
 # The data path in bpf/, the benchmark tools' programs in bpf/tools/, the
 # test-only programs in selftests/bpf/; all build flat into $(BUILD).
@@ -121,6 +121,10 @@ bench: all
 
 bench-micro: all
 	$(Q)scripts/bench.sh micro
+
+# Virtual links: encapsulation and decapsulation against plain forwarding.
+bench-links: all
+	$(Q)scripts/bench/links.sh $(BUILD)/bench-links.json
 
 clean:
 	$(call msg,CLEAN,$(BUILD))

@@ -279,4 +279,12 @@ struct {
 	__type(value, struct xvr_counters);
 } xvr_vlink_stats SEC(".maps");
 
+/* Each link's cached underlay next hop, per CPU. Ingress and egress only. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XVR_MAX_VIFS);
+	__type(key, __u32);
+	__type(value, struct xvr_link_nh);
+} xvr_vlink_nh SEC(".maps");
+
 #endif /* XVR_BPF_MAPS_H */

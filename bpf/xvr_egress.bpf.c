@@ -68,7 +68,7 @@ static __always_inline int link_out(struct xdp_md *ctx, __u32 link_id, struct bo
 		return ctx->ingress_ifindex == link->dev ?
 			       XDP_PASS :
 			       drop(b, link_book_drop(link_id, b->len, XVR_DROP_LINK_DOWN));
-	rc = egre_encap(ctx, link, remote);
+	rc = egre_encap(ctx, link_id, link, remote);
 	if (rc < 0)
 		return drop(b, link_book_drop(link_id, b->len, -rc));
 	if (bpf_redirect_map(&xvr_tx_ports, rc, 0) != XDP_REDIRECT)
@@ -214,7 +214,7 @@ SEC("tc")
 int xvr_link_flood(struct __sk_buff *skb)
 {
 	__u32 dev = skb->ifindex, *link_id, id;
-	struct bpf_fib_lookup fib;
+	struct xvr_link_nh nh;
 	struct xvr_link *link;
 	/* Two bytes ahead put the outer IPv4 header on a 4-byte boundary:
 	 * the verifier refuses unaligned stack access. */
@@ -248,12 +248,11 @@ int xvr_link_flood(struct __sk_buff *skb)
 		if (i >= link->nremotes)
 			break;
 		remote = link->remote[i];
-		__builtin_memset(&fib, 0, sizeof(fib));
-		reason = egre_route(skb, link, remote, tot_len, &fib);
+		reason = egre_route(skb, id, link, remote, tot_len, &nh);
 		if (!reason) {
-			egre_fill(&out.h, link, remote, fib.dmac, fib.smac, tot_len);
+			egre_fill(&out.h, link, remote, nh.dmac, nh.smac, tot_len);
 			if (bpf_skb_store_bytes(skb, 0, &out.h, sizeof(out.h), 0) ||
-			    bpf_clone_redirect(skb, fib.ifindex, 0))
+			    bpf_clone_redirect(skb, nh.ifindex, 0))
 				reason = XVR_DROP_NO_TXPORT;
 		}
 		if (reason) {

@@ -146,7 +146,8 @@ t_check "T2: g1 pings g2 (same addresses, other key)" wait_for 10 in_ns "${T_P}g
 
 # The underlay, captured on node 1's switch port (dumpcap: tshark itself
 # takes long to start on a loaded machine; it decodes the file later).
-in_ns "$W" dumpcap -i w1 -f "ip proto 47 and host 192.168.77.1" -c 10 -a duration:30 \
+# (the filter: GRE between nodes 1 and 2 with key 100, at byte 24 of the IP header)
+in_ns "$W" dumpcap -i w1 -f "ip proto 47 and host 192.168.77.1 and ip[24:4] = 100" -c 10 -a duration:30 \
 	-w "$RUN/u.pcap" 2>"$RUN/dumpcap.err" &
 DC=$!
 T_PIDS+=("$DC")

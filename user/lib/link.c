@@ -384,6 +384,15 @@ void link_forget(struct xvr_node *n, __u32 id)
 	bpf_map_delete_elem(n->vlink_keys_fd, &lk);
 	bpf_map_update_elem(n->vlinks_fd, &id, &zero, BPF_ANY);
 	bpf_map_delete_elem(n->vlink_fdb_fd, &id);
+	{
+		/* The next link with this id starts with no cached next hop. */
+		int ncpus = libbpf_num_possible_cpus();
+		void *nh = ncpus > 0 ? calloc(ncpus, sizeof(struct xvr_link_nh)) : NULL;
+
+		if (nh)
+			bpf_map_update_elem(n->vlink_nh_fd, &id, nh, BPF_ANY);
+		free(nh);
+	}
 	local_ref(n, l.local, -1);
 	for (__u32 i = 0; i < l.nremotes && i < XVR_LINK_MAX_REMOTES; i++)
 		remote_release(n, id, l.remote[i]);
