@@ -25,7 +25,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all clean check demo bench bench-micro setup FORCE install uninstall soak
+.PHONY: all clean check demo demo-vnet bench bench-micro bench-links setup FORCE install uninstall soak
 
 # The data path in bpf/, the benchmark tools' programs in bpf/tools/, the
 # test-only programs in selftests/bpf/; all build flat into $(BUILD).
@@ -177,6 +177,9 @@ check: all
 demo: setup all
 	$(Q)scripts/demo.sh
 
+demo-vnet: setup all
+	$(Q)scripts/demo-vnet.sh
+
 bench: all
 	$(Q)scripts/bench.sh
 
@@ -186,6 +189,10 @@ bench-micro: all
 # A tenant's flood against fibsync's max-routes (the node's default bound), too long for check.
 soak: all
 	$(Q)COUNT=2000000 CAP=200000 bash selftests/e2e/test_fibsync_cap.sh
+
+# Virtual links: encapsulation and decapsulation against plain forwarding.
+bench-links: all
+	$(Q)scripts/bench/links.sh $(BUILD)/bench-links.json
 
 clean:
 	$(call msg,CLEAN,$(BUILD))

@@ -109,61 +109,15 @@ static __always_inline __be32 egre_remote(const struct xvr_link *link, __u32 lin
 	return e->remote;
 }
 
-/*
- * Puts the outer headers in front of the inner Ethernet frame at data, to
- * remote. Returns the underlay port to redirect to, or a negative drop
- * reason: the route or its neighbour is missing (the node's stack keeps
- * the link's neighbours resolved, see 'xvr link'), or the result is too
- * large for the underlay. The frame is unchanged unless this succeeds.
- */
-static __always_inline int egre_encap(struct xdp_md *ctx, const struct xvr_link *link,
-				      __be32 remote)
+/* The outer headers for link to remote, tot_len the outer IP packet's length. */
+static __always_inline void egre_fill(struct egre_hdr *h, const struct xvr_link *link,
+				      __be32 remote, const __u8 *dmac, const __u8 *smac,
+				      __u16 tot_len)
 {
-	void *data_end = (void *)(long)ctx->data_end;
-	void *data = (void *)(long)ctx->data;
-	struct bpf_fib_lookup fib = {};
-	struct egre_hdr *h;
-	struct iphdr *ip;
-	__u32 inner_len = data_end - data;
-	__u16 tot_len;
-	int rc;
+	struct iphdr *ip = (void *)h + ETH_HLEN;
 
-	fib.family = AF_INET_;
-	fib.l4_protocol = IPPROTO_GRE_;
-	tot_len = inner_len + sizeof(struct iphdr) + sizeof(struct gre_base_hdr_) + 4;
-	fib.tot_len = tot_len;	/* the helper returns the MTU in its place */
-	/* An input lookup as if the frame came in on the link's node-side end
-	 * (xvr enables forwarding there: the helper insists on it). */
-	fib.ifindex = link->dev;
-	fib.ipv4_src = link->local;
-	fib.ipv4_dst = remote;
-	rc = bpf_fib_lookup(ctx, &fib, sizeof(fib), 0);
-	switch (rc) {
-	case BPF_FIB_LKUP_RET_SUCCESS:
-		break;
-	case BPF_FIB_LKUP_RET_NO_NEIGH:
-		return -XVR_DROP_LINK_NEIGH;
-	case BPF_FIB_LKUP_RET_FRAG_NEEDED:
-		return -XVR_DROP_TX_MTU;
-	default:
-		return -XVR_DROP_LINK_DOWN;	/* no unicast route to the remote */
-	}
-	if (link->port && fib.ifindex != link->port)
-		return -XVR_DROP_NO_TXPORT;
-
-	if (bpf_xdp_adjust_head(ctx, -(int)sizeof(*h)))
-		return -XVR_DROP_ADJUST;
-	barrier_var(ctx);
-	data = (void *)(long)ctx->data;
-	barrier_var(ctx);
-	data_end = (void *)(long)ctx->data_end;
-	h = data;
-	if ((void *)(h + 1) > data_end)
-		return -XVR_DROP_ADJUST;
-
-	ip = (void *)h + ETH_HLEN;
-	__builtin_memcpy(h->eth.h_dest, fib.dmac, ETH_ALEN);
-	__builtin_memcpy(h->eth.h_source, fib.smac, ETH_ALEN);
+	__builtin_memcpy(h->eth.h_dest, dmac, ETH_ALEN);
+	__builtin_memcpy(h->eth.h_source, smac, ETH_ALEN);
 	h->eth.h_proto = bpf_htons(ETH_P_IP);
 	ip->version = 4;
 	ip->ihl = 5;
@@ -180,7 +134,91 @@ static __always_inline int egre_encap(struct xdp_md *ctx, const struct xvr_link 
 	h->gre.flags = bpf_htons(GRE_KEY);
 	h->gre.protocol = bpf_htons(ETH_P_TEB);
 	h->key = bpf_htonl(link->key);
-	return fib.ifindex;
+}
+
+/*
+ * The node's route and neighbour for remote: 0 or a drop reason; nh filled.
+ * A fresh answer for the same remote is taken from the link's cache.
+ */
+static __always_inline int egre_route(void *ctx, __u32 link_id, const struct xvr_link *link,
+				      __be32 remote, __u16 tot_len, struct xvr_link_nh *nh)
+{
+	struct xvr_link_nh *cached = bpf_map_lookup_elem(&xvr_vlink_nh, &link_id);
+	struct bpf_fib_lookup fib = {};
+	__u64 now = bpf_ktime_get_ns();
+	int rc;
+
+	if (cached && cached->remote == remote && now < cached->expires_ns) {
+		*nh = *cached;
+		return tot_len > nh->mtu ? XVR_DROP_TX_MTU : 0;
+	}
+	fib.family = AF_INET_;
+	fib.l4_protocol = IPPROTO_GRE_;
+	fib.tot_len = tot_len;	/* the helper returns the MTU in its place */
+	/* An input lookup as if the frame came in on the link's node-side end
+	 * (xvr enables forwarding there: the helper insists on it). */
+	fib.ifindex = link->dev;
+	fib.ipv4_src = link->local;
+	fib.ipv4_dst = remote;
+	rc = bpf_fib_lookup(ctx, &fib, sizeof(fib), 0);
+	switch (rc) {
+	case BPF_FIB_LKUP_RET_SUCCESS:
+		break;
+	case BPF_FIB_LKUP_RET_NO_NEIGH:
+		return XVR_DROP_LINK_NEIGH;
+	case BPF_FIB_LKUP_RET_FRAG_NEEDED:
+		return XVR_DROP_TX_MTU;
+	default:
+		return XVR_DROP_LINK_DOWN;	/* no unicast route to the remote */
+	}
+	if (link->port && fib.ifindex != link->port)
+		return XVR_DROP_NO_TXPORT;
+	nh->remote = remote;
+	nh->ifindex = fib.ifindex;
+	nh->expires_ns = now + XVR_LINK_NH_CACHE_NS;
+	__builtin_memcpy(nh->dmac, fib.dmac, ETH_ALEN);
+	__builtin_memcpy(nh->smac, fib.smac, ETH_ALEN);
+	nh->mtu = fib.mtu_result;
+	if (cached)
+		*cached = *nh;
+	return 0;
+}
+
+/*
+ * Puts the outer headers in front of the inner Ethernet frame at data, to
+ * remote. Returns the underlay port to redirect to, or a negative drop
+ * reason: the route or its neighbour is missing (the node's stack keeps
+ * the link's neighbours resolved, see 'xvr link'), or the result is too
+ * large for the underlay. The frame is unchanged unless this succeeds.
+ */
+static __always_inline int egre_encap(struct xdp_md *ctx, __u32 link_id,
+				      const struct xvr_link *link, __be32 remote)
+{
+	void *data_end = (void *)(long)ctx->data_end;
+	void *data = (void *)(long)ctx->data;
+	struct xvr_link_nh nh;
+	struct egre_hdr *h;
+	__u32 inner_len = data_end - data;
+	__u16 tot_len;
+	int rc;
+
+	tot_len = inner_len + sizeof(struct iphdr) + sizeof(struct gre_base_hdr_) + 4;
+	rc = egre_route(ctx, link_id, link, remote, tot_len, &nh);
+	if (rc)
+		return -rc;
+
+	if (bpf_xdp_adjust_head(ctx, -(int)sizeof(*h)))
+		return -XVR_DROP_ADJUST;
+	barrier_var(ctx);
+	data = (void *)(long)ctx->data;
+	barrier_var(ctx);
+	data_end = (void *)(long)ctx->data_end;
+	h = data;
+	if ((void *)(h + 1) > data_end)
+		return -XVR_DROP_ADJUST;
+
+	egre_fill(h, link, remote, nh.dmac, nh.smac, tot_len);
+	return nh.ifindex;
 }
 
 /*

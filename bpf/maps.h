@@ -294,4 +294,12 @@ struct {
 	__uint(max_entries, XVR_TRACE_RING_SIZE);
 } xvr_trace SEC(".maps");
 
+/* Each link's cached underlay next hop, per CPU. Ingress and egress only. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XVR_MAX_VIFS);
+	__type(key, __u32);
+	__type(value, struct xvr_link_nh);
+} xvr_vlink_nh SEC(".maps");
+
 #endif /* XVR_BPF_MAPS_H */

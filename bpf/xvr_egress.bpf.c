@@ -104,9 +104,13 @@ static __always_inline int link_out(struct xdp_md *ctx, __u32 link_id, struct bo
 	if ((void *)(eth + 1) > data_end)
 		return drop(b, XVR_DROP_BAD_L2);
 	remote = egre_remote(link, link_id, eth->h_dest);
+	/* Flooding happens at tc on the link's own end; an engine's frame
+	 * (from its veth) cannot get there, and is dropped. */
 	if (!remote)
-		return XDP_PASS;
-	rc = egre_encap(ctx, link, remote);
+		return ctx->ingress_ifindex == link->dev ?
+			       XDP_PASS :
+			       drop(b, link_book_drop(link_id, b->len, XVR_DROP_LINK_DOWN));
+	rc = egre_encap(ctx, link_id, link, remote);
 	if (rc < 0)
 		return drop(b, link_book_drop(link_id, b->len, -rc));
 	if (bpf_redirect_map(&xvr_tx_ports, rc, 0) != XDP_REDIRECT)
@@ -168,6 +172,12 @@ static __always_inline int engine_out(struct xdp_md *ctx, __u32 fe_id)
 			return drop(&b, err);
 		if (bpf_redirect_map(&xvr_tx_ports, vif->dev, 0) != XDP_REDIRECT)
 			return drop(&b, XVR_DROP_NO_VIF);
+	} else if (vif->flags & XVR_VIF_LINK) {
+		/* Onto a virtual link: untagged, then encapsulated to its remote. */
+		err = l2_write(ctx, ETH_HLEN + XVR_FE_TAG_LEN, NULL, NULL, 0, 0, proto);
+		if (err)
+			return drop(&b, err);
+		return link_out(ctx, *vif_id, &b);
 	} else {
 		if (!src_mac_ok(vif, eth->h_source))
 			return drop(&b, XVR_DROP_EGR_SRC_MAC);
@@ -248,4 +258,69 @@ SEC("xdp")
 int xvr_egress(struct xdp_md *ctx)
 {
 	return egress(ctx);
+}
+
+#define TC_ACT_SHOT	2
+
+/*
+ * Multipoint flooding, at tc ingress of a link's node-side end: what
+ * xvr_egress passed on (broadcast, multicast, unknown unicast of a
+ * multipoint link) leaves once per remote. XDP cannot do this: it has no
+ * way to copy a frame, and a devmap broadcast sends the same bytes to each
+ * device while every remote needs its own outer header, all through the
+ * same underlay port. Here the outer headers are pushed once, rewritten
+ * per remote, and each copy is bpf_clone_redirect()ed out of the port.
+ */
+SEC("tc")
+int xvr_link_flood(struct __sk_buff *skb)
+{
+	__u32 dev = skb->ifindex, *link_id, id;
+	struct xvr_link_nh nh;
+	struct xvr_link *link;
+	/* Two bytes ahead put the outer IPv4 header on a 4-byte boundary:
+	 * the verifier refuses unaligned stack access. */
+	struct {
+		__u16 pad;
+		struct egre_hdr h;
+	} __attribute__((aligned(4))) out;
+	__u32 inner_len = skb->len;
+	__u16 tot_len;
+	int reason;
+
+	link_id = bpf_map_lookup_elem(&xvr_vif_by_dev, &dev);
+	if (!link_id)
+		return TC_ACT_SHOT;
+	id = *link_id;
+	link = bpf_map_lookup_elem(&xvr_vlinks, &id);
+	if (!link || !(link->flags & XVR_LINK_ACTIVE) || link->dev != dev)
+		return TC_ACT_SHOT;
+	if (inner_len < ETH_HLEN || inner_len > 0xffff - sizeof(out.h)) {
+		link_book_drop(id, inner_len, XVR_DROP_BAD_L2);
+		return TC_ACT_SHOT;
+	}
+	tot_len = inner_len + sizeof(out.h) - ETH_HLEN;
+	if (bpf_skb_change_head(skb, sizeof(out.h), 0)) {
+		link_book_drop(id, inner_len, XVR_DROP_ADJUST);
+		return TC_ACT_SHOT;
+	}
+	for (int i = 0; i < XVR_LINK_MAX_REMOTES; i++) {
+		__be32 remote;
+
+		if (i >= link->nremotes)
+			break;
+		remote = link->remote[i];
+		reason = egre_route(skb, id, link, remote, tot_len, &nh);
+		if (!reason) {
+			egre_fill(&out.h, link, remote, nh.dmac, nh.smac, tot_len);
+			if (bpf_skb_store_bytes(skb, 0, &out.h, sizeof(out.h), 0) ||
+			    bpf_clone_redirect(skb, nh.ifindex, 0))
+				reason = XVR_DROP_NO_TXPORT;
+		}
+		if (reason) {
+			link_book_drop(id, inner_len, reason);
+			continue;
+		}
+		link_book(id, inner_len, true);
+	}
+	return TC_ACT_SHOT;	/* every copy is out; the frame itself goes nowhere */
 }

@@ -187,7 +187,7 @@ static __always_inline int link_forward(struct xdp_md *ctx, __u32 vr_id, struct 
 	rc = l2_rewrite(ctx, p->l2_len, nh->dmac, nh->smac, 0, p->l3_proto);
 	if (rc)
 		return drop(&f->b, link_book_drop(link_id, f->b.len, rc));
-	rc = egre_encap(ctx, link, remote);
+	rc = egre_encap(ctx, link_id, link, remote);
 	if (rc < 0)
 		return drop(&f->b, link_book_drop(link_id, f->b.len, -rc));
 	if (bpf_redirect_map(&xvr_tx_ports, rc, 0) != XDP_REDIRECT)

@@ -528,4 +528,22 @@ struct xvr_trace_rec {
 	__u8 data[XVR_TRACE_SNAP];
 };
 
+/*
+ * A link's underlay next hop as bpf_fib_lookup last gave it, per CPU
+ * (xvr_vlink_nh[link id]): reused for XVR_LINK_NH_CACHE_NS, so a route or
+ * neighbour change reaches the link within that time and the lookup costs
+ * once per interval, not per frame.
+ */
+#define XVR_LINK_NH_CACHE_NS	(100ull * 1000 * 1000)
+
+struct xvr_link_nh {
+	__be32 remote;
+	__u32 ifindex;
+	__u64 expires_ns;
+	__u8 dmac[6];
+	__u8 smac[6];
+	__u16 mtu;
+	__u16 pad;
+};
+
 #endif /* XVR_XVR_H */

@@ -6,12 +6,13 @@
 # Two tenants with the same addresses, each with a router per node and a
 # point-to-point link between them (keys 100 and 200):
 #
-#   h1 ─ p1 ─[node 1: R (xdp), S (netns)]─ u1 ─┐               ┌─ u2 ─[node 2: R (xdp), S (xdp)]─ p2 ─ h2
+#   h1 ─ p1 ─[node 1: R (xdp), S (netns)]─ u1 ─┐               ┌─ u2 ─[node 2: R (xdp), S (afxdp)]─ p2 ─ h2
 #   g1 ─ q1 ─┘                                 └── br0 (W) ────┘                                  └ q2 ─ g2
 #                                                   │
 #                                                   └─ u3 ─[node 3: M (xdp)]   (multipoint, with R on 1 and 2)
 #
-# T1 (R) runs BIRD OSPF over its link; T2 (S) uses static routes.
+# T1 (R) runs BIRD OSPF over its link; T2 (S) uses static routes, and on
+# node 2 an AF_XDP engine forwards for it.
 set -u
 . "$(dirname "$0")/../lib.sh"
 t_init links
@@ -69,7 +70,7 @@ t_check "node 1 records its namespace" sh -c "\"$XVR\" -n $N1 port add u1 && ip 
 x "$N1" port add p1 && x "$N1" port add q1 &&
 	x "$N2" port add u2 && x "$N2" port add p2 && x "$N2" port add q2 && x "$N3" port add u3 &&
 	x "$N1" router add R mode xdp && x "$N1" router add S mode netns &&
-	x "$N2" router add R mode xdp && x "$N2" router add S mode xdp && x "$N3" router add M mode xdp &&
+	x "$N2" router add R mode xdp && x "$N2" router add S mode afxdp && x "$N3" router add M mode xdp &&
 	x "$N1" vif add R e0 port p1 && x "$N1" vif add S e0 port q1 &&
 	x "$N2" vif add R e0 port p2 && x "$N2" vif add S e0 port q2 ||
 	{ t_fail "setup"; exit 1; }
@@ -111,6 +112,9 @@ ip -n "xvr-$N1-S" addr add 10.1.1.1/24 dev e0 && ip -n "xvr-$N1-S" addr add 10.1
 ip -n "xvr-$N2-S" addr add 10.2.1.1/24 dev e0 && ip -n "xvr-$N2-S" addr add 10.12.0.2/30 dev l0
 ip -n "xvr-$N1-S" route add 10.2.1.0/24 via 10.12.0.2 dev l0
 ip -n "xvr-$N2-S" route add 10.1.1.0/24 via 10.12.0.1 dev l0
+# T2's router on node 2 is an engine's (afxdp): decapsulated frames go to
+# it, and what it sends by the link is encapsulated from its tags.
+t_check "an engine for S on node 2" x "$N2" fe add S
 
 # T1: BIRD OSPF over the link
 for r in "$N1:10.12.0.1" "$N2:10.12.0.2"; do
@@ -142,7 +146,8 @@ t_check "T2: g1 pings g2 (same addresses, other key)" wait_for 10 in_ns "${T_P}g
 
 # The underlay, captured on node 1's switch port (dumpcap: tshark itself
 # takes long to start on a loaded machine; it decodes the file later).
-in_ns "$W" dumpcap -i w1 -f "ip proto 47 and host 192.168.77.1" -c 10 -a duration:30 \
+# (the filter: GRE between nodes 1 and 2 with key 100, at byte 24 of the IP header)
+in_ns "$W" dumpcap -i w1 -f "ip proto 47 and host 192.168.77.1 and ip[24:4] = 100" -c 10 -a duration:30 \
 	-w "$RUN/u.pcap" 2>"$RUN/dumpcap.err" &
 DC=$!
 T_PIDS+=("$DC")
@@ -217,6 +222,48 @@ done
 t_ge "GRE to an address no link has goes to the host stack" "$(pstat "$N2" u2 miss_packets)" $(( miss0 + 1 ))
 t_eq "the wrong remote is counted on the link too" "$(lstat "$N2" R l0 'drop."gre-remote"')" 1
 
+# ---- multipoint ("bridge"): R on nodes 1 and 2 and M on node 3, key 300 ----
+x "$N1" link add R m0 egre local 192.168.77.1 remote 192.168.77.2 remote 192.168.77.3 key 300 &&
+	x "$N2" link add R m0 egre local 192.168.77.2 remote 192.168.77.1 remote 192.168.77.3 key 300 &&
+	x "$N3" link add M m0 egre local 192.168.77.3 remote 192.168.77.1 remote 192.168.77.2 key 300 ||
+	t_fail "multipoint link add"
+t_eq "three remotes' links are multipoint" "$(x "$N3" -j link list M | jq -r '.[0].kind')" multipoint
+for nr in "$N1:R:1" "$N2:R:2" "$N3:M:3"; do
+	IFS=: read -r n r i <<<"$nr"
+	ip -n "xvr-$n-$r" addr add 10.123.0.$i/24 dev m0 && ip -n "xvr-$n-$r" link set m0 up
+done
+b0=$(lstat "$N2" R m0 rx_packets) t0=$(lstat "$N3" M m0 tx_packets)
+t_check "M reaches R on node 1 across the multipoint link" \
+	wait_for 10 in_ns "xvr-$N3-M" ping -c 1 -W 1 10.123.0.1
+t_ge "M's ARP request was flooded to both remotes" "$(( $(lstat "$N3" M m0 tx_packets) - t0 ))" 3
+t_ge "so node 2 received it too" "$(( $(lstat "$N2" R m0 rx_packets) - b0 ))" 1
+MID=$(x "$N3" -j link list M | jq '.[0].id')
+# the link's learning table: an inner map, its id the value (little-endian bytes)
+FDB=$(( 16#$(bpftool -j map lookup pinned "/sys/fs/bpf/xvr/$N3/vlink_fdb" key $MID 0 0 0 |
+	jq -r '.value | reverse | map(ltrimstr("0x")) | join("")') ))
+R1MAC=$(ip -n "xvr-$N1-R" -j link show m0 | jq -r '.[0].address')
+t_eq "M's link learned R's MAC behind 192.168.77.1" \
+	"$(bpftool -j map lookup id "$FDB" key hex ${R1MAC//:/ } 00 00 2>/dev/null | jq -c '.value[0:4]')" \
+	'["0xc0","0xa8","0x4d","0x01"]'
+b0=$(lstat "$N2" R m0 rx_packets)
+t_check "unicast to a learned MAC: 20 pings" in_ns "xvr-$N3-M" ping -c 20 -i 0.02 -W 1 10.123.0.1
+t_check "went to node 1 alone (node 2 got none of them)" \
+	test "$(( $(lstat "$N2" R m0 rx_packets) - b0 ))" -le 2
+t_check "M reaches R on node 2 as well" in_ns "xvr-$N3-M" ping -c 1 -W 1 10.123.0.2
+in_ns "xvr-$N1-R" iperf3 -s -1 -D -p 5202 -I "$RUN/iperf2.pid" >/dev/null 2>&1
+wait_for 5 test -s "$RUN/iperf2.pid" && T_PIDS+=("$(cat "$RUN/iperf2.pid")")
+bps=$(in_ns "xvr-$N3-M" iperf3 -c 10.123.0.1 -p 5202 -t 2 -J 2>/dev/null | jq '.end.sum_received.bits_per_second // 0 | floor')
+echo "    iperf3 M->R over the multipoint link: $(( ${bps:-0} / 1000000 )) Mbit/s"
+t_ge "TCP (iperf3) across the multipoint link" "${bps:-0}" 1000000
+# a remote removed: node 1 no longer takes node 3's frames, counted
+t_check "link set remote del" x "$N1" link set R m0 remote del 192.168.77.3
+t_fails "the last remote cannot go" x "$N3" link set M m0 remote del 192.168.77.9
+g0=$(lstat "$N1" R m0 'drop."gre-remote"')
+t_fails "M no longer reaches node 1" in_ns "xvr-$N3-M" ping -c 2 -i 0.2 -W 1 10.123.0.1
+t_ge "node 1 dropped M's frames as gre-remote" "$(lstat "$N1" R m0 'drop."gre-remote"')" $(( g0 + 1 ))
+t_check "link set remote add" x "$N1" link set R m0 remote add 192.168.77.3
+t_check "M reaches node 1 again" wait_for 10 in_ns "xvr-$N3-M" ping -c 1 -W 1 10.123.0.1
+
 # ---- a link removed while traffic flows leaves nothing behind ----
 in_ns "${T_P}g1" ping -i 0.01 -W 1 10.2.1.2 >/dev/null 2>&1 &
 PING=$!
@@ -232,7 +279,7 @@ t_eq "no VIF of it remains" "$(x "$N1" -j vif list S | jq '[.[] | select(.ifname
 t_eq "key 200 left the decapsulation map" \
 	"$(bpftool -j map dump pinned "/sys/fs/bpf/xvr/$N1/vlink_keys" | jq '[.[] | select(.formatted.key.key == 200)] | length')" 0
 t_check "R's link still carries T1" in_ns "${T_P}h1" ping -c 1 -W 1 10.2.1.2
-x "$N1" link del R l0
+x "$N1" link del R l0 && x "$N1" link del R m0
 t_eq "the last link's address left the GRE address map" \
 	"$(bpftool -j map dump pinned "/sys/fs/bpf/xvr/$N1/vlink_locals" | jq length)" 0
 t_check "and the remote's neighbour is no longer managed" \

@@ -15,6 +15,7 @@
 #include "cgroup.h"
 #include "cglimits.h"
 #include "netns.h"
+#include "link.h"
 #include "xvr_ingress.skel.h"
 #include "xvr_egress.skel.h"
 
@@ -257,6 +258,14 @@ static int node_up(int argc, char **argv)
 		vifs = object_install(egress->obj, egress->progs.xvr_egress, root, VIF_LINKS_DIR,
 				      EGRESS_PIN);
 	err = ports < 0 ? ports : vifs < 0 ? vifs : 0;
+	if (!err) {
+		/* Links attach it at tc ingress of their node-side end ('xvr link'). */
+		snprintf(path, sizeof(path), "%s/%s", root, XVR_FLOOD_PIN);
+		unlink(path);
+		err = bpf_program__pin(egress->progs.xvr_link_flood, path);
+		if (err)
+			pr_warn("node %s: pin %s: %s\n", cli_node, path, strerror(-err));
+	}
 	if (err) {
 		if (existed)
 			pr_warn("node %s: the running programs are unchanged\n", cli_node);

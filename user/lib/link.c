@@ -21,6 +21,7 @@
 #include <linux/rtnetlink.h>
 #include <sys/socket.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include "common.h"
 #include "netns.h"
 #include "objects.h"
@@ -236,6 +237,35 @@ static void local_ref(struct xvr_node *n, __be32 local, int delta)
 		bpf_map_update_elem(n->vlink_locals_fd, &local, &cnt, BPF_ANY);
 }
 
+/*
+ * Multipoint flooding runs at tc ingress of the link's node-side end (see
+ * xvr_link_flood); every link gets it, so a remote added later floods too.
+ * The clsact qdisc goes with the device.
+ */
+static int flood_attach(struct xvr_node *n, const char *name, __u32 dev)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = dev, .attach_point = BPF_TC_INGRESS);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = 1, .priority = 1);
+	char path[PATH_MAX];
+	int fd, err;
+
+	xvr_node_path(path, sizeof(path), n->name, XVR_FLOOD_PIN);
+	fd = bpf_obj_get(path);
+	if (fd < 0) {
+		err = -errno;
+		pr_warn("link %s: %s: %s ('xvr node up' installs it)\n", name, path, strerror(-err));
+		return err;
+	}
+	opts.prog_fd = fd;
+	err = bpf_tc_hook_create(&hook);
+	if (!err || err == -EEXIST)
+		err = bpf_tc_attach(&hook, &opts);
+	if (err)
+		pr_warn("link %s: attach flooding at tc ingress: %s\n", name, strerror(-err));
+	close(fd);
+	return err;
+}
+
 int link_create(struct xvr_node *n, const struct link_spec *spec, __u32 *out_id)
 {
 	struct xvr_link_key lk = { .local = spec->local, .key = spec->key };
@@ -315,6 +345,9 @@ int link_create(struct xvr_node *n, const struct link_spec *spec, __u32 *out_id)
 		vif_get(n, id, &v);
 		l.dev = v.dev;
 	}
+	err = flood_attach(n, spec->name, l.dev);
+	if (err)
+		goto undo_vif;
 	if (bpf_map_update_elem(n->vlinks_fd, &id, &l, BPF_ANY) ||
 	    bpf_map_update_elem(n->vlink_keys_fd, &lk, &id, BPF_NOEXIST)) {
 		err = -errno;
@@ -351,6 +384,15 @@ void link_forget(struct xvr_node *n, __u32 id)
 	bpf_map_delete_elem(n->vlink_keys_fd, &lk);
 	bpf_map_update_elem(n->vlinks_fd, &id, &zero, BPF_ANY);
 	bpf_map_delete_elem(n->vlink_fdb_fd, &id);
+	{
+		/* The next link with this id starts with no cached next hop. */
+		int ncpus = libbpf_num_possible_cpus();
+		void *nh = ncpus > 0 ? calloc(ncpus, sizeof(struct xvr_link_nh)) : NULL;
+
+		if (nh)
+			bpf_map_update_elem(n->vlink_nh_fd, &id, nh, BPF_ANY);
+		free(nh);
+	}
 	local_ref(n, l.local, -1);
 	for (__u32 i = 0; i < l.nremotes && i < XVR_LINK_MAX_REMOTES; i++)
 		remote_release(n, id, l.remote[i]);

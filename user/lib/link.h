@@ -11,6 +11,9 @@
 #include <xvr/xvr.h>
 #include "node.h"
 
+/* The multipoint flooding program (tc) under the node's pin root. */
+#define XVR_FLOOD_PIN	"prog_flood"
+
 struct link_spec {
 	__u32 vr_id;
 	const char *router;

@@ -41,7 +41,8 @@
 	X(vlink_keys)	\
 	X(vlink_locals)	\
 	X(vlink_fdb)	\
-	X(vlink_stats)
+	X(vlink_stats)	\
+	X(vlink_nh)
 
 struct xvr_node {
 	char name[64];

@@ -128,6 +128,17 @@ int vif_create(struct xvr_node *n, const struct vif_spec *spec, __u32 *out_id)
 		/* Locally administered, unique per node: 02:78:76 ("xv"), router, VIF. */
 		__u8 mac[6] = { 0x02, 0x78, 0x76, spec->vr_id & 0xff,
 				(__u8)((spec->vr_id >> 8) << 4 | id >> 8), id & 0xff };
+		/*
+		 * A link's interface shares its Ethernet with other nodes, whose
+		 * routers and VIFs have the same ids: 06, the node's tag instead.
+		 */
+		if (spec->link) {
+			unsigned int tag = xvr_node_tag(n->name);
+
+			mac[0] = 0x06;
+			mac[1] = tag >> 8;
+			mac[2] = tag & 0xff;
+		}
 		memcpy(v.mac, mac, 6);
 	}
 
