@@ -25,7 +25,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all clean check demo bench bench-micro setup
+.PHONY: all clean check demo bench bench-micro setup soak
 
 # The data path in bpf/, the benchmark tools' programs in bpf/tools/, the
 # test-only programs in selftests/bpf/; all build flat into $(BUILD).
@@ -115,6 +115,10 @@ demo: setup all
 
 bench: all
 	$(Q)scripts/bench.sh
+
+# Long robustness runs, not part of check.
+soak: all
+	$(Q)CONC_SECONDS=$${CONC_SECONDS:-300} bash selftests/e2e/test_concurrency.sh
 
 bench-micro: all
 	$(Q)scripts/bench.sh micro

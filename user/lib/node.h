@@ -63,4 +63,12 @@ void xvr_node_close(struct xvr_node *n);
 /* Serialises mutating commands on one node (flock on XVR_RUN_DIR/<node>.lock). */
 int xvr_node_lock(struct xvr_node *n);
 
+/*
+ * The ABI version the node's pins carry (XVR_ABI_VERSION of the xvr that
+ * made them): 0 and *version set, -ENOENT if the node has none.
+ */
+int xvr_node_abi(const char *node, __u32 *version);
+/* Pins the running xvr's XVR_ABI_VERSION for a new node. */
+int xvr_node_abi_pin(const char *node);
+
 #endif
