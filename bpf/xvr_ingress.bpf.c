@@ -134,6 +134,28 @@ static __always_inline struct xvr_nexthop *nh_group_pick(const struct pkt *p, __
 }
 
 /* The xdp-mode data path: FIB, nexthop, TTL, MACs, redirect. */
+/*
+ * Source addresses no router forwards (RFC 1812 5.3.7, RFC 4291): the same
+ * rules xvr-router applies to the frames it forwards.
+ */
+static __always_inline bool ip4_martian_src(__u32 saddr)
+{
+	return (saddr >> 28) == 0xe ||			/* multicast, 224/4 */
+	       saddr == 0xffffffff ||			/* limited broadcast */
+	       (saddr >> 24) == 0 ||			/* 0/8 */
+	       (saddr >> 24) == 0x7f ||			/* loopback */
+	       (saddr >> 16) == 0xa9fe;			/* link-local, 169.254/16 */
+}
+
+static __always_inline bool ip6_martian_src(const struct in6_addr *a)
+{
+	__u32 any = a->in6_u.u6_addr32[0] | a->in6_u.u6_addr32[1] | a->in6_u.u6_addr32[2];
+
+	return a->in6_u.u6_addr8[0] == 0xff ||		/* multicast */
+	       (!any && (!a->in6_u.u6_addr32[3] ||	/* :: */
+			 a->in6_u.u6_addr32[3] == bpf_htonl(1)));	/* ::1 */
+}
+
 static __always_inline int xdp_forward(struct xdp_md *ctx, __u32 vr_id, struct frame *f)
 {
 	struct pkt *p = &f->p;
@@ -146,6 +168,8 @@ static __always_inline int xdp_forward(struct xdp_md *ctx, __u32 vr_id, struct f
 		struct iphdr *iph = p->ip4;
 		__u32 daddr = bpf_ntohl(iph->daddr);
 
+		if (ip4_martian_src(bpf_ntohl(iph->saddr)))
+			return drop(&f->b, XVR_DROP_MARTIAN);
 		if (p->flags & PKT_IP_OPTIONS)
 			return punt(ctx, f, XVR_PUNT_IP_OPTIONS);
 		/* 224/4 multicast, 255.255.255.255 broadcast */
@@ -157,6 +181,8 @@ static __always_inline int xdp_forward(struct xdp_md *ctx, __u32 vr_id, struct f
 	} else if (p->ip6) {
 		struct ipv6hdr *ip6h = p->ip6;
 
+		if (ip6_martian_src(&ip6h->saddr))
+			return drop(&f->b, XVR_DROP_MARTIAN);
 		if (p->flags & PKT_IPV6_HOPOPTS)
 			return punt(ctx, f, XVR_PUNT_IP_OPTIONS);
 		if (ip6h->daddr.in6_u.u6_addr8[0] == 0xff ||
