@@ -86,10 +86,18 @@ static __always_inline bool ipv6_is_linklocal(const struct in6_addr *a)
 	return a->in6_u.u6_addr8[0] == 0xfe && (a->in6_u.u6_addr8[1] & 0xc0) == 0x80;
 }
 
-/* Mixes the flow's addresses, protocol and ports; the same flow, the same hash. */
+/*
+ * Mixes the flow's addresses, protocol and ports; the same flow, the same
+ * hash. Ports only when the frame is no fragment: later fragments carry
+ * none, and every fragment of a datagram must take the same ECMP member
+ * and the same engine.
+ */
 static __always_inline __u32 flow_hash(const struct pkt *p)
 {
-	__u32 h = ((__u32)p->sport << 16 | p->dport) ^ p->l4_proto;
+	__u32 h = p->l4_proto;
+
+	if (!(p->flags & PKT_FRAGMENT))
+		h ^= (__u32)p->sport << 16 | p->dport;
 
 	if (p->ip4) {
 		h ^= p->ip4->saddr * 0x9e3779b1u;
