@@ -183,12 +183,14 @@ demo-vnet: setup all
 bench: all
 	$(Q)scripts/bench.sh
 
+# Long robustness runs, not part of check: concurrent commands for five
+# minutes, and a tenant's flood against fibsync's max-routes (2M routes).
+soak: all
+	$(Q)CONC_SECONDS=$${CONC_SECONDS:-300} bash selftests/e2e/test_concurrency.sh
+	$(Q)COUNT=2000000 CAP=200000 bash selftests/e2e/test_fibsync_cap.sh
+
 bench-micro: all
 	$(Q)scripts/bench.sh micro
-
-# A tenant's flood against fibsync's max-routes (the node's default bound), too long for check.
-soak: all
-	$(Q)COUNT=2000000 CAP=200000 bash selftests/e2e/test_fibsync_cap.sh
 
 # Virtual links: encapsulation and decapsulation against plain forwarding.
 bench-links: all

@@ -100,10 +100,18 @@ static __always_inline bool ipv6_is_linklocal(const struct in6_addr *a)
 	return a->in6_u.u6_addr8[0] == 0xfe && (a->in6_u.u6_addr8[1] & 0xc0) == 0x80;
 }
 
-/* Mixes the flow's addresses, protocol and ports; the same flow, the same hash. */
+/*
+ * Mixes the flow's addresses, protocol and ports; the same flow, the same
+ * hash. Ports only when the frame is no fragment: later fragments carry
+ * none, and every fragment of a datagram must take the same ECMP member
+ * and the same engine.
+ */
 static __always_inline __u32 flow_hash(const struct pkt *p)
 {
-	__u32 h = ((__u32)p->sport << 16 | p->dport) ^ p->l4_proto;
+	__u32 h = p->l4_proto;
+
+	if (!(p->flags & PKT_FRAGMENT))
+		h ^= (__u32)p->sport << 16 | p->dport;
 
 	if (p->ip4) {
 		h ^= p->ip4->saddr * 0x9e3779b1u;
@@ -198,6 +206,28 @@ static __always_inline int link_forward(struct xdp_md *ctx, __u32 vr_id, struct 
 }
 
 /* The xdp-mode data path: FIB, nexthop, TTL, MACs, redirect. */
+/*
+ * Source addresses no router forwards (RFC 1812 5.3.7, RFC 4291): the same
+ * rules xvr-router applies to the frames it forwards.
+ */
+static __always_inline bool ip4_martian_src(__u32 saddr)
+{
+	return (saddr >> 28) == 0xe ||			/* multicast, 224/4 */
+	       saddr == 0xffffffff ||			/* limited broadcast */
+	       (saddr >> 24) == 0 ||			/* 0/8 */
+	       (saddr >> 24) == 0x7f ||			/* loopback */
+	       (saddr >> 16) == 0xa9fe;			/* link-local, 169.254/16 */
+}
+
+static __always_inline bool ip6_martian_src(const struct in6_addr *a)
+{
+	__u32 any = a->in6_u.u6_addr32[0] | a->in6_u.u6_addr32[1] | a->in6_u.u6_addr32[2];
+
+	return a->in6_u.u6_addr8[0] == 0xff ||		/* multicast */
+	       (!any && (!a->in6_u.u6_addr32[3] ||	/* :: */
+			 a->in6_u.u6_addr32[3] == bpf_htonl(1)));	/* ::1 */
+}
+
 static __always_inline int xdp_forward(struct xdp_md *ctx, __u32 vr_id, struct frame *f)
 {
 	struct pkt *p = &f->p;
@@ -210,6 +240,8 @@ static __always_inline int xdp_forward(struct xdp_md *ctx, __u32 vr_id, struct f
 		struct iphdr *iph = p->ip4;
 		__u32 daddr = bpf_ntohl(iph->daddr);
 
+		if (ip4_martian_src(bpf_ntohl(iph->saddr)))
+			return drop(&f->b, XVR_DROP_MARTIAN);
 		if (p->flags & PKT_IP_OPTIONS)
 			return punt(ctx, f, XVR_PUNT_IP_OPTIONS);
 		/* 224/4 multicast, 255.255.255.255 broadcast */
@@ -221,6 +253,8 @@ static __always_inline int xdp_forward(struct xdp_md *ctx, __u32 vr_id, struct f
 	} else if (p->ip6) {
 		struct ipv6hdr *ip6h = p->ip6;
 
+		if (ip6_martian_src(&ip6h->saddr))
+			return drop(&f->b, XVR_DROP_MARTIAN);
 		if (p->flags & PKT_IPV6_HOPOPTS)
 			return punt(ctx, f, XVR_PUNT_IP_OPTIONS);
 		if (ip6h->daddr.in6_u.u6_addr8[0] == 0xff ||

@@ -1208,6 +1208,26 @@ static const struct row punt_rows[] = {
 	{ "sanity: a routed frame forwards", PA, V4(.dst = "10.1.0.1"), .what = FWD, .vr = 1,
 	  .nh = NH_FWD },
 
+	{ "IPv4 source 127.0.0.1: martian, dropped", PA, V4(.src = "127.0.0.1", .dst = "10.1.0.1"),
+	  .what = DROP, .reason = XVR_DROP_MARTIAN, .vr = 1 },
+	{ "IPv4 source 224.0.0.9: martian, dropped", PA, V4(.src = "224.0.0.9", .dst = "10.1.0.1"),
+	  .what = DROP, .reason = XVR_DROP_MARTIAN, .vr = 1 },
+	{ "IPv4 source 0.1.2.3: martian, dropped", PA, V4(.src = "0.1.2.3", .dst = "10.1.0.1"),
+	  .what = DROP, .reason = XVR_DROP_MARTIAN, .vr = 1 },
+	{ "IPv4 source 255.255.255.255: martian, dropped", PA,
+	  V4(.src = "255.255.255.255", .dst = "10.1.0.1"), .what = DROP,
+	  .reason = XVR_DROP_MARTIAN, .vr = 1 },
+	{ "IPv4 source 169.254.1.1: martian, dropped", PA,
+	  V4(.src = "169.254.1.1", .dst = "10.1.0.1"), .what = DROP, .reason = XVR_DROP_MARTIAN,
+	  .vr = 1 },
+	{ "IPv4 source 100.64.0.1 is not martian: forwarded", PA,
+	  V4(.src = "100.64.0.1", .dst = "10.1.0.1"), .what = FWD, .vr = 1, .nh = NH_FWD },
+	{ "IPv6 source ::1: martian, dropped", PA, V6(.src = "::1", .dst = "2001:db8:1::1"),
+	  .what = DROP, .reason = XVR_DROP_MARTIAN, .vr = 1 },
+	{ "IPv6 source ::: martian, dropped", PA, V6(.src = "::", .dst = "2001:db8:1::1"),
+	  .what = DROP, .reason = XVR_DROP_MARTIAN, .vr = 1 },
+	{ "IPv6 source ff02::1: martian, dropped", PA, V6(.src = "ff02::1", .dst = "2001:db8:1::1"),
+	  .what = DROP, .reason = XVR_DROP_MARTIAN, .vr = 1 },
 	{ "IPv4 no route", PA, V4(.dst = "192.0.2.77"), PUNT1(NO_ROUTE) },
 	{ "IPv4 240.0.0.1 is not multicast: no route", PA, V4(.dst = "240.0.0.1"),
 	  PUNT1(NO_ROUTE) },
@@ -1310,6 +1330,61 @@ static void subtest_punt(void)
 	}
 	if (ok)
 		run_rows(&fx, "punt", punt_rows, ARRAY_SIZE(punt_rows));
+	fx_close(&fx);
+}
+
+/* ---- subtest: the fragments of one datagram take one ECMP member ---- */
+
+static void subtest_frag_hash(void)
+{
+	enum { NH_GRP = 40, NH_M0 = 41, MEMBERS = 8 };
+	struct xvr_nh_group grp = { .count = MEMBERS };
+	__u32 grp_id = NH_GRP, seen = 0;
+	struct fx fx;
+	bool ok;
+
+	if (!fx_open(&fx))
+		return;
+	ok = fx_router(&fx, 1, XVR_ROUTER_ACTIVE, XVR_MODE_XDP) &&
+	     fx_rule(&fx, RULE(.ifindex = net.a, .kind = XVR_RULE_DEFAULT), 1) &&
+	     ASSERT_OK(rules_refresh_kinds(&fx.n), "rules_refresh_kinds");
+	for (__u32 i = 0; ok && i < MEMBERS; i++) {
+		grp.members[i] = NH_M0 + i;
+		ok = fx_nh(&fx, NH_M0 + i, 1, net.e1, XVR_NH_VALID, 0);
+	}
+	ok = ok && fx_nh(&fx, NH_GRP, 1, 0, XVR_NH_VALID | XVR_NH_GROUP, 0) &&
+	     ASSERT_OK(bpf_map_update_elem(fx.n.nh_groups_fd, &grp_id, &grp, BPF_ANY),
+		       "xvr_nh_groups update") &&
+	     fx_route(&fx, 1, "10.50.0.0/16", NH_GRP);
+	/* 32 datagrams, each its own source port: first fragment, last fragment, whole. */
+	for (__u16 sport = 1000; ok && sport < 1032; sport++) {
+		static const __u16 frags[] = { IP_MF, 8, 0 };
+		__u8 dmac[3][6];
+		char name[96];
+
+		for (int k = 0; k < 3; k++) {
+			struct frame_spec s = { .family = AF_INET, .dst = "10.50.0.1", .sport = sport,
+						.ip_id = sport, .ip_frag = frags[k], .payload = 64 };
+			__u8 out[FRAME_MAX + 64];
+			__u32 out_len = 0, verdict = 0;
+			struct frame in;
+
+			snprintf(name, sizeof(name), "sport %u, frag_off 0x%04x", sport, frags[k]);
+			ok = ASSERT_OK(frame_build(&in, &s), name) &&
+			     ASSERT_OK(run_xdp(&fx, net.a, in.data, in.len, out, &out_len, &verdict),
+				       name) &&
+			     ASSERT_EQ(verdict, XDP_REDIRECT, name);
+			if (ok)
+				memcpy(dmac[k], out, 6);
+		}
+		snprintf(name, sizeof(name), "sport %u: both fragments leave by one member", sport);
+		ok = ok && ASSERT_EQ(memcmp(dmac[0], dmac[1], 6), 0, name);
+		if (ok)
+			seen |= 1u << (dmac[2][5] - NH_M0);
+	}
+	/* Whole datagrams still spread by their ports. */
+	if (ok)
+		ASSERT_EQ(__builtin_popcount(seen) > 1, 1, "unfragmented flows use several members");
 	fx_close(&fx);
 }
 
@@ -2145,6 +2220,8 @@ void test_ingress(void)
 		subtest_lpm6();
 	if (test__start_subtest("ttl"))
 		subtest_ttl();
+	if (test__start_subtest("frag_hash"))
+		subtest_frag_hash();
 	if (test__start_subtest("vlan"))
 		subtest_vlan();
 	if (test__start_subtest("punt"))

@@ -546,4 +546,12 @@ struct xvr_link_nh {
 	__u16 pad;
 };
 
+/*
+ * Layout version of the pinned state: every map key and value above. Bump
+ * it with any change to them; 'xvr node up' refuses pins of another
+ * version (map reuse alone compares only sizes). Pinned by user space as
+ * the one-entry array <pin root>/abi.
+ */
+#define XVR_ABI_VERSION		1
+
 #endif /* XVR_XVR_H */

@@ -29,6 +29,7 @@ struct rule {
 
 static int rule_parse(int argc, char **argv, struct rule *r)
 {
+	unsigned int seen = 0;	/* keywords given, for arg_once */
 	__u32 v;
 
 	memset(r, 0, sizeof(*r));
@@ -86,6 +87,8 @@ static int rule_parse(int argc, char **argv, struct rule *r)
 	}
 	SHIFT_ARG();
 	while (argc > 0) {
+		if (arg_once(&seen, argv[0]))
+			return -EINVAL;
 		if (matches(argv[0], "port")) {
 			NEXT_ARG();
 			r->port_name = argv[0];

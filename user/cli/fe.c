@@ -176,6 +176,7 @@ static int parse_capacity(const char *s, unsigned int *pct)
 
 static int fe_add(int argc, char **argv)
 {
+	unsigned int seen = 0;	/* keywords given, for arg_once */
 	struct fe_spec spec = { .cpu = -1, .weight = 1 };
 	struct slice slices[XVR_MAX_ROUTER_FES];
 	__u32 ids[XVR_MAX_ROUTER_FES], v;
@@ -193,6 +194,8 @@ static int fe_add(int argc, char **argv)
 	spec.router = argv[0];
 	SHIFT_ARG();
 	while (argc > 0) {
+		if (arg_once(&seen, argv[0]))
+			return -EINVAL;
 		if (matches(argv[0], "cpu")) {
 			NEXT_ARG();
 			if (parse_u32(argv[0], &v, ncpus - 1))

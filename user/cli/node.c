@@ -42,7 +42,9 @@ static int node_help(void)
 		"       xvr node set router-defaults [cpu PCT] [memory BYTES] [pids N]\n"
 		"                          limits a new router gets (built in: cpu max\n"
 		"                          memory 1G pids 1024)\n"
-		"       xvr node save      the node as commands for 'xvr batch'\n");
+		"       xvr node save      the node as commands for 'xvr batch'\n"
+		"       xvr node repair    remove what interrupted commands left behind\n"
+		"                          (also done by 'node up' on a live node)\n");
 	return 0;
 }
 
@@ -68,38 +70,53 @@ static int mkdir_p(const char *path)
 	return 0;
 }
 
-/* Swaps the program of every port link to prog; returns the count or -errno. */
-static int links_update(const char *root, const char *links_dir, struct bpf_program *prog)
+/*
+ * Switches every link in links_dir to the program new_fd; returns the count
+ * or -errno. On a failure it switches the links it did back to old_fd (if
+ * there is one), so the directory is all old or all new. fail_step is the
+ * XVR_FAIL_AT test hook, checked after the first link.
+ */
+static int links_set(const char *root, const char *links_dir, int new_fd, int old_fd,
+		     const char *fail_step)
 {
 	char dir[PATH_MAX], path[PATH_MAX + 256];
+	int cnt = 0, err = 0, fd;
 	struct dirent *de;
-	int cnt = 0, err = 0;
 	DIR *d;
 
 	snprintf(dir, sizeof(dir), "%s/%s", root, links_dir);
 	d = opendir(dir);
 	if (!d)
 		return errno == ENOENT ? 0 : -errno;
-	while ((de = readdir(d))) {
-		struct bpf_link *link;
-
+	while (!err && (de = readdir(d))) {
 		if (de->d_name[0] == '.')
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		link = bpf_link__open(path);
-		if (!link) {
+		fd = bpf_obj_get(path);
+		if (fd < 0) {
 			err = -errno;
 			pr_warn("node: open link %s: %s\n", path, strerror(-err));
 			break;
 		}
-		err = bpf_link__update_program(link, prog);
-		bpf_link__disconnect(link);
-		bpf_link__destroy(link);
-		if (err) {
+		err = bpf_link_update(fd, new_fd, NULL) ? -errno : 0;
+		close(fd);
+		if (err)
 			pr_warn("node: update link %s: %s\n", path, strerror(-err));
-			break;
+		else if (++cnt == 1 && fail_step && xvr_fail_at(fail_step))
+			err = -EIO;
+	}
+	if (err && old_fd >= 0 && cnt) {
+		rewinddir(d);
+		while ((de = readdir(d))) {
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+			fd = bpf_obj_get(path);
+			if (fd >= 0) {
+				bpf_link_update(fd, old_fd, NULL);
+				close(fd);
+			}
 		}
-		cnt++;
 	}
 	closedir(d);
 	return err ? err : cnt;
@@ -139,15 +156,13 @@ out:
 
 /*
  * Load one object against the node's pins: maps already pinned are reused,
- * missing ones created and pinned. Then every link in links_dir is switched
- * to prog and prog is pinned as prog_pin. Returns the links switched.
+ * missing ones created and pinned. Nothing runs it yet.
  */
-static int object_install(struct bpf_object *obj, struct bpf_program *prog, const char *root,
-			  const char *links_dir, const char *prog_pin)
+static int object_load(struct bpf_object *obj, struct bpf_program *prog, const char *root)
 {
 	char path[PATH_MAX];
 	struct bpf_map *map;
-	int err, cnt;
+	int err;
 
 	bpf_object__for_each_map(map, obj) {
 		const char *name = bpf_map__name(map);
@@ -166,18 +181,68 @@ static int object_install(struct bpf_object *obj, struct bpf_program *prog, cons
 			strerror(-err));
 		return err;
 	}
-	/* Devices keep running the old program until their links are updated. */
-	cnt = links_update(root, links_dir, prog);
-	if (cnt < 0)
-		return cnt;
-	snprintf(path, sizeof(path), "%s/%s", root, prog_pin);
+	return 0;
+}
+
+/* The program now pinned as leaf (the one running), or -1. */
+static int prog_pinned(const char *root, const char *leaf)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", root, leaf);
+	return bpf_obj_get(path);
+}
+
+static int prog_pin(struct bpf_program *prog, const char *root, const char *leaf)
+{
+	char path[PATH_MAX];
+	int err;
+
+	snprintf(path, sizeof(path), "%s/%s", root, leaf);
 	unlink(path);
 	err = bpf_program__pin(prog, path);
-	if (err) {
+	if (err)
 		pr_warn("node %s: pin %s: %s\n", cli_node, path, strerror(-err));
-		return err;
+	return err;
+}
+
+/*
+ * Every port to the new ingress program, then every VIF to the new egress
+ * program; on any failure every link goes back to the program it ran, and
+ * the message says so. Returns 0 or -errno.
+ */
+static int programs_swap(const char *root, struct bpf_program *in, struct bpf_program *eg,
+			 int *ports, int *vifs)
+{
+	int old_in = prog_pinned(root, PROG_PIN), old_eg = prog_pinned(root, EGRESS_PIN);
+	int err = 0, back;
+
+	*vifs = 0;
+	*ports = links_set(root, LINKS_DIR, bpf_program__fd(in), old_in, "node-up:port-links");
+	if (*ports < 0) {
+		err = *ports;
+		pr_warn("node %s: switching the ports failed; every port runs its old program "
+			"again, the VIFs were not touched\n", cli_node);
+		goto out;
 	}
-	return cnt;
+	*vifs = links_set(root, VIF_LINKS_DIR, bpf_program__fd(eg), old_eg, "node-up:vif-links");
+	if (*vifs < 0) {
+		err = *vifs;
+		back = old_in >= 0 ? links_set(root, LINKS_DIR, old_in, -1, NULL) : 0;
+		pr_warn("node %s: switching the VIFs failed; every VIF runs its old program "
+			"again, and %d of %d port(s) run the old ingress program again\n",
+			cli_node, back < 0 ? 0 : back, *ports);
+		if (back != *ports)
+			err = back < 0 ? back : -EIO;
+		goto out;
+	}
+	err = prog_pin(in, root, PROG_PIN) ?: prog_pin(eg, root, EGRESS_PIN);
+out:
+	if (old_in >= 0)
+		close(old_in);
+	if (old_eg >= 0)
+		close(old_eg);
+	return err;
 }
 
 static int node_up(int argc, char **argv)
@@ -244,6 +309,42 @@ static int node_up(int argc, char **argv)
 	if (err)
 		goto out;
 
+	/* Pins of another layout are refused before anything is loaded. */
+	if (existed) {
+		__u32 abi;
+
+		err = xvr_node_abi(cli_node, &abi);
+		if (err || abi != XVR_ABI_VERSION) {
+			if (err)
+				pr_warn("node %s: its pins carry no ABI version (made by an older "
+					"xvr); this xvr has ABI %d: 'xvr node down' first\n",
+					cli_node, XVR_ABI_VERSION);
+			else
+				pr_warn("node %s: its pins have ABI %u, this xvr ABI %d (a map "
+					"layout changed): 'xvr node down' first\n", cli_node, abi,
+					XVR_ABI_VERSION);
+			err = -EPROTO;
+			goto out;
+		}
+	} else {
+		err = xvr_node_abi_pin(cli_node);
+		if (err) {
+			pr_warn("node %s: pin its ABI version: %s\n", cli_node, strerror(-err));
+			goto out;
+		}
+	}
+	/*
+	 * A live node is repaired first: what killed commands left behind
+	 * (a severed link among them) would otherwise fail the swap.
+	 */
+	if (existed) {
+		int lock_fd = n.lock_fd;
+
+		if (!xvr_node_open(&n, cli_node))
+			node_repair(&n);
+		xvr_node_close(&n);
+		n.lock_fd = lock_fd;
+	}
 	ingress = xvr_ingress__open();
 	egress = xvr_egress__open();
 	if (!ingress || !egress) {
@@ -251,24 +352,28 @@ static int node_up(int argc, char **argv)
 		pr_warn("node %s: open BPF objects: %s\n", cli_node, strerror(-err));
 		goto out;
 	}
-	/* Ingress first: it creates and pins the maps egress then reuses. */
-	ports = object_install(ingress->obj, ingress->progs.xvr_ingress, root, LINKS_DIR,
-			       PROG_PIN);
-	if (ports >= 0)
-		vifs = object_install(egress->obj, egress->progs.xvr_egress, root, VIF_LINKS_DIR,
-				      EGRESS_PIN);
-	err = ports < 0 ? ports : vifs < 0 ? vifs : 0;
-	if (!err) {
-		/* Links attach it at tc ingress of their node-side end ('xvr link'). */
-		snprintf(path, sizeof(path), "%s/%s", root, XVR_FLOOD_PIN);
-		unlink(path);
-		err = bpf_program__pin(egress->progs.xvr_link_flood, path);
-		if (err)
-			pr_warn("node %s: pin %s: %s\n", cli_node, path, strerror(-err));
-	}
+	/*
+	 * Both objects load (and pass the verifier) before any device runs
+	 * either: ingress first, it creates and pins the maps egress reuses.
+	 */
+	err = object_load(ingress->obj, ingress->progs.xvr_ingress, root) ?:
+	      object_load(egress->obj, egress->progs.xvr_egress, root);
 	if (err) {
 		if (existed)
-			pr_warn("node %s: the running programs are unchanged\n", cli_node);
+			pr_warn("node %s: the new programs did not load; the running ones are "
+				"unchanged\n", cli_node);
+		goto out;
+	}
+	err = programs_swap(root, ingress->progs.xvr_ingress, egress->progs.xvr_egress, &ports,
+			    &vifs);
+	if (err)
+		goto out;
+	/* Links attach it at tc ingress of their node-side end ('xvr link'). */
+	snprintf(path, sizeof(path), "%s/%s", root, XVR_FLOOD_PIN);
+	unlink(path);
+	err = bpf_program__pin(egress->progs.xvr_link_flood, path);
+	if (err) {
+		pr_warn("node %s: pin %s: %s\n", cli_node, path, strerror(-err));
 		goto out;
 	}
 	if (netns && !existed) {
@@ -335,6 +440,8 @@ static int node_down(int argc, char **argv)
 	err = cli_node_open(&n, true);
 	if (err)
 		return err;
+	/* A killed command's leftovers too: 'router del' cleared a slot's ACTIVE. */
+	node_repair(&n);
 	/* Routers first: their namespaces and VIFs live outside the pins. */
 	for (__u32 id = 1; id < XVR_MAX_ROUTERS; id++) {
 		struct xvr_router r;
@@ -541,6 +648,25 @@ out:
 	return err;
 }
 
+static int node_repair_cmd(int argc, char **argv)
+{
+	struct xvr_node n;
+	int err, fixed;
+
+	if (argc)
+		return bad_arg("argument", argv[0]);
+	err = cli_node_open(&n, true);
+	if (err)
+		return err;
+	fixed = node_repair(&n);
+	if (fixed)
+		printf("node %s: repaired %d thing(s)\n", n.name, fixed);
+	else
+		printf("node %s: consistent, nothing to repair\n", n.name);
+	xvr_node_close(&n);
+	return 0;
+}
+
 int do_node(int argc, char **argv)
 {
 	static const struct cmd cmds[] = {
@@ -550,6 +676,7 @@ int do_node(int argc, char **argv)
 		{ "list", node_list },
 		{ "set", node_set },
 		{ "save", node_save },
+		{ "repair", node_repair_cmd },
 		{ NULL, NULL },
 	};
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* xvr port: attach xvr_ingress to a device and make it a redirect target. */
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <net/if.h>
@@ -15,12 +16,15 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "xvr.h"
+#include "vif.h"
 
 static int port_help(void)
 {
 	fprintf(stderr,
 		"Usage: xvr port add DEV [mode { native | generic }]\n"
-		"       xvr port del DEV\n"
+		"       xvr port del DEV [force]\n"
+		"  del refuses a port that VIFs or classifier rules use; force removes\n"
+		"  them first (and says which). Routes through it must go first.\n"
 		"       xvr port list\n");
 	return 0;
 }
@@ -191,6 +195,7 @@ static void veth_peer_warn(const char *dev, int ifindex)
 
 static int port_add(int argc, char **argv)
 {
+	unsigned int seen = 0;	/* keywords given, for arg_once */
 	LIBBPF_OPTS(bpf_link_create_opts, opts);
 	struct bpf_devmap_val dv = {};
 	char path[PATH_MAX], prog_path[PATH_MAX];
@@ -207,6 +212,8 @@ static int port_add(int argc, char **argv)
 	dev = argv[0];
 	SHIFT_ARG();
 	while (argc > 0) {
+		if (arg_once(&seen, argv[0]))
+			return -EINVAL;
 		if (matches(argv[0], "mode")) {
 			NEXT_ARG();
 			if (!strcmp(argv[0], "generic"))
@@ -316,6 +323,57 @@ static int port_nexthop_users(struct xvr_node *n, __u32 ifindex)
 	return users;
 }
 
+/*
+ * VIFs that arrive on the port and classifier rules keyed by it; with
+ * remove, deletes them (VIFs first: their own rules go with them) and
+ * names each. Returns how many there are (were).
+ */
+static int port_rule_users(struct xvr_node *n, __u32 ifindex, const char *dev, bool remove)
+{
+	struct xvr_cls_prefix_key pk, pnext, *pprev = NULL, pdel[64];
+	struct xvr_cls_key k, next, *prev = NULL, del[64];
+	int users = 0, ndel = 0, npdel = 0;
+	struct xvr_router r;
+	struct xvr_cls_val val;
+	struct xvr_vif v;
+
+	for (__u32 i = 1; i < XVR_MAX_VIFS; i++) {
+		if (vif_get(n, i, &v) || v.port != ifindex)
+			continue;
+		users++;
+		if (!remove)
+			continue;
+		if (router_get(n, v.vr_id, &r))
+			memset(&r, 0, sizeof(r));
+		vif_destroy(n, i);
+		pr_warn("port %s: force: removed VIF %.*s of router %.*s\n", dev,
+			(int)sizeof(v.name), v.name, XVR_NAME_LEN, r.name);
+	}
+	while (!bpf_map_get_next_key(n->classify_fd, prev, &next)) {
+		if (next.ifindex == ifindex && !bpf_map_lookup_elem(n->classify_fd, &next, &val) &&
+		    ndel < (int)ARRAY_SIZE(del))
+			del[ndel++] = next;
+		k = next;
+		prev = &k;
+	}
+	while (!bpf_map_get_next_key(n->cls_prefix_fd, pprev, &pnext)) {
+		if (ntohl(pnext.ifindex) == ifindex && npdel < (int)ARRAY_SIZE(pdel))
+			pdel[npdel++] = pnext;
+		pk = pnext;
+		pprev = &pk;
+	}
+	users += ndel + npdel;
+	if (!remove || !(ndel + npdel))
+		return users;
+	for (int i = 0; i < ndel; i++)
+		bpf_map_delete_elem(n->classify_fd, &del[i]);
+	for (int i = 0; i < npdel; i++)
+		bpf_map_delete_elem(n->cls_prefix_fd, &pdel[i]);
+	rules_refresh_kinds(n);
+	pr_warn("port %s: force: removed %d classifier rule(s)\n", dev, ndel + npdel);
+	return users;
+}
+
 static int port_del(int argc, char **argv)
 {
 	struct xvr_port port;
@@ -323,9 +381,16 @@ static int port_del(int argc, char **argv)
 	char path[PATH_MAX];
 	__u32 ifindex;
 	int idx, users, err;
+	bool force = false;
 
-	if (argc != 1)
-		return cli_nargs(argc, argv, 1, port_help);
+	if (argc == 2 && !strcmp(argv[1], "force"))
+		force = true;
+	else if (argc >= 2)
+		return unexpected_arg(argv[1]);
+	if (argc < 1) {
+		port_help();
+		return -EINVAL;
+	}
 	err = cli_node_open(&n, true);
 	if (err)
 		return err;
@@ -357,6 +422,16 @@ static int port_del(int argc, char **argv)
 		err = -EBUSY;
 		goto out;
 	}
+	users = port_rule_users(&n, ifindex, argv[0], false);
+	if (users && !force) {
+		pr_warn("port %s: %d VIF(s) and classifier rule(s) use it; delete them first, "
+			"or 'port del %s force'\n", argv[0], users, argv[0]);
+		err = -EBUSY;
+		goto out;
+	}
+	if (users)
+		port_rule_users(&n, ifindex, argv[0], true);
+	xvr_die_at("port-del:users");
 	link_pin_path(path, sizeof(path), n.name, ifindex);
 	if (unlink(path) && errno != ENOENT) {
 		err = -errno;

@@ -149,6 +149,7 @@ static int parse_route(struct xvr_node *n, __u32 vr, const char *where, int argc
 {
 	const char *dev = NULL;
 	bool have_mac = false;
+	unsigned int seen = 0;	/* keywords given, to refuse one given twice */
 	__u32 v;
 
 	memset(r, 0, sizeof(*r));
@@ -162,6 +163,7 @@ static int parse_route(struct xvr_node *n, __u32 vr, const char *where, int argc
 	r->nh.vr_id = vr;
 	r->nh.flags = XVR_NH_VALID;
 	for (; argc > 0; argc--, argv++) {
+		static const char *const once[] = { "via", "lladdr", "dev", "vlan" };
 		const char *kw = argv[0];
 
 		if (!strcmp(kw, "local") || !strcmp(kw, "blackhole")) {
@@ -177,12 +179,27 @@ static int parse_route(struct xvr_node *n, __u32 vr, const char *where, int argc
 			pr_warn("%s: missing argument after '%s'\n", where, kw);
 			return -EINVAL;
 		}
+		for (unsigned int i = 0; i < ARRAY_SIZE(once); i++) {
+			if (strcmp(kw, once[i]))
+				continue;
+			if (seen & (1u << i)) {
+				pr_warn("%s: '%s' given twice\n", where, kw);
+				return -EINVAL;
+			}
+			seen |= 1u << i;
+		}
 		argc--, argv++;
 		if (!strcmp(kw, "via")) {
 			int family;
 
 			if (parse_addr(argv[0], &family, r->nh.gw)) {
 				pr_warn("%s: invalid gateway '%s'\n", where, argv[0]);
+				return -EINVAL;
+			}
+			if (family != r->family) {
+				pr_warn("%s: gateway '%s' is %s, the prefix %s\n", where, argv[0],
+					family == AF_INET ? "IPv4" : "IPv6",
+					r->family == AF_INET ? "IPv4" : "IPv6");
 				return -EINVAL;
 			}
 			r->nh.family = family;
@@ -278,7 +295,13 @@ static int router_arg(struct xvr_node *n, const char *name, __u32 *vr)
 static int router_arg_writable(struct xvr_node *n, const char *name, __u32 *vr)
 {
 	int err = router_arg(n, name, vr);
+	struct xvr_router r;
 
+	if (!err && !router_get(n, *vr, &r) && r.mode == XVR_MODE_NETNS) {
+		pr_warn("route: router %s: mode netns forwards with its namespace's own routes "
+			"('ip -n xvr-%s-%s route …'); it has no BPF FIB\n", name, n->name, name);
+		return -EPERM;
+	}
 	if (!err && fibsync_owned(n->name, name)) {
 		pr_warn("route: router %s: its FIB follows its namespace (fibsync); change "
 			"routes there ('ip -n xvr-%s-%s route …'), or create the router with "
@@ -541,8 +564,43 @@ struct load {
 };
 
 /* Writes every nexthop of the router whose use count changed; clears unused ones. */
+/* Nexthop entries as they were before a load wrote them, to put back on failure. */
+struct nh_undo {
+	__u32 *ids;
+	struct xvr_nexthop *vals;
+	size_t count, cap;
+};
+
+static int nh_undo_save(struct xvr_node *n, struct nh_undo *u, __u32 id)
+{
+	if (u->count == u->cap) {
+		size_t cap = u->cap ? u->cap * 2 : 256;
+		void *ids = realloc(u->ids, cap * sizeof(*u->ids));
+		void *vals = ids ? realloc(u->vals, cap * sizeof(*u->vals)) : NULL;
+
+		if (ids)
+			u->ids = ids;
+		if (!ids || !vals)
+			return -ENOMEM;
+		u->vals = vals;
+		u->cap = cap;
+	}
+	if (bpf_map_lookup_elem(n->nexthops_fd, &id, &u->vals[u->count]))
+		return -errno;
+	u->ids[u->count++] = id;
+	return 0;
+}
+
+/* Puts every saved entry back, newest first: no new nexthop, no raised refcount. */
+static void nh_undo_apply(struct xvr_node *n, struct nh_undo *u)
+{
+	while (u->count--)
+		bpf_map_update_elem(n->nexthops_fd, &u->ids[u->count], &u->vals[u->count], BPF_ANY);
+	u->count = 0;
+}
+
 static int nexthops_commit(struct xvr_node *n, struct nh_cache *c, __u32 vr,
-			   const __u32 *refs, bool only_used)
+			   const __u32 *refs, bool only_used, struct nh_undo *undo)
 {
 	struct xvr_nexthop zero = {};
 
@@ -553,6 +611,8 @@ static int nexthops_commit(struct xvr_node *n, struct nh_cache *c, __u32 vr,
 			continue;
 		if (only_used && !refs[id])
 			continue;
+		if (undo && nh_undo_save(n, undo, id))
+			return -ENOMEM;
 		if (refs[id]) {
 			nh->refcnt = refs[id];
 			if (bpf_map_update_elem(n->nexthops_fd, &id, nh, BPF_ANY))
@@ -567,19 +627,30 @@ static int nexthops_commit(struct xvr_node *n, struct nh_cache *c, __u32 vr,
 static int load_replace(struct xvr_node *n, __u32 vr, const char *router, struct load *ld,
 			struct nh_cache *c)
 {
+	struct nh_undo undo = {};
 	int err;
 
-	/* New nexthops exist before the new tables that point at them... */
-	err = nexthops_commit(n, c, vr, ld->refs, true);
-	if (err)
-		return err;
-	err = fib_routes_replace(n, vr, ld->routes, ld->count, NULL, NULL);
+	/*
+	 * New nexthops exist before the new tables that point at them; if the
+	 * swap fails, the old tables are still in place and the nexthops are
+	 * put back as they were (no new ones, no raised refcounts).
+	 */
+	err = nexthops_commit(n, c, vr, ld->refs, true, &undo);
+	if (!err)
+		err = xvr_fail_at("route-load:swap") ? -EIO :
+		      fib_routes_replace(n, vr, ld->routes, ld->count, NULL, NULL);
 	if (err) {
-		pr_warn("router %s: replace routes: %s\n", router, strerror(-err));
-		return err;
+		nh_undo_apply(n, &undo);
+		pr_warn("router %s: replace routes: %s; routes and nexthops unchanged\n", router,
+			strerror(-err));
+		goto out;
 	}
 	/* ...and the old ones go once no table points at them. */
-	return nexthops_commit(n, c, vr, ld->refs, false);
+	err = nexthops_commit(n, c, vr, ld->refs, false, NULL);
+out:
+	free(undo.ids);
+	free(undo.vals);
+	return err;
 }
 
 static int load_file(struct xvr_node *n, __u32 vr, const char *router, const char *file,

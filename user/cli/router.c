@@ -57,6 +57,7 @@ static bool mode_available(__u32 mode)
 
 static int router_add(int argc, char **argv)
 {
+	unsigned int seen = 0;	/* keywords given, for arg_once */
 	struct xvr_router r = {}, old;
 	__u32 id = 0, mode = XVR_MODE_XDP, existing;
 	struct router_limits lim;
@@ -77,6 +78,8 @@ static int router_add(int argc, char **argv)
 		return bad_arg("router name (1-15 of [A-Za-z0-9_-])", name);
 	SHIFT_ARG();
 	while (argc > 0) {
+		if (arg_once(&seen, argv[0]))
+			return -EINVAL;
 		if (matches(argv[0], "id")) {
 			NEXT_ARG();
 			if (parse_u32(argv[0], &id, XVR_MAX_ROUTERS - 1) || !id)
@@ -111,6 +114,8 @@ static int router_add(int argc, char **argv)
 	err = cli_node_open(&n, true);
 	if (err)
 		return err;
+	/* What a killed command left (a slot, a namespace) goes before any check. */
+	node_repair(&n);
 	err = router_defaults_read(n.name, &lim);
 	if (err) {
 		pr_warn("router %s: node defaults: %s\n", name, strerror(-err));
@@ -147,6 +152,7 @@ static int router_add(int argc, char **argv)
 		pr_warn("router %s: cannot create namespace %s\n", name, ns);
 		goto out;
 	}
+	xvr_die_at("router-add:netns");
 
 	err = router_cg_create(n.name, name, &lim);
 	if (err) {
@@ -164,6 +170,7 @@ static int router_add(int argc, char **argv)
 		tenant_destroy(n.name, name, ns);
 		goto out;
 	}
+	xvr_die_at("router-add:fib");
 	r.mode = mode;
 	snprintf(r.name, sizeof(r.name), "%s", name);
 	if (bpf_map_lookup_elem(n.routers_fd, &id, &old) == 0) {
@@ -181,6 +188,7 @@ static int router_add(int argc, char **argv)
 		goto out;
 	}
 	pr_info("router %s: id %u mode %s\n", name, id, mode_name(mode));
+	xvr_die_at("router-add:active");
 	if (mode == XVR_MODE_XDP && fibsync) {
 		/* The namespace's routing daemons reach the XDP FIB through fibsync. */
 		fibsync_forget(n.name, name);
@@ -196,20 +204,22 @@ out:
 }
 
 /* Clears every nexthop owned by the router; the FIB is already gone. */
-static void nexthops_flush_router(struct xvr_node *n, __u32 id)
+static int nexthops_flush_router(struct xvr_node *n, __u32 id)
 {
 	struct xvr_nexthop *tbl, zero = {};
+	int cnt = 0;
 
 	if (nexthops_read(n, &tbl))
-		return;
+		return 0;
 	for (__u32 i = 1; i < XVR_MAX_NEXTHOPS; i++)
 		if ((tbl[i].flags & XVR_NH_VALID) && tbl[i].vr_id == id)
-			bpf_map_update_elem(n->nexthops_fd, &i, &zero, BPF_ANY);
+			cnt += !bpf_map_update_elem(n->nexthops_fd, &i, &zero, BPF_ANY);
 	free(tbl);
+	return cnt;
 }
 
 /* Stops and removes every forwarding engine of the router. */
-static void fes_flush_router(struct xvr_node *n, __u32 id)
+static int fes_flush_router(struct xvr_node *n, __u32 id)
 {
 	__u32 ids[XVR_MAX_ROUTER_FES];
 	int cnt = fe_list_router(n, id, ids);
@@ -221,12 +231,41 @@ static void fes_flush_router(struct xvr_node *n, __u32 id)
 		fe_destroy(n, ids[i]);
 	}
 	bpf_map_delete_elem(n->fe_sets_fd, &id);
+	return cnt > 0 ? cnt : 0;
+}
+
+/*
+ * Everything router slot id owns in the maps, its namespace aside: engines,
+ * VIFs, FIB, nexthops, the slot itself. Safe on a slot a killed 'router
+ * add' or 'router del' left half done; what it removed goes into *rel.
+ */
+int router_release(struct xvr_node *n, __u32 id, struct router_released *rel)
+{
+	struct xvr_router zero = {};
+	__u32 inner;
+
+	memset(rel, 0, sizeof(*rel));
+	rel->fes = fes_flush_router(n, id);
+	xvr_die_at("router-del:engines");
+	rel->vifs = vifs_flush_router(n, id);
+	xvr_die_at("router-del:vifs");
+	rel->fib = !bpf_map_lookup_elem(n->fib4_fd, &id, &inner) ||
+		   !bpf_map_lookup_elem(n->rib4_fd, &id, &inner) ||
+		   !bpf_map_lookup_elem(n->fib6_fd, &id, &inner);
+	fib_router_fini(n, id);
+	xvr_die_at("router-del:fib");
+	rel->nexthops = nexthops_flush_router(n, id);
+	limit_clear(n, id);
+	bpf_map_update_elem(n->routers_fd, &id, &zero, BPF_ANY);
+	counters_zero(n->vr_stats_fd, id);
+	return 0;
 }
 
 /* Everything of a router, in the order that stops traffic first. */
 int router_destroy(struct xvr_node *n, __u32 id)
 {
-	struct xvr_router r, zero = {};
+	struct router_released rel;
+	struct xvr_router r;
 	char ns[128];
 	int err;
 
@@ -236,16 +275,13 @@ int router_destroy(struct xvr_node *n, __u32 id)
 	/* fibsync first: it would mirror the teardown, and holds the namespace. */
 	fibsync_stop(n->name, r.name);
 	fibsync_forget(n->name, r.name);
+	xvr_die_at("router-del:fibsync");
 	rules_flush_router(n, id);
 	r.flags &= ~XVR_ROUTER_ACTIVE;
 	bpf_map_update_elem(n->routers_fd, &id, &r, BPF_ANY);
-	fes_flush_router(n, id);
-	vifs_flush_router(n, id);
-	fib_router_fini(n, id);
-	nexthops_flush_router(n, id);
-	limit_clear(n, id);
-	bpf_map_update_elem(n->routers_fd, &id, &zero, BPF_ANY);
-	counters_zero(n->vr_stats_fd, id);
+	xvr_die_at("router-del:inactive");
+	router_release(n, id, &rel);
+	xvr_die_at("router-del:slot");
 	netns_name(ns, sizeof(ns), n->name, r.name);
 	/* The tenant's daemons go with their router. */
 	netns_kill_procs(ns);

@@ -189,6 +189,7 @@ static void samples_read(struct xvr_node *n, struct sample *s, int cnt, bool sec
 
 static int stats_run(int argc, char **argv, bool top)
 {
+	unsigned int seen = 0;	/* keywords given, for arg_once */
 	const char *router = NULL, *port = NULL, *link = NULL;
 	__u32 interval = top ? 1000 : 200;
 	bool prometheus = false;
@@ -198,6 +199,8 @@ static int stats_run(int argc, char **argv, bool top)
 	int cnt, err;
 
 	while (argc > 0) {
+		if (arg_once(&seen, argv[0]))
+			return -EINVAL;
 		if (matches(argv[0], "interval")) {
 			NEXT_ARG();
 			if (parse_u32(argv[0], &interval, 3600 * 1000))

@@ -26,6 +26,7 @@ static int vif_help(void)
 
 static int vif_add(int argc, char **argv)
 {
+	unsigned int seen = 0;	/* keywords given, for arg_once */
 	struct vif_spec spec = {};
 	const char *port = NULL;
 	struct xvr_router r;
@@ -43,6 +44,8 @@ static int vif_add(int argc, char **argv)
 		return bad_arg("interface name (1-15 of [A-Za-z0-9_-])", spec.ifname);
 	argc -= 2, argv += 2;
 	while (argc > 0) {
+		if (arg_once(&seen, argv[0]))
+			return -EINVAL;
 		if (matches(argv[0], "port")) {
 			NEXT_ARG();
 			port = argv[0];

@@ -48,6 +48,27 @@ int cli_nargs(int argc, char **argv, int want, int (*help_fn)(void))
 	return -EINVAL;
 }
 
+int arg_once(unsigned int *seen, const char *arg)
+{
+	/* Every keyword that takes a value, in any command. */
+	static const char *const kws[] = {
+		"id", "mode", "fibsync", "port", "mac", "vlan", "cpu", "share", "weight", "pool",
+		"batch", "idle", "plugin", "args", "capacity", "interval", "dist",
+	};
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(kws); i++) {
+		if (!matches(arg, kws[i]))
+			continue;
+		if (*seen & (1u << i)) {
+			pr_warn("%s: '%s' given twice\n", cli_object, kws[i]);
+			return -EINVAL;
+		}
+		*seen |= 1u << i;
+		return 0;
+	}
+	return 0;
+}
+
 int cmd_dispatch(const char *object, const struct cmd *cmds, int argc, char **argv,
 		 int (*help_fn)(void))
 {
@@ -70,25 +91,38 @@ int cmd_dispatch(const char *object, const struct cmd *cmds, int argc, char **ar
 
 int cli_node_open(struct xvr_node *n, bool lock)
 {
-	int err;
+	int lock_fd, err;
 
 	/* --dry-run: the command's words were parsed; act on nothing. */
 	if (cli_dry_run) {
 		xvr_node_init(n, cli_node);
 		return CLI_DRY_RUN;
 	}
-	err = xvr_node_open(n, cli_node);
 
-	if (err)
+	if (!lock)
+		return xvr_node_open(n, cli_node);
+	/*
+	 * The lock comes before the pins: a command queued behind 'node down'
+	 * opens what is pinned once it runs (nothing, so it fails cleanly),
+	 * never maps that were unpinned while it waited.
+	 */
+	if (!xvr_node_name_ok(cli_node))
+		return xvr_node_open(n, cli_node);	/* names the bad name */
+	xvr_node_init(n, cli_node);
+	err = xvr_node_lock(n);
+	if (err) {
+		pr_warn("node %s: cannot take lock: %s\n", n->name, strerror(-err));
 		return err;
-	if (lock) {
-		err = xvr_node_lock(n);
-		if (err) {
-			pr_warn("node %s: cannot take lock: %s\n", n->name, strerror(-err));
-			xvr_node_close(n);
-		}
 	}
-	return err;
+	lock_fd = n->lock_fd;
+	err = xvr_node_open(n, cli_node);	/* resets the handle */
+	n->lock_fd = lock_fd;
+	if (err) {
+		xvr_node_close(n);
+		return err;
+	}
+	xvr_die_at("lock");
+	return 0;
 }
 
 int cli_list_open(int argc, char **argv, struct xvr_node *n, __u32 *only)

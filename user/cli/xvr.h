@@ -46,6 +46,11 @@ int unexpected_arg(const char *arg);
  * word too many, or prints the usage when words are missing. -EINVAL.
  */
 int cli_nargs(int argc, char **argv, int want, int (*help)(void));
+/*
+ * For option loops: fails, naming it, when arg is a keyword (id, mode,
+ * port, mac, …) that *seen says was given already. *seen starts at 0.
+ */
+int arg_once(unsigned int *seen, const char *arg);
 
 /* Opens (and for mutations locks) the current node; prints on failure. */
 int cli_node_open(struct xvr_node *n, bool lock);
@@ -58,6 +63,18 @@ int cli_list_open(int argc, char **argv, struct xvr_node *n, __u32 *only);
 
 /* Removes router id and all it owns (rules, VIFs, FIB, nexthops, namespace). */
 int router_destroy(struct xvr_node *n, __u32 id);
+/* What router_release removed. */
+struct router_released {
+	int fes, vifs, nexthops;
+	bool fib;
+};
+/* Router slot id's engines, VIFs, FIB, nexthops and the slot; not its rules. */
+int router_release(struct xvr_node *n, __u32 id, struct router_released *rel);
+/*
+ * Removes what killed commands left behind (user/cli/repair.c); the node
+ * is locked. Reports each fix on stderr, returns how many.
+ */
+int node_repair(struct xvr_node *n);
 
 int do_node(int argc, char **argv);
 int do_port(int argc, char **argv);

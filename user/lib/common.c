@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -220,4 +221,21 @@ int if_mtu(const char *name)
 	int err = if_ioctl(name, SIOCGIFMTU, &ifr);
 
 	return err ? err : ifr.ifr_mtu;
+}
+
+void xvr_die_at(const char *step)
+{
+	const char *want = getenv("XVR_DIE_AT");
+
+	if (!want || strcmp(want, step))
+		return;
+	fprintf(stderr, "xvr: XVR_DIE_AT=%s: killed\n", step);
+	kill(getpid(), SIGKILL);
+}
+
+bool xvr_fail_at(const char *step)
+{
+	const char *want = getenv("XVR_FAIL_AT");
+
+	return want && !strcmp(want, step);
 }

@@ -43,4 +43,13 @@ int if_mtu(const char *name);
 /* Keyword matching: true when arg is a non-empty prefix of word. */
 bool matches(const char *arg, const char *word);
 
+/*
+ * Test hook: when $XVR_DIE_AT names step ("router-add:netns", …), the
+ * process kills itself there with SIGKILL, as a crash or an operator's
+ * kill -9 would, so tests can check what the next command finds.
+ */
+void xvr_die_at(const char *step);
+/* Likewise $XVR_FAIL_AT: true at that step, whose caller then fails as on an error. */
+bool xvr_fail_at(const char *step);
+
 #endif

@@ -184,3 +184,35 @@ int xvr_node_enter(const char *node)
 		pr_warn("node %s: cannot enter its namespace %s: %s\n", node, ns, strerror(-err));
 	return err;
 }
+
+int xvr_node_abi(const char *node, __u32 *version)
+{
+	char path[PATH_MAX];
+	__u32 zero = 0;
+	int fd, err = 0;
+
+	xvr_node_path(path, sizeof(path), node, "abi");
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	if (bpf_map_lookup_elem(fd, &zero, version))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+int xvr_node_abi_pin(const char *node)
+{
+	char path[PATH_MAX];
+	__u32 zero = 0, version = XVR_ABI_VERSION;
+	int fd, err = 0;
+
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xvr_abi", sizeof(zero), sizeof(version), 1, NULL);
+	if (fd < 0)
+		return -errno;
+	xvr_node_path(path, sizeof(path), node, "abi");
+	if (bpf_map_update_elem(fd, &zero, &version, BPF_ANY) || bpf_obj_pin(fd, path))
+		err = -errno;
+	close(fd);
+	return err;
+}

@@ -81,4 +81,12 @@ int xvr_node_netns(const char *node, char *buf, size_t len);
 int xvr_node_netns_set(const char *node, const char *ns);	/* NULL: forget */
 /* Enters the node's namespace if it has one; 0 or -errno (printed). */
 int xvr_node_enter(const char *node);
+/*
+ * The ABI version the node's pins carry (XVR_ABI_VERSION of the xvr that
+ * made them): 0 and *version set, -ENOENT if the node has none.
+ */
+int xvr_node_abi(const char *node, __u32 *version);
+/* Pins the running xvr's XVR_ABI_VERSION for a new node. */
+int xvr_node_abi_pin(const char *node);
+
 #endif

@@ -161,6 +161,7 @@ int vif_create(struct xvr_node *n, const struct vif_spec *spec, __u32 *out_id)
 		pr_warn("vif %s: cannot create veth %s into %s\n", spec->ifname, dev, ns);
 		return err;
 	}
+	xvr_die_at("vif-add:veth");
 	idx = if_index(dev);
 	v.dev = idx > 0 ? idx : 0;
 	v.flags = XVR_VIF_ACTIVE | (spec->spoof ? XVR_VIF_SPOOF : 0);
@@ -194,6 +195,7 @@ int vif_create(struct xvr_node *n, const struct vif_spec *spec, __u32 *out_id)
 		goto undo;
 	}
 
+	xvr_die_at("vif-add:maps");
 	xvr_node_path(path, sizeof(path), n->name, "prog_egress");
 	prog_fd = bpf_obj_get(path);
 	if (prog_fd < 0) {
@@ -215,6 +217,7 @@ int vif_create(struct xvr_node *n, const struct vif_spec *spec, __u32 *out_id)
 		goto undo;
 	}
 
+	xvr_die_at("vif-add:link");
 	val.vr_id = spec->vr_id;
 	val.vif = id;
 	if (spec->link) {
@@ -280,7 +283,9 @@ int vif_destroy(struct xvr_node *n, __u32 id)
 		link_forget(n, id);
 	/* Stop new frames first, then take the path apart. */
 	vif_rules_delete(n, id);
+	xvr_die_at("vif-del:rules");
 	bpf_map_update_elem(n->vifs_fd, &id, &zero, BPF_ANY);
+	xvr_die_at("vif-del:slot");
 	bpf_map_delete_elem(n->vif_by_dev_fd, &v.dev);
 	bpf_map_delete_elem(n->vif_by_peer_fd, &peer_key);
 	bpf_map_delete_elem(n->tx_ports_fd, &v.dev);

@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# Crash matrix: every node-changing command is killed (SIGKILL, through the
+# XVR_DIE_AT test hook) at each of its steps; the next command must work,
+# 'xvr node repair' must leave the node consistent, and an independent
+# dump of the maps (bpftool), namespaces and devices must find no orphan.
+set -u
+. "$(dirname "$0")/../lib.sh"
+t_init crash
+t_need jq ethtool bpftool
+NODE=$T_P
+P0=${T_P}p0
+x() { "$XVR" -n "$NODE" "$@"; }
+
+t_netns "${T_P}h0" && t_veth "$P0" "${T_P}h0" eth0 && t_node "$NODE" >/dev/null &&
+	x port add "$P0" || { t_fail "topology setup"; exit 1; }
+t_ok "topology: node and port"
+
+# orphans [nexthops]: selftests/orphans.py, an independent dump (bpftool, ip)
+# of what no active router owns; fails if there is any.
+orphans() { "$PY" "$(dirname "$0")/../orphans.py" "$NODE" "$@"; }
+
+# die STEP COMMAND...: run the command with the hook at STEP; it must die there.
+die() {
+	local step=$1; shift
+	XVR_DIE_AT=$step x "$@" >/dev/null 2>&1
+	t_eq "$step: the command was killed there" "$?" 137
+}
+
+# settle WHAT: 'node repair', then the cheap checks: each namespace of the
+# node is a router's, each device into one is a VIF's. The full dump of the
+# maps (orphans) runs once per section: what repair misses stays till then.
+settle() {
+	x node repair >/dev/null 2>&1
+	local nss routers devs vifs
+	nss=$(ls /run/netns | grep "^xvr-$NODE-" | sed "s/^xvr-$NODE-//" | sort | tr '\n' ' ')
+	routers=$(x -j router list | jq -r '.[].name' | sort | tr '\n' ' ')
+	t_eq "$1: after node repair, a namespace for each router, no other" "$nss" "$routers"
+	devs=$(ip -o link show 2>/dev/null | grep -c "link-netns xvr-$NODE-")
+	vifs=$(x -j vif list | jq length)
+	t_eq "$1: after node repair, a device into a router for each VIF, no other" "$devs" "$vifs"
+}
+
+# A router with a VIF and a route: what 'router del' must take apart.
+full_router() {
+	x router add "$1" fibsync off >/dev/null && x vif add "$1" e0 port "$P0" >/dev/null &&
+		x route add "$1" 10.9.0.0/16 via 10.1.0.2 lladdr 02:00:00:00:00:01 dev "$P0" >/dev/null
+}
+
+# 1. router add, killed at each step: the same 'router add' then works,
+#    unless the kill came after the commit point (ACTIVE), when the router
+#    exists whole.
+for step in lock router-add:netns router-add:fib router-add:active; do
+	die "$step" router add ra fibsync off
+	if [ "$step" = router-add:active ]; then
+		t_check "$step: router ra exists whole, router del works" x router del ra
+	else
+		t_check "$step: router add ra (no id) works next" x router add ra fibsync off
+		x router del ra >/dev/null 2>&1
+	fi
+	settle "$step"
+done
+t_check "router add: no orphan in maps, namespaces, devices" orphans
+
+# 2. router del, killed at each step: a repeated 'router del' works or says
+#    there is no such router; nothing of the router survives the repair,
+#    and a router of the same name can be made again.
+for step in router-del:inactive router-del:vifs \
+	router-del:fib router-del:slot; do
+	full_router rd 2>/dev/null || t_fail "$step: set up router rd"
+	die "$step" router del rd
+	t_check "$step: router del again: done, or 'no such router'" \
+		sh -c "\"$XVR\" -n $NODE router del rd 2>&1 | grep -q 'no such router' ||
+			! \"$XVR\" -n $NODE router show rd >/dev/null 2>&1"
+	settle "$step"
+	t_check "$step: router add rd works next" x router add rd fibsync off
+	x router del rd >/dev/null 2>&1
+done
+t_check "router del: no orphan in maps, namespaces, devices" orphans
+
+# 3. vif add and vif del, killed at each step: after a repair the same
+#    'vif add' works.
+x router add rv fibsync off >/dev/null 2>&1 || t_fail "router rv"
+for step in vif-add:veth vif-add:maps vif-add:link vif-del:rules vif-del:slot; do
+	[[ $step == vif-del:* ]] && { x vif add rv e0 port "$P0" >/dev/null || t_fail "$step: vif add"; }
+	case $step in
+	vif-add:*) die "$step" vif add rv e0 port "$P0" ;;
+	*) die "$step" vif del rv e0 ;;
+	esac
+	settle "$step"
+	t_check "$step: vif add rv e0 works next" x vif add rv e0 port "$P0"
+	x vif del rv e0 >/dev/null 2>&1
+done
+t_check "vif add, vif del: no orphan in maps, namespaces, devices" orphans
+x router del rv >/dev/null 2>&1
+t_check "a second repair finds nothing to do" \
+	sh -c "\"$XVR\" -n $NODE node repair | grep -q 'nothing to repair'"
+
+# 3b. A 'route load' whose swap fails (XVR_FAIL_AT) leaves the routes, and
+#     the nexthops (no new ones, no raised refcounts), as they were.
+nh_dump() {	# nexthop slots 1-8, raw: enough for the few this router has
+	for i in 1 2 3 4 5 6 7 8; do
+		bpftool map lookup pinned "/sys/fs/bpf/xvr/$NODE/nexthops" key $i 0 0 0 2>&1
+	done
+}
+full_router rl || t_fail "router rl"
+printf '10.9.0.0/16 via 10.1.0.2 lladdr 02:00:00:00:00:01 dev %s\n10.8.0.0/16 via 10.1.0.3 lladdr 02:00:00:00:00:02 dev %s\n' \
+	"$P0" "$P0" >"/tmp/.$T_P.routes"
+before=$(nh_dump; x -j route list rl)
+XVR_FAIL_AT=route-load:swap x route load rl "/tmp/.$T_P.routes" >/dev/null 2>&1
+t_eq "route load with a failed swap exits non-zero" "$?" 1
+t_eq "... and leaves routes, nexthops and refcounts as they were" "$(nh_dump; x -j route list rl)" "$before"
+t_check "the same route load then works" x route load rl "/tmp/.$T_P.routes"
+t_eq "with both routes" "$(x -j route list rl | jq length)" 2
+rm -f "/tmp/.$T_P.routes"
+x router del rl >/dev/null 2>&1
+
+# 4. 'node up' on a live node repairs too; 'node down' sees a half-deleted router.
+full_router ru || t_fail "router ru"
+die router-del:inactive router del ru
+x node up 2>&1 | sed 's/^/    /'
+t_check "node up on a live node repaired a killed router del (nexthops too)" orphans nexthops
+full_router ru2 || t_fail "router ru2"
+die router-del:inactive router del ru2
+x node down >/dev/null 2>&1
+t_eq "node down removed the half-deleted router's namespace too" \
+	"$(ip netns list | grep -c "^xvr-$NODE-")" 0
+
+# 5. A port that others use: refused without force; force removes the VIFs
+#    and rules, names them, and leaves no orphan; killed half way, the next
+#    'port del' finishes.
+NODE=${T_P}b
+P1=${T_P}p1
+t_netns "${T_P}h1" && t_veth "$P1" "${T_P}h1" eth0 && t_node "$NODE" >/dev/null &&
+	x port add "$P1" && x router add rp fibsync off >/dev/null &&
+	x vif add rp e0 port "$P1" >/dev/null || t_fail "port section setup"
+before=$(x -j vif list; x -j classify list; x -j port list)
+t_fails "port del of a port a VIF uses is refused" x port del "$P1"
+t_eq "the refused port del changed nothing" "$(x -j vif list; x -j classify list; x -j port list)" "$before"
+t_fails "port del with a bad last word is refused" x port del "$P1" forced
+die port-del:users port del "$P1" force
+t_check "after a kill half way, port del finishes" x port del "$P1"
+x port add "$P1" && x vif add rp e0 port "$P1" >/dev/null || t_fail "VIF again"
+t_check "port del force names the VIF it removes" \
+	sh -c "\"$XVR\" -n $NODE port del $P1 force 2>&1 | grep -q 'removed VIF e0 of router rp'"
+t_eq "no VIF left on the deleted port" "$(x -j vif list | jq length)" 0
+x router del rp >/dev/null 2>&1
+t_check "port del force: no orphan" orphans
