@@ -189,3 +189,6 @@ t_check "router del B ended B's process" wait_for 5 sh -c "! kill -0 $BPID"
 t_check "  and removed its state" test ! -e "/var/lib/xvr/$NODE/B"
 t_check "  and its cgroup" test ! -e "/sys/fs/cgroup/pids/xvr/$NODE/routers/B"
 t_fails "  and its id range" grep -rqx "$NODE B" /var/lib/xvr/ids
+x router del E1
+t_check "router del E1 removes its cgroup with its engine's" \
+	test ! -e "/sys/fs/cgroup/pids/xvr/$NODE/routers/E1"

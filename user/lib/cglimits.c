@@ -167,11 +167,8 @@ int router_cg_destroy(const char *node, const char *router)
 
 	router_cg_name(cg, sizeof(cg), node, router, NULL);
 	err = cg_kill(cg);
-	/* Engines' leaves are gone with their engines; the tenant's is ours. */
-	router_cg_name(cg, sizeof(cg), node, router, TENANT_LEAF);
-	cg_remove(cg);
-	router_cg_name(cg, sizeof(cg), node, router, NULL);
-	return cg_remove(cg) ?: err;
+	/* The tenant's leaf, and any engine's an engine left behind. */
+	return cg_remove_tree(cg) ?: err;
 }
 
 static int parse_limit_u64(const char *s, __u64 max, __u64 *out, bool suffixes)

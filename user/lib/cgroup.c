@@ -164,6 +164,36 @@ int cg_remove(const char *name)
 	return err;
 }
 
+/* rmdir of dir after the groups below it, depth first. */
+static int rmdir_tree(const char *dir)
+{
+	char path[768];
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	while (d && (de = readdir(d))) {
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		rmdir_tree(path);
+	}
+	if (d)
+		closedir(d);
+	return rmdir(dir) && errno != ENOENT ? -errno : 0;
+}
+
+int cg_remove_tree(const char *name)
+{
+	char dir[512];
+	int err = 0, e;
+
+	for (size_t i = 0; i < sizeof(cg_ctrls) / sizeof(cg_ctrls[0]); i++) {
+		e = rmdir_tree(cg_ctrl_path(cg_ctrls[i], name, dir, sizeof(dir)));
+		err = err ?: e;
+	}
+	return err;
+}
+
 int cg_write(const char *ctrl, const char *name, const char *file, const char *val)
 {
 	char dir[512];

@@ -17,6 +17,8 @@ int cg_create(const char *name, unsigned int share);
 int cg_attach(const char *name, int pid);
 /* Removes group NAME (empty, no children) from every controller. */
 int cg_remove(const char *name);
+/* Removes group NAME and every (empty) group below it, in every controller. */
+int cg_remove_tree(const char *name);
 /* The directory of group NAME in the cpu controller, for messages and tests. */
 const char *cg_path(const char *name, char *buf, unsigned long len);
 const char *cg_ctrl_path(const char *ctrl, const char *name, char *buf, unsigned long len);

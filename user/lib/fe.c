@@ -346,7 +346,8 @@ int fe_destroy(struct xvr_node *n, __u32 id)
 	}
 	fe_pin(pin, sizeof(pin), n->name, id, NULL);
 	rmdir(pin);
-	if (!router_get(n, fe.vr_id, &r)) {
+	/* Not router_get: a router being removed is inactive, its name still there. */
+	if (!bpf_map_lookup_elem(n->routers_fd, &fe.vr_id, &r) && r.name[0]) {
 		fe_cgroup(cg, sizeof(cg), n->name, r.name, id);
 		cg_remove(cg);
 	}
