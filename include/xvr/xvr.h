@@ -403,6 +403,7 @@ struct xvr_counters {
 #define XVR_LIMIT_FRAME_BYTES	1518	/* bps: a burst of N frames is N of these */
 #define XVR_LIMIT_MIN_BPS	(8ull * XVR_LIMIT_FRAME_BYTES)	/* one frame a second */
 #define XVR_LIMIT_MAX_BURST	1000000
+#define XVR_LIMIT_MAX_BURST_S	60	/* and no more than this many seconds of the rate */
 #define XVR_LIMIT_MIN_BURST	32	/* default burst: 20 ms of the rate, at least this */
 #define XVR_LIMIT_MAX_PUNT_PPS	1000000
 /* Punts without a configured budget: a small bucket all the same. */

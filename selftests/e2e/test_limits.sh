@@ -82,6 +82,8 @@ bad "pps with trailing junk" "'100x'" set r1 pps 100x
 bad "negative pps" "'-5'" set r1 pps -5
 bad "absurd burst" "'2000000'" set r1 pps 100 burst 2000000
 bad "burst 0" "'0'" set r1 pps 100 burst 0
+bad "burst of minutes at the rate" "'7000'" set r1 pps 100 burst 7000
+bad "burst of minutes at the bit rate" "'100'" set r1 bps 12144 burst 100
 bad "bps below one frame a second" "'100'" set r1 bps 100
 bad "unknown keyword" "'rate'" set r1 rate 100
 bad "missing value" "'pps'" set r1 pps

@@ -19,13 +19,14 @@ static int limit_help(void)
 		"       xvr limit del ROUTER\n"
 		"       xvr limit list [ROUTER]\n"
 		"pps: frames per second (1..%llu); bps: bits per second (%llu..%llu);\n"
-		"burst: frames let through back to back above the rate (1..%d, default\n"
-		"20 ms of the rate, at least %d; for bps, frames of %d bytes); punt:\n"
-		"frames per second into the router's namespace (1..%d, default %d).\n"
+		"burst: frames let through back to back above the rate (1..%d and at most\n"
+		"%d s of the rate; default 20 ms of it, at least %d; for bps, frames of\n"
+		"%d bytes); punt: frames per second into the router's namespace\n"
+		"(1..%d, default %d).\n"
 		"ARP is charged to the punt budget, not to pps/bps. 'set' replaces the\n"
 		"router's limits; what it does not name is unlimited (punt: default).\n",
 		XVR_LIMIT_MAX_PPS, XVR_LIMIT_MIN_BPS, XVR_LIMIT_MAX_BPS, XVR_LIMIT_MAX_BURST,
-		XVR_LIMIT_MIN_BURST, XVR_LIMIT_FRAME_BYTES, XVR_LIMIT_MAX_PUNT_PPS,
+		XVR_LIMIT_MAX_BURST_S, XVR_LIMIT_MIN_BURST, XVR_LIMIT_FRAME_BYTES, XVR_LIMIT_MAX_PUNT_PPS,
 		XVR_PUNT_DEFAULT_PPS);
 	return 0;
 }
@@ -126,6 +127,13 @@ static int limit_set(int argc, char **argv)
 	}
 	if (burst && !pps && !bps) {
 		pr_warn("limit %s: burst without pps or bps\n", router);
+		return -EINVAL;
+	}
+	/* A burst is a few moments of the rate, not minutes of it. */
+	if (burst && ((pps && burst > XVR_LIMIT_MAX_BURST_S * pps) ||
+		      (bps && burst * 8 * XVR_LIMIT_FRAME_BYTES > XVR_LIMIT_MAX_BURST_S * bps))) {
+		pr_warn("limit %s: invalid burst '%llu': more than %d s of the rate\n", router,
+			(unsigned long long)burst, XVR_LIMIT_MAX_BURST_S);
 		return -EINVAL;
 	}
 
