@@ -24,7 +24,10 @@ RUN=$(mktemp -d /run/xvr-links.XXXXXX)
 N1=${T_P}n1 N2=${T_P}n2 N3=${T_P}n3
 M1=${T_P}m1 M2=${T_P}m2 M3=${T_P}m3 W=${T_P}w
 BIRDS=()
-trap 'for p in "${BIRDS[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$RUN"; t_cleanup' EXIT
+# A BIRD that is still exiting may remove its socket while the directory
+# goes: try again until it is gone.
+rm_run() { for _ in 1 2 3 4 5; do rm -rf "$RUN" 2>/dev/null; [ -e "$RUN" ] || return 0; sleep 0.5; done; }
+trap 'for p in "${BIRDS[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm_run; t_cleanup' EXIT
 x() { local node=$1; shift; "$XVR" -n "$node" "$@"; }
 in_ns() { ip netns exec "$@"; }
 wait_for() {	# wait_for SECONDS COMMAND…: poll until it succeeds
