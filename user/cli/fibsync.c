@@ -560,9 +560,9 @@ static int daemon_run(struct daemon *d)
 
 /* ---- once, check ---- */
 
-static int fibsync_once(struct daemon *d)
+/* The desired set from a fresh dump; 1 if the router's FIB is not fibsync's. */
+static int daemon_load(struct daemon *d)
 {
-	long t0 = now_ms();
 	int err;
 
 	err = daemon_vifs(d);
@@ -571,12 +571,23 @@ static int fibsync_once(struct daemon *d)
 	if (!d->owned) {
 		printf("fibsync %s: the router has no VIF; its FIB is left to 'xvr route'\n",
 		       d->router);
-		return 0;
+		return 1;
 	}
 	err = daemon_dump(d);
 	if (err)
 		return err;
 	fibsync_compute(d->fs);
+	return 0;
+}
+
+static int fibsync_once(struct daemon *d)
+{
+	long t0 = now_ms();
+	int err;
+
+	err = daemon_load(d);
+	if (err)
+		return err < 0 ? err : 0;
 	err = daemon_apply(d, true, t0, 0, "");
 	if (err == SYNC_GONE) {
 		pr_warn("fibsync %s: the router went away\n", d->router);
@@ -592,18 +603,9 @@ static int fibsync_check_cmd(struct daemon *d)
 {
 	int err;
 
-	err = daemon_vifs(d);
-	if (err < 0)
-		return err;
-	if (!d->owned) {
-		printf("fibsync %s: the router has no VIF; its FIB is left to 'xvr route'\n",
-		       d->router);
-		return 0;
-	}
-	err = daemon_dump(d);
+	err = daemon_load(d);
 	if (err)
-		return err;
-	fibsync_compute(d->fs);
+		return err < 0 ? err : 0;
 	err = fibsync_check(d->fs, &d->n, 50);
 	if (err < 0) {
 		pr_warn("fibsync %s: check: %s\n", d->router, strerror(-err));
