@@ -35,6 +35,7 @@ router add af mode afxdp
 router set af dist flowhash
 vif add red e0 port $A mac 02:00:00:0a:01:01
 vif add blue e0 port $C vlan 20
+vif add red e1 port $C mac 02:00:00:0a:01:02 spoof on
 vif add af e0 port $A vlan 30     # a comment after a command
 classify add red udp-port 4789 port $C
 classify add blue prefix 10.9.0.0/16
@@ -45,6 +46,11 @@ route add red 2001:db8:2::/48 via 2001:db8:2::2 dev $A
 route add red 10.3.0.0/16 blackhole
 route add red 10.1.1.1/32 local
 fe add af cpu 0 share 50 weight 2 idle 0 pool 64 plugin $PLUGIN args "drop udp dport 9999"
+node set router-defaults pids 512 memory 512M
+router set red cpu 50 memory 256M pids 300
+router set green max-routes 5000
+limit set red pps 100000 burst 500
+limit set blue bps 80000000 punt 200
 EOF
 
 t_check "--dry-run of a whole node" "$XVR" -n "$NODE" --dry-run -b "$CONF"
@@ -69,9 +75,10 @@ t_check "node save: no route of a fibsync router" test "$(grep -c '^route add gr
 # rebuild may change.
 snapshot() {
 	local o r
-	for o in "node show" "port list" "router list" "vif list" "classify list" "fe list"; do
+	for o in "node show" "port list" "router list" "vif list" "classify list" "fe list" \
+		 "limit list"; do
 		echo "== $o"
-		"$XVR" -n "$NODE" -j $o | jq -S 'def clean: del(.prog_id, .slot, .ifindex,
+		"$XVR" -n "$NODE" -j $o | jq -S 'def clean: del(.prog_id, .slot, .ifindex, .uid_base,
 			.fibsync_pid, .supervisor_pid, .nexthop, .rx_packets, .tx_packets,
 			.drop_packets, .rx_ring_full, .rx_dropped, .tx_invalid, .wakeups,
 			.idle_sleeps, .alive);

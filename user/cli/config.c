@@ -15,6 +15,7 @@
 #include "fib.h"
 #include "fibsync.h"
 #include "supervise.h"
+#include "cglimits.h"
 
 #define BATCH_MAX_ARGS	256
 
@@ -167,6 +168,23 @@ static const char *dev_name(__u32 ifindex, char *buf)
 	return if_name(ifindex, buf);
 }
 
+/* " cpu PCT memory BYTES pids N", each 'max' where unlimited. */
+static void limits_save(const struct router_limits *l)
+{
+	if (l->cpu)
+		printf(" cpu %u", l->cpu);
+	else
+		printf(" cpu max");
+	if (l->memory)
+		printf(" memory %llu", (unsigned long long)l->memory);
+	else
+		printf(" memory max");
+	if (l->pids)
+		printf(" pids %u", l->pids);
+	else
+		printf(" pids max");
+}
+
 static int save_node(struct xvr_node *n)
 {
 	struct xvr_config cfg = {};
@@ -174,9 +192,20 @@ static int save_node(struct xvr_node *n)
 
 	if (bpf_map_lookup_elem(n->config_fd, &zero, &cfg))
 		return -errno;
-	printf("node up\n");
+	struct router_limits def, builtin = ROUTER_LIMITS_BUILTIN;
+	char ns[256];
+
+	printf("node up");
+	if (!xvr_node_netns(n->name, ns, sizeof(ns)))
+		put_word("netns"), put_word(ns);
+	printf("\n");
 	if (cfg.flags & XVR_CFG_MISS_DROP)
 		printf("node set miss drop\n");
+	if (!router_defaults_read(n->name, &def) && memcmp(&def, &builtin, sizeof(def))) {
+		printf("node set router-defaults");
+		limits_save(&def);
+		printf("\n");
+	}
 	return 0;
 }
 
@@ -212,6 +241,7 @@ static int save_routers(struct xvr_node *n)
 		[XVR_DIST_RR] = "rr", [XVR_DIST_WEIGHTED] = "weighted",
 		[XVR_DIST_FLOWHASH] = "flowhash",
 	};
+	struct router_limits lim;
 	struct xvr_fe_set set;
 	struct xvr_router r;
 
@@ -226,6 +256,16 @@ static int save_routers(struct xvr_node *n)
 		if (!bpf_map_lookup_elem(n->fe_sets_fd, &id, &set) && set.dist != XVR_DIST_RR &&
 		    set.dist < ARRAY_SIZE(dists))
 			printf("router set %s dist %s\n", r.name, dists[set.dist]);
+		/* Its cgroup's limits, as they are (the node's defaults may have changed since). */
+		if (!router_cg_read(n->name, r.name, &lim)) {
+			printf("router set %s", r.name);
+			limits_save(&lim);
+			printf("\n");
+		}
+		if (r.mode == XVR_MODE_XDP &&
+		    fibsync_limit_read(n->name, r.name) != FIBSYNC_MAX_ROUTES)
+			printf("router set %s max-routes %lu\n", r.name,
+			       fibsync_limit_read(n->name, r.name));
 	}
 	return 0;
 }
@@ -255,8 +295,9 @@ static int save_vifs(struct xvr_node *n)
 	struct xvr_vif v;
 
 	for (__u32 id = 1; id < XVR_MAX_VIFS; id++) {
+		/* A link's interface is a VIF too; 'link add' makes it (save_links). */
 		if (bpf_map_lookup_elem(n->vifs_fd, &id, &v) || !(v.flags & XVR_VIF_ACTIVE) ||
-		    router_get(n, v.vr_id, &r))
+		    (v.flags & XVR_VIF_LINK) || router_get(n, v.vr_id, &r))
 			continue;
 		printf("vif add %s %s port %s", r.name, v.name, dev_name(v.port, ifname));
 		/* Without its own MAC rule the VIF's MAC is derived, and not given. */
@@ -264,6 +305,8 @@ static int save_vifs(struct xvr_node *n)
 			printf(" mac %s", fmt_mac(v.mac, mac));
 		if (v.vlan)
 			printf(" vlan %u", v.vlan);
+		if (v.flags & XVR_VIF_SPOOF)
+			printf(" spoof on");
 		printf("\n");
 	}
 	return 0;
@@ -356,9 +399,24 @@ static int save_rules(struct xvr_node *n)
 }
 
 struct route_save_ctx {
+	struct xvr_node *n;
 	const char *router;
 	const struct xvr_nexthop *tbl;
 };
+
+/* A nexthop's device as 'route add' names it: a port, or a link by its name. */
+static const char *nh_dev_name(struct xvr_node *n, const struct xvr_nexthop *nh, char *buf)
+{
+	struct xvr_vif v;
+	__u32 id;
+
+	if ((nh->flags & XVR_NH_LINK) && !bpf_map_lookup_elem(n->vif_by_dev_fd, &nh->ifindex, &id) &&
+	    !bpf_map_lookup_elem(n->vifs_fd, &id, &v)) {
+		snprintf(buf, IF_NAMESIZE, "%.*s", IF_NAMESIZE - 1, v.name);
+		return buf;
+	}
+	return dev_name(nh->ifindex, buf);
+}
 
 static int route_save(const struct fib_route *rt, void *ctx)
 {
@@ -382,7 +440,7 @@ static int route_save(const struct fib_route *rt, void *ctx)
 		printf(" via %s", fmt_addr(nh->family, nh->gw, buf));
 	if (!(nh->flags & XVR_NH_UNRESOLVED))
 		printf(" lladdr %s", fmt_mac(nh->dmac, mac));
-	printf(" dev %s", dev_name(nh->ifindex, ifname));
+	printf(" dev %s", nh_dev_name(c->n, nh, ifname));
 	if (nh->vlan)
 		printf(" vlan %u", nh->vlan);
 	printf("\n");
@@ -400,7 +458,7 @@ static int save_routes(struct xvr_node *n)
 	if (err)
 		return err;
 	for (__u32 id = 1; !err && id < XVR_MAX_ROUTERS; id++) {
-		struct route_save_ctx c = { r.name, tbl };
+		struct route_save_ctx c = { n, r.name, tbl };
 
 		if (router_get(n, id, &r) || fibsync_owned(n->name, r.name))
 			continue;
@@ -445,6 +503,51 @@ static int save_fes(struct xvr_node *n)
 	return 0;
 }
 
+static int save_links(struct xvr_node *n)
+{
+	char addr[INET_ADDRSTRLEN], ifname[IF_NAMESIZE];
+	struct xvr_router r;
+	struct xvr_link l;
+
+	for (__u32 id = 1; id < XVR_MAX_VIFS; id++) {
+		if (bpf_map_lookup_elem(n->vlinks_fd, &id, &l) || !(l.flags & XVR_LINK_ACTIVE) ||
+		    router_get(n, l.vr_id, &r))
+			continue;
+		printf("link add %s %s egre local %s", r.name, l.name,
+		       inet_ntop(AF_INET, &l.local, addr, sizeof(addr)));
+		for (__u32 i = 0; i < l.nremotes && i < XVR_LINK_MAX_REMOTES; i++)
+			printf(" remote %s", inet_ntop(AF_INET, &l.remote[i], addr, sizeof(addr)));
+		printf(" key %u", l.key);
+		if (l.port)
+			printf(" port %s", dev_name(l.port, ifname));
+		printf(" ttl %u mtu %u\n", l.ttl, l.mtu);
+	}
+	return 0;
+}
+
+static int save_limits(struct xvr_node *n)
+{
+	struct xvr_router r;
+	struct xvr_limit l;
+
+	for (__u32 id = 1; id < XVR_MAX_ROUTERS; id++) {
+		if (bpf_map_lookup_elem(n->limits_fd, &id, &l) || !(l.flags & XVR_LIMIT_SET) ||
+		    router_get(n, id, &r))
+			continue;
+		printf("limit set %s", r.name);
+		if (l.rate_pps)
+			printf(" pps %llu", (unsigned long long)l.rate_pps);
+		if (l.rate_bps)
+			printf(" bps %llu", (unsigned long long)l.rate_bps);
+		if (l.burst)
+			printf(" burst %u", l.burst);
+		if (l.punt_pps)
+			printf(" punt %u", l.punt_pps);
+		printf("\n");
+	}
+	return 0;
+}
+
 /*
  * What 'node save' prints, in the order a batch must recreate it. An object
  * that other state refers to comes before it (ports before VIFs, routers
@@ -458,9 +561,11 @@ static const struct saver {
 	{ "ports", save_ports },
 	{ "routers", save_routers },
 	{ "VIFs", save_vifs },
+	{ "links", save_links },
 	{ "classifier rules", save_rules },
 	{ "static routes", save_routes },
 	{ "engines", save_fes },
+	{ "limits", save_limits },
 };
 
 int node_save(int argc, char **argv)

@@ -92,7 +92,7 @@ static int link_add(int argc, char **argv)
 				return bad_arg("mtu (1280-65535)", argv[0]);
 			spec.mtu = v;
 		} else {
-			return bad_arg("argument", argv[0]);
+			return unexpected_arg(argv[0]);
 		}
 		SHIFT_ARG();
 	}

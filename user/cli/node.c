@@ -654,7 +654,7 @@ static int node_repair_cmd(int argc, char **argv)
 	int err, fixed;
 
 	if (argc)
-		return bad_arg("argument", argv[0]);
+		return unexpected_arg(argv[0]);
 	err = cli_node_open(&n, true);
 	if (err)
 		return err;

@@ -8,9 +8,11 @@
  * command left behind. Runs under the node lock; reports each thing it fixes.
  */
 #include <dirent.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <net/if.h>
 #include <bpf/bpf.h>
 #include "xvr.h"
@@ -230,7 +232,13 @@ static int repair_tenants(struct xvr_node *n)
 	if (!d)
 		return 0;
 	while ((de = readdir(d))) {
-		if (!router_name_ok(de->d_name) || name_active(de->d_name))
+		struct stat st;
+		char sub[PATH_MAX + 256];
+
+		/* Routers' directories only: the node's own files live there too. */
+		snprintf(sub, sizeof(sub), "%s/%s", dir, de->d_name);
+		if (!router_name_ok(de->d_name) || name_active(de->d_name) || lstat(sub, &st) ||
+		    !S_ISDIR(st.st_mode))
 			continue;
 		netns_name(ns, sizeof(ns), n->name, de->d_name);
 		if (netns_exists(ns))
