@@ -42,7 +42,8 @@ t_msg "version takes no argument" "unexpected argument 'extra'" "$XVR" version e
 
 t_node "$NODE" >/dev/null
 abi=$("$XVR" -n "$NODE" -j version | jq -r .abi)
-t_check "the node's ABI version is a number or unknown ($abi)" grep -qxE '[0-9]+|unknown' <<<"$abi"
+want=$(awk '$2 == "XVR_ABI_VERSION" { print $3 }' "$(dirname "$0")/../../include/xvr/xvr.h")
+t_eq "the node's pins carry this xvr's ABI version" "$abi" "$want"
 ip link add "${T_P}a" type veth peer name "${T_P}b" && T_LINKS+=("${T_P}a")
 "$XVR" -n "$NODE" port add "${T_P}a" >/dev/null
 "$XVR" -n "$NODE" router add r1 mode xdp fibsync off >/dev/null
