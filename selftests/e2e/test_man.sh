@@ -12,7 +12,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 MAN=$ROOT/docs/man
 OUT=/tmp/$T_P.man
 trap 'rm -f "$OUT".*; t_cleanup' EXIT
-OBJECTS="node port router vif fe classify route fibsync stats top trace exporter doctor batch version"
+OBJECTS="node port router vif link fe classify route fibsync stats top limit trace exporter doctor batch version"
 
 t_check "mandoc is installed (scripts/setup.sh)" command -v mandoc
 for page in xvr.8 xvr-router.8 xvr-plugin.7; do
