@@ -20,13 +20,22 @@ t_netns "${T_P}h0" && t_veth "$P" "${T_P}h0" eth0 && t_veth "$P1" "${T_P}h0" eth
 	x route add r 10.9.0.0/16 via 10.1.0.2 lladdr 02:00:00:00:00:01 dev "$P" ||
 	{ t_fail "setup"; exit 1; }
 
-# Every map of the node, raw bytes (no counters: frames may arrive meanwhile).
+# Every map of the node, raw bytes (no counters: frames may arrive
+# meanwhile). The data path writes some maps itself: the limits' buckets
+# (their configuration is compared through 'limit list' instead), the links'
+# next-hop cache and learned MACs, the trace ring.
 maps_dump() {
-	for m in /sys/fs/bpf/xvr/"$NODE"/*; do
-		case ${m##*/} in vr_stats | port_stats | fe_state | rr | links | vif_links | fe | prog*) continue ;; esac
-		[ -f "$m" ] || continue
-		echo "map dump pinned $m"
-	done | bpftool batch file - | sha256sum
+	{
+		for m in /sys/fs/bpf/xvr/"$NODE"/*; do
+			case ${m##*/} in
+			vr_stats | port_stats | fe_state | rr | links | vif_links | fe | prog* | \
+			limits | vlink_nh | vlink_fdb | vlink_stats | trace) continue ;;
+			esac
+			[ -f "$m" ] || continue
+			echo "map dump pinned $m"
+		done | bpftool batch file -
+		x -j limit list
+	} | sha256sum
 }
 before=$(maps_dump)
 
