@@ -100,8 +100,9 @@ protocol ospf v2 ospf1 {
 	};
 }
 CONF
-		"$XVR" -n $P$i router exec $t -- bird -f -c "$RUN/$t$i.conf" -s "$RUN/$t$i.ctl" \
-			>"$RUN/$t$i.log" 2>&1 &
+		# The config is handed in; the control socket is in the router's own /run.
+		"$XVR" -n $P$i router exec $t --bind "$RUN/$t$i.conf:/run/bird/bird.conf" -- \
+			bird -f -c /run/bird/bird.conf -s /run/bird/bird.ctl >"$RUN/$t$i.log" 2>&1 &
 		echo $! >>"$RUN/birds"
 	done
 done

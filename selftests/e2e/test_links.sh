@@ -134,12 +134,14 @@ protocol ospf v2 ospf1 {
 	};
 }
 CONF
-	"$XVR" -n "$n" router exec R -- bird -f -c "$RUN/$n.conf" -s "$RUN/$n.ctl" \
-		-P "$RUN/$n.pid" >"$RUN/$n.log" 2>&1 &
+	# The config is handed in; the control socket is in the router's own /run.
+	"$XVR" -n "$n" router exec R --bind "$RUN/$n.conf:/run/bird/bird.conf" -- \
+		bird -f -c /run/bird/bird.conf -s /run/bird/bird.ctl -P /run/bird/bird.pid \
+		>"$RUN/$n.log" 2>&1 &
 	BIRDS+=($!)
 done
 t_check "OSPF adjacency over the p2p link" \
-	wait_for 30 sh -c "birdc -s $RUN/$N1.ctl show ospf neighbors | grep -q Full"
+	wait_for 30 sh -c "\"$XVR\" -n $N1 router exec R -- birdc -s /run/bird/bird.ctl show ospf neighbors | grep -q Full"
 t_check "the route OSPF learned reaches R's BPF FIB as a link nexthop (fibsync)" \
 	wait_for 20 sh -c "\"$XVR\" -n $N1 -j route list R | jq -e '.[] | select(.prefix == \"10.2.1.0/24\")'"
 
