@@ -133,3 +133,33 @@ t_stat() {
 }
 # test_ge_cmd COMMAND MIN: the number COMMAND prints is at least MIN (for t_wait).
 test_ge_cmd() { [ "$("$1")" -ge "$2" ] 2>/dev/null; }
+
+# t_two_routers NODE: the routing-daemon tests' topology. Hosts h1
+# (10.1.1.2/24) and h2 (10.2.1.2/24) behind xdp-mode routers R1 and R2 of
+# node NODE, which meet on 10.12.0.0/30 over the veth pair pa/pb; every
+# veth a port of the node, forwarding on in both routers.
+t_two_routers() {
+	local node=$1 p r
+	t_netns "${T_P}h1" && t_netns "${T_P}h2" &&
+	t_veth "${T_P}p1" "${T_P}h1" eth0 && t_veth "${T_P}p2" "${T_P}h2" eth0 &&
+	ip link add "${T_P}pa" type veth peer name "${T_P}pb" && T_LINKS+=("${T_P}pa") &&
+	ip link set "${T_P}pa" up && ip link set "${T_P}pb" up &&
+	ip -n "${T_P}h1" addr add 10.1.1.2/24 dev eth0 &&
+	ip -n "${T_P}h1" route add default via 10.1.1.1 &&
+	ip -n "${T_P}h2" addr add 10.2.1.2/24 dev eth0 &&
+	ip -n "${T_P}h2" route add default via 10.2.1.1 &&
+	t_node "$node" || return 1
+	for p in p1 p2 pa pb; do "$XVR" -n "$node" port add "${T_P}$p" || return 1; done
+	"$XVR" -n "$node" router add R1 mode xdp && "$XVR" -n "$node" router add R2 mode xdp &&
+	"$XVR" -n "$node" vif add R1 e0 port "${T_P}p1" &&
+	"$XVR" -n "$node" vif add R1 e1 port "${T_P}pa" &&
+	"$XVR" -n "$node" vif add R2 e0 port "${T_P}p2" &&
+	"$XVR" -n "$node" vif add R2 e1 port "${T_P}pb" &&
+	ip -n "xvr-$node-R1" addr add 10.1.1.1/24 dev e0 &&
+	ip -n "xvr-$node-R1" addr add 10.12.0.1/30 dev e1 &&
+	ip -n "xvr-$node-R2" addr add 10.2.1.1/24 dev e0 &&
+	ip -n "xvr-$node-R2" addr add 10.12.0.2/30 dev e1 || return 1
+	for r in R1 R2; do
+		ip netns exec "xvr-$node-$r" sysctl -qw net.ipv4.ip_forward=1 || return 1
+	done
+}

@@ -18,24 +18,7 @@ in_ns() { ip netns exec "$@"; }
 BIRDS=()
 trap 'for p in "${BIRDS[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$RUN"; t_cleanup' EXIT
 
-t_netns "${T_P}h1" && t_netns "${T_P}h2"
-t_veth "${T_P}p1" "${T_P}h1" eth0 && t_veth "${T_P}p2" "${T_P}h2" eth0
-ip link add "${T_P}pa" type veth peer name "${T_P}pb" && T_LINKS+=("${T_P}pa")
-ip link set "${T_P}pa" up && ip link set "${T_P}pb" up
-ip -n "${T_P}h1" addr add 10.1.1.2/24 dev eth0 && ip -n "${T_P}h1" route add default via 10.1.1.1
-ip -n "${T_P}h2" addr add 10.2.1.2/24 dev eth0 && ip -n "${T_P}h2" route add default via 10.2.1.1
-
-t_node "$NODE"
-for p in p1 p2 pa pb; do x port add "${T_P}$p"; done
-x router add R1 mode xdp && x router add R2 mode xdp &&
-	x vif add R1 e0 port "${T_P}p1" && x vif add R1 e1 port "${T_P}pa" &&
-	x vif add R2 e0 port "${T_P}p2" && x vif add R2 e1 port "${T_P}pb" ||
-	{ t_fail "setup"; exit 1; }
-ip -n "xvr-$NODE-R1" addr add 10.1.1.1/24 dev e0
-ip -n "xvr-$NODE-R1" addr add 10.12.0.1/30 dev e1
-ip -n "xvr-$NODE-R2" addr add 10.2.1.1/24 dev e0
-ip -n "xvr-$NODE-R2" addr add 10.12.0.2/30 dev e1
-for r in R1 R2; do in_ns "xvr-$NODE-$r" sysctl -qw net.ipv4.ip_forward=1; done
+t_two_routers "$NODE" >/dev/null || { t_fail "setup"; exit 1; }
 
 for r in R1:10.12.0.1 R2:10.12.0.2; do
 	name=${r%%:*} id=${r##*:}
