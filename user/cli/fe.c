@@ -126,7 +126,8 @@ static int fe_start(struct xvr_node *n, const char *router, __u32 id, const stru
 	snprintf(parg.node, sizeof(parg.node), "%s", n->name);
 	parg.dev = fe.dev;
 	supervise_name(name, sizeof(name), id);
-	return supervise_start_probe(n->name, name, (char *const *)argv, &probe);
+	/* Born in the router's PID namespace: a member from its first instruction. */
+	return supervise_start_in(n->name, name, (char *const *)argv, &probe, router);
 }
 
 /* Waits until every engine in ids beats; -ETIMEDOUT names the first that did not. */

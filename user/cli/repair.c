@@ -22,6 +22,7 @@
 #include "vif.h"
 #include "sandbox.h"
 #include "cglimits.h"
+#include "pidns.h"
 
 static struct xvr_router routers[XVR_MAX_ROUTERS];
 static struct xvr_vif vifs[XVR_MAX_VIFS];
@@ -120,6 +121,7 @@ static void slots_referenced(struct xvr_node *n, bool *ref)
  */
 static void router_remains_del(struct xvr_node *n, const char *name, const char *ns)
 {
+	pidns_stop(n->name, name);
 	netns_kill_procs(ns);
 	router_cg_destroy(n->name, name);
 	tenant_destroy(n->name, name, ns);
@@ -246,6 +248,51 @@ static int repair_tenants(struct xvr_node *n)
 		router_remains_del(n, de->d_name, ns);
 		pr_warn("node %s: repair: removed the state and id range of %s (no router)\n",
 			n->name, de->d_name);
+		fixed++;
+	}
+	closedir(d);
+	return fixed;
+}
+
+/*
+ * PID namespaces: an active router's whose init died (or a 'router add'
+ * killed before it started one) gets a new one; a pid file of no active
+ * router (a killed 'router del') goes, with its init if it still runs.
+ */
+static int repair_pidns(struct xvr_node *n)
+{
+	char dir[PATH_MAX], name[XVR_NAME_LEN + 1];
+	struct dirent *de;
+	int fixed = 0;
+	DIR *d;
+
+	for (__u32 id = 1; id < XVR_MAX_ROUTERS; id++) {
+		if (!active(id))
+			continue;
+		snprintf(name, sizeof(name), "%.*s", XVR_NAME_LEN, routers[id].name);
+		if (!router_name_ok(name) || pidns_init_pid(n->name, name) > 0)
+			continue;
+		if (!router_pidns_start(n->name, name)) {
+			pr_warn("node %s: repair: router %s: started its PID namespace (its init "
+				"was gone)\n", n->name, name);
+			fixed++;
+		}
+	}
+	snprintf(dir, sizeof(dir), "%s/%s/pidns", XVR_RUN_DIR, n->name);
+	d = opendir(dir);
+	if (!d)
+		return fixed;
+	while ((de = readdir(d))) {
+		char *dot = strrchr(de->d_name, '.');
+
+		if (!dot || strcmp(dot, ".pid"))
+			continue;
+		*dot = '\0';
+		if (!router_name_ok(de->d_name) || name_active(de->d_name))
+			continue;
+		pidns_stop(n->name, de->d_name);
+		pr_warn("node %s: repair: removed the PID namespace of %s (no router)\n", n->name,
+			de->d_name);
 		fixed++;
 	}
 	closedir(d);
@@ -454,6 +501,7 @@ int node_repair(struct xvr_node *n)
 	routers_read(n);	/* what the two above removed */
 	fixed += repair_namespaces(n);
 	fixed += repair_tenants(n);
+	fixed += repair_pidns(n);
 	fixed += repair_devices(n);
 	fixed += repair_tx_ports(n);
 	fixed += repair_reverse(n);

@@ -20,6 +20,7 @@
 #include "fibsync.h"
 #include "sandbox.h"
 #include "cglimits.h"
+#include "pidns.h"
 
 static int router_help(void)
 {
@@ -53,6 +54,36 @@ static int router_help(void)
 static bool mode_available(__u32 mode)
 {
 	return mode == XVR_MODE_XDP || mode == XVR_MODE_NETNS || mode == XVR_MODE_AFXDP;
+}
+
+int router_pidns_start(const char *node, const char *router)
+{
+	char exe[PATH_MAX];
+	ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	int err;
+
+	if (len < 0)
+		return -errno;
+	exe[len] = '\0';
+	err = pidns_start(exe, node, router);
+	if (err)
+		pr_warn("router %s: cannot start its PID namespace: %s\n", router, strerror(-err));
+	return err;
+}
+
+/* 'router init NAME' (not in the help: xvr runs it): the router's PID namespace's init. */
+static int router_init(int argc, char **argv)
+{
+	int err;
+
+	if (argc != 1)
+		return cli_nargs(argc, argv, 1, router_help);
+	if (!router_name_ok(argv[0]))
+		return bad_arg("router name", argv[0]);
+	err = pidns_init_run(cli_node, argv[0]);
+	if (err == -EEXIST)
+		exit(PIDNS_INIT_EXIT_EXISTS);
+	return err;
 }
 
 static int router_add(int argc, char **argv)
@@ -161,11 +192,19 @@ static int router_add(int argc, char **argv)
 		tenant_destroy(n.name, name, ns);
 		goto out;
 	}
+	err = router_pidns_start(n.name, name);
+	if (err) {
+		router_cg_destroy(n.name, name);
+		tenant_destroy(n.name, name, ns);
+		goto out;
+	}
+	xvr_die_at("router-add:pidns");
 	/* FIB and counters exist before the router turns active. */
 	counters_zero(n.vr_stats_fd, id);
 	err = fib_router_init(&n, id);
 	if (err) {
 		pr_warn("router %s: create FIB: %s\n", name, strerror(-err));
+		pidns_stop(n.name, name);
 		router_cg_destroy(n.name, name);
 		tenant_destroy(n.name, name, ns);
 		goto out;
@@ -183,6 +222,7 @@ static int router_add(int argc, char **argv)
 		err = -errno;
 		pr_warn("router %s: %s\n", name, strerror(-err));
 		fib_router_fini(&n, id);
+		pidns_stop(n.name, name);
 		router_cg_destroy(n.name, name);
 		tenant_destroy(n.name, name, ns);
 		goto out;
@@ -283,7 +323,9 @@ int router_destroy(struct xvr_node *n, __u32 id)
 	router_release(n, id, &rel);
 	xvr_die_at("router-del:slot");
 	netns_name(ns, sizeof(ns), n->name, r.name);
-	/* The tenant's daemons go with their router. */
+	/* The tenant's daemons go with their router, and its PID namespace. */
+	pidns_stop(n->name, r.name);
+	xvr_die_at("router-del:pidns");
 	netns_kill_procs(ns);
 	/* And whatever of theirs left the namespace (nested ones) but not the cgroup. */
 	router_cg_destroy(n->name, r.name);
@@ -397,51 +439,124 @@ static int router_show(int argc, char **argv)
 	return err;
 }
 
+static pid_t exec_child;
+
+/* Passes on what stops us to the tenant's command. */
+static void exec_forward(int sig)
+{
+	if (exec_child > 0)
+		kill(exec_child, sig);
+}
+
+static const int exec_fwd_sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT };
+
+/* Waits for pid; its exit status as a shell reports it. */
+static int exec_wait(pid_t pid)
+{
+	int status;
+
+	exec_child = pid;
+	for (size_t i = 0; i < ARRAY_SIZE(exec_fwd_sigs); i++)
+		signal(exec_fwd_sigs[i], exec_forward);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return 127;
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}
+
 /*
- * Runs in the child, which is PID 1 of a new PID namespace: the router's
- * cgroup and network namespace, the mounts of tenant_mounts() set up as
- * root of the node, then the router's user namespace as its root, with
- * no_new_privs and the tenant's seccomp filter.
+ * Whatever the command left running (daemons, a fork bomb's children)
+ * was handed to us, the subreaper: kill it until nothing is left.
+ */
+static void exec_reap_all(void)
+{
+	char path[64];
+	FILE *f;
+	int pid;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/children", (int)getpid());
+	for (;;) {
+		f = fopen(path, "re");
+		while (f && fscanf(f, "%d", &pid) == 1)
+			kill(pid, SIGKILL);
+		if (f)
+			fclose(f);
+		if (waitpid(-1, NULL, 0) < 0 && errno != EINTR)
+			break;
+	}
+}
+
+/*
+ * Runs in the child, born in the router's PID namespace: the router's
+ * cgroup and network namespace, the mounts of tenant_mounts() (its /proc
+ * the router's PID namespace's: the tenant sees its engines and daemons),
+ * set up as root of the node, then the router's user namespace as its
+ * root, no_new_privs and the tenant's seccomp filter. This process stays
+ * as the command's parent and subreaper, so the command and all it
+ * started end with 'router exec'. Returns the exit status.
  */
 static int exec_in_router(const char *node, const char *router, const char *ns,
 			  const struct tenant_bind *binds, int nbinds, char **argv)
 {
 	int err, userns;
+	pid_t pid;
 
 	userns = tenant_userns_open(node, router);
 	if (userns < 0) {
 		pr_warn("exec: router %s: its user namespace: %s\n", router, strerror(-userns));
-		return userns;
+		return 127;
 	}
 	err = router_cg_join(node, router, 0);
 	if (err) {
 		pr_warn("exec: router %s: join its cgroup: %s\n", router, strerror(-err));
-		return err;
+		return 127;
 	}
 	err = netns_enter(ns);
 	if (err) {
 		pr_warn("exec: enter %s: %s\n", ns, strerror(-err));
-		return err;
+		return 127;
 	}
 	err = tenant_mounts(node, router, binds, nbinds);
 	if (err)
-		return err;
+		return 127;
 	err = tenant_join(userns);
 	close(userns);
 	if (err) {
 		pr_warn("exec: router %s: join its user namespace: %s\n", router, strerror(-err));
-		return err;
+		return 127;
 	}
-	/* Goes when 'router exec' goes, however it goes (set after the uid change). */
-	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	/*
+	 * Goes when 'router exec' goes, however it goes (set after the uid
+	 * change). Our parent is outside the namespace: its pid here is 0.
+	 */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != 0)
+		return 127;
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)) {
+		pr_warn("exec: subreaper: %s\n", strerror(errno));
+		return 127;
+	}
 	err = tenant_seccomp();
 	if (err) {
 		pr_warn("exec: seccomp: %s\n", strerror(-err));
-		return err;
+		return 127;
 	}
-	execvp(argv[0], argv);
-	err = -errno;
-	pr_warn("exec: %s: %s\n", argv[0], strerror(-err));
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		pr_warn("exec: fork: %s\n", strerror(errno));
+		return 127;
+	}
+	if (!pid) {
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		execvp(argv[0], argv);
+		pr_warn("exec: %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	err = exec_wait(pid);
+	exec_reap_all();
 	return err;
 }
 
@@ -465,23 +580,13 @@ static int parse_bind(char *arg, bool rw, struct tenant_bind *b)
 	return 0;
 }
 
-static pid_t exec_child;
-
-/* The tenant's process is PID 1 of its namespace: pass on what stops us. */
-static void exec_forward(int sig)
-{
-	if (exec_child > 0)
-		kill(exec_child, sig);
-}
-
 static int router_exec(int argc, char **argv)
 {
-	static const int fwd[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT };
 	struct tenant_bind binds[EXEC_MAX_BINDS];
 	const char *router;
 	struct xvr_router r;
 	struct xvr_node n;
-	int err, status, nbinds = 0;
+	int err, nbinds = 0;
 	char ns[128];
 	__u32 id;
 	pid_t pid;
@@ -523,10 +628,11 @@ static int router_exec(int argc, char **argv)
 		pr_warn("router %s: no such router\n", router);
 		return err;
 	}
-	/* The new PID namespace applies to children: fork, then wait for it. */
-	if (unshare(CLONE_NEWPID)) {
-		err = -errno;
-		pr_warn("exec: new PID namespace: %s\n", strerror(-err));
+	/* The router's PID namespace applies to children: fork, then wait for it. */
+	err = pidns_enter(cli_node, router);
+	if (err) {
+		pr_warn("exec: router %s: its PID namespace: %s%s\n", router, strerror(-err),
+			err == -ENOENT ? " (its init is gone: 'xvr node repair' starts it)" : "");
 		return err;
 	}
 	fflush(NULL);
@@ -534,16 +640,8 @@ static int router_exec(int argc, char **argv)
 	if (pid < 0)
 		return -errno;
 	if (!pid)
-		_exit(exec_in_router(cli_node, router, ns, binds, nbinds, argv) ? 127 : 0);
-	exec_child = pid;
-	for (size_t i = 0; i < ARRAY_SIZE(fwd); i++)
-		signal(fwd[i], exec_forward);
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
-	if (WIFEXITED(status))
-		exit(WEXITSTATUS(status));
-	exit(128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0));
+		_exit(exec_in_router(cli_node, router, ns, binds, nbinds, argv));
+	exit(exec_wait(pid));
 }
 
 /* What 'router set' was asked to change; parsed in full before anything changes. */
@@ -683,6 +781,7 @@ int do_router(int argc, char **argv)
 		{ "show", router_show },
 		{ "exec", router_exec },
 		{ "set", router_set },
+		{ "init", router_init },
 		{ NULL, NULL },
 	};
 

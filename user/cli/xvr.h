@@ -63,6 +63,8 @@ int cli_list_open(int argc, char **argv, struct xvr_node *n, __u32 *only);
 
 /* Removes router id and all it owns (rules, VIFs, FIB, nexthops, namespace). */
 int router_destroy(struct xvr_node *n, __u32 id);
+/* Starts the router's PID namespace (its init), saying why not. */
+int router_pidns_start(const char *node, const char *router);
 /* What router_release removed. */
 struct router_released {
 	int fes, vifs, nexthops;

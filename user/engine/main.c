@@ -922,7 +922,14 @@ static int engine_enter_router(struct fe *f)
 			strerror(-err));
 		return err;
 	}
-	err = tenant_join(fd);
+	/*
+	 * The filesystem view of 'router exec' (its /proc the router's PID
+	 * namespace's, which the supervisor bore us into), made as root of
+	 * the node: everything of the node's is open already.
+	 */
+	err = tenant_mounts(f->o.node, f->o.router, NULL, 0);
+	if (!err)
+		err = tenant_join(fd);
 	close(fd);
 	if (!err)
 		err = tenant_caps_drop();

@@ -606,6 +606,30 @@ static int set_writable(const char *path, bool rw)
 	return 0;
 }
 
+/*
+ * Every router's namespaces are bind mounts (/run/netns/…, the userns
+ * files under XVR_RUN_DIR): a copy of them here would keep another
+ * router's namespaces alive as long as this mount namespace lives (an
+ * engine's, for days). Detached from the copy, with propagation private
+ * so no later one arrives.
+ */
+static void ns_mounts_detach(void)
+{
+	char line[4096], point[PATH_MAX];
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%*s %*s %*s %*s %4095s", point) != 1)
+			continue;
+		if (!strncmp(point, NETNS_RUN_DIR "/", strlen(NETNS_RUN_DIR) + 1) ||
+		    !strncmp(point, XVR_RUN_DIR "/", strlen(XVR_RUN_DIR) + 1))
+			umount2(point, MNT_DETACH);
+	}
+	fclose(f);
+}
+
 int tenant_mounts(const char *node, const char *router, const struct tenant_bind *binds,
 		  int nbinds)
 {
@@ -629,8 +653,9 @@ int tenant_mounts(const char *node, const char *router, const struct tenant_bind
 	 * the tenant mounts shows nothing above it) and SysV IPC of its own.
 	 */
 	if (unshare(CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWIPC) ||
-	    mount("", "/", NULL, MS_SLAVE | MS_REC, NULL))
+	    mount("", "/", NULL, MS_PRIVATE | MS_REC, NULL))
 		goto fail;
+	ns_mounts_detach();
 	for (size_t i = 0; i < ARRAY_SIZE(own_mounts); i++) {
 		tenant_dir(path, sizeof(path), node, router, own_mounts[i].leaf);
 		own_fd[i] = open(path, O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);

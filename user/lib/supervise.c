@@ -21,6 +21,7 @@
 #include <sys/wait.h>
 #include "common.h"
 #include "node.h"
+#include "pidns.h"
 #include "supervise.h"
 
 #define BACKOFF_MIN_MS		200
@@ -167,17 +168,35 @@ static void log_line(const char *name, const char *fmt, ...)
 	va_end(ap);
 }
 
-static pid_t spawn(char *const argv[], const sigset_t *orig, const char *name)
-{
-	pid_t parent = getpid(), pid;
+/* Where the child is born: the supervisor's PID namespace, or a router's. */
+struct spawn_ns {
+	const char *node, *router;
+};
 
+static pid_t spawn(char *const argv[], const sigset_t *orig, const char *name,
+		   const struct spawn_ns *ns)
+{
+	pid_t parent = getpid(), pid, ppid;
+	int err;
+
+	if (ns->router) {
+		err = pidns_enter(ns->node, ns->router);
+		if (err) {
+			log_line(name, "router %s's PID namespace: %s\n", ns->router,
+				 strerror(-err));
+			errno = -err;
+			return -1;
+		}
+	}
 	fflush(NULL);
 	pid = fork();
 	if (pid)
 		return pid;
 	/* The child must not outlive a supervisor killed with SIGKILL. */
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
-	if (getppid() != parent)
+	/* Born in a router's namespace, it sees its living parent as pid 0. */
+	ppid = getppid();
+	if (ppid != parent && !(ns->router && ppid == 0))
 		_exit(1);
 	signal(SIGPIPE, SIG_DFL);
 	sigprocmask(SIG_SETMASK, orig, NULL);
@@ -308,7 +327,8 @@ static int child_watch(const char *name, pid_t child, long started, const sigset
 /* The supervisor itself: never returns. */
 static void __attribute__((noreturn))
 supervisor(const char *name, const char *pidpath, int pidfd, char *const argv[],
-	   const sigset_t *set, const sigset_t *orig, const struct supervise_probe *probe)
+	   const sigset_t *set, const sigset_t *orig, const struct supervise_probe *probe,
+	   const struct spawn_ns *ns)
 {
 	unsigned long restarts = 0;
 	long backoff = 0;
@@ -324,7 +344,7 @@ supervisor(const char *name, const char *pidpath, int pidfd, char *const argv[],
 		if (!fstat(STDERR_FILENO, &st) && st.st_size > LOG_MAX_BYTES &&
 		    !ftruncate(STDERR_FILENO, 0))
 			log_line(name, "log truncated at %d bytes\n", LOG_MAX_BYTES);
-		child = spawn(argv, orig, name);
+		child = spawn(argv, orig, name, ns);
 		started = supervise_now_ms();
 		if (child < 0) {
 			log_line(name, "fork: %s\n", strerror(errno));
@@ -411,6 +431,13 @@ int supervise_start(const char *node, const char *name, char *const argv[])
 int supervise_start_probe(const char *node, const char *name, char *const argv[],
 			  const struct supervise_probe *probe)
 {
+	return supervise_start_in(node, name, argv, probe, NULL);
+}
+
+int supervise_start_in(const char *node, const char *name, char *const argv[],
+		       const struct supervise_probe *probe, const char *pidns_router)
+{
+	const struct spawn_ns ns = { .node = node, .router = pidns_router };
 	char dir[PATH_MAX], pidpath[PATH_MAX], logpath[PATH_MAX], argvpath[PATH_MAX];
 	struct start_msg msg = { .err = -ECHILD };
 	int pipefd[2], err;
@@ -493,7 +520,7 @@ int supervise_start_probe(const char *node, const char *name, char *const argv[]
 		if (write(wfd, &msg, sizeof(msg)) != sizeof(msg) || fd < 0)
 			_exit(1);
 		close(wfd);
-		supervisor(name, pidpath, fd, argv, &set, &orig, probe);
+		supervisor(name, pidpath, fd, argv, &set, &orig, probe, &ns);
 	}
 	close(pipefd[1]);
 	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)

@@ -59,6 +59,15 @@ int supervise_start(const char *node, const char *name, char *const argv[]);
 /* The same, with a probe of the child's health (NULL: none). */
 int supervise_start_probe(const char *node, const char *name, char *const argv[],
 			  const struct supervise_probe *probe);
+/*
+ * The same, each run of the child born in router's PID namespace on node
+ * (pidns.h; NULL: the supervisor's own): the supervisor enters it again
+ * before each start, so a run after the router's init was restarted is
+ * born in the new namespace. Without a live init the start fails, and is
+ * retried with the usual back-off.
+ */
+int supervise_start_in(const char *node, const char *name, char *const argv[],
+		       const struct supervise_probe *probe, const char *pidns_router);
 /* CLOCK_MONOTONIC in milliseconds, the clock of started_ms. */
 long supervise_now_ms(void);
 /*
