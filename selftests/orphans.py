@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 """orphans.py NODE [nexthops]: what a node's maps, namespaces and devices hold
 that no active router owns. Prints each orphan; exits 1 if there is any.
-Reads with bpftool and ip, not with xvr, so xvr's view is not judged by
+Reads with bpftool, ip and /proc, not with xvr, so xvr's view is not judged by
 itself. With 'nexthops' the 65536-entry nexthop table is read too (slow)."""
 import json, re, subprocess, sys
 node, deep = sys.argv[1], sys.argv[2:3] == ["nexthops"]
@@ -64,6 +64,30 @@ for l in subprocess.run(["ip", "-o", "link", "show"], text=True, capture_output=
     ln = re.search(r"link-netns (\S+?)\\", l + "\\")
     if m and ln and ln.group(1).startswith(pfx) and int(m.group(1)) not in devs:
         bad.append(f"device {m.group(2)} into {ln.group(1)}: no VIF or engine")
+# PID namespaces: each active router's init runs, and no other init of this
+# node does (read from /proc, whatever the pid files say).
+import os
+inits = {}
+for pid in filter(str.isdigit, os.listdir("/proc")):
+    try:
+        argv = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")[:-1]
+    except OSError:
+        continue
+    a = [x.decode(errors="replace") for x in argv[1:]]
+    if a[:2] == ["-n", node] and a[2:4] == ["router", "init"] and len(a) == 5:
+        inits.setdefault(a[4], []).append(int(pid))
+for nm, pids in inits.items():
+    if nm not in names:
+        bad.append(f"PID namespace init {pids} of {nm}: no such router")
+    elif len(pids) > 1:
+        bad.append(f"router {nm}: {len(pids)} PID namespace inits {pids}")
+for nm in names:
+    if nm not in inits:
+        bad.append(f"router {nm}: no PID namespace init")
+piddir = f"/run/xvr/{node}/pidns"
+for f in os.listdir(piddir) if os.path.isdir(piddir) else []:
+    if f.endswith(".pid") and f[:-4] not in names:
+        bad.append(f"pid file {piddir}/{f}: no such router")
 if deep:
     for e in dump("nexthops"):
         v = e["value"]

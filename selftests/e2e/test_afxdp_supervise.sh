@@ -3,7 +3,8 @@
 # Engine supervision: an engine that is stopped (SIGSTOP) under load, or
 # frozen so that its heartbeat goes stale, is killed and restarted by its
 # supervisor, which counts the restarts (fe list), while another router's
-# delivery goes on undisturbed; a deleted engine's supervisor is gone, also
+# delivery goes on undisturbed; the router's own tenant, which sees its
+# engine in its PID namespace, may stop it, another router's may not; a deleted engine's supervisor is gone, also
 # when the engine was deleted behind its back.
 set -u
 . "$(dirname "$0")/../lib.sh"
@@ -146,6 +147,22 @@ rmdir "$FRZ" && FRZ=
 sleep 3
 t_eq "an idle engine is not restarted" "$(fe_field "$ID" restarts)" 2
 t_eq "and stays alive" "$(fe_field "$ID" alive)" true
+
+# 3b. The engine lives in ar's PID namespace: ar's tenant sees it in ps and
+#     may stop it (restarted as in 1), xr's tenant sees and stops nothing.
+pid3=$(engine_pid "$ID")
+inner=$(awk '/^NSpid:/ { print $3 }' "/proc/$pid3/status")
+init=$(cat "$RUN/pidns/ar.pid")
+t_eq "ar's engine is in ar's PID namespace, born there" \
+	"$(readlink "/proc/$pid3/ns/pid")" "$(readlink "/proc/$init/ns/pid")"
+t_eq "  ar's tenant sees it in ps, at its pid there" \
+	"$(x router exec ar -- ps -eo pid=,comm= | awk '$2 == "xvr-router" { print $1 }')" "$inner"
+t_eq "  xr's tenant sees no engine" "$(x router exec xr -- ps -eo comm= | grep -c xvr-router)" 0
+t_fails "  xr's tenant cannot stop it by its host pid" x router exec xr -- kill -STOP "$pid3"
+t_check "  ar's tenant stops its own engine" x router exec ar -- kill -STOP "$inner"
+t_check "  which is restarted, restarts 3" wait_restart "$ID" "$pid3" 3
+t_eq "  the new engine is born in ar's PID namespace too" \
+	"$(readlink "/proc/$(engine_pid "$ID")/ns/pid")" "$(readlink "/proc/$init/ns/pid")"
 
 # 4. Deleted: its supervisor is gone.
 sup=$(sup_pid "$ID")

@@ -7,7 +7,7 @@
 set -u
 . "$(dirname "$0")/../lib.sh"
 t_init crash
-t_need jq ethtool bpftool
+t_need jq ethtool bpftool flock
 NODE=$T_P
 P0=${T_P}p0
 x() { "$XVR" -n "$NODE" "$@"; }
@@ -19,6 +19,11 @@ t_ok "topology: node and port"
 # orphans [nexthops]: selftests/orphans.py, an independent dump (bpftool, ip)
 # of what no active router owns; fails if there is any.
 orphans() { "$PY" "$(dirname "$0")/../orphans.py" "$NODE" "$@"; }
+
+wait_for() {	# wait_for SECONDS COMMAND…: poll until it succeeds
+	local end=$(( $(date +%s) + $1 )); shift
+	until "$@" >/dev/null 2>&1; do [ "$(date +%s)" -ge "$end" ] && return 1; sleep 0.1; done
+}
 
 # die STEP COMMAND...: run the command with the hook at STEP; it must die there.
 die() {
@@ -50,7 +55,7 @@ full_router() {
 # 1. router add, killed at each step: the same 'router add' then works,
 #    unless the kill came after the commit point (ACTIVE), when the router
 #    exists whole.
-for step in lock router-add:netns router-add:fib router-add:active; do
+for step in lock router-add:netns router-add:pidns router-add:fib router-add:active; do
 	die "$step" router add ra fibsync off
 	if [ "$step" = router-add:active ]; then
 		t_check "$step: router ra exists whole, router del works" x router del ra
@@ -62,11 +67,28 @@ for step in lock router-add:netns router-add:fib router-add:active; do
 done
 t_check "router add: no orphan in maps, namespaces, devices" orphans
 
+# 1b. A router whose PID namespace's init died: 'router exec' says so, and
+#     'node repair' starts a new one (the stale pid file is told by its lock).
+x router add ri fibsync off >/dev/null || t_fail "router ri"
+PIDF=/run/xvr/$NODE/pidns/ri.pid
+kill -KILL "$(cat "$PIDF")"
+t_check "ri's init killed: its pid file is unlocked" \
+	wait_for 10 flock -n -s "$PIDF" true
+t_fails "router exec ri is refused without its init" x router exec ri -- true
+t_check "node repair starts ri's PID namespace again" \
+	sh -c "\"$XVR\" -n $NODE node repair 2>&1 | grep -q 'ri: started its PID namespace'"
+t_eq "  router exec ri works again" \
+	"$(x router exec ri -- sh -c 'test -e /proc/1/cmdline && echo ok')" ok
+t_check "  no orphan, the new init included" orphans
+x router del ri >/dev/null 2>&1
+t_check "router del ri: its init and pid file are gone" \
+	sh -c "test ! -e $PIDF && ! pgrep -f -- '-n $NODE router init ri\$'"
+
 # 2. router del, killed at each step: a repeated 'router del' works or says
 #    there is no such router; nothing of the router survives the repair,
 #    and a router of the same name can be made again.
 for step in router-del:inactive router-del:vifs \
-	router-del:fib router-del:slot; do
+	router-del:fib router-del:slot router-del:pidns; do
 	full_router rd 2>/dev/null || t_fail "$step: set up router rd"
 	die "$step" router del rd
 	t_check "$step: router del again: done, or 'no such router'" \

@@ -162,14 +162,30 @@ t_eq "  with no capabilities, no_new_privs, seccomp" \
 	"$(grep -E '^(CapEff|CapBnd|NoNewPrivs|Seccomp):' /proc/$VPID/status | awk '{printf "%s ", $2}')" \
 	"0000000000000000 0000000000000000 1 2 "
 t_check "  in E1's cgroup" grep -q "pids:/xvr/$NODE/routers/E1/fe" /proc/$VPID/cgroup
+# PID namespaces: a tenant sees its own router's processes, engines
+# included, and signals nothing of another router's, by pid or by guess.
+VINNER=$(awk '/^NSpid:/ { print $3 }' "/proc/$VPID/status")
+t_check "  in E1's PID namespace (pid $VINNER there)" test -n "$VINNER" -a "${VINNER:-0}" -lt "$VPID"
+t_eq "E1's tenant sees in ps its init, its engine and its own command, nothing else" \
+	"$(x router exec E1 -- ps -eo comm= | sort -u | tr '\n' ' ')" "ps xvr xvr-router "
+t_eq "  its engine at its pid there" \
+	"$(x router exec E1 -- ps -eo pid=,comm= | awk '$2 == "xvr-router" { print $1 }')" "$VINNER"
+t_eq "A's tenant sees no engine, nor B's process" \
+	"$(as_a 'ps -eo comm=' | sort -u | tr '\n' ' ')" "ps sh xvr "
+t_fails "A's tenant stops E1's engine by its host pid" as_a "kill -STOP $VPID"
+t_fails "  or kills it" as_a "kill -KILL $VPID"
+t_eq "  a guess at every pid not in A's /proc finds none" \
+	"$(as_a 'for p in $(seq 2 4096); do [ -d /proc/$p ] || ! kill -0 $p 2>/dev/null || echo $p; done')" ""
+t_check "  E1's engine runs on" sh -c "grep -q '^State:.*[RS]' /proc/$VPID/status"
 ATT=$(x fe add E2 plugin "$(dirname "$XVR")/selftests/plugins/attacker.so" args "$VPID $NODE")
 LOG=/run/xvr/$NODE/fe$ATT.log
 t_check "the attacker plugin ran its attacks" wait_for 10 grep -q "attack write-var-lib-xvr" "$LOG"
 grep "attack " "$LOG" | sed 's/.*attack /    attack /'
-t_eq "  all 9 denied" "$(grep -c 'attack .*: denied' "$LOG")" 9
+t_eq "  all 11 denied" "$(grep -c 'attack .*: denied' "$LOG")" 11
 t_eq "  none allowed" "$(grep -c 'attack .*: ALLOWED' "$LOG")" 0
 t_check "  E2's engine is E2's uid" pgrep -u "$E2_BASE" -x xvr-router
-t_check "E1's engine was not stopped" sh -c "grep -q '^State:.*[RS]' /proc/$VPID/status"
+t_check "E1's engine was not stopped, nor killed (kill(-1) reached E2's own only)" \
+	sh -c "grep -q '^State:.*[RS]' /proc/$VPID/status"
 t_check "  and its heartbeat goes on" sh -c "$XVR -n $NODE -j fe list E1 | jq -e '.[0].alive'"
 
 # V forwarded throughout.

@@ -34,6 +34,18 @@ static long try_open(const char *path, int flags)
 	return fd;
 }
 
+/* Signals 0 to pids 2..65535 but its own: -1 (ESRCH) if none answers. */
+static long guess_pids(void)
+{
+	pid_t self = getpid();
+
+	for (pid_t pid = 2; pid < 65536; pid++)
+		if (pid != self && !kill(pid, 0))
+			return pid;
+	errno = ESRCH;
+	return -1;
+}
+
 static int attacker_init(struct xvr_plugin_ctx *ctx, const char *config)
 {
 	char node[64], path[256];
@@ -48,8 +60,14 @@ static int attacker_init(struct xvr_plugin_ctx *ctx, const char *config)
 	report(ctx, "ptrace-victim-engine", ptrace(PTRACE_ATTACH, victim, 0, 0));
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", victim);
 	report(ctx, "open-victim-netns", try_open(path, O_RDONLY));
+	/*
+	 * Every pid of its PID namespace: nothing but its own (the init, pid
+	 * 1, takes no signal). A guess that finds anything else is reported.
+	 */
+	report(ctx, "guess-pids", guess_pids());
 	/* Everyone it may signal: its own router's processes at most. */
 	kill(-1, SIGSTOP);
+	report(ctx, "kill-all", kill(-1, SIGKILL));
 	report(ctx, "bpf-map-create", syscall(__NR_bpf, 0, &attr, sizeof(attr)));
 	snprintf(path, sizeof(path), "/sys/fs/bpf/xvr/%s/config", node);
 	report(ctx, "open-pin", try_open(path, O_RDONLY));
