@@ -28,6 +28,7 @@
 #include "objects.h"
 #include "pidns.h"
 #include "sandbox.h"
+#include "supervise.h"
 
 #define PIDNS_STOP_MS	10000	/* the namespace's last process gone */
 
@@ -175,37 +176,6 @@ int pidns_stop(const char *node, const char *router)
 	return pfd.fd >= 0 ? 0 : -ENOENT;
 }
 
-/* Locks path, created if need be; the fd, -EEXIST while a live init holds it. */
-static int lock_file(const char *path)
-{
-	struct stat a, b;
-
-	for (int tries = 0; tries < 50; tries++) {
-		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-
-		if (fd < 0)
-			return -errno;
-		if (flock(fd, LOCK_EX | LOCK_NB)) {
-			int err = errno;
-
-			close(fd);
-			if (err != EWOULDBLOCK)
-				return -err;
-			/* A live init, or a reader's brief shared lock. */
-			if (tries >= 10)
-				return -EEXIST;
-			usleep(10000);
-			continue;
-		}
-		/* pidns_stop unlinks without the lock: hold the file the path names. */
-		if (!fstat(fd, &a) && !stat(path, &b) && a.st_ino == b.st_ino &&
-		    a.st_dev == b.st_dev)
-			return fd;
-		close(fd);
-	}
-	return -EAGAIN;
-}
-
 /*
  * PID 1 of the router's namespace. No signal handler: from inside the
  * namespace no signal reaches it (the kernel drops those PID 1 does not
@@ -259,7 +229,7 @@ int pidns_init_run(const char *node, const char *router)
 	snprintf(dir, sizeof(dir), "%s/%s/pidns", XVR_RUN_DIR, node);
 	if (mkdir(dir, 0700) && errno != EEXIST)
 		return -errno;
-	lock_fd = lock_file(path);
+	lock_fd = supervise_pidfile_lock(path);
 	if (lock_fd < 0)
 		return lock_fd;
 	if (ftruncate(lock_fd, 0))

@@ -118,11 +118,10 @@ static void pidfile_write(int fd, pid_t sup, pid_t child)
 }
 
 /*
- * Opens and locks the pidfile. A supervisor that is stopping unlinks its
- * file while holding the lock, so after locking make sure the path still
- * names the file we hold.
+ * A supervisor that is stopping unlinks its file while holding the lock,
+ * so after locking make sure the path still names the file we hold.
  */
-static int pidfile_lock(const char *path)
+int supervise_pidfile_lock(const char *path)
 {
 	struct stat a, b;
 
@@ -510,7 +509,7 @@ int supervise_start_in(const char *node, const char *name, char *const argv[],
 		sigaddset(&set, SIGCHLD);
 		sigprocmask(SIG_BLOCK, &set, &orig);
 		signal(SIGPIPE, SIG_IGN);
-		msg.err = fd = pidfile_lock(pidpath);
+		msg.err = fd = supervise_pidfile_lock(pidpath);
 		if (fd >= 0) {
 			msg.err = 0;
 			msg.pid = getpid();

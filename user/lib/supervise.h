@@ -81,6 +81,12 @@ int supervise_stop(const char *node, const char *name);
  * its length, or -ENOENT (never started), -E2BIG, -errno.
  */
 int supervise_argv(const char *node, const char *name, char *buf, size_t len);
+/*
+ * Opens path (created 0600) and locks it (flock, exclusive) for a process
+ * that lives as long as it holds it: the fd, -EEXIST while a live one
+ * holds it (a reader's brief shared lock is waited out), or -errno.
+ */
+int supervise_pidfile_lock(const char *path);
 /* The supervisor's pid, or -ENOENT if it does not run. */
 int supervise_pid(const char *node, const char *name);
 /* The pid of the child running now, or -ENOENT (also between restarts). */
