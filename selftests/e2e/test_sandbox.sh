@@ -175,7 +175,7 @@ t_eq "A's tenant sees no engine, nor B's process" \
 t_fails "A's tenant stops E1's engine by its host pid" as_a "kill -STOP $VPID"
 t_fails "  or kills it" as_a "kill -KILL $VPID"
 t_eq "  a guess at every pid not in A's /proc finds none" \
-	"$(as_a 'for p in $(seq 2 4096); do [ -d /proc/$p ] || ! kill -0 $p 2>/dev/null || echo $p; done')" ""
+	"$(as_a 'for p in $(seq 2 1000); do [ -d /proc/$p ] || ! kill -0 $p 2>/dev/null || echo $p; done')" ""
 t_check "  E1's engine runs on" sh -c "grep -q '^State:.*[RS]' /proc/$VPID/status"
 ATT=$(x fe add E2 plugin "$(dirname "$XVR")/selftests/plugins/attacker.so" args "$VPID $NODE")
 LOG=/run/xvr/$NODE/fe$ATT.log
