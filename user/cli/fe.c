@@ -15,6 +15,7 @@
 #include "sandbox.h"
 #include "fe.h"
 #include "supervise.h"
+#include "pidns.h"
 
 #define FE_START_TIMEOUT_MS	10000
 
@@ -126,6 +127,13 @@ static int fe_start(struct xvr_node *n, const char *router, __u32 id, const stru
 	snprintf(parg.node, sizeof(parg.node), "%s", n->name);
 	parg.dev = fe.dev;
 	supervise_name(name, sizeof(name), id);
+	/* A router older than its PID namespace, or whose init died: one first. */
+	if (pidns_init_pid(n->name, router) < 0) {
+		pr_info("router %s: its PID namespace has no init: starting one\n", router);
+		err = router_pidns_start(n->name, router);
+		if (err)
+			return err;
+	}
 	/* Born in the router's PID namespace: a member from its first instruction. */
 	return supervise_start_in(n->name, name, (char *const *)argv, &probe, router);
 }
