@@ -4,6 +4,8 @@
 # from inside 'router exec' of router A, must be denied while router V
 # keeps forwarding a ping stream between two hosts (its delivered count
 # is measured across all of them). Router B runs a process A may not touch.
+# Each router has its own PID namespace: a tenant sees its router's
+# processes and engines, and reaches no other's by pid or by guess.
 #
 #   h1 (10.1.1.2) ── p0 ─ V (xdp) ─ p1 ── h2 (10.2.1.2)      A, B: no ports
 set -u
@@ -177,6 +179,8 @@ t_fails "  or kills it" as_a "kill -KILL $VPID"
 t_eq "  a guess at every pid not in A's /proc finds none" \
 	"$(as_a 'for p in $(seq 2 1000); do [ -d /proc/$p ] || ! kill -0 $p 2>/dev/null || echo $p; done')" ""
 t_check "  E1's engine runs on" sh -c "grep -q '^State:.*[RS]' /proc/$VPID/status"
+t_eq "E1's engine's mount namespace keeps no router's namespace mounts alive" \
+	"$(grep -c ' /run/netns/\| /run/xvr/' "/proc/$VPID/mountinfo")" 0
 ATT=$(x fe add E2 plugin "$(dirname "$XVR")/selftests/plugins/attacker.so" args "$VPID $NODE")
 LOG=/run/xvr/$NODE/fe$ATT.log
 t_check "the attacker plugin ran its attacks" wait_for 10 grep -q "attack write-var-lib-xvr" "$LOG"
