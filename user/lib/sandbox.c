@@ -616,18 +616,25 @@ static int set_writable(const char *path, bool rw)
 static void ns_mounts_detach(void)
 {
 	char line[4096], point[PATH_MAX];
-	FILE *f = fopen("/proc/self/mountinfo", "re");
+	int detached = 1;
 
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%*s %*s %*s %*s %4095s", point) != 1)
-			continue;
-		if (!strncmp(point, NETNS_RUN_DIR "/", strlen(NETNS_RUN_DIR) + 1) ||
-		    !strncmp(point, XVR_RUN_DIR "/", strlen(XVR_RUN_DIR) + 1))
-			umount2(point, MNT_DETACH);
+	/* The table changes under a reader as it goes: read again until none is left. */
+	for (int pass = 0; detached && pass < 8; pass++) {
+		FILE *f = fopen("/proc/self/mountinfo", "re");
+
+		if (!f)
+			return;
+		detached = 0;
+		while (fgets(line, sizeof(line), f)) {
+			if (sscanf(line, "%*s %*s %*s %*s %4095s", point) != 1)
+				continue;
+			if ((!strncmp(point, NETNS_RUN_DIR "/", strlen(NETNS_RUN_DIR) + 1) ||
+			     !strncmp(point, XVR_RUN_DIR "/", strlen(XVR_RUN_DIR) + 1)) &&
+			    !umount2(point, MNT_DETACH))
+				detached++;
+		}
+		fclose(f);
 	}
-	fclose(f);
 }
 
 int tenant_mounts(const char *node, const char *router, const struct tenant_bind *binds,
