@@ -201,9 +201,11 @@ dups=$(grep -ac 'DUP!' /tmp/.ping.$T_P)
 fwd=$(( $(t_stat "$NODE" V fwd_packets) - fwd0 ))
 rm -f /tmp/.ping.$T_P
 echo "    V during the attacks: $sent echo requests, $recv answered ($dups duplicates), forwarded in XDP $fwd"
-# One request each 10 ms for as long as the attacks ran; at least half of
-# them, and 300, or the stream did not run through them.
-want=$(( ping_ms / 20 > 300 ? ping_ms / 20 : 300 ))
+# One request each 10 ms for as long as the attacks ran; at least a
+# quarter of them (ping itself gets less CPU than it asks for on a loaded
+# 2-CPU machine: 40 a second were seen), and 300, or the stream did not
+# run through them.
+want=$(( ping_ms / 40 > 300 ? ping_ms / 40 : 300 ))
 t_ge "V's stream ran through the attacks ($ping_ms ms)" "${sent:-0}" "$want"
 t_ge "V delivered it during the attacks (>= 95% of $sent)" "$(( recv * 100 ))" $(( ${sent:-1} * 95 ))
 t_ge "  forwarded in XDP, both ways" "$fwd" $(( recv * 2 ))

@@ -618,6 +618,8 @@ static void ns_mounts_detach(void)
 	char line[4096], point[PATH_MAX];
 	int detached = 1;
 
+	/* All of /run/netns at once (a mount of its own where iproute2 or we made it). */
+	umount2(NETNS_RUN_DIR, MNT_DETACH);
 	/* The table changes under a reader as it goes: read again until none is left. */
 	for (int pass = 0; detached && pass < 8; pass++) {
 		FILE *f = fopen("/proc/self/mountinfo", "re");
