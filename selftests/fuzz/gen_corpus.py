@@ -39,6 +39,12 @@ frames = {
     "qinq": Ether(src="02:00:00:00:0e:01", dst=MAC_RULE) / Dot1AD(vlan=100) / Dot1Q(vlan=7) / IP(dst="10.1.0.1") / UDP() / PAY,
     "vlan3": ETH / Dot1Q(vlan=1) / Dot1Q(vlan=2) / Dot1Q(vlan=3) / IP() / PAY,
     "mac-rule": Ether(dst=MAC_RULE) / IP(dst="203.0.113.9") / UDP() / PAY,
+    "mac-cross": Ether(src="02:00:00:00:0e:01", dst="02:00:00:00:00:77") / IP(src="192.0.2.1", dst="10.1.2.3") / UDP() / PAY,
+    "mac-rule2": Ether(src="02:00:00:00:00:22", dst="02:00:00:00:00:22") / IP(src="192.0.2.1", dst="10.2.0.9") / UDP() / PAY,
+    "vif4-vlan20": Ether(src="02:00:00:00:0e:04") / Dot1Q(vlan=20) / IP(src="192.0.2.1", dst="10.2.0.9") / UDP() / PAY,
+    "fe-tag": Ether(src="02:00:00:00:0e:03", dst="02:00:00:00:00:01", type=0x88b5) / Raw(b"\x00\x0d\x08\x00") / IP(src="192.0.2.1", dst="10.2.0.9") / UDP() / PAY,
+    "fe-tag-stack": Ether(src="02:00:00:00:0e:03", dst="02:00:00:00:00:01", type=0x88b5) / Raw(b"\x80\x0d\x08\x06") / ARP(),
+    "fe-tag-other": Ether(src="02:00:00:00:0e:01", type=0x88b5) / Raw(b"\x00\x0b\x08\x00") / IP(dst="10.2.0.9") / UDP() / PAY,
     "arp": Ether(src="02:00:00:00:0e:01", dst="ff:ff:ff:ff:ff:ff") / ARP(psrc="10.1.0.2", pdst="10.1.0.1"),
     "udp6": ETH / IPv6(src="2001:db8:ffff::1", dst="2001:db8:1::1") / UDP(dport=4789) / PAY,
     "tcp6": ETH / IPv6(src="2001:db8:ffff::1", dst="2001:db8:1::1") / TCP(dport=443) / PAY,
@@ -50,8 +56,9 @@ frames = {
     "ip6-linklocal": ETH / IPv6(src="fe80::1", dst="ff02::5") / PAY,
 }
 
-# Control bytes: a few devices/ports and program choices per frame.
-CONTROLS = [b"\x00\xff", b"\x01\x2f", b"\x02\xfe", b"\x05\x01", b"\x06\x00"]
+# Control bytes (device, program): ingress on both ports; egress from a
+# router 1 VIF, router 2's tagged VIF and router 3's engine.
+CONTROLS = [b"\x00\x00", b"\x01\x00", b"\x02\x01", b"\x05\x01", b"\x07\x01"]
 
 
 def main():
