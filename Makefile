@@ -206,10 +206,15 @@ bench: all
 	$(Q)scripts/bench.sh
 
 # Long robustness runs, not part of check: concurrent commands for five
-# minutes, and a tenant's flood against fibsync's max-routes (2M routes).
+# minutes, a tenant's flood against fibsync's max-routes (2M routes), and
+# 1,000 route changes a second under half load (SOAK_SECS, default 600).
 soak: all
 	$(Q)CONC_SECONDS=$${CONC_SECONDS:-300} bash selftests/e2e/test_concurrency.sh
 	$(Q)COUNT=2000000 CAP=200000 bash selftests/e2e/test_fibsync_cap.sh
+	$(Q)bash scripts/soak-churn.sh
+
+soak-churn: all
+	$(Q)bash scripts/soak-churn.sh
 
 # Both fuzzers side by side for FUZZ_SECS (default 600) each.
 fuzz: all
