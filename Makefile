@@ -144,7 +144,8 @@ $(BUILD)/fuzz/fuzz_parse: selftests/fuzz/fuzz_parse.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP $< -o $@
 
-$(BUILD)/fuzz/fuzz_progs: $(BUILD)/selftests/fuzz/fuzz_progs.o $(BUILD)/libxvr.a
+$(BUILD)/fuzz/fuzz_progs: $(BUILD)/selftests/fuzz/fuzz_progs.o $(BUILD)/selftests/fuzz/mutate.o \
+			  $(BUILD)/libxvr.a
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)

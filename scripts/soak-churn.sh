@@ -58,14 +58,17 @@ sink_read() { "$SINK" -j read "$1" | jq -r ".total.$2 // .$2 // 0"; }
 stat_r() { x -j stats r interval 0 | jq -r ".[0].$1 // 0"; }
 fs_pid() { x -j router show r | jq -r '.fibsync_pid // empty'; }
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
-# The node's BPF maps' memory as the kernel accounts it (memlock).
-map_mem() {
-	local total=0 f b
+# The node's BPF maps' memory as the kernel accounts it (memlock), in one
+# bpftool call over the ids of its pinned maps (map_ids, found once).
+map_ids() {
+	local f
 	for f in /sys/fs/bpf/xvr/"$NODE"/*; do
-		b=$(bpftool -j map show pinned "$f" 2>/dev/null | jq -r '.bytes_memlock // 0')
-		total=$((total + ${b:-0}))
-	done
-	echo "$total"
+		bpftool -j map show pinned "$f" 2>/dev/null | jq -r '.id // empty'
+	done | paste -sd, -
+}
+map_mem() {
+	bpftool -j map show | jq "[.[] | select(.id as \$i | [$MAP_IDS] | index(\$i)) |
+		.bytes_memlock] | add // 0"
 }
 # Valid nexthops in the node's table.
 nh_count() {
@@ -111,6 +114,7 @@ done >"$WORK/dsts"
 	{ t_fail "sinks"; exit 1; }
 if t_wait 30 synced; then t_ok "start: fibsync in sync"; else t_fail "start: fibsync not in sync"; exit 1; fi
 NH0=$(nh_count)
+MAP_IDS=$(map_ids)
 t_ge "start: nexthops in use" "$NH0" 2
 
 # ---- capacity, then the offered load ----

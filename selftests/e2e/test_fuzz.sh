@@ -3,7 +3,7 @@
 # A short fuzzing campaign (make fuzz runs the long one): every input of
 # selftests/fuzz/corpus (seeds and regressions) through the host-built
 # parser and classifier under ASan/UBSan and through xvr_ingress and
-# xvr_egress with their invariants, then about 12 s of fresh mutations for
+# xvr_egress with their invariants, then about 10 s of fresh mutations for
 # each fuzzer. fuzz_progs makes its own private netns, gone when it exits.
 set -u
 . "$(dirname "$0")/../lib.sh"
@@ -15,7 +15,7 @@ PARSE=$ROOT/build/fuzz/fuzz_parse
 PROGS=$ROOT/build/fuzz/fuzz_progs
 OUT=$(mktemp -d /tmp/${T_P}fuzz.XXXXXX)
 trap 'rm -rf "$OUT"; t_cleanup' EXIT
-SECS=${FUZZ_CHECK_SECS:-12}
+SECS=${FUZZ_CHECK_SECS:-10}
 
 [ -x "$PARSE" ] || { t_fail "$PARSE missing (make; libclang-rt-14-dev from scripts/setup.sh)"; exit 1; }
 [ -x "$PROGS" ] || { t_fail "$PROGS missing (make)"; exit 1; }

@@ -3,9 +3,11 @@
  * libFuzzer target for the data path's frame parser and classifier
  * (bpf/parsing.h, bpf/classify.h built for the host through host_shim.h).
  *
- * Input: byte 0 picks the ingress port (bit 0) and whether that port has a
- * default router (bit 1); byte 1 is the node's rule-kind mask; the rest is
- * the frame, copied into a heap buffer of exactly its size so that
+ * Input: byte 0 picks the ingress port (bit 0), whether that port has a
+ * default router (bit 1) and whether the harness writes a correct IPv4
+ * header checksum into the frame (bit 2: a mutated header rarely has one,
+ * and the parser stops there); byte 1 is the node's rule-kind mask; the
+ * rest is the frame, copied into a heap buffer of exactly its size so that
  * AddressSanitizer reports any read past its end. Invariants checked on
  * every input (abort() on a violation, which libFuzzer reports as a crash):
  *   - parse_frame returns 0 or one of the parser's drop reasons;
@@ -210,6 +212,26 @@ static void check_class(const struct pkt *p, __u32 ifindex, __u32 kinds,
 	}
 }
 
+/* A correct header checksum for the frame's IPv4 header, if it has one. */
+static void ip4_csum_fix(__u8 *f, size_t len)
+{
+	size_t off = 12;
+
+	for (int i = 0; i <= XVR_MAX_VLANS && off + 2 <= len; i++, off += 4) {
+		__u16 proto = f[off] << 8 | f[off + 1];
+		struct iphdr *iph;
+
+		if (proto == ETH_P_8021Q || proto == ETH_P_8021AD)
+			continue;
+		if (proto != ETH_P_IP || off + 2 + sizeof(*iph) > len)
+			return;
+		iph = (struct iphdr *)(f + off + 2);
+		iph->check = 0;
+		iph->check = ipv4_csum_check(iph);
+		return;
+	}
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	for (size_t i = 0; i < NEXACT; i++)
@@ -241,6 +263,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *in, size_t size)
 	if (!frame)
 		abort();
 	memcpy(frame, in + 2, len);
+	if (in[0] & 4)
+		ip4_csum_fix(frame, len);
 
 	reason = parse_frame(frame, frame + len, &p);
 	if (reason) {
