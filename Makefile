@@ -25,11 +25,12 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all clean check demo demo-vnet bench bench-micro bench-links setup FORCE install uninstall soak
+.PHONY: all clean check demo demo-vnet bench bench-micro bench-links setup FORCE install uninstall soak \
+	fuzz soak-churn
 
 # The data path in bpf/, the benchmark tools' programs in bpf/tools/, the
 # test-only programs in selftests/bpf/; all build flat into $(BUILD).
-BPF_DIRS	:= bpf bpf/tools selftests/bpf
+BPF_DIRS	:= bpf bpf/tools selftests/bpf selftests/fuzz
 BPF_SRCS	:= $(foreach d,$(BPF_DIRS),$(wildcard $(d)/*.bpf.c))
 BPF_OBJS	:= $(patsubst %.bpf.c,$(BUILD)/%.bpf.o,$(notdir $(BPF_SRCS)))
 SKELS		:= $(patsubst %.bpf.c,$(BUILD)/%.skel.h,$(notdir $(BPF_SRCS)))
@@ -128,6 +129,28 @@ $(BUILD)/test_progs: $(TEST_OBJS) $(BUILD)/libxvr.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
+# ---- fuzzers (selftests/fuzz/): the parser and classifier built for the host
+# under libFuzzer, and the BPF programs under a mutation fuzzer ----
+FUZZ_CC		?= clang-14
+FUZZ_CFLAGS	:= -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+		   -fno-sanitize=alignment -Wall -Werror -Iinclude -Ibpf -Iselftests/fuzz
+FUZZ_SECS	?= 600
+
+all: $(BUILD)/fuzz/fuzz_parse $(BUILD)/fuzz/fuzz_progs
+
+# XDP headers sit at any offset and BPF loads them unaligned: no alignment checks.
+$(BUILD)/fuzz/fuzz_parse: selftests/fuzz/fuzz_parse.c
+	$(call msg,FUZZ-CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP $< -o $@
+
+$(BUILD)/fuzz/fuzz_progs: $(BUILD)/selftests/fuzz/fuzz_progs.o $(BUILD)/selftests/fuzz/mutate.o \
+			  $(BUILD)/libxvr.a
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+# ---- end fuzzers ----
+
 # ---- make install [PREFIX=/usr/local] [DESTDIR=] ----
 # xvr and xvr-router carry their BPF programs in their skeletons and need no
 # object files; xvr finds xvr-router in its own directory. The ingress
@@ -184,10 +207,19 @@ bench: all
 	$(Q)scripts/bench.sh
 
 # Long robustness runs, not part of check: concurrent commands for five
-# minutes, and a tenant's flood against fibsync's max-routes (2M routes).
+# minutes, a tenant's flood against fibsync's max-routes (2M routes), and
+# 1,000 route changes a second under half load (SOAK_SECS, default 600).
 soak: all
 	$(Q)CONC_SECONDS=$${CONC_SECONDS:-300} bash selftests/e2e/test_concurrency.sh
 	$(Q)COUNT=2000000 CAP=200000 bash selftests/e2e/test_fibsync_cap.sh
+	$(Q)bash scripts/soak-churn.sh
+
+soak-churn: all
+	$(Q)bash scripts/soak-churn.sh
+
+# Both fuzzers side by side for FUZZ_SECS (default 600) each.
+fuzz: all
+	$(Q)FUZZ_SECS=$(FUZZ_SECS) selftests/fuzz/run.sh
 
 bench-micro: all
 	$(Q)scripts/bench.sh micro

@@ -8,6 +8,8 @@ PKGS=(
 	# build
 	clang llvm make gcc libc6-dev pkg-config libbpf-dev libxdp-dev bpftool
 	libelf-dev zlib1g-dev libcap-dev
+	# libFuzzer and the sanitizers for clang-14 (make fuzz, selftests/fuzz)
+	libclang-rt-14-dev
 	# run and attach
 	iproute2 xdp-tools ethtool procps psmisc util-linux
 	# tests and benchmarks
