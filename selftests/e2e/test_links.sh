@@ -258,6 +258,54 @@ t_check "unicast to a learned MAC: 20 pings" in_ns "xvr-$N3-M" ping -c 20 -i 0.0
 t_check "went to node 1 alone (node 2 got none of them)" \
 	test "$(( $(lstat "$N2" R m0 rx_packets) - b0 ))" -le 2
 t_check "M reaches R on node 2 as well" in_ns "xvr-$N3-M" ping -c 1 -W 1 10.123.0.2
+
+# ---- node up on a live node: links stay, and flood with the new program ----
+MDEV=$(x "$N3" -j link list M | jq -r '.[0].dev')
+flood_id() { bpftool -j prog show pinned "/sys/fs/bpf/xvr/$N3/prog_flood" | jq '.id'; }
+tc_flood_id() { tc -n "$M3" -j filter show dev "$MDEV" ingress | jq '[.[] | .options.prog.id // empty][0]'; }
+old_id=$(flood_id)
+t_eq "the link's device runs the pinned flooding program" "$(tc_flood_id)" "$old_id"
+t_check "node up on the live node 3" x "$N3" node up
+t_eq "node up left the multipoint link in place" "$(x "$N3" -j link list M | jq length)" 1
+t_check "node up loaded a new flooding program" test "$(flood_id)" != "$old_id"
+t_eq "and the link's device runs it" "$(tc_flood_id)" "$(flood_id)"
+t_check "node repair" x "$N3" node repair
+t_eq "node repair left the link in place" "$(x "$N3" -j link list M | jq -c '[.[].name]')" '["m0"]'
+t_check "its interface too" ip -n "xvr-$N3-M" link show m0
+ip -n "xvr-$N3-M" neigh flush dev m0
+t0=$(lstat "$N3" M m0 tx_packets)
+t_check "after both, M resolves R on node 2 again (ARP flooded)" \
+	wait_for 10 in_ns "xvr-$N3-M" ping -c 1 -W 1 10.123.0.2
+t_ge "flooded by the new program to both remotes" "$(( $(lstat "$N3" M m0 tx_packets) - t0 ))" 3
+
+# ---- an engine's frame onto a multipoint link is flooded ----
+# S on node 2 (afxdp) gets a multipoint link to node 1 (p2p back) and
+# node 3 (no such key there: dropped as gre-key).
+x "$N2" link add S m1 egre local 192.168.77.2 remote 192.168.77.1 remote 192.168.77.3 key 400 &&
+	x "$N1" link add S m1 egre local 192.168.77.1 remote 192.168.77.2 key 400 ||
+	t_fail "multipoint link of S add"
+for nr in "$N1:1" "$N2:2"; do
+	n=${nr%%:*} i=${nr##*:}
+	ip netns exec "xvr-$n-S" sysctl -qw net.ipv6.conf.m1.disable_ipv6=1
+	ip -n "xvr-$n-S" addr add 10.124.0.$i/24 dev m1 && ip -n "xvr-$n-S" link set m1 up
+done
+t_check "S on node 2 reaches S on node 1 by the multipoint link" \
+	wait_for 10 in_ns "xvr-$N2-S" ping -c 1 -W 1 10.124.0.1
+# Node 2's link learned node 1's MAC from the reply: forget it, so that
+# what the engine forwards there is unknown unicast, for every remote.
+SID=$(x "$N2" -j link list S | jq '.[] | select(.name == "m1") | .id')
+SFDB=$(( 16#$(bpftool -j map lookup pinned "/sys/fs/bpf/xvr/$N2/vlink_fdb" key $SID 0 0 0 |
+	jq -r '.value | reverse | map(ltrimstr("0x")) | join("")') ))
+S1MAC=$(ip -n "xvr-$N1-S" -j link show m1 | jq -r '.[0].address')
+t_check "node 2's link had learned it" bpftool map delete id "$SFDB" key hex ${S1MAC//:/ } 00 00
+t0=$(lstat "$N2" S m1 tx_packets) d0=$(lstat "$N2" S m1 'drop."link-down"')
+# g2's pings are forwarded by the engine (S's route to 10.124.0.0/24 is
+# m1); the replies come back by l0, so m1 never learns node 1's MAC again.
+t_check "g2 pings S on node 1 through the engine and the multipoint link" \
+	in_ns "${T_P}g2" ping -c 3 -i 0.2 -W 2 10.124.0.1
+t_ge "each echo request was flooded to both remotes" "$(( $(lstat "$N2" S m1 tx_packets) - t0 ))" 6
+t_eq "none dropped as link-down" "$(( $(lstat "$N2" S m1 'drop."link-down"') - d0 ))" 0
+x "$N2" link del S m1 && x "$N1" link del S m1 || t_fail "multipoint link of S del"
 in_ns "xvr-$N1-R" iperf3 -s -1 -D -p 5202 -I "$RUN/iperf2.pid" >/dev/null 2>&1
 wait_for 5 test -s "$RUN/iperf2.pid" && T_PIDS+=("$(cat "$RUN/iperf2.pid")")
 bps=$(in_ns "xvr-$N3-M" iperf3 -c 10.123.0.1 -p 5202 -t 2 -J 2>/dev/null | jq '.end.sum_received.bits_per_second // 0 | floor')
