@@ -183,6 +183,26 @@ out=$(in_ns "${T_P}h1" ping -c 1 -W 1 -M do -s 1450 10.2.1.2 2>&1)
 t_check "ICMP frag-needed from R with mtu 1458" grep -q "mtu = 1458" <<<"$out"
 t_ge "counted as punt link-mtu" "$(rstat "$N1" R "punt.\"link-mtu\"")" $(( m0 + 1 ))
 t_check "1430 bytes of ICMP payload (1458 IP) still pass" in_ns "${T_P}h1" ping -c 1 -W 1 -M do -s 1430 10.2.1.2
+# IPv6: packet-too-big from R with the link's MTU (static routes, fibsync mirrors them)
+for nr in "$N1:1:2" "$N2:2:1"; do
+	IFS=: read -r n i o <<<"$nr"
+	in_ns "xvr-$n-R" sysctl -qw net.ipv6.conf.all.forwarding=1
+	ip -n "xvr-$n-R" addr add 2001:db8:$i::1/64 dev e0 nodad
+	ip -n "xvr-$n-R" addr add 2001:db8:12::$i/64 dev l0 nodad
+	ip -n "xvr-$n-R" route add 2001:db8:$o::/64 via 2001:db8:12::$o dev l0
+	h=${T_P}h$i
+	ip -n "$h" addr add 2001:db8:$i::2/64 dev eth0 nodad
+	ip -n "$h" route add default via 2001:db8:$i::1
+done
+t_check "IPv6: h1 pings h2 across the link" wait_for 10 in_ns "${T_P}h1" ping -6 -c 1 -W 1 2001:db8:2::2
+t_check "fibsync put the IPv6 route via the link into R's FIB" \
+	wait_for 10 sh -c "\"$XVR\" -n $N1 -j route list R | jq -e '.[] | select(.prefix == \"2001:db8:2::/64\")'"
+m0=$(rstat "$N1" R "punt.\"link-mtu\"")
+out=$(in_ns "${T_P}h1" ping -6 -c 1 -W 1 -M do -s 1450 2001:db8:2::2 2>&1)
+t_check "ICMPv6 packet-too-big from R with mtu 1458" grep -q "Packet too big: mtu=1458" <<<"$out"
+t_ge "counted as punt link-mtu" "$(rstat "$N1" R "punt.\"link-mtu\"")" $(( m0 + 1 ))
+t_check "1410 bytes of ICMPv6 payload (1458 IP) still pass" \
+	in_ns "${T_P}h1" ping -6 -c 1 -W 1 -M do -s 1410 2001:db8:2::2
 
 # TCP
 in_ns "${T_P}h2" iperf3 -s -1 -D -p 5201 -I "$RUN/iperf.pid" >/dev/null 2>&1
@@ -319,6 +339,93 @@ t_fails "M no longer reaches node 1" in_ns "xvr-$N3-M" ping -c 2 -i 0.2 -W 1 10.
 t_ge "node 1 dropped M's frames as gre-remote" "$(lstat "$N1" R m0 'drop."gre-remote"')" $(( g0 + 1 ))
 t_check "link set remote add" x "$N1" link set R m0 remote add 192.168.77.3
 t_check "M reaches node 1 again" wait_for 10 in_ns "xvr-$N3-M" ping -c 1 -W 1 10.123.0.1
+
+# ---- the learning table: aging, and its bound per link ----
+# (FDB, MID, R1MAC: node 3's link m0.) An entry older than 300 s is not
+# used: its station's unicast is flooded, and the answer learns it again.
+R2MAC=$(ip -n "xvr-$N2-R" -j link show m0 | jq -r '.[0].address')
+ip -n "xvr-$N3-M" neigh replace 10.123.0.1 lladdr "$R1MAC" dev m0 nud permanent
+fdb_set_age() {	# MAC REMOTE_HEX SECONDS_AGO: write an entry learned that long ago
+	bpftool map update id "$FDB" key hex ${1//:/ } 00 00 value hex $2 00 00 00 00 $("$PY" -c '
+import sys, time
+print(" ".join("%02x" % b for b in (time.monotonic_ns() - int(sys.argv[1]) * 10**9).to_bytes(8, "little")))' "$3")
+}
+fdb_age() { bpftool -j map lookup id "$FDB" key hex ${1//:/ } 00 00 |
+	"$PY" -c 'import sys, json, time; v = json.load(sys.stdin)["value"]
+print((time.monotonic_ns() - int.from_bytes(bytes(int(x, 16) for x in v[8:16]), "little")) // 10**9)'; }
+t_check "an entry learned 299 s ago" fdb_set_age "$R1MAC" "c0 a8 4d 01" 299
+b0=$(lstat "$N2" R m0 rx_packets) t0=$(lstat "$N3" M m0 tx_packets)
+in_ns "xvr-$N3-M" ping -c 1 -W 1 10.123.0.1 >/dev/null
+t_eq "is still used: one copy, to node 1" "$(( $(lstat "$N3" M m0 tx_packets) - t0 ))" 1
+t_eq "node 2 got none" "$(( $(lstat "$N2" R m0 rx_packets) - b0 ))" 0
+t_check "an entry learned 301 s ago" fdb_set_age "$R1MAC" "c0 a8 4d 01" 301
+b0=$(lstat "$N2" R m0 rx_packets) t0=$(lstat "$N3" M m0 tx_packets)
+t_check "M still reaches R on node 1" in_ns "xvr-$N3-M" ping -c 1 -W 1 10.123.0.1
+t_eq "has aged: the request was flooded to both remotes" "$(( $(lstat "$N3" M m0 tx_packets) - t0 ))" 2
+t_ge "node 2 got it too" "$(( $(lstat "$N2" R m0 rx_packets) - b0 ))" 1
+t_check "the reply learned R's MAC again (age below 5 s)" test "$(fdb_age "$R1MAC")" -lt 5
+# 1500 stations behind node 1 (GRE from the switch, posing as node 1):
+# the table keeps at most 1024 of them; the newest are learned.
+U3MAC=$(ip -n "$M3" -j link show u3 | jq -r '.[0].address')
+l0=$(lstat "$N3" M m0 rx_packets)
+in_ns "$W" "$PY" - "$U3MAC" <<'EOF2' || t_fail "scapy sender (1500 stations)"
+import sys
+from scapy.all import Ether, IP, GRE, Raw, sendp, conf
+conf.verb = 0
+# inner frames of an unassigned EtherType: M's stack ignores them
+frames = [Ether(dst=sys.argv[1], src="02:00:00:00:00:09") /
+          IP(src="192.168.77.1", dst="192.168.77.3", flags="DF") /
+          GRE(key_present=1, key=300, proto=0x6558) /
+          Ether(dst="06:00:00:00:00:01", src="02:aa:00:00:%02x:%02x" % (i >> 8, i & 0xff), type=0x88b5) /
+          Raw(b"x" * 46) for i in range(1500)]
+sendp(frames, iface="br0")
+EOF2
+t_ge "node 3's link decapsulated the 1500 frames" "$(( $(lstat "$N3" M m0 rx_packets) - l0 ))" 1500
+n_fdb=$(bpftool -j map dump id "$FDB" | jq length)
+t_check "its learning table holds at most 1024 entries (it holds $n_fdb)" test "$n_fdb" -le 1024
+t_ge "and is filled (at least 512)" "$n_fdb" 512
+t_check "the last station sent is learned, behind 192.168.77.1" \
+	sh -c "bpftool -j map lookup id $FDB key hex 02 aa 00 00 05 db 00 00 | jq -e '.value[0:4] == [\"0xc0\",\"0xa8\",\"0x4d\",\"0x01\"]'"
+R2FDB=$(( 16#$(bpftool -j map lookup pinned "/sys/fs/bpf/xvr/$N2/vlink_fdb" key $(x "$N2" -j link list R | jq '.[] | select(.name == "m0") | .id') 0 0 0 |
+	jq -r '.value | reverse | map(ltrimstr("0x")) | join("")') ))
+t_check "another node's table of the same link learned none of them" \
+	sh -c "! bpftool -j map dump id $R2FDB | grep -q '\"0xaa\"'"
+ip -n "xvr-$N3-M" neigh del 10.123.0.1 dev m0
+t_check "M reaches R on node 1 after its entry was pushed out" \
+	wait_for 10 in_ns "xvr-$N3-M" ping -c 1 -W 1 10.123.0.1
+
+# ---- OSPF over the multipoint link: three routers on one segment ----
+ospf_conf() {	# FILE ROUTER_ID
+	cat >"$1" <<CONF
+router id $2;
+protocol device { scan time 1; }
+protocol kernel { ipv4 { export all; import none; }; learn; scan time 1; }
+protocol ospf v2 ospf1 {
+	ipv4 { import all; export none; };
+	area 0 {
+		interface "l0" { type ptp; hello 1; dead 4; };
+		interface "m0" { type broadcast; hello 1; dead 4; wait 2; };
+		interface "e0" { stub yes; };
+	};
+}
+CONF
+}
+ospf_conf "$RUN/$N1.conf" 10.12.0.1 && ospf_conf "$RUN/$N2.conf" 10.12.0.2 && ospf_conf "$RUN/$N3.conf" 10.123.0.3
+for n in "$N1" "$N2"; do
+	t_check "BIRD of R on $n takes m0 (configure)" \
+		"$XVR" -n "$n" router exec R -- birdc -s /run/bird/bird.ctl configure
+done
+"$XVR" -n "$N3" router exec M --bind "$RUN/$N3.conf:/run/bird/bird.conf" -- \
+	bird -f -c /run/bird/bird.conf -s /run/bird/bird.ctl -P /run/bird/bird.pid >"$RUN/$N3.log" 2>&1 &
+BIRDS+=($!)
+t_check "M on node 3: OSPF adjacencies (Full) with both routers over the multipoint link" \
+	wait_for 40 sh -c "[ \$(\"$XVR\" -n $N3 router exec M -- birdc -s /run/bird/bird.ctl show ospf neighbors | grep -c Full) -eq 2 ]"
+for pfx in 10.1.1.0/24 10.2.1.0/24; do
+	t_check "M learned $pfx by OSPF over m0" \
+		wait_for 20 sh -c "ip -n xvr-$N3-M route show $pfx | grep -q 'dev m0'"
+done
+t_check "M reaches h1 (node 1) across the multipoint link" wait_for 10 in_ns "xvr-$N3-M" ping -c 1 -W 1 10.1.1.2
+t_check "and h2 (node 2)" wait_for 10 in_ns "xvr-$N3-M" ping -c 1 -W 1 10.2.1.2
 
 # ---- a link removed while traffic flows leaves nothing behind ----
 in_ns "${T_P}g1" ping -i 0.01 -W 1 10.2.1.2 >/dev/null 2>&1 &
