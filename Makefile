@@ -192,9 +192,16 @@ soak: all
 bench-micro: all
 	$(Q)scripts/bench.sh micro
 
-# Virtual links: encapsulation and decapsulation against plain forwarding.
+# Virtual links: encapsulation and decapsulation against plain forwarding
+# (per-packet cost), then throughput of p2p and multipoint links beside
+# Linux forwarding, plain xdp and a namespace router behind bridge + VXLAN
+# in interleaved rounds (results in $(BUILD)/bench-links/, BENCHMARKS.md
+# untouched), then convergence of a 4-node OSPF network over links.
 bench-links: all
 	$(Q)scripts/bench/links.sh $(BUILD)/bench-links.json
+	$(Q)POINTS="kernel xvr-2 link-p2p link-mp bridge-vxlan" QUICK=$${QUICK:-1} MICRO=0 REPORT=0 \
+		OUT=$(BUILD)/bench-links scripts/bench.sh
+	$(Q)scripts/bench/links-converge.sh $(BUILD)/links-converge.json
 
 clean:
 	$(call msg,CLEAN,$(BUILD))
