@@ -119,21 +119,25 @@ ip -n "xvr-$N2-S" route add 10.1.1.0/24 via 10.12.0.1 dev l0
 # it, and what it sends by the link is encapsulated from its tags.
 t_check "an engine for S on node 2" x "$N2" fe add S
 
-# T1: BIRD OSPF over the link
-for r in "$N1:10.12.0.1" "$N2:10.12.0.2"; do
-	n=${r%%:*} id=${r##*:}
-	cat >"$RUN/$n.conf" <<CONF
-router id $id;
+# T1: BIRD OSPF over the link (and later over the multipoint link m0)
+ospf_conf() {	# FILE ROUTER_ID [m0]
+	cat >"$1" <<CONF
+router id $2;
 protocol device { scan time 1; }
 protocol kernel { ipv4 { export all; import none; }; learn; scan time 1; }
 protocol ospf v2 ospf1 {
 	ipv4 { import all; export none; };
 	area 0 {
 		interface "l0" { type ptp; hello 1; dead 4; };
+		$([ "${3:-}" = m0 ] && echo 'interface "m0" { type broadcast; hello 1; dead 4; wait 2; };')
 		interface "e0" { stub yes; };
 	};
 }
 CONF
+}
+for r in "$N1:10.12.0.1" "$N2:10.12.0.2"; do
+	n=${r%%:*} id=${r##*:}
+	ospf_conf "$RUN/$n.conf" "$id"
 	# The config is handed in; the control socket is in the router's own /run.
 	"$XVR" -n "$n" router exec R --bind "$RUN/$n.conf:/run/bird/bird.conf" -- \
 		bird -f -c /run/bird/bird.conf -s /run/bird/bird.ctl -P /run/bird/bird.pid \
@@ -395,22 +399,8 @@ t_check "M reaches R on node 1 after its entry was pushed out" \
 	wait_for 10 in_ns "xvr-$N3-M" ping -c 1 -W 1 10.123.0.1
 
 # ---- OSPF over the multipoint link: three routers on one segment ----
-ospf_conf() {	# FILE ROUTER_ID
-	cat >"$1" <<CONF
-router id $2;
-protocol device { scan time 1; }
-protocol kernel { ipv4 { export all; import none; }; learn; scan time 1; }
-protocol ospf v2 ospf1 {
-	ipv4 { import all; export none; };
-	area 0 {
-		interface "l0" { type ptp; hello 1; dead 4; };
-		interface "m0" { type broadcast; hello 1; dead 4; wait 2; };
-		interface "e0" { stub yes; };
-	};
-}
-CONF
-}
-ospf_conf "$RUN/$N1.conf" 10.12.0.1 && ospf_conf "$RUN/$N2.conf" 10.12.0.2 && ospf_conf "$RUN/$N3.conf" 10.123.0.3
+ospf_conf "$RUN/$N1.conf" 10.12.0.1 m0 && ospf_conf "$RUN/$N2.conf" 10.12.0.2 m0 &&
+	ospf_conf "$RUN/$N3.conf" 10.123.0.3 m0
 for n in "$N1" "$N2"; do
 	t_check "BIRD of R on $n takes m0 (configure)" \
 		"$XVR" -n "$n" router exec R -- birdc -s /run/bird/bird.ctl configure

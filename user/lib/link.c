@@ -278,6 +278,8 @@ int link_flood_refresh(struct xvr_node *n)
 		if (link_get(n, id, &l))
 			continue;
 		err = link_flood_attach(n, l.dev, true);
+		if (err == -ENODEV)
+			continue;	/* its device is gone: nothing runs there */
 		if (err) {
 			pr_warn("link %.*s: attach flooding at tc ingress: %s\n",
 				(int)sizeof(l.name), l.name, strerror(-err));
@@ -291,6 +293,8 @@ int link_flood_refresh(struct xvr_node *n)
 		if (fe_get(n, id, &fe))
 			continue;
 		err = link_flood_attach(n, fe.dev, true);
+		if (err == -ENODEV)
+			continue;
 		if (err) {
 			pr_warn("fe %u: attach flooding at tc ingress: %s\n", id, strerror(-err));
 			return err;
