@@ -348,7 +348,10 @@ t_check "M reaches node 1 again" wait_for 10 in_ns "xvr-$N3-M" ping -c 1 -W 1 10
 # (FDB, MID, R1MAC: node 3's link m0.) An entry older than 300 s is not
 # used: its station's unicast is flooded, and the answer learns it again.
 R2MAC=$(ip -n "xvr-$N2-R" -j link show m0 | jq -r '.[0].address')
+# Static neighbours both ways: no ARP probe from R relearns its MAC meanwhile.
 ip -n "xvr-$N3-M" neigh replace 10.123.0.1 lladdr "$R1MAC" dev m0 nud permanent
+ip -n "xvr-$N1-R" neigh replace 10.123.0.3 dev m0 nud permanent \
+	lladdr "$(ip -n "xvr-$N3-M" -j link show m0 | jq -r '.[0].address')"
 fdb_set_age() {	# MAC REMOTE_HEX SECONDS_AGO: write an entry learned that long ago
 	bpftool map update id "$FDB" key hex ${1//:/ } 00 00 value hex $2 00 00 00 00 $("$PY" -c '
 import sys, time
@@ -395,6 +398,7 @@ R2FDB=$(( 16#$(bpftool -j map lookup pinned "/sys/fs/bpf/xvr/$N2/vlink_fdb" key 
 t_check "another node's table of the same link learned none of them" \
 	sh -c "! bpftool -j map dump id $R2FDB | grep -q '\"0xaa\"'"
 ip -n "xvr-$N3-M" neigh del 10.123.0.1 dev m0
+ip -n "xvr-$N1-R" neigh del 10.123.0.3 dev m0
 t_check "M reaches R on node 1 after its entry was pushed out" \
 	wait_for 10 in_ns "xvr-$N3-M" ping -c 1 -W 1 10.123.0.1
 
