@@ -37,6 +37,7 @@ HELLO=${HELLO:-1}
 DEAD=${DEAD:-4}
 INTERVAL=${INTERVAL:-0.01}
 OUTF=${1:-/dev/null}
+. "$ROOT/scripts/vnet-lib.sh"
 P=xc$(printf '%03x' $(( ($$ + RANDOM) % 0xfff )))
 RUN=$(mktemp -d /run/xvr-converge.XXXXXX)
 BIRDS=()
@@ -67,18 +68,9 @@ for c in bird birdc jq ping ethtool; do
 done
 
 log "4 nodes, a ring of EGRE links, BIRD OSPF hello $HELLO s dead $DEAD s"
-ip netns add $P-sw && ip -n $P-sw link set lo up
-ip -n $P-sw link add br0 type bridge && ip -n $P-sw link set br0 up
+vnet_switch $P-sw
 for i in 1 2 3 4; do
-	m=$P-m$i
-	ip netns add $m && ip -n $m link set lo up
-	ip -n $m link add u0 type veth peer name sw$i netns $P-sw
-	ip -n $P-sw link set sw$i master br0 up
-	ip netns exec $P-sw ethtool -K sw$i gro off >/dev/null
-	ip -n $P-sw link set dev sw$i xdp obj "$ROOT/build/xvr_ingress.bpf.o" sec xdp
-	ip -n $m addr add 192.168.91.$i/24 dev u0 && ip -n $m link set u0 up
-	x $i node up netns $m >/dev/null
-	x $i port add u0
+	vnet_machine $P-sw $P-m$i $P$i $i 192.168.91
 	x $i router add t mode xdp
 	ip netns exec xvr-$P$i-t sysctl -qw net.ipv4.ip_forward=1
 done

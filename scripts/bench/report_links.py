@@ -33,7 +33,7 @@ def section(res, w, ctx):
     w("## Virtual links (make bench-links)")
     w("")
     w(f"Run {lk.get('date', '?')}, `{lk.get('command', 'make bench-links')}`, "
-      f"load average at the start {lk.get('loadavg', '?')} (a shared 2-CPU machine: "
+      f"load average at its end {lk.get('loadavg', '?')} (a shared 2-CPU machine: "
       "absolute figures move between runs; the ratios are per-round pairs).")
     w("")
     tp = lk.get("throughput")
@@ -60,7 +60,10 @@ def section(res, w, ctx):
         for r in tp.get("ratios", []):
             v = r.get("value")
             t = r.get("target")
-            met = "" if v is None or t is None else (" met" if v >= t else " **not met**")
+            rr = r.get("rounds") or {"min": v, "max": v}
+            # met only if every round meets it, not met if none does
+            met = "" if v is None or t is None else (
+                " met" if rr["min"] >= t else " **not met**" if rr["max"] < t else " undecided")
             d = r.get("value_delivered")
             w(f"| {r['name']} | {rng(r.get('rounds')) if r.get('rounds') else ('—' if v is None else f'{v:.2f}')} | "
               f"≥ {t}{met} | {'—' if d is None else f'{d:.2f}'} |")
