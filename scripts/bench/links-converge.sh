@@ -55,8 +55,13 @@ cleanup() {
 	[ -n "$PING" ] && kill "$PING" 2>/dev/null
 	for p in "${BIRDS[@]}"; do kill "$p" 2>/dev/null; done
 	wait 2>/dev/null
-	for i in 1 2 3 4; do "$XVR" -n "$P$i" node down >/dev/null 2>&1; done
-	for ns in $(ip netns list | awk '{print $1}' | grep -E "^$P-"); do ip netns del "$ns"; done
+	# node down needs the node's machine namespace: before those go.
+	for i in 1 2 3 4; do
+		[ -d "/sys/fs/bpf/xvr/$P$i" ] || continue
+		"$XVR" -n "$P$i" node down >/dev/null 2>"$RUN/down.err" ||
+			{ log "node $P$i: node down failed: $(tail -1 "$RUN/down.err")"; rm -rf "/sys/fs/bpf/xvr/$P$i"; }
+	done
+	for ns in $(ip netns list | awk '{print $1}' | grep -E "^($P-|xvr-$P[1-4]-)"); do ip netns del "$ns"; done
 	rm -rf "$RUN"
 	exit "$rc"
 }
