@@ -80,18 +80,7 @@ step "BIRD OSPF in every router, over the links"
 : >"$RUN/birds"
 for i in 1 2 3 4; do
 	for t in "${TENANTS[@]}"; do
-		cat >"$RUN/$t$i.conf" <<CONF
-router id 10.0.$i.1;
-protocol device { scan time 1; }
-protocol kernel { ipv4 { export all; import none; }; learn; scan time 1; }
-protocol ospf v2 ospf1 {
-	ipv4 { import all; export none; };
-	area 0 {
-		interface "next", "prev" { type ptp; hello 1; dead 4; };
-		interface "lan" { stub yes; };
-	};
-}
-CONF
+		vnet_ospf_conf "$RUN/$t$i.conf" 10.0.$i.1 1 4
 		# The config is handed in; the control socket is in the router's own /run.
 		"$XVR" -n $P$i router exec $t --bind "$RUN/$t$i.conf:/run/bird/bird.conf" -- \
 			bird -f -c /run/bird/bird.conf -s /run/bird/bird.ctl >"$RUN/$t$i.log" 2>&1 &

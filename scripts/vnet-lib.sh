@@ -25,3 +25,20 @@ vnet_machine() {
 	"$XVR" -n "$node" node up netns "$m" >/dev/null
 	"$XVR" -n "$node" port add u0
 }
+
+# vnet_ospf_conf FILE ROUTER_ID HELLO DEAD: BIRD OSPF over a ring router's
+# links "next" and "prev" (point-to-point), its "lan" a stub.
+vnet_ospf_conf() {
+	cat >"$1" <<CONF
+router id $2;
+protocol device { scan time 1; }
+protocol kernel { ipv4 { export all; import none; }; learn; scan time 1; }
+protocol ospf v2 ospf1 {
+	ipv4 { import all; export none; };
+	area 0 {
+		interface "next", "prev" { type ptp; hello $3; dead $4; };
+		interface "lan" { stub yes; };
+	};
+}
+CONF
+}

@@ -98,18 +98,7 @@ for i in 1 2 3 4; do
 	ip -n xvr-$P$j-t addr add 10.255.$i.2/30 dev prev && ip -n xvr-$P$j-t link set prev up
 done
 for i in 1 2 3 4; do
-	cat >"$RUN/$i.conf" <<CONF
-router id 10.0.$i.1;
-protocol device { scan time 1; }
-protocol kernel { ipv4 { export all; import none; }; learn; scan time 1; }
-protocol ospf v2 ospf1 {
-	ipv4 { import all; export none; };
-	area 0 {
-		interface "next", "prev" { type ptp; hello $HELLO; dead $DEAD; };
-		interface "lan" { stub yes; };
-	};
-}
-CONF
+	vnet_ospf_conf "$RUN/$i.conf" 10.0.$i.1 "$HELLO" "$DEAD"
 	"$XVR" -n $P$i router exec t --bind "$RUN/$i.conf:/run/bird/bird.conf" -- \
 		bird -f -c /run/bird/bird.conf -s /run/bird/bird.ctl >"$RUN/bird$i.log" 2>&1 &
 	BIRDS+=($!)
