@@ -224,9 +224,19 @@ fuzz: all
 bench-micro: all
 	$(Q)scripts/bench.sh micro
 
-# Virtual links: encapsulation and decapsulation against plain forwarding.
+# Virtual links: encapsulation and decapsulation against plain forwarding
+# (per-packet cost), then throughput of p2p and multipoint links beside
+# Linux forwarding, plain xdp and a namespace router behind bridge + VXLAN
+# in interleaved rounds (results in $(BUILD)/bench-links/), then
+# convergence of a 4-node OSPF network over links; all three into
+# bench/results/links.json and the "Virtual links" section of BENCHMARKS.md.
 bench-links: all
 	$(Q)scripts/bench/links.sh $(BUILD)/bench-links.json
+	$(Q)POINTS="kernel xvr-2 link-p2p link-mp bridge-vxlan" QUICK=$${QUICK:-1} MICRO=0 REPORT=0 \
+		OUT=$(BUILD)/bench-links scripts/bench.sh
+	$(Q)scripts/bench/links-converge.sh $(BUILD)/links-converge.json
+	$(Q)scripts/bench/links-report.py $(BUILD)/bench-links.json $(BUILD)/bench-links/results.json \
+		$(BUILD)/links-converge.json
 
 clean:
 	$(call msg,CLEAN,$(BUILD))

@@ -84,6 +84,25 @@ static __always_inline bool fe_frame_ok(void *l3, void *data_end, __u16 proto)
 }
 
 /*
+ * An engine's frame for every remote of a multipoint link goes up the
+ * engine's node-side end with the link's id in front of it (XDP metadata,
+ * which only this program writes), for xvr_link_flood there.
+ */
+static __always_inline int engine_flood_pass(struct xdp_md *ctx, __u32 link_id, struct books *b)
+{
+	void *data, *meta;
+
+	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(__u32)))
+		return drop(b, link_book_drop(link_id, b->len, XVR_DROP_ADJUST));
+	data = (void *)(long)ctx->data;
+	meta = (void *)(long)ctx->data_meta;
+	if (meta + sizeof(__u32) > data)
+		return drop(b, link_book_drop(link_id, b->len, XVR_DROP_ADJUST));
+	*(__u32 *)meta = link_id;
+	return XDP_PASS;
+}
+
+/*
  * What the router's stack sends into a virtual link: encapsulated to the
  * remote and out of the underlay port. Multipoint frames for every remote
  * (broadcast, multicast, unknown unicast) continue to the link's tc
@@ -104,12 +123,14 @@ static __always_inline int link_out(struct xdp_md *ctx, __u32 link_id, struct bo
 	if ((void *)(eth + 1) > data_end)
 		return drop(b, XVR_DROP_BAD_L2);
 	remote = egre_remote(link, link_id, eth->h_dest);
-	/* Flooding happens at tc on the link's own end; an engine's frame
-	 * (from its veth) cannot get there, and is dropped. */
-	if (!remote)
-		return ctx->ingress_ifindex == link->dev ?
-			       XDP_PASS :
-			       drop(b, link_book_drop(link_id, b->len, XVR_DROP_LINK_DOWN));
+	/* Flooding happens at tc ingress of the device the frame came in on
+	 * (xvr_link_flood): the link's own end knows its link; an engine's
+	 * end is told which link in the frame's metadata. */
+	if (!remote) {
+		if (ctx->ingress_ifindex == link->dev)
+			return XDP_PASS;
+		return engine_flood_pass(ctx, link_id, b);
+	}
 	rc = egre_encap(ctx, link_id, link, remote);
 	if (rc < 0)
 		return drop(b, link_book_drop(link_id, b->len, -rc));
@@ -260,6 +281,7 @@ int xvr_egress(struct xdp_md *ctx)
 	return egress(ctx);
 }
 
+#define TC_ACT_OK	0
 #define TC_ACT_SHOT	2
 
 /*
@@ -271,12 +293,10 @@ int xvr_egress(struct xdp_md *ctx)
  * same underlay port. Here the outer headers are pushed once, rewritten
  * per remote, and each copy is bpf_clone_redirect()ed out of the port.
  */
-SEC("tc")
-int xvr_link_flood(struct __sk_buff *skb)
+static __always_inline int link_flood(struct __sk_buff *skb, __u32 id,
+				      const struct xvr_link *link)
 {
-	__u32 dev = skb->ifindex, *link_id, id;
 	struct xvr_link_nh nh;
-	struct xvr_link *link;
 	/* Two bytes ahead put the outer IPv4 header on a 4-byte boundary:
 	 * the verifier refuses unaligned stack access. */
 	struct {
@@ -287,13 +307,6 @@ int xvr_link_flood(struct __sk_buff *skb)
 	__u16 tot_len;
 	int reason;
 
-	link_id = bpf_map_lookup_elem(&xvr_vif_by_dev, &dev);
-	if (!link_id)
-		return TC_ACT_SHOT;
-	id = *link_id;
-	link = bpf_map_lookup_elem(&xvr_vlinks, &id);
-	if (!link || !(link->flags & XVR_LINK_ACTIVE) || link->dev != dev)
-		return TC_ACT_SHOT;
 	if (inner_len < ETH_HLEN || inner_len > 0xffff - sizeof(out.h)) {
 		link_book_drop(id, inner_len, XVR_DROP_BAD_L2);
 		return TC_ACT_SHOT;
@@ -323,4 +336,49 @@ int xvr_link_flood(struct __sk_buff *skb)
 		link_book(id, inner_len, true);
 	}
 	return TC_ACT_SHOT;	/* every copy is out; the frame itself goes nowhere */
+}
+
+/*
+ * An engine's end: the link comes from the metadata engine_flood_pass
+ * wrote, and must be a link of the engine's own router. A frame without
+ * it was not passed up by xvr_egress and is left alone.
+ */
+static __always_inline int engine_flood(struct __sk_buff *skb, __u32 fe_id)
+{
+	void *data = (void *)(long)skb->data;
+	__u32 *meta = (void *)(long)skb->data_meta, id;
+	struct xvr_link *link;
+	struct xvr_fe *fe;
+
+	if ((void *)(meta + 1) > data)
+		return TC_ACT_OK;
+	id = *meta;
+	fe = bpf_map_lookup_elem(&xvr_fes, &fe_id);
+	if (!fe || !(fe->flags & XVR_FE_ACTIVE))
+		return TC_ACT_SHOT;
+	link = bpf_map_lookup_elem(&xvr_vlinks, &id);
+	if (!link || !(link->flags & XVR_LINK_ACTIVE) || link->vr_id != fe->vr_id) {
+		link_book_drop(id, skb->len, XVR_DROP_LINK_DOWN);
+		return TC_ACT_SHOT;
+	}
+	return link_flood(skb, id, link);
+}
+
+SEC("tc")
+int xvr_link_flood(struct __sk_buff *skb)
+{
+	__u32 dev = skb->ifindex, *idp, id;
+	struct xvr_link *link;
+
+	idp = bpf_map_lookup_elem(&xvr_fe_by_dev, &dev);
+	if (idp)
+		return engine_flood(skb, *idp);
+	idp = bpf_map_lookup_elem(&xvr_vif_by_dev, &dev);
+	if (!idp)
+		return TC_ACT_SHOT;
+	id = *idp;
+	link = bpf_map_lookup_elem(&xvr_vlinks, &id);
+	if (!link || !(link->flags & XVR_LINK_ACTIVE) || link->dev != dev)
+		return TC_ACT_SHOT;
+	return link_flood(skb, id, link);
 }

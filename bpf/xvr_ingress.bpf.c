@@ -171,10 +171,16 @@ static __always_inline int link_forward(struct xdp_md *ctx, __u32 vr_id, struct 
 	__be32 remote;
 	int rc;
 
-	idp = bpf_map_lookup_elem(&xvr_vif_by_dev, &dev);
-	link_id = idp ? *idp : 0;
+	/* The nexthop names its link (older ones: found by their device); a
+	 * link is only taken if it is still the one at that device. */
+	link_id = nh->link_id;
+	if (!link_id) {
+		idp = bpf_map_lookup_elem(&xvr_vif_by_dev, &dev);
+		link_id = idp ? *idp : 0;
+	}
 	link = bpf_map_lookup_elem(&xvr_vlinks, &link_id);
-	if (!link || !(link->flags & XVR_LINK_ACTIVE) || link->vr_id != vr_id)
+	if (!link || !(link->flags & XVR_LINK_ACTIVE) || link->vr_id != vr_id ||
+	    link->dev != dev)
 		return drop(&f->b, XVR_DROP_LINK_DOWN);
 	if (p->ip4)
 		ip_len = bpf_ntohs(p->ip4->tot_len);

@@ -119,10 +119,10 @@ if [ "$QUICK" = 1 ]; then
 		$(for p in $POOLS; do printf 'afxdp-pool-%s ' "$p"; done) \
 		afxdp-3-rr afxdp-3-flowhash afxdp-idle \
 		sweep:kernel sweep:xdp size:xdp fib:1000 routers:8 vifs:8 lat:xdp tcp:xdp \
-		isolation:xdp"
+		isolation:xdp link-p2p"
 else
 	DEFAULT_POINTS="kernel netns macvlan bridge xdp-static xdp-bird redirect \
-		fibfwd xvr-2 xvr-170k fibfwd-170k pfpacket afxdp \
+		fibfwd xvr-2 xvr-170k fibfwd-170k pfpacket afxdp link-p2p link-mp bridge-vxlan \
 		$(for p in $POOLS; do printf 'afxdp-pool-%s ' "$p"; done) \
 		afxdp-3-rr afxdp-3-weighted afxdp-3-flowhash afxdp-idle \
 		$(for m in $MODES_SWEEP; do printf 'sweep:%s ' "$m"; done) \
@@ -1230,6 +1230,105 @@ point_xvr() {
 	topo_down ""
 }
 
+# point_link NAME: xvr-2 with its route onto a virtual link (issue 11):
+# the router forwards, encapsulates in EGRE and redirects out of port B in
+# one XDP pass; the sink counts the inner frames. link-p2p: one remote;
+# link-mp: two remotes (Trellis's bridge), the destination MAC learned
+# behind the first, so every frame is unicast after a learning-table
+# lookup. Port B carries the underlay (LINK_LOCAL, remotes with static
+# neighbours on the sink's MAC).
+LINK_LOCAL=198.51.101.254
+LINK_REMOTE2=198.51.101.3
+LINK_INNER_MAC=06:00:00:00:09:09
+point_link() {
+	local name=$1 desc reason remotes="remote $GW_SINK" fdb
+	desc="xvr, one router in xdp mode, its route onto a virtual link (EGRE, key 7) out of port B"
+	if [ "$name" = link-mp ]; then
+		desc="$desc, multipoint (2 remotes, the destination MAC learned behind one)"
+		remotes="$remotes remote $LINK_REMOTE2"
+	else
+		desc="$desc, point-to-point"
+	fi
+	if ! reason=$(xvr_ready); then
+		not_measured "$name" "$desc" "$reason"
+		return
+	fi
+	log "$name: xvr xdp mode onto a virtual link, xvr-pktgen on CPU $GEN_CPU"
+	topo_up ""
+	if ! {
+		xvr_ports_up &&
+		ip addr add $LINK_LOCAL/24 dev "${P}b" &&
+		"$XVR" -n "$NODE" router add bench id 1 mode xdp fibsync off &&
+		"$XVR" -n "$NODE" classify add bench default port "${P}a" &&
+		"$XVR" -n "$NODE" link add bench l0 egre local $LINK_LOCAL $remotes key 7 &&
+		# link add asked for managed entries; the sink answers no ARP.
+		ip neigh replace $GW_SINK lladdr $MAC_S dev "${P}b" nud permanent &&
+		ip neigh replace $LINK_REMOTE2 lladdr $MAC_S dev "${P}b" nud permanent &&
+		"$XVR" -n "$NODE" route add bench 198.19.0.0/16 via 10.255.0.2 \
+			lladdr $LINK_INNER_MAC dev l0 &&
+		if [ "$name" = link-mp ]; then
+			fdb=$(bpftool -j map lookup pinned "/sys/fs/bpf/xvr/$NODE/vlink_fdb" key \
+				$("$XVR" -n "$NODE" -j link list bench | jq '.[0].id') 0 0 0 |
+				jq -r '.value | reverse | map(ltrimstr("0x")) | join("")') &&
+			# learned now: 300 s before it ages, longer than a point runs
+			bpftool map update id $((16#$fdb)) key hex ${LINK_INNER_MAC//:/ } 00 00 \
+				value hex $(printf '%02x ' ${GW_SINK//./ }) 00 00 00 00 $($PY -c '
+import time; print(" ".join("%02x" % b for b in time.monotonic_ns().to_bytes(8, "little")))')
+		fi
+	} >"$TMP/xvr.log" 2>&1; then
+		reason="xvr setup failed: $(tail -1 "$TMP/xvr.log")"
+		xvr_teardown >/dev/null 2>&1
+		topo_down ""
+		not_measured "$name" "$desc" "$reason"
+		return
+	fi
+	$MEASURE "$name" pktgen "" "$NODE" "$desc"
+	"$XVR" -n "$NODE" stats link bench l0 interval 0 >&2 || true
+	xvr_teardown
+	topo_down ""
+}
+
+# bridge-vxlan: the kernel's nearest thing to a virtual link here (no
+# gretap): a Linux namespace router behind two bridges, the generator's
+# side bridged with port A, the sink's side with a VXLAN device (VNI 7)
+# whose underlay leaves by port B. Trellis's comparison point.
+point_bridge_vxlan() {
+	local desc="Linux namespace router behind veth + Linux bridges, its far side bridged into VXLAN (VNI 7, underlay out of port B); the sink counts the inner frames ($L3GEN generator)"
+	log "bridge-vxlan: namespace router, bridge + VXLAN, $L3GEN on CPU $GEN_CPU"
+	local rns=$P-r d
+	l3_point_begin
+	topo_up ""
+	add_ns "$rns"
+	ports_other_macs
+	ip link add "${P}br" type bridge stp_state 0 forward_delay 0
+	ip link add "${P}bx" type bridge stp_state 0 forward_delay 0
+	ip addr add $LINK_LOCAL/24 dev "${P}b"
+	ip neigh replace $GW_SINK lladdr $MAC_S dev "${P}b" nud permanent
+	ip link add "${P}vx" type vxlan id 7 local $LINK_LOCAL remote $GW_SINK dstport 4789 \
+		dev "${P}b" nolearning
+	ip link add "${P}v0" type veth peer name "${P}e0" address $MAC_A netns "$rns"
+	ip link add "${P}v1" type veth peer name "${P}e1" address $MAC_B netns "$rns"
+	for d in "${P}br" "${P}bx" "${P}vx" "${P}v0" "${P}v1"; do
+		sysctl -qw "net.ipv6.conf.$d.disable_ipv6=1"
+	done
+	for d in "${P}a" "${P}v0"; do ip link set "$d" master "${P}br" up; done
+	for d in "${P}vx" "${P}v1"; do ip link set "$d" master "${P}bx" up; done
+	ip link set "${P}br" up
+	ip link set "${P}bx" up
+	bridge fdb replace $MAC_A dev "${P}v0" master static
+	bridge fdb replace $MAC_G dev "${P}a" master static
+	bridge fdb replace $MAC_B dev "${P}v1" master static
+	bridge fdb replace $MAC_S dev "${P}vx" master static
+	rns_config "$rns" "${P}e0" "${P}e1"
+	MX_SNMP_NS=$rns
+	MX_DEVS=(":${P}v0" "$rns:${P}e0" "$rns:${P}e1" ":${P}v1")
+	$MEASURE bridge-vxlan "$L3GEN" "" "" "$desc"
+	l3_point_end
+	for d in "${P}br" "${P}bx" "${P}vx" "${P}v0" "${P}v1"; do ip link del "$d" 2>/dev/null || true; done
+	ip netns del "$rns"
+	topo_down ""
+}
+
 # ------------------------------------------------------ modes, experiments
 
 # mode_run MODE: set up MODE's DUT, call $MEASURE NAME KIND DUT_NS NODE
@@ -1252,7 +1351,7 @@ mode_run() {
 # the median of the per-round ratios with their min-max. PAIR=0 measures
 # each point on its own instead (REPS runs back to back).
 ROUND_POINTS="kernel netns macvlan bridge xdp-static xdp-bird redirect fibfwd xvr-2 \
-	xvr-170k fibfwd-170k pfpacket afxdp"
+	xvr-170k fibfwd-170k pfpacket afxdp link-p2p link-mp bridge-vxlan"
 ROUNDS=${ROUNDS:-$([ "$QUICK" = 1 ] && echo 2 || echo 5)}
 ROUND=""
 round_measure() {
@@ -1382,6 +1481,8 @@ std_point() {
 	redirect) point_redirect ;;
 	fibfwd | fibfwd-170k) point_fibfwd "$1" ;;
 	xvr-2 | xvr-170k) point_xvr "$1" ;;
+	link-p2p | link-mp) point_link "$1" ;;
+	bridge-vxlan) point_bridge_vxlan ;;
 	*) die "unknown point $1" ;;
 	esac
 }
@@ -1485,9 +1586,15 @@ jq -s --slurpfile micro "$OUT/micro.json" --slurpfile plots "$TMP/plots.json" --
 		  ratio("netns mode / veth + bridge namespace router (issue 3)"; "netns"; "bridge"; 1.0),
 		  band("xdp, routes from BIRD / from xvr route add (issue 3)"; "xdp-bird"; "xdp-static"; 0.95; 1.05),
 		  ratio_ndr("afxdp 1 engine / PF_PACKET forwarder (issue 4)"; "afxdp"; "pfpacket"; 4.0),
-		  ratio_ndr("afxdp 1 engine / Linux forwarding (issue 4)"; "afxdp"; "kernel"; 1.0)]}
+		  ratio_ndr("afxdp 1 engine / Linux forwarding (issue 4)"; "afxdp"; "kernel"; 1.0),
+		  ratio("onto a p2p link / Linux forwarding (issue 11)"; "link-p2p"; "kernel"; 2.5),
+		  ratio("onto a p2p link / plain xdp forwarding (issue 11)"; "link-p2p"; "xvr-2"; 0.8),
+		  ratio("onto a multipoint link / plain xdp forwarding (issue 11)"; "link-mp"; "xvr-2"; 0.8),
+		  ratio("p2p link / bridge + VXLAN namespace router (issue 11)"; "link-p2p"; "bridge-vxlan"; 2.5),
+		  ratio("multipoint link / bridge + VXLAN namespace router (issue 11)"; "link-mp"; "bridge-vxlan"; 2.5)]}
 	' "${RESULTS[@]}" >"$OUT/results.json"
-$PY "$ACCT" report "$OUT/results.json" "$ROOT/BENCHMARKS.md"
+# REPORT=0: a partial run (make bench-links) leaves BENCHMARKS.md alone.
+[ "${REPORT:-1}" = 1 ] && $PY "$ACCT" report "$OUT/results.json" "$ROOT/BENCHMARKS.md"
 
 log "results: $OUT/results.json, BENCHMARKS.md"
 jq -r '.points[] | select(.kind == null or .kind == "idle") | "\(.name): " + (if .kind == "idle" and .idle_cpu_pct then "idle engine \(.idle_cpu_pct * 100 | floor / 100)% of a core" elif .pps_median then "\(.pps_median / 1e6 * 1000 | floor / 1000) Mpps delivered (\(.balanced_runs)/\(.repetitions) runs balanced); DUT " + (if .capacity_pps then "\(.dut_ns_per_frame_median | floor) ns/frame, capacity \(.capacity_pps / 1e6 * 1000 | floor / 1000) Mpps" + (if .capacity_from_saturated then "" else " (never saturated: estimate)" end) else "no cost figure" end) else (.reason // "no balanced run") end)' \

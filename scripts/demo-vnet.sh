@@ -15,6 +15,8 @@
 set -eu
 cd "$(dirname "$0")/.."
 XVR=$PWD/build/xvr
+ROOT=$PWD
+. scripts/vnet-lib.sh
 P=vnet
 RUN=/run/xvr-$P
 TENANTS=(red blue)
@@ -38,19 +40,9 @@ down	# leftovers of an interrupted run
 mkdir -p "$RUN"
 
 step "Four machines on one underlay switch, each an xvr node of its own"
-ip netns add $P-sw && ip -n $P-sw link set lo up
-ip -n $P-sw link add br0 type bridge && ip -n $P-sw link set br0 up
+vnet_switch $P-sw
 for i in 1 2 3 4; do
-	m=$P-m$i
-	ip netns add $m && ip -n $m link set lo up
-	ip -n $m link add u0 type veth peer name sw$i netns $P-sw
-	ip -n $P-sw link set sw$i master br0 up
-	# NAPI for the frames xvr redirects onto the switch, no GRO.
-	ip netns exec $P-sw ethtool -K sw$i gro off >/dev/null
-	ip -n $P-sw link set dev sw$i xdp obj build/xvr_ingress.bpf.o sec xdp
-	ip -n $m addr add 192.168.90.$i/24 dev u0 && ip -n $m link set u0 up
-	x $i node up netns $m
-	x $i port add u0
+	vnet_machine $P-sw $P-m$i $P$i $i 192.168.90
 done
 x 1 node list
 
@@ -88,18 +80,7 @@ step "BIRD OSPF in every router, over the links"
 : >"$RUN/birds"
 for i in 1 2 3 4; do
 	for t in "${TENANTS[@]}"; do
-		cat >"$RUN/$t$i.conf" <<CONF
-router id 10.0.$i.1;
-protocol device { scan time 1; }
-protocol kernel { ipv4 { export all; import none; }; learn; scan time 1; }
-protocol ospf v2 ospf1 {
-	ipv4 { import all; export none; };
-	area 0 {
-		interface "next", "prev" { type ptp; hello 1; dead 4; };
-		interface "lan" { stub yes; };
-	};
-}
-CONF
+		vnet_ospf_conf "$RUN/$t$i.conf" 10.0.$i.1 1 4
 		# The config is handed in; the control socket is in the router's own /run.
 		"$XVR" -n $P$i router exec $t --bind "$RUN/$t$i.conf:/run/bird/bird.conf" -- \
 			bird -f -c /run/bird/bird.conf -s /run/bird/bird.ctl >"$RUN/$t$i.log" 2>&1 &

@@ -21,6 +21,10 @@
  * dropped: a latency benchmark pings through the DUT beside the generated
  * load. They are counted in "passed", never as delivered.
  *
+ * A frame in EGRE (GRE with key, transparent Ethernet) or VXLAN (UDP 4789)
+ * over IPv4 is judged by its inner frame: the virtual-link and bridge-vxlan
+ * points deliver the generator's frames encapsulated.
+ *
  * Written by this program, read by user/tools/sink.c.
  */
 #include "vmlinux.h"
@@ -31,6 +35,11 @@
 #define ETH_P_IP		0x0800
 #define ETH_P_IPV6		0x86DD
 #define IPPROTO_UDP_NR		17
+#define IPPROTO_GRE_NR		47
+#define GRE_KEY_FLAG		0x2000
+#define ETH_P_TEB		0x6558
+#define VXLAN_PORT		4789
+#define VXLAN_HLEN		8
 #define PKTGEN_MAGIC		0x78767270	/* "xvrp" */
 /* A frame further back than this starts a new sequence: a new run. */
 #define SINK_REORDER_WINDOW	65536
@@ -86,11 +95,42 @@ struct {
 	__type(value, struct sink_stats);
 } sink_stats SEC(".maps");
 
+/* The inner Ethernet frame of an EGRE or VXLAN frame over IPv4, else data. */
+static __always_inline void *sink_decap(void *data, void *data_end)
+{
+	struct ethhdr *eth = data;
+	struct iphdr *iph = (void *)(eth + 1);
+
+	if ((void *)(iph + 1) > data_end || eth->h_proto != bpf_htons(ETH_P_IP) ||
+	    iph->ihl != 5)
+		return data;
+	if (iph->protocol == IPPROTO_GRE_NR) {
+		__be16 *gre = (void *)(iph + 1);	/* flags, protocol, 32-bit key */
+
+		if ((void *)(gre + 4) > data_end || gre[0] != bpf_htons(GRE_KEY_FLAG) ||
+		    gre[1] != bpf_htons(ETH_P_TEB))
+			return data;
+		return gre + 4;
+	}
+	if (iph->protocol == IPPROTO_UDP_NR) {
+		struct udphdr *udph = (void *)(iph + 1);
+
+		if ((void *)(udph + 1) + VXLAN_HLEN > data_end ||
+		    udph->dest != bpf_htons(VXLAN_PORT))
+			return data;
+		return (void *)(udph + 1) + VXLAN_HLEN;
+	}
+	return data;
+}
+
 /* The pktgen payload of a UDP frame, or NULL. No VLANs, no IPv6 ext headers. */
 static __always_inline struct pktgen_payload *sink_payload(void *data,
 							   void *data_end, bool *match)
 {
-	struct ethhdr *eth = data;
+	struct ethhdr *eth;
+
+	data = sink_decap(data, data_end);
+	eth = data;
 	struct pktgen_payload *pl;
 	struct udphdr *udph;
 

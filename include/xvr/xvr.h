@@ -261,7 +261,11 @@ struct xvr_nexthop {
 	__u16 flags;		/* enum xvr_nh_flags */
 	__u8 dmac[6];
 	__u8 smac[6];
-	__u16 vlan;		/* egress VLAN id, 0 = untagged */
+	union {
+		__u16 vlan;	/* egress VLAN id, 0 = untagged */
+		__u16 link_id;	/* XVR_NH_LINK: the link's id, so encapsulation
+				 * needs no lookup by device (0: look it up) */
+	};
 	__u8 family;		/* AF_INET / AF_INET6 of the gateway, 0 = none */
 	__u8 pad;
 	__u32 refcnt;		/* routes using it; user space only */

@@ -119,21 +119,25 @@ ip -n "xvr-$N2-S" route add 10.1.1.0/24 via 10.12.0.1 dev l0
 # it, and what it sends by the link is encapsulated from its tags.
 t_check "an engine for S on node 2" x "$N2" fe add S
 
-# T1: BIRD OSPF over the link
-for r in "$N1:10.12.0.1" "$N2:10.12.0.2"; do
-	n=${r%%:*} id=${r##*:}
-	cat >"$RUN/$n.conf" <<CONF
-router id $id;
+# T1: BIRD OSPF over the link (and later over the multipoint link m0)
+ospf_conf() {	# FILE ROUTER_ID [m0]
+	cat >"$1" <<CONF
+router id $2;
 protocol device { scan time 1; }
 protocol kernel { ipv4 { export all; import none; }; learn; scan time 1; }
 protocol ospf v2 ospf1 {
 	ipv4 { import all; export none; };
 	area 0 {
 		interface "l0" { type ptp; hello 1; dead 4; };
+		$([ "${3:-}" = m0 ] && echo 'interface "m0" { type broadcast; hello 1; dead 4; wait 2; };')
 		interface "e0" { stub yes; };
 	};
 }
 CONF
+}
+for r in "$N1:10.12.0.1" "$N2:10.12.0.2"; do
+	n=${r%%:*} id=${r##*:}
+	ospf_conf "$RUN/$n.conf" "$id"
 	# The config is handed in; the control socket is in the router's own /run.
 	"$XVR" -n "$n" router exec R --bind "$RUN/$n.conf:/run/bird/bird.conf" -- \
 		bird -f -c /run/bird/bird.conf -s /run/bird/bird.ctl -P /run/bird/bird.pid \
@@ -183,6 +187,26 @@ out=$(in_ns "${T_P}h1" ping -c 1 -W 1 -M do -s 1450 10.2.1.2 2>&1)
 t_check "ICMP frag-needed from R with mtu 1458" grep -q "mtu = 1458" <<<"$out"
 t_ge "counted as punt link-mtu" "$(rstat "$N1" R "punt.\"link-mtu\"")" $(( m0 + 1 ))
 t_check "1430 bytes of ICMP payload (1458 IP) still pass" in_ns "${T_P}h1" ping -c 1 -W 1 -M do -s 1430 10.2.1.2
+# IPv6: packet-too-big from R with the link's MTU (static routes, fibsync mirrors them)
+for nr in "$N1:1:2" "$N2:2:1"; do
+	IFS=: read -r n i o <<<"$nr"
+	in_ns "xvr-$n-R" sysctl -qw net.ipv6.conf.all.forwarding=1
+	ip -n "xvr-$n-R" addr add 2001:db8:$i::1/64 dev e0 nodad
+	ip -n "xvr-$n-R" addr add 2001:db8:12::$i/64 dev l0 nodad
+	ip -n "xvr-$n-R" route add 2001:db8:$o::/64 via 2001:db8:12::$o dev l0
+	h=${T_P}h$i
+	ip -n "$h" addr add 2001:db8:$i::2/64 dev eth0 nodad
+	ip -n "$h" route add default via 2001:db8:$i::1
+done
+t_check "IPv6: h1 pings h2 across the link" wait_for 10 in_ns "${T_P}h1" ping -6 -c 1 -W 1 2001:db8:2::2
+t_check "fibsync put the IPv6 route via the link into R's FIB" \
+	wait_for 10 sh -c "\"$XVR\" -n $N1 -j route list R | jq -e '.[] | select(.prefix == \"2001:db8:2::/64\")'"
+m0=$(rstat "$N1" R "punt.\"link-mtu\"")
+out=$(in_ns "${T_P}h1" ping -6 -c 1 -W 1 -M do -s 1450 2001:db8:2::2 2>&1)
+t_check "ICMPv6 packet-too-big from R with mtu 1458" grep -q "Packet too big: mtu=1458" <<<"$out"
+t_ge "counted as punt link-mtu" "$(rstat "$N1" R "punt.\"link-mtu\"")" $(( m0 + 1 ))
+t_check "1410 bytes of ICMPv6 payload (1458 IP) still pass" \
+	in_ns "${T_P}h1" ping -6 -c 1 -W 1 -M do -s 1410 2001:db8:2::2
 
 # TCP
 in_ns "${T_P}h2" iperf3 -s -1 -D -p 5201 -I "$RUN/iperf.pid" >/dev/null 2>&1
@@ -258,6 +282,54 @@ t_check "unicast to a learned MAC: 20 pings" in_ns "xvr-$N3-M" ping -c 20 -i 0.0
 t_check "went to node 1 alone (node 2 got none of them)" \
 	test "$(( $(lstat "$N2" R m0 rx_packets) - b0 ))" -le 2
 t_check "M reaches R on node 2 as well" in_ns "xvr-$N3-M" ping -c 1 -W 1 10.123.0.2
+
+# ---- node up on a live node: links stay, and flood with the new program ----
+MDEV=$(x "$N3" -j link list M | jq -r '.[0].dev')
+flood_id() { bpftool -j prog show pinned "/sys/fs/bpf/xvr/$N3/prog_flood" | jq '.id'; }
+tc_flood_id() { tc -n "$M3" -j filter show dev "$MDEV" ingress | jq '[.[] | .options.prog.id // empty][0]'; }
+old_id=$(flood_id)
+t_eq "the link's device runs the pinned flooding program" "$(tc_flood_id)" "$old_id"
+t_check "node up on the live node 3" x "$N3" node up
+t_eq "node up left the multipoint link in place" "$(x "$N3" -j link list M | jq length)" 1
+t_check "node up loaded a new flooding program" test "$(flood_id)" != "$old_id"
+t_eq "and the link's device runs it" "$(tc_flood_id)" "$(flood_id)"
+t_check "node repair" x "$N3" node repair
+t_eq "node repair left the link in place" "$(x "$N3" -j link list M | jq -c '[.[].name]')" '["m0"]'
+t_check "its interface too" ip -n "xvr-$N3-M" link show m0
+ip -n "xvr-$N3-M" neigh flush dev m0
+t0=$(lstat "$N3" M m0 tx_packets)
+t_check "after both, M resolves R on node 2 again (ARP flooded)" \
+	wait_for 10 in_ns "xvr-$N3-M" ping -c 1 -W 1 10.123.0.2
+t_ge "flooded by the new program to both remotes" "$(( $(lstat "$N3" M m0 tx_packets) - t0 ))" 3
+
+# ---- an engine's frame onto a multipoint link is flooded ----
+# S on node 2 (afxdp) gets a multipoint link to node 1 (p2p back) and
+# node 3 (no such key there: dropped as gre-key).
+x "$N2" link add S m1 egre local 192.168.77.2 remote 192.168.77.1 remote 192.168.77.3 key 400 &&
+	x "$N1" link add S m1 egre local 192.168.77.1 remote 192.168.77.2 key 400 ||
+	t_fail "multipoint link of S add"
+for nr in "$N1:1" "$N2:2"; do
+	n=${nr%%:*} i=${nr##*:}
+	ip netns exec "xvr-$n-S" sysctl -qw net.ipv6.conf.m1.disable_ipv6=1
+	ip -n "xvr-$n-S" addr add 10.124.0.$i/24 dev m1 && ip -n "xvr-$n-S" link set m1 up
+done
+t_check "S on node 2 reaches S on node 1 by the multipoint link" \
+	wait_for 10 in_ns "xvr-$N2-S" ping -c 1 -W 1 10.124.0.1
+# Node 2's link learned node 1's MAC from the reply: forget it, so that
+# what the engine forwards there is unknown unicast, for every remote.
+SID=$(x "$N2" -j link list S | jq '.[] | select(.name == "m1") | .id')
+SFDB=$(( 16#$(bpftool -j map lookup pinned "/sys/fs/bpf/xvr/$N2/vlink_fdb" key $SID 0 0 0 |
+	jq -r '.value | reverse | map(ltrimstr("0x")) | join("")') ))
+S1MAC=$(ip -n "xvr-$N1-S" -j link show m1 | jq -r '.[0].address')
+t_check "node 2's link had learned it" bpftool map delete id "$SFDB" key hex ${S1MAC//:/ } 00 00
+t0=$(lstat "$N2" S m1 tx_packets) d0=$(lstat "$N2" S m1 'drop."link-down"')
+# g2's pings are forwarded by the engine (S's route to 10.124.0.0/24 is
+# m1); the replies come back by l0, so m1 never learns node 1's MAC again.
+t_check "g2 pings S on node 1 through the engine and the multipoint link" \
+	in_ns "${T_P}g2" ping -c 3 -i 0.2 -W 2 10.124.0.1
+t_ge "each echo request was flooded to both remotes" "$(( $(lstat "$N2" S m1 tx_packets) - t0 ))" 6
+t_eq "none dropped as link-down" "$(( $(lstat "$N2" S m1 'drop."link-down"') - d0 ))" 0
+x "$N2" link del S m1 && x "$N1" link del S m1 || t_fail "multipoint link of S del"
 in_ns "xvr-$N1-R" iperf3 -s -1 -D -p 5202 -I "$RUN/iperf2.pid" >/dev/null 2>&1
 wait_for 5 test -s "$RUN/iperf2.pid" && T_PIDS+=("$(cat "$RUN/iperf2.pid")")
 bps=$(in_ns "xvr-$N3-M" iperf3 -c 10.123.0.1 -p 5202 -t 2 -J 2>/dev/null | jq '.end.sum_received.bits_per_second // 0 | floor')
@@ -271,6 +343,83 @@ t_fails "M no longer reaches node 1" in_ns "xvr-$N3-M" ping -c 2 -i 0.2 -W 1 10.
 t_ge "node 1 dropped M's frames as gre-remote" "$(lstat "$N1" R m0 'drop."gre-remote"')" $(( g0 + 1 ))
 t_check "link set remote add" x "$N1" link set R m0 remote add 192.168.77.3
 t_check "M reaches node 1 again" wait_for 10 in_ns "xvr-$N3-M" ping -c 1 -W 1 10.123.0.1
+
+# ---- the learning table: aging, and its bound per link ----
+# (FDB, MID, R1MAC: node 3's link m0.) An entry older than 300 s is not
+# used: its station's unicast is flooded, and the answer learns it again.
+R2MAC=$(ip -n "xvr-$N2-R" -j link show m0 | jq -r '.[0].address')
+# Static neighbours both ways: no ARP probe from R relearns its MAC meanwhile.
+ip -n "xvr-$N3-M" neigh replace 10.123.0.1 lladdr "$R1MAC" dev m0 nud permanent
+ip -n "xvr-$N1-R" neigh replace 10.123.0.3 dev m0 nud permanent \
+	lladdr "$(ip -n "xvr-$N3-M" -j link show m0 | jq -r '.[0].address')"
+fdb_set_age() {	# MAC REMOTE_HEX SECONDS_AGO: write an entry learned that long ago
+	bpftool map update id "$FDB" key hex ${1//:/ } 00 00 value hex $2 00 00 00 00 $("$PY" -c '
+import sys, time
+print(" ".join("%02x" % b for b in (time.monotonic_ns() - int(sys.argv[1]) * 10**9).to_bytes(8, "little")))' "$3")
+}
+fdb_age() { bpftool -j map lookup id "$FDB" key hex ${1//:/ } 00 00 |
+	"$PY" -c 'import sys, json, time; v = json.load(sys.stdin)["value"]
+print((time.monotonic_ns() - int.from_bytes(bytes(int(x, 16) for x in v[8:16]), "little")) // 10**9)'; }
+t_check "an entry learned 299 s ago" fdb_set_age "$R1MAC" "c0 a8 4d 01" 299
+b0=$(lstat "$N2" R m0 rx_packets) t0=$(lstat "$N3" M m0 tx_packets)
+in_ns "xvr-$N3-M" ping -c 1 -W 1 10.123.0.1 >/dev/null
+t_eq "is still used: one copy, to node 1" "$(( $(lstat "$N3" M m0 tx_packets) - t0 ))" 1
+t_eq "node 2 got none" "$(( $(lstat "$N2" R m0 rx_packets) - b0 ))" 0
+t_check "an entry learned 301 s ago" fdb_set_age "$R1MAC" "c0 a8 4d 01" 301
+b0=$(lstat "$N2" R m0 rx_packets) t0=$(lstat "$N3" M m0 tx_packets)
+t_check "M still reaches R on node 1" in_ns "xvr-$N3-M" ping -c 1 -W 1 10.123.0.1
+t_eq "has aged: the request was flooded to both remotes" "$(( $(lstat "$N3" M m0 tx_packets) - t0 ))" 2
+t_ge "node 2 got it too" "$(( $(lstat "$N2" R m0 rx_packets) - b0 ))" 1
+t_check "the reply learned R's MAC again (age below 5 s)" test "$(fdb_age "$R1MAC")" -lt 5
+# 1500 stations behind node 1 (GRE from the switch, posing as node 1):
+# the table keeps at most 1024 of them; the newest are learned.
+U3MAC=$(ip -n "$M3" -j link show u3 | jq -r '.[0].address')
+l0=$(lstat "$N3" M m0 rx_packets)
+in_ns "$W" "$PY" - "$U3MAC" <<'EOF2' || t_fail "scapy sender (1500 stations)"
+import sys
+from scapy.all import Ether, IP, GRE, Raw, sendp, conf
+conf.verb = 0
+# inner frames of an unassigned EtherType: M's stack ignores them
+frames = [Ether(dst=sys.argv[1], src="02:00:00:00:00:09") /
+          IP(src="192.168.77.1", dst="192.168.77.3", flags="DF") /
+          GRE(key_present=1, key=300, proto=0x6558) /
+          Ether(dst="06:00:00:00:00:01", src="02:aa:00:00:%02x:%02x" % (i >> 8, i & 0xff), type=0x88b5) /
+          Raw(b"x" * 46) for i in range(1500)]
+sendp(frames, iface="br0")
+EOF2
+t_ge "node 3's link decapsulated the 1500 frames" "$(( $(lstat "$N3" M m0 rx_packets) - l0 ))" 1500
+n_fdb=$(bpftool -j map dump id "$FDB" | jq length)
+t_check "its learning table holds at most 1024 entries (it holds $n_fdb)" test "$n_fdb" -le 1024
+t_ge "and is filled (at least 512)" "$n_fdb" 512
+t_check "the last station sent is learned, behind 192.168.77.1" \
+	sh -c "bpftool -j map lookup id $FDB key hex 02 aa 00 00 05 db 00 00 | jq -e '.value[0:4] == [\"0xc0\",\"0xa8\",\"0x4d\",\"0x01\"]'"
+R2FDB=$(( 16#$(bpftool -j map lookup pinned "/sys/fs/bpf/xvr/$N2/vlink_fdb" key $(x "$N2" -j link list R | jq '.[] | select(.name == "m0") | .id') 0 0 0 |
+	jq -r '.value | reverse | map(ltrimstr("0x")) | join("")') ))
+t_check "another node's table of the same link learned none of them" \
+	sh -c "! bpftool -j map dump id $R2FDB | grep -q '\"0xaa\"'"
+ip -n "xvr-$N3-M" neigh del 10.123.0.1 dev m0
+ip -n "xvr-$N1-R" neigh del 10.123.0.3 dev m0
+t_check "M reaches R on node 1 after its entry was pushed out" \
+	wait_for 10 in_ns "xvr-$N3-M" ping -c 1 -W 1 10.123.0.1
+
+# ---- OSPF over the multipoint link: three routers on one segment ----
+ospf_conf "$RUN/$N1.conf" 10.12.0.1 m0 && ospf_conf "$RUN/$N2.conf" 10.12.0.2 m0 &&
+	ospf_conf "$RUN/$N3.conf" 10.123.0.3 m0
+for n in "$N1" "$N2"; do
+	t_check "BIRD of R on $n takes m0 (configure)" \
+		"$XVR" -n "$n" router exec R -- birdc -s /run/bird/bird.ctl configure
+done
+"$XVR" -n "$N3" router exec M --bind "$RUN/$N3.conf:/run/bird/bird.conf" -- \
+	bird -f -c /run/bird/bird.conf -s /run/bird/bird.ctl -P /run/bird/bird.pid >"$RUN/$N3.log" 2>&1 &
+BIRDS+=($!)
+t_check "M on node 3: OSPF adjacencies (Full) with both routers over the multipoint link" \
+	wait_for 40 sh -c "[ \$(\"$XVR\" -n $N3 router exec M -- birdc -s /run/bird/bird.ctl show ospf neighbors | grep -c Full) -eq 2 ]"
+for pfx in 10.1.1.0/24 10.2.1.0/24; do
+	t_check "M learned $pfx by OSPF over m0" \
+		wait_for 20 sh -c "ip -n xvr-$N3-M route show $pfx | grep -q 'dev m0'"
+done
+t_check "M reaches h1 (node 1) across the multipoint link" wait_for 10 in_ns "xvr-$N3-M" ping -c 1 -W 1 10.1.1.2
+t_check "and h2 (node 2)" wait_for 10 in_ns "xvr-$N3-M" ping -c 1 -W 1 10.2.1.2
 
 # ---- a link removed while traffic flows leaves nothing behind ----
 in_ns "${T_P}g1" ping -i 0.01 -W 1 10.2.1.2 >/dev/null 2>&1 &

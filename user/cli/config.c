@@ -441,7 +441,7 @@ static int route_save(const struct fib_route *rt, void *ctx)
 	if (!(nh->flags & XVR_NH_UNRESOLVED))
 		printf(" lladdr %s", fmt_mac(nh->dmac, mac));
 	printf(" dev %s", nh_dev_name(c->n, nh, ifname));
-	if (nh->vlan)
+	if (nh->vlan && !(nh->flags & XVR_NH_LINK))	/* a link's: its id */
 		printf(" vlan %u", nh->vlan);
 	printf("\n");
 	return 0;

@@ -651,7 +651,7 @@ static void show_nexthop(const struct xvr_nexthop *nh)
 	else
 		print_string("lladdr", " lladdr %s", fmt_mac(nh->dmac, mac));
 	print_string("dev", " dev %s", if_name(nh->ifindex, ifname));
-	if (nh->vlan)
+	if (nh->vlan && !(nh->flags & XVR_NH_LINK))	/* a link's: its id */
 		print_u64("vlan", " vlan %llu", nh->vlan);
 }
 

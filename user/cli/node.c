@@ -376,6 +376,22 @@ static int node_up(int argc, char **argv)
 		pr_warn("node %s: pin %s: %s\n", cli_node, path, strerror(-err));
 		goto out;
 	}
+	/* Links and engines that exist run the old one until they are told. */
+	if (existed) {
+		int lock_fd = n.lock_fd, cnt;
+
+		err = xvr_node_open(&n, cli_node);
+		cnt = err ? err : link_flood_refresh(&n);
+		xvr_node_close(&n);
+		n.lock_fd = lock_fd;
+		if (cnt < 0) {
+			err = cnt;
+			pr_warn("node %s: flooding program not replaced on every link: %s\n",
+				cli_node, strerror(-err));
+			goto out;
+		}
+		err = 0;
+	}
 	if (netns && !existed) {
 		err = xvr_node_netns_set(cli_node, netns);
 		if (err) {

@@ -20,6 +20,7 @@
 #include "fibsync.h"
 #include "netns.h"
 #include "vif.h"
+#include "link.h"
 #include "sandbox.h"
 #include "cglimits.h"
 #include "pidns.h"
@@ -384,13 +385,16 @@ static int repair_tx_ports(struct xvr_node *n)
 
 /*
  * A VIF's classifier rule is written last ('vif add' commits with it) and
- * deleted first: an active VIF without a rule is a killed add or del.
+ * deleted first: an active VIF without a rule is a killed add or del. A
+ * link's VIF has no rule (its frames are classified by their GRE key): its
+ * link entry, written last and cleared first, is its commit instead.
  */
 static int repair_vifs(struct xvr_node *n)
 {
 	static bool has_rule[XVR_MAX_VIFS];
 	struct xvr_cls_key k, next, *prev = NULL;
 	struct xvr_cls_val val;
+	struct xvr_link l;
 	struct xvr_vif v;
 	int fixed = 0;
 
@@ -405,10 +409,15 @@ static int repair_vifs(struct xvr_node *n)
 		v = vifs[i];
 		if (!(v.flags & XVR_VIF_ACTIVE) || has_rule[i] || !active(v.vr_id))
 			continue;
+		if ((v.flags & XVR_VIF_LINK) && !link_get(n, i, &l))
+			continue;
+		if (v.flags & XVR_VIF_LINK)
+			bpf_map_delete_elem(n->vlink_fdb_fd, &i);
 		if (!vif_destroy(n, i)) {
-			pr_warn("node %s: repair: removed VIF %.*s of router %.*s (no classifier rule)\n",
+			pr_warn("node %s: repair: removed VIF %.*s of router %.*s (%s)\n",
 				n->name, (int)sizeof(v.name), v.name, XVR_NAME_LEN,
-				routers[v.vr_id].name);
+				routers[v.vr_id].name, v.flags & XVR_VIF_LINK ?
+				"a link's, with no link entry" : "no classifier rule");
 			fixed++;
 		}
 	}

@@ -94,8 +94,14 @@ static int resolve_dev(struct xvr_node *n, __u32 vr, const char *where, const ch
 
 		/* One of the router's virtual links: encapsulated at its dev. */
 		if (!vif_find(n, vr, dev, &link_id, &lv) && (lv.flags & XVR_VIF_LINK)) {
+			if (nh->vlan) {
+				pr_warn("%s: vlan: link %s carries the router's Ethernet untagged\n",
+					where, dev);
+				return -EINVAL;
+			}
 			nh->ifindex = lv.dev;
 			nh->flags |= XVR_NH_LINK;
+			nh->link_id = link_id;
 			memcpy(nh->smac, lv.mac, 6);
 			return 0;
 		}
@@ -458,7 +464,7 @@ static void nexthop_print(const struct xvr_nexthop *nh)
 	else
 		print_string("lladdr", " lladdr %s", fmt_mac(nh->dmac, mac));
 	print_string("dev", " dev %s", if_name(nh->ifindex, ifname));
-	if (nh->vlan)
+	if (nh->vlan && !(nh->flags & XVR_NH_LINK))	/* a link's: its id */
 		print_u64("vlan", " vlan %llu", nh->vlan);
 	print_string("src_mac", NULL, fmt_mac(nh->smac, mac));
 }

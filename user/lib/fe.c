@@ -20,6 +20,7 @@
 #include "veth.h"
 #include "cglimits.h"
 #include "fe.h"
+#include "link.h"
 #include "xvr_xsk.skel.h"
 
 void fe_ifname(char *buf, size_t len, __u32 id)
@@ -303,6 +304,13 @@ int fe_create(struct xvr_node *n, const struct fe_spec *spec, __u32 *out_id)
 	err = egress_attach(n, fe.dev);
 	if (err) {
 		pr_warn("fe %u: attach xvr_egress to %s: %s\n", id, dev, strerror(-err));
+		goto undo;
+	}
+	/* What the engine floods onto a multipoint link leaves from there. */
+	err = link_flood_attach(n, fe.dev, false);
+	if (err) {
+		pr_warn("fe %u: attach flooding at tc ingress of %s: %s\n", id, dev,
+			strerror(-err));
 		goto undo;
 	}
 	/* Ingress only picks it once its heartbeat starts. */

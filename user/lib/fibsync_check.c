@@ -43,7 +43,7 @@ static const char *nh_desc(const struct xvr_nexthop *nh, char *buf, size_t len)
 	if ((nh->flags & XVR_NH_UNRESOLVED) && !nh->ifindex)
 		return snprintf(buf, len, "punt"), buf;
 	off = snprintf(buf, len, "port %u", nh->ifindex);
-	if (nh->vlan)
+	if (nh->vlan && !(nh->flags & XVR_NH_LINK))	/* a link's: its id */
 		off += snprintf(buf + off, len - off, " vlan %u", nh->vlan);
 	if (nh->family)
 		off += snprintf(buf + off, len - off, " via %s", fmt_addr(nh->family, nh->gw, gw));

@@ -167,8 +167,10 @@ void nh_content(const struct fibsync *fs, const struct nhobj *o, struct xvr_next
 		nh->vlan = v->vlan;
 		memcpy(nh->smac, v->mac, 6);
 		/* A virtual link: port is its own dev, where ingress encapsulates. */
-		if (v->flags & XVR_VIF_LINK)
+		if (v->flags & XVR_VIF_LINK) {
 			nh->flags |= XVR_NH_LINK;
+			nh->link_id = o->key.vif;
+		}
 		nh->family = o->key.family;
 		memcpy(nh->gw, o->key.addr, 16);
 		ne = o->key.family ? neigh_find(fs, v->peer, o->key.family, o->key.addr) : NULL;

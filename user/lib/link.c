@@ -25,6 +25,7 @@
 #include "common.h"
 #include "netns.h"
 #include "objects.h"
+#include "fe.h"
 #include "vif.h"
 #include "link.h"
 
@@ -240,9 +241,11 @@ static void local_ref(struct xvr_node *n, __be32 local, int delta)
 /*
  * Multipoint flooding runs at tc ingress of the link's node-side end (see
  * xvr_link_flood); every link gets it, so a remote added later floods too.
- * The clsact qdisc goes with the device.
+ * Engines' node-side ends get it as well: what an engine floods onto a
+ * link is passed up there, marked with the link. The clsact qdisc goes
+ * with the device. replace swaps whatever program is attached (node up).
  */
-static int flood_attach(struct xvr_node *n, const char *name, __u32 dev)
+int link_flood_attach(struct xvr_node *n, __u32 dev, bool replace)
 {
 	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = dev, .attach_point = BPF_TC_INGRESS);
 	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = 1, .priority = 1);
@@ -253,17 +256,52 @@ static int flood_attach(struct xvr_node *n, const char *name, __u32 dev)
 	fd = bpf_obj_get(path);
 	if (fd < 0) {
 		err = -errno;
-		pr_warn("link %s: %s: %s ('xvr node up' installs it)\n", name, path, strerror(-err));
+		pr_warn("%s: %s ('xvr node up' installs it)\n", path, strerror(-err));
 		return err;
 	}
 	opts.prog_fd = fd;
+	opts.flags = replace ? BPF_TC_F_REPLACE : 0;
 	err = bpf_tc_hook_create(&hook);
 	if (!err || err == -EEXIST)
 		err = bpf_tc_attach(&hook, &opts);
-	if (err)
-		pr_warn("link %s: attach flooding at tc ingress: %s\n", name, strerror(-err));
 	close(fd);
 	return err;
+}
+
+int link_flood_refresh(struct xvr_node *n)
+{
+	int err, done = 0;
+
+	for (__u32 id = 1; id < XVR_MAX_VIFS; id++) {
+		struct xvr_link l;
+
+		if (link_get(n, id, &l))
+			continue;
+		err = link_flood_attach(n, l.dev, true);
+		if (err == -ENODEV)
+			continue;	/* its device is gone: nothing runs there */
+		if (err) {
+			pr_warn("link %.*s: attach flooding at tc ingress: %s\n",
+				(int)sizeof(l.name), l.name, strerror(-err));
+			return err;
+		}
+		done++;
+	}
+	for (__u32 id = 1; id < XVR_MAX_FES; id++) {
+		struct xvr_fe fe;
+
+		if (fe_get(n, id, &fe))
+			continue;
+		err = link_flood_attach(n, fe.dev, true);
+		if (err == -ENODEV)
+			continue;
+		if (err) {
+			pr_warn("fe %u: attach flooding at tc ingress: %s\n", id, strerror(-err));
+			return err;
+		}
+		done++;
+	}
+	return done;
 }
 
 int link_create(struct xvr_node *n, const struct link_spec *spec, __u32 *out_id)
@@ -345,9 +383,12 @@ int link_create(struct xvr_node *n, const struct link_spec *spec, __u32 *out_id)
 		vif_get(n, id, &v);
 		l.dev = v.dev;
 	}
-	err = flood_attach(n, spec->name, l.dev);
-	if (err)
+	err = link_flood_attach(n, l.dev, false);
+	if (err) {
+		pr_warn("link %s: attach flooding at tc ingress: %s\n", spec->name,
+			strerror(-err));
 		goto undo_vif;
+	}
 	if (bpf_map_update_elem(n->vlinks_fd, &id, &l, BPF_ANY) ||
 	    bpf_map_update_elem(n->vlink_keys_fd, &lk, &id, BPF_NOEXIST)) {
 		err = -errno;

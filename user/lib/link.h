@@ -39,6 +39,10 @@ int link_find(struct xvr_node *n, __u32 vr_id, const char *name, __u32 *id,
 	      struct xvr_link *out);
 /* Adds or removes one remote (multipoint); the last remote cannot go. */
 int link_remote_change(struct xvr_node *n, __u32 id, __be32 addr, bool add);
+/* The flooding program at tc ingress of dev (a link's or an engine's node-side end). */
+int link_flood_attach(struct xvr_node *n, __u32 dev, bool replace);
+/* Every link and engine to the flooding program pinned now: the count or -errno. */
+int link_flood_refresh(struct xvr_node *n);
 /* Node-side set-up of a link's dev: IPv4 forwarding on, which bpf_fib_lookup needs. */
 void link_dev_setup(const char *dev);
 
