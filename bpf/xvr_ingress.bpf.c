@@ -306,7 +306,8 @@ static __always_inline int xdp_forward(struct xdp_md *ctx, __u32 vr_id, struct f
 	else if (p->ip6)
 		p->ip6->hop_limit--;
 
-	err = l2_rewrite(ctx, p->l2_len, nh->dmac, nh->smac, nh->vlan, p->l3_proto);
+	err = l2_rewrite_prio(ctx, p->l2_len, nh->dmac, nh->smac, nh->vlan, p->vlan_prio,
+			      p->l3_proto);
 	if (err)
 		return drop(&f->b, err);
 

@@ -532,7 +532,8 @@ static struct frame_spec fwd_spec(struct fx *fx, const struct frame_spec *in, __
 	s.tpid = 0;
 	s.nvlans = nh.vlan ? 1 : 0;
 	memset(s.tci, 0, sizeof(s.tci));
-	s.tci[0] = nh.vlan;
+	/* A tagged frame keeps its outer tag's PCP and DEI bits when retagged. */
+	s.tci[0] = nh.vlan ? nh.vlan | (in->nvlans ? in->tci[0] & 0xf000 : 0) : 0;
 	s.ttl = (in->ttl ? in->ttl : 64) - 1;
 	out_l2 = ETH_HLEN + 4 * s.nvlans;
 	/* Padding after the IP packet stays; only the L2 header changes size. */
@@ -1126,6 +1127,9 @@ static void subtest_vlan(void)
 		{ "untagged", 0, 0, {} },
 		{ "1 tag (100)", 0, 1, { 100 } },
 		{ "1 tag with PCP 7", 0, 1, { 0xe000 | 100 } },
+		{ "1 tag with PCP 5 and DEI", 0, 1, { 0xa000 | 0x1000 | 100 } },
+		{ "2 tags, outer PCP 3 (802.1ad 100, 802.1Q PCP 6 200)", ETH_P_8021AD, 2,
+		  { 0x6000 | 100, 0xc000 | 200 } },
 		{ "2 tags (802.1ad 100, 802.1Q 200)", ETH_P_8021AD, 2, { 100, 200 } },
 		{ "2 tags (802.1Q 100, 802.1Q 200)", 0, 2, { 100, 200 } },
 	};
@@ -1184,6 +1188,9 @@ static void subtest_vlan(void)
 				/* The arithmetic on its own: tags in removed, the nexthop's added. */
 				want_len = fin.len - 4 * shapes[s].nvlans + (nhs[h].vlan ? 4 : 0);
 				ASSERT_EQ(fwant.len, want_len, name);
+				/* The class of service survives a retag (802.1p). */
+				if (nhs[h].vlan && shapes[s].nvlans)
+					ASSERT_EQ(ws.tci[0] & 0xf000, shapes[s].tci[0] & 0xf000, name);
 				check_frame(&fx, name, net.a, &fin, &e, &fwant);
 			}
 		}
