@@ -184,7 +184,7 @@ static __always_inline int engine_out(struct xdp_md *ctx, __u32 fe_id)
 		/* The MTU counts the packet: neither tag counts. */
 		err = bpf_check_mtu(ctx, vif->port, &mtu_len, -XVR_FE_TAG_LEN, 0);
 		if (err == BPF_MTU_CHK_RET_FRAG_NEEDED)
-			return drop(&b, XVR_DROP_FE_BAD_LEN);
+			return drop(&b, XVR_DROP_TX_MTU);
 		err = l2_rewrite(ctx, ETH_HLEN + XVR_FE_TAG_LEN, NULL, NULL, vif->vlan, proto);
 		if (err)
 			return drop(&b, err);
@@ -203,7 +203,7 @@ static __always_inline int egress(struct xdp_md *ctx)
 {
 	void *data_end = (void *)(long)ctx->data_end;
 	void *data = (void *)(long)ctx->data;
-	__u32 dev = ctx->ingress_ifindex, *vif_id, vr_id;
+	__u32 dev = ctx->ingress_ifindex, *vif_id, vr_id, mtu_len = 0;
 	struct ethhdr *eth = data;
 	struct books b = {};
 	struct xvr_vif *vif;
@@ -239,6 +239,12 @@ static __always_inline int egress(struct xdp_md *ctx)
 	if (!src_mac_ok(vif, eth->h_source))
 		return drop(&b, XVR_DROP_EGR_SRC_MAC);
 
+	/*
+	 * The VIF got its port's MTU when it was made; the port's may have
+	 * been lowered since. Counted here, not lost in the devmap.
+	 */
+	if (bpf_check_mtu(ctx, vif->port, &mtu_len, 0, 0) == BPF_MTU_CHK_RET_FRAG_NEEDED)
+		return drop(&b, XVR_DROP_TX_MTU);
 	if (vif->vlan) {
 		err = l2_rewrite(ctx, ETH_HLEN, NULL, NULL, vif->vlan, bpf_ntohs(eth->h_proto));
 		if (err)

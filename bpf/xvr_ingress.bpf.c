@@ -290,15 +290,13 @@ static __always_inline int xdp_forward(struct xdp_md *ctx, __u32 vr_id, struct f
 	/*
 	 * Too big for the egress port: the control plane sends the ICMP error.
 	 * The MTU counts the IP packet, so VLAN tags on either side do not.
-	 * Ports have an MTU of at least XVR_MIN_PORT_MTU, so smaller packets
-	 * need no check (it is a helper call on every frame otherwise).
+	 * Every frame is checked against the device's MTU now, not the one it
+	 * had at `port add`: an operator may lower it at any time, and a frame
+	 * over it would vanish in the devmap instead of being punted.
 	 */
-	if ((p->ip4 && bpf_ntohs(p->ip4->tot_len) > XVR_MIN_PORT_MTU) ||
-	    (p->ip6 && sizeof(*p->ip6) + bpf_ntohs(p->ip6->payload_len) > XVR_MIN_PORT_MTU)) {
-		err = bpf_check_mtu(ctx, nh->ifindex, &mtu_len, ETH_HLEN - (int)p->l2_len, 0);
-		if (err == BPF_MTU_CHK_RET_FRAG_NEEDED)
-			return punt(ctx, f, XVR_PUNT_MTU);
-	}
+	err = bpf_check_mtu(ctx, nh->ifindex, &mtu_len, ETH_HLEN - (int)p->l2_len, 0);
+	if (err == BPF_MTU_CHK_RET_FRAG_NEEDED)
+		return punt(ctx, f, XVR_PUNT_MTU);
 
 	/* From here on the frame is changed: no more punts. */
 	if (p->ip4)
@@ -406,7 +404,7 @@ static __always_inline __u32 fe_pick(const struct pkt *p, __u32 vr_id)
 static __always_inline int afxdp_deliver(struct xdp_md *ctx, __u32 vr_id, struct frame *f)
 {
 	struct xvr_fe *fe;
-	__u32 fe_id;
+	__u32 fe_id, mtu_len = 0;
 	int err;
 
 	if (f->p.l3_proto == ETH_P_ARP)
@@ -415,6 +413,14 @@ static __always_inline int afxdp_deliver(struct xdp_md *ctx, __u32 vr_id, struct
 	fe = fe_id ? bpf_map_lookup_elem(&xvr_fes, &fe_id) : NULL;
 	if (!fe)
 		return drop(&f->b, XVR_DROP_FE_DOWN);
+	/*
+	 * The engine's veth has an MTU of its own (its tag counts in it); a
+	 * frame over it would be lost in the devmap. The router's stack takes
+	 * it instead, which forwards it or answers frag-needed / too-big.
+	 */
+	if (bpf_check_mtu(ctx, fe->dev, &mtu_len, XVR_FE_TAG_LEN + ETH_HLEN - (int)f->p.l2_len,
+			  0) == BPF_MTU_CHK_RET_FRAG_NEEDED)
+		return punt(ctx, f, XVR_PUNT_MTU);
 	err = l2_write(ctx, f->p.l2_len, NULL, NULL, XVR_FE_TAG_PROTO,
 		       f->vif ? f->vif->peer & XVR_FE_TAG_IFINDEX : 0, f->p.l3_proto);
 	if (err)
