@@ -29,6 +29,7 @@
 #include "stats.h"
 #include "l2.h"
 #include "egre.h"
+#include "policer.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -329,4 +330,63 @@ int xvr_link_flood(struct __sk_buff *skb)
 		link_book(id, inner_len, true);
 	}
 	return TC_ACT_SHOT;	/* every copy is out; the frame itself goes nowhere */
+}
+
+/*
+ * xvr_bcast_copy: the devmap program of every entry of the broadcast sets
+ * (xvr_bcast), run on each copy of a broadcast or multicast frame just
+ * before it enters its VIF (ingress_ifindex is the port it came in by,
+ * egress_ifindex the VIF's node-side end). The copy is its router's alone:
+ * admitted by that router's limits (ARP and every copy for a router that
+ * does not forward in its namespace by its punt budget, as ingress does)
+ * and counted in its counters: received, then forwarded (netns mode, its
+ * stack forwards) or punted (xdp and afxdp modes, the copy is for the
+ * router's control plane) or dropped.
+ */
+SEC("xdp/devmap")
+int xvr_bcast_copy(struct xdp_md *ctx)
+{
+	void *data_end = (void *)(long)ctx->data_end;
+	void *data = (void *)(long)ctx->data;
+	__u32 dev = ctx->egress_ifindex, *vif_id, vr_id;
+	struct ethhdr *eth = data;
+	struct xvr_router *vr;
+	struct books b = {};
+	struct xvr_vif *vif;
+	__u16 proto;
+
+	vif_id = bpf_map_lookup_elem(&xvr_vif_by_dev, &dev);
+	vif = vif_id ? bpf_map_lookup_elem(&xvr_vifs, vif_id) : NULL;
+	/*
+	 * `vif del` takes the VIF out of its set before it frees the slot: only
+	 * a copy in flight during that finds none, and has no router to count.
+	 */
+	if (!vif)
+		return XDP_DROP;
+	vr_id = vif->vr_id;
+	b.vr = bpf_map_lookup_elem(&xvr_vr_stats, &vr_id);
+	b.len = data_end - data;
+	b.vr_id = vr_id;
+	b.ctx = ctx;
+	book_rx(b.vr, b.len);
+	if (!(vif->flags & XVR_VIF_ACTIVE) || vif->dev != dev || vif->port != ctx->ingress_ifindex)
+		return drop(&b, XVR_DROP_VIF_DOWN);
+	vr = bpf_map_lookup_elem(&xvr_routers, &vr_id);
+	if (!vr || !(vr->flags & XVR_ROUTER_ACTIVE))
+		return drop(&b, XVR_DROP_ROUTER_DOWN);
+	if ((void *)(eth + 1) > data_end)
+		return drop(&b, XVR_DROP_BAD_L2);
+	proto = bpf_ntohs(eth->h_proto);
+	if (proto == ETH_P_ARP || vr->mode != XVR_MODE_NETNS) {
+		if (!police_punt(vr_id))
+			return drop(&b, XVR_DROP_PUNT_POLICED);
+	} else if (!police_frame(vr_id, b.len)) {
+		return drop(&b, XVR_DROP_POLICED);
+	}
+	if (vr->mode == XVR_MODE_NETNS)
+		book_fwd(&b);
+	else
+		book_punt(&b, proto == ETH_P_IP || proto == ETH_P_IPV6 ? XVR_PUNT_MCAST :
+									XVR_PUNT_NON_IP);
+	return XDP_PASS;
 }

@@ -467,7 +467,6 @@ __noinline int xvr_ingress_frame(struct xdp_md *ctx, __u32 len, __u32 link_vr, _
 	reason = parse_frame(data, data_end, &f.p);
 	if (reason)
 		return drop(&f.b, reason);
-
 	cls = link_cls.vr_id ? &link_cls :
 			       classify(&f.p, ifindex, cfg->rule_kinds, port, &dflt);
 	if (!cls) {
@@ -520,6 +519,73 @@ __noinline int xvr_ingress_frame(struct xdp_md *ctx, __u32 len, __u32 link_vr, _
 	return drop(&f.b, XVR_DROP_MODE);
 }
 
+/*
+ * A group-addressed frame (broadcast or multicast destination MAC) on a port
+ * and VLAN where VIFs are: like macvlan, every one of them gets a copy. The
+ * tags are popped once (all VIFs of a set share them), then devmap
+ * broadcast clones the frame to each; xvr_bcast_copy (bpf/xvr_egress.bpf.c)
+ * admits and counts each copy for its own router, so no router's copy
+ * depends on another's. The port books the frame once: received, then
+ * forwarded (or dropped). -1 if the frame is no such frame: nothing was
+ * changed or booked, it takes the classifier's way (which also drops what
+ * is malformed).
+ *
+ * A global function, called before the parser: the verifier checks it once
+ * on its own, instead of once per state the parser leaves behind.
+ */
+__noinline int xvr_bcast_frame(struct xdp_md *ctx, __u32 len)
+{
+	struct xvr_bcast_key key = {};
+	struct vlan_hdr_ *vh = NULL;
+	struct xvr_port *port;
+	struct books b = {};
+	struct ethhdr *eth;
+	void *data_end, *set;
+	__u32 l2_len = ETH_HLEN;
+	__u16 proto;
+	int err;
+
+	if (!ctx)
+		return -1;
+	eth = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	if ((void *)(eth + 1) > data_end || !(eth->h_dest[0] & 1))
+		return -1;
+	proto = bpf_ntohs(eth->h_proto);
+	for (int i = 0; i < XVR_MAX_VLANS; i++) {
+		if (proto != ETH_P_8021Q && proto != ETH_P_8021AD)
+			break;
+		vh = (void *)eth + l2_len;
+		if ((void *)(vh + 1) > data_end)
+			return -1;
+		if (!i)
+			key.vlan = bpf_ntohs(vh->tci) & VLAN_VID_MASK;
+		proto = bpf_ntohs(vh->encap_proto);
+		l2_len += VLAN_HLEN;
+	}
+	if (proto == ETH_P_8021Q || proto == ETH_P_8021AD)
+		return -1;	/* too deep: the parser drops it */
+	key.port = ctx->ingress_ifindex;
+	set = bpf_map_lookup_elem(&xvr_bcast, &key);
+	if (!set)
+		return -1;
+	port = bpf_map_lookup_elem(&xvr_ports, &key.port);
+	if (port)
+		b.port = bpf_map_lookup_elem(&xvr_port_stats, &port->slot);
+	b.len = len;
+	b.ctx = ctx;
+	book_rx(b.port, len);
+	if (l2_len != ETH_HLEN) {
+		err = l2_rewrite(ctx, l2_len, NULL, NULL, 0, proto);
+		if (err)
+			return drop(&b, err);
+	}
+	if (bpf_redirect_map(set, 0, BPF_F_BROADCAST) != XDP_REDIRECT)
+		return drop(&b, XVR_DROP_NO_VIF);
+	book_fwd(&b);
+	return XDP_REDIRECT;
+}
+
 SEC("xdp")
 int xvr_ingress(struct xdp_md *ctx)
 {
@@ -531,5 +597,12 @@ int xvr_ingress(struct xdp_md *ctx)
 
 	/* GRE for a virtual link: its inner frame is the link's router's. */
 	reason = egre_decap(ctx, len, &link_cls);
+	/* A link's inner frames, even group-addressed ones, are its router's. */
+	if (!reason && !link_cls.vr_id) {
+		int act = xvr_bcast_frame(ctx, len);
+
+		if (act >= 0)
+			return act;
+	}
 	return xvr_ingress_frame(ctx, len, link_cls.vr_id, link_cls.vif, reason);
 }
