@@ -200,6 +200,16 @@ static __always_inline int engine_out(struct xdp_md *ctx, __u32 fe_id)
 	return XDP_REDIRECT;
 }
 
+/* The books of a frame of router vr_id's VIF: its router's counters. */
+static __always_inline void vif_books(struct books *b, __u32 vr_id, __u32 len,
+				      struct xdp_md *ctx)
+{
+	b->vr = bpf_map_lookup_elem(&xvr_vr_stats, &vr_id);
+	b->len = len;
+	b->vr_id = vr_id;
+	b->ctx = ctx;
+}
+
 static __always_inline int egress(struct xdp_md *ctx)
 {
 	void *data_end = (void *)(long)ctx->data_end;
@@ -220,10 +230,7 @@ static __always_inline int egress(struct xdp_md *ctx)
 	if (!vif)
 		return XDP_DROP;
 	vr_id = vif->vr_id;
-	b.vr = bpf_map_lookup_elem(&xvr_vr_stats, &vr_id);
-	b.len = data_end - data;
-	b.vr_id = vr_id;
-	b.ctx = ctx;
+	vif_books(&b, vr_id, data_end - data, ctx);
 	if (!(vif->flags & XVR_VIF_ACTIVE) || vif->dev != dev)
 		return drop(&b, XVR_DROP_VIF_DOWN);
 	if ((void *)(eth + 1) > data_end)
@@ -364,10 +371,7 @@ int xvr_bcast_copy(struct xdp_md *ctx)
 	if (!vif)
 		return XDP_DROP;
 	vr_id = vif->vr_id;
-	b.vr = bpf_map_lookup_elem(&xvr_vr_stats, &vr_id);
-	b.len = data_end - data;
-	b.vr_id = vr_id;
-	b.ctx = ctx;
+	vif_books(&b, vr_id, data_end - data, ctx);
 	book_rx(b.vr, b.len);
 	if (!(vif->flags & XVR_VIF_ACTIVE) || vif->dev != dev || vif->port != ctx->ingress_ifindex)
 		return drop(&b, XVR_DROP_VIF_DOWN);
