@@ -291,12 +291,16 @@ int vif_destroy(struct xvr_node *n, __u32 id)
 	peer_key.peer = v.peer;
 	if (v.flags & XVR_VIF_LINK)
 		link_forget(n, id);
-	/* Stop new frames first, then take the path apart. */
+	/*
+	 * Stop new frames first, then take the path apart. Deleting the rule
+	 * is the point of no return: a VIF without one is a half-deleted VIF
+	 * that `node repair` finishes.
+	 */
+	vif_rules_delete(n, id);
+	xvr_die_at("vif-del:rules");
 	if (!(v.flags & XVR_VIF_LINK))
 		bcast_leave(n, &v);
 	xvr_die_at("vif-del:bcast");
-	vif_rules_delete(n, id);
-	xvr_die_at("vif-del:rules");
 	bpf_map_update_elem(n->vifs_fd, &id, &zero, BPF_ANY);
 	xvr_die_at("vif-del:slot");
 	bpf_map_delete_elem(n->vif_by_dev_fd, &v.dev);
