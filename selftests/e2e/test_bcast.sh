@@ -116,6 +116,28 @@ done
 books arp ff:ff:ff:ff:ff:ff 'punt["non-ip"]'
 books mcast 01:00:5e:00:00:fb 'punt["mcast"]'
 
+# 2b. A live 'node up' points every set entry at the new copy program.
+set_progs() {	# the program ids of every broadcast set entry, sorted, unique
+	local pin=/sys/fs/bpf/xvr/$NODE
+	bpftool -j map dump pinned "$pin/bcast" | "$PY" -c '
+import json, subprocess, sys
+ids = set()
+for e in json.load(sys.stdin):
+    inner = int.from_bytes(bytes(int(b, 16) for b in e["value"]), "little")
+    for d in json.loads(subprocess.check_output(["bpftool", "-j", "map", "dump", "id", str(inner)])):
+        ids.add(int.from_bytes(bytes(int(b, 16) for b in d["value"][4:8]), "little"))
+print(" ".join(map(str, sorted(ids))))'
+}
+old_prog=$(set_progs)
+t_check "node up on the live node" x node up
+new_prog=$(bpftool -j prog show pinned "/sys/fs/bpf/xvr/$NODE/prog_bcast" | jq .id)
+t_eq "node up: every set entry runs the new copy program" "$(set_progs)" "$new_prog"
+t_check "node up: the copy program changed ($old_prog -> $new_prog)" test "$old_prog" != "$new_prog"
+rx1=$(st r1 rx_packets) rx2=$(st r2 rx_packets)
+send h0 ff:ff:ff:ff:ff:ff arp $N
+t_eq "after node up: r1 counts all $N" $(( $(st r1 rx_packets) - rx1 )) $N
+t_eq "after node up: r2 counts all $N" $(( $(st r2 rx_packets) - rx2 )) $N
+
 # 3. One router down, then deleted: the other still gets every copy.
 ip -n "$(rns r2)" link set e0 down
 rx1=$(st r1 rx_packets) ns1=$(ns_rx r1)
