@@ -54,12 +54,24 @@ static __always_inline int l2_write(struct xdp_md *ctx, __u32 l2_len, const __u8
 	return 0;
 }
 
-/* New MACs (NULL: keep), the frame's tags replaced by vlan (0: none). */
+/*
+ * New MACs (NULL: keep), the frame's tags replaced by one for VLAN id vlan
+ * (0: none) with the priority (PCP) and drop-eligible (DEI) bits prio, which
+ * a caller takes from the frame's own outer tag: a rewrite changes the VLAN,
+ * not the class of service the sender asked for.
+ */
+static __always_inline int l2_rewrite_prio(struct xdp_md *ctx, __u32 l2_len, const __u8 *dmac,
+					   const __u8 *smac, __u16 vlan, __u16 prio, __u16 proto)
+{
+	return l2_write(ctx, l2_len, dmac, smac, vlan ? ETH_P_8021Q : 0,
+			(vlan & VLAN_VID_MASK) | (prio & ~VLAN_VID_MASK), proto);
+}
+
+/* New MACs (NULL: keep), the frame's tags replaced by vlan (0: none), priority 0. */
 static __always_inline int l2_rewrite(struct xdp_md *ctx, __u32 l2_len, const __u8 *dmac,
 				      const __u8 *smac, __u16 vlan, __u16 proto)
 {
-	return l2_write(ctx, l2_len, dmac, smac, vlan ? ETH_P_8021Q : 0, vlan & VLAN_VID_MASK,
-			proto);
+	return l2_rewrite_prio(ctx, l2_len, dmac, smac, vlan, 0, proto);
 }
 
 #endif /* XVR_BPF_L2_H */

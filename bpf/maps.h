@@ -302,4 +302,23 @@ struct {
 	__type(value, struct xvr_link_nh);
 } xvr_vlink_nh SEC(".maps");
 
+/*
+ * Broadcast sets: {port, vlan} -> devmap of the node-side ends of the VIFs
+ * there, each entry running xvr_bcast_copy (include/xvr/xvr.h). Written by
+ * `xvr vif` (user/lib/bcast.c), read by ingress for group-addressed frames.
+ */
+struct xvr_bcast_inner {
+	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
+	__uint(max_entries, XVR_BCAST_VIFS);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct bpf_devmap_val));
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH_OF_MAPS);
+	__uint(max_entries, XVR_MAX_VIFS);
+	__type(key, struct xvr_bcast_key);
+	__array(values, struct xvr_bcast_inner);
+} xvr_bcast SEC(".maps");
+
 #endif /* XVR_BPF_MAPS_H */

@@ -64,6 +64,7 @@ struct pkt {
 	__u16 l2_len;			/* Ethernet header plus tags */
 	__u16 vlan[XVR_MAX_VLANS];	/* outermost first */
 	__u16 sport, dport;		/* host order */
+	__u16 vlan_prio;		/* PCP and DEI bits of the outer tag */
 	__u8 nvlans;
 	__u8 l4_proto;
 	__u8 flags;
@@ -269,6 +270,8 @@ static __always_inline int parse_frame(void *data, void *data_end, struct pkt *p
 		if ((void *)(vh + 1) > c.end)
 			return XVR_DROP_BAD_L2;
 		p->vlan[i] = bpf_ntohs(vh->tci) & VLAN_VID_MASK;
+		if (!i)
+			p->vlan_prio = bpf_ntohs(vh->tci) & ~VLAN_VID_MASK;
 		p->nvlans = i + 1;
 		proto = bpf_ntohs(vh->encap_proto);
 		c.pos = vh + 1;

@@ -29,6 +29,7 @@
 #include "stats.h"
 #include "l2.h"
 #include "egre.h"
+#include "policer.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -205,7 +206,7 @@ static __always_inline int engine_out(struct xdp_md *ctx, __u32 fe_id)
 		/* The MTU counts the packet: neither tag counts. */
 		err = bpf_check_mtu(ctx, vif->port, &mtu_len, -XVR_FE_TAG_LEN, 0);
 		if (err == BPF_MTU_CHK_RET_FRAG_NEEDED)
-			return drop(&b, XVR_DROP_FE_BAD_LEN);
+			return drop(&b, XVR_DROP_TX_MTU);
 		err = l2_rewrite(ctx, ETH_HLEN + XVR_FE_TAG_LEN, NULL, NULL, vif->vlan, proto);
 		if (err)
 			return drop(&b, err);
@@ -220,11 +221,21 @@ static __always_inline int engine_out(struct xdp_md *ctx, __u32 fe_id)
 	return XDP_REDIRECT;
 }
 
+/* The books of a frame of router vr_id's VIF: its router's counters. */
+static __always_inline void vif_books(struct books *b, __u32 vr_id, __u32 len,
+				      struct xdp_md *ctx)
+{
+	b->vr = bpf_map_lookup_elem(&xvr_vr_stats, &vr_id);
+	b->len = len;
+	b->vr_id = vr_id;
+	b->ctx = ctx;
+}
+
 static __always_inline int egress(struct xdp_md *ctx)
 {
 	void *data_end = (void *)(long)ctx->data_end;
 	void *data = (void *)(long)ctx->data;
-	__u32 dev = ctx->ingress_ifindex, *vif_id, vr_id;
+	__u32 dev = ctx->ingress_ifindex, *vif_id, vr_id, mtu_len = 0;
 	struct ethhdr *eth = data;
 	struct books b = {};
 	struct xvr_vif *vif;
@@ -240,10 +251,7 @@ static __always_inline int egress(struct xdp_md *ctx)
 	if (!vif)
 		return XDP_DROP;
 	vr_id = vif->vr_id;
-	b.vr = bpf_map_lookup_elem(&xvr_vr_stats, &vr_id);
-	b.len = data_end - data;
-	b.vr_id = vr_id;
-	b.ctx = ctx;
+	vif_books(&b, vr_id, data_end - data, ctx);
 	if (!(vif->flags & XVR_VIF_ACTIVE) || vif->dev != dev)
 		return drop(&b, XVR_DROP_VIF_DOWN);
 	if ((void *)(eth + 1) > data_end)
@@ -260,6 +268,12 @@ static __always_inline int egress(struct xdp_md *ctx)
 	if (!src_mac_ok(vif, eth->h_source))
 		return drop(&b, XVR_DROP_EGR_SRC_MAC);
 
+	/*
+	 * The VIF got its port's MTU when it was made; the port's may have
+	 * been lowered since. Counted here, not lost in the devmap.
+	 */
+	if (bpf_check_mtu(ctx, vif->port, &mtu_len, 0, 0) == BPF_MTU_CHK_RET_FRAG_NEEDED)
+		return drop(&b, XVR_DROP_TX_MTU);
 	if (vif->vlan) {
 		err = l2_rewrite(ctx, ETH_HLEN, NULL, NULL, vif->vlan, bpf_ntohs(eth->h_proto));
 		if (err)
@@ -381,4 +395,60 @@ int xvr_link_flood(struct __sk_buff *skb)
 	if (!link || !(link->flags & XVR_LINK_ACTIVE) || link->dev != dev)
 		return TC_ACT_SHOT;
 	return link_flood(skb, id, link);
+}
+
+/*
+ * xvr_bcast_copy: the devmap program of every entry of the broadcast sets
+ * (xvr_bcast), run on each copy of a broadcast or multicast frame just
+ * before it enters its VIF (ingress_ifindex is the port it came in by,
+ * egress_ifindex the VIF's node-side end). The copy is its router's alone:
+ * admitted by that router's limits (ARP and every copy for a router that
+ * does not forward in its namespace by its punt budget, as ingress does)
+ * and counted in its counters: received, then forwarded (netns mode, its
+ * stack forwards) or punted (xdp and afxdp modes, the copy is for the
+ * router's control plane) or dropped.
+ */
+SEC("xdp/devmap")
+int xvr_bcast_copy(struct xdp_md *ctx)
+{
+	void *data_end = (void *)(long)ctx->data_end;
+	void *data = (void *)(long)ctx->data;
+	__u32 dev = ctx->egress_ifindex, *vif_id, vr_id;
+	struct ethhdr *eth = data;
+	struct xvr_router *vr;
+	struct books b = {};
+	struct xvr_vif *vif;
+	__u16 proto;
+
+	vif_id = bpf_map_lookup_elem(&xvr_vif_by_dev, &dev);
+	vif = vif_id ? bpf_map_lookup_elem(&xvr_vifs, vif_id) : NULL;
+	/*
+	 * `vif del` takes the VIF out of its set before it frees the slot: only
+	 * a copy in flight during that finds none, and has no router to count.
+	 */
+	if (!vif)
+		return XDP_DROP;
+	vr_id = vif->vr_id;
+	vif_books(&b, vr_id, data_end - data, ctx);
+	book_rx(b.vr, b.len);
+	if (!(vif->flags & XVR_VIF_ACTIVE) || vif->dev != dev || vif->port != ctx->ingress_ifindex)
+		return drop(&b, XVR_DROP_VIF_DOWN);
+	vr = bpf_map_lookup_elem(&xvr_routers, &vr_id);
+	if (!vr || !(vr->flags & XVR_ROUTER_ACTIVE))
+		return drop(&b, XVR_DROP_ROUTER_DOWN);
+	if ((void *)(eth + 1) > data_end)
+		return drop(&b, XVR_DROP_BAD_L2);
+	proto = bpf_ntohs(eth->h_proto);
+	if (proto == ETH_P_ARP || vr->mode != XVR_MODE_NETNS) {
+		if (!police_punt(vr_id))
+			return drop(&b, XVR_DROP_PUNT_POLICED);
+	} else if (!police_frame(vr_id, b.len)) {
+		return drop(&b, XVR_DROP_POLICED);
+	}
+	if (vr->mode == XVR_MODE_NETNS)
+		book_fwd(&b);
+	else
+		book_punt(&b, proto == ETH_P_IP || proto == ETH_P_IPV6 ? XVR_PUNT_MCAST :
+									XVR_PUNT_NON_IP);
+	return XDP_PASS;
 }

@@ -296,15 +296,13 @@ static __always_inline int xdp_forward(struct xdp_md *ctx, __u32 vr_id, struct f
 	/*
 	 * Too big for the egress port: the control plane sends the ICMP error.
 	 * The MTU counts the IP packet, so VLAN tags on either side do not.
-	 * Ports have an MTU of at least XVR_MIN_PORT_MTU, so smaller packets
-	 * need no check (it is a helper call on every frame otherwise).
+	 * Every frame is checked against the device's MTU now, not the one it
+	 * had at `port add`: an operator may lower it at any time, and a frame
+	 * over it would vanish in the devmap instead of being punted.
 	 */
-	if ((p->ip4 && bpf_ntohs(p->ip4->tot_len) > XVR_MIN_PORT_MTU) ||
-	    (p->ip6 && sizeof(*p->ip6) + bpf_ntohs(p->ip6->payload_len) > XVR_MIN_PORT_MTU)) {
-		err = bpf_check_mtu(ctx, nh->ifindex, &mtu_len, ETH_HLEN - (int)p->l2_len, 0);
-		if (err == BPF_MTU_CHK_RET_FRAG_NEEDED)
-			return punt(ctx, f, XVR_PUNT_MTU);
-	}
+	err = bpf_check_mtu(ctx, nh->ifindex, &mtu_len, ETH_HLEN - (int)p->l2_len, 0);
+	if (err == BPF_MTU_CHK_RET_FRAG_NEEDED)
+		return punt(ctx, f, XVR_PUNT_MTU);
 
 	/* From here on the frame is changed: no more punts. */
 	if (p->ip4)
@@ -312,7 +310,8 @@ static __always_inline int xdp_forward(struct xdp_md *ctx, __u32 vr_id, struct f
 	else if (p->ip6)
 		p->ip6->hop_limit--;
 
-	err = l2_rewrite(ctx, p->l2_len, nh->dmac, nh->smac, nh->vlan, p->l3_proto);
+	err = l2_rewrite_prio(ctx, p->l2_len, nh->dmac, nh->smac, nh->vlan, p->vlan_prio,
+			      p->l3_proto);
 	if (err)
 		return drop(&f->b, err);
 
@@ -411,7 +410,7 @@ static __always_inline __u32 fe_pick(const struct pkt *p, __u32 vr_id)
 static __always_inline int afxdp_deliver(struct xdp_md *ctx, __u32 vr_id, struct frame *f)
 {
 	struct xvr_fe *fe;
-	__u32 fe_id;
+	__u32 fe_id, mtu_len = 0;
 	int err;
 
 	if (f->p.l3_proto == ETH_P_ARP)
@@ -420,6 +419,14 @@ static __always_inline int afxdp_deliver(struct xdp_md *ctx, __u32 vr_id, struct
 	fe = fe_id ? bpf_map_lookup_elem(&xvr_fes, &fe_id) : NULL;
 	if (!fe)
 		return drop(&f->b, XVR_DROP_FE_DOWN);
+	/*
+	 * The engine's veth has an MTU of its own (its tag counts in it); a
+	 * frame over it would be lost in the devmap. The router's stack takes
+	 * it instead, which forwards it or answers frag-needed / too-big.
+	 */
+	if (bpf_check_mtu(ctx, fe->dev, &mtu_len, XVR_FE_TAG_LEN + ETH_HLEN - (int)f->p.l2_len,
+			  0) == BPF_MTU_CHK_RET_FRAG_NEEDED)
+		return punt(ctx, f, XVR_PUNT_MTU);
 	err = l2_write(ctx, f->p.l2_len, NULL, NULL, XVR_FE_TAG_PROTO,
 		       f->vif ? f->vif->peer & XVR_FE_TAG_IFINDEX : 0, f->p.l3_proto);
 	if (err)
@@ -466,7 +473,6 @@ __noinline int xvr_ingress_frame(struct xdp_md *ctx, __u32 len, __u32 link_vr, _
 	reason = parse_frame(data, data_end, &f.p);
 	if (reason)
 		return drop(&f.b, reason);
-
 	cls = link_cls.vr_id ? &link_cls :
 			       classify(&f.p, ifindex, cfg->rule_kinds, port, &dflt);
 	if (!cls) {
@@ -519,6 +525,73 @@ __noinline int xvr_ingress_frame(struct xdp_md *ctx, __u32 len, __u32 link_vr, _
 	return drop(&f.b, XVR_DROP_MODE);
 }
 
+/*
+ * A group-addressed frame (broadcast or multicast destination MAC) on a port
+ * and VLAN where VIFs are: like macvlan, every one of them gets a copy. The
+ * tags are popped once (all VIFs of a set share them), then devmap
+ * broadcast clones the frame to each; xvr_bcast_copy (bpf/xvr_egress.bpf.c)
+ * admits and counts each copy for its own router, so no router's copy
+ * depends on another's. The port books the frame once: received, then
+ * forwarded (or dropped). -1 if the frame is no such frame: nothing was
+ * changed or booked, it takes the classifier's way (which also drops what
+ * is malformed).
+ *
+ * A global function, called before the parser: the verifier checks it once
+ * on its own, instead of once per state the parser leaves behind.
+ */
+__noinline int xvr_bcast_frame(struct xdp_md *ctx, __u32 len)
+{
+	struct xvr_bcast_key key = {};
+	struct vlan_hdr_ *vh = NULL;
+	struct xvr_port *port;
+	struct books b = {};
+	struct ethhdr *eth;
+	void *data_end, *set;
+	__u32 l2_len = ETH_HLEN;
+	__u16 proto;
+	int err;
+
+	if (!ctx)
+		return -1;
+	eth = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	if ((void *)(eth + 1) > data_end || !(eth->h_dest[0] & 1))
+		return -1;
+	proto = bpf_ntohs(eth->h_proto);
+	for (int i = 0; i < XVR_MAX_VLANS; i++) {
+		if (proto != ETH_P_8021Q && proto != ETH_P_8021AD)
+			break;
+		vh = (void *)eth + l2_len;
+		if ((void *)(vh + 1) > data_end)
+			return -1;
+		if (!i)
+			key.vlan = bpf_ntohs(vh->tci) & VLAN_VID_MASK;
+		proto = bpf_ntohs(vh->encap_proto);
+		l2_len += VLAN_HLEN;
+	}
+	if (proto == ETH_P_8021Q || proto == ETH_P_8021AD)
+		return -1;	/* too deep: the parser drops it */
+	key.port = ctx->ingress_ifindex;
+	set = bpf_map_lookup_elem(&xvr_bcast, &key);
+	if (!set)
+		return -1;
+	port = bpf_map_lookup_elem(&xvr_ports, &key.port);
+	if (port)
+		b.port = bpf_map_lookup_elem(&xvr_port_stats, &port->slot);
+	b.len = len;
+	b.ctx = ctx;
+	book_rx(b.port, len);
+	if (l2_len != ETH_HLEN) {
+		err = l2_rewrite(ctx, l2_len, NULL, NULL, 0, proto);
+		if (err)
+			return drop(&b, err);
+	}
+	if (bpf_redirect_map(set, 0, BPF_F_BROADCAST) != XDP_REDIRECT)
+		return drop(&b, XVR_DROP_NO_VIF);
+	book_fwd(&b);
+	return XDP_REDIRECT;
+}
+
 SEC("xdp")
 int xvr_ingress(struct xdp_md *ctx)
 {
@@ -530,5 +603,12 @@ int xvr_ingress(struct xdp_md *ctx)
 
 	/* GRE for a virtual link: its inner frame is the link's router's. */
 	reason = egre_decap(ctx, len, &link_cls);
+	/* A link's inner frames, even group-addressed ones, are its router's. */
+	if (!reason && !link_cls.vr_id) {
+		int act = xvr_bcast_frame(ctx, len);
+
+		if (act >= 0)
+			return act;
+	}
 	return xvr_ingress_frame(ctx, len, link_cls.vr_id, link_cls.vif, reason);
 }

@@ -51,6 +51,33 @@ for e in dump("tx_ports"):
     k = u32(e["key"])
     if k not in ports and k not in devs:
         bad.append(f"tx_ports entry {k}: neither a port nor a VIF or engine")
+# Broadcast sets: {port, vlan} -> devmap of the node-side ends of the port
+# VIFs there. Each member an active port VIF of that port and VLAN, each such
+# VIF a member, no set empty.
+def bcast_key(k):
+    if isinstance(k, dict):
+        return k["port"], k["vlan"]
+    b = bytes(int(x, 16) for x in k)
+    return int.from_bytes(b[:4], "little"), int.from_bytes(b[4:6], "little")
+members = set()
+for e in json.loads(subprocess.run(["bpftool", "-j", "map", "dump", "pinned", f"{pin}/bcast"],
+                                   text=True, capture_output=True, check=True).stdout):
+    e = e.get("formatted", e)
+    port, vlan = bcast_key(e["key"])
+    inner = e["value"] if isinstance(e["value"], int) else u32(e["value"])
+    devs_in = json.loads(subprocess.run(["bpftool", "-j", "map", "dump", "id", str(inner)],
+                                        text=True, capture_output=True, check=True).stdout)
+    if not devs_in:
+        bad.append(f"broadcast set of port {port} vlan {vlan} is empty")
+    for d in devs_in:
+        dev = u32(d.get("formatted", d)["key"])
+        members.add(dev)
+        if not any(v["dev"] == dev and v["port"] == port and v["vlan"] == vlan and not v["flags"] & 4
+                   for v in vifs.values()):
+            bad.append(f"broadcast set of port {port} vlan {vlan}: device {dev} is no VIF there")
+for k, v in vifs.items():
+    if not v["flags"] & 4 and v["dev"] not in members:
+        bad.append(f"VIF {k} ({v['name']}) not in its port's broadcast set")
 pfx = f"xvr-{node}-"
 nss = [l.split()[0] for l in subprocess.check_output(["ip", "netns", "list"], text=True).splitlines()]
 for ns in nss:

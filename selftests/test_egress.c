@@ -242,6 +242,15 @@ static const struct row rows[] = {
 	  .vr = VR_A },
 	{ "vif: spoof on: a tag of its own is still dropped", D_VIF3,
 	  .in = V4(SRC(MAC_FOREIGN), TAGGED(30)), DROPPED(XVR_DROP_EGR_VLAN), .vr = VR_A },
+	/* The port's MTU (1500) as it is now, not as it was when the VIF was made. */
+	{ "vif: 1500-byte packet fits the port's MTU", D_VIF1,
+	  .in = { .family = AF_INET, SRC(MAC_VIF1), .payload = 1500 - 28 }, SENT, .vr = VR_A },
+	{ "vif: 1501-byte packet over the port's MTU: tx-mtu", D_VIF1,
+	  .in = { .family = AF_INET, SRC(MAC_VIF1), .payload = 1501 - 28 },
+	  DROPPED(XVR_DROP_TX_MTU), .vr = VR_A },
+	{ "fe: 1501-byte packet over the port's MTU: tx-mtu", D_FE, PEER_VIF1,
+	  .in = { .family = AF_INET, SRC(MAC_VIF1), .payload = 1501 - 28 },
+	  DROPPED(XVR_DROP_TX_MTU), .vr = VR_A },
 	{ "not a VIF: passed, nothing booked", D_PORT, .in = V4(SRC(MAC_FOREIGN)),
 	  .verdict = XDP_PASS },
 

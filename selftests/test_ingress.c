@@ -52,12 +52,14 @@ static struct {
 	__u32 e1, e2;	/* egress ports in the devmap */
 	__u32 notx;	/* a device that is neither a port nor in the devmap */
 	__u32 emtu;	/* egress port in the devmap with MTU EMTU_MTU */
+	__u32 elow;	/* egress port whose MTU was lowered below 1280 after `port add` */
 } net = { .saved_ns = -1 };
 
 #define SLOT_A		1
 #define SLOT_B		2
 #define NSLOTS		3	/* slots 0..2 are watched; 0 is never used */
 #define EMTU_MTU	1280
+#define ELOW_MTU	1000
 #define STR(x)		#x
 #define XSTR(x)		STR(x)
 
@@ -86,7 +88,9 @@ static bool netns_enter(void)
 	if (sh("ip link add xvrt-a0 type veth peer name xvrt-a1") ||
 	    sh("ip link add xvrt-b0 type veth peer name xvrt-b1") ||
 	    sh("ip link add xvrt-c0 type veth peer name xvrt-c1") ||
-	    sh("ip link set xvrt-c1 mtu " XSTR(EMTU_MTU))) {
+	    sh("ip link set xvrt-c1 mtu " XSTR(EMTU_MTU)) ||
+	    sh("ip link add xvrt-d0 type veth peer name xvrt-d1") ||
+	    sh("ip link set xvrt-d1 mtu " XSTR(ELOW_MTU))) {
 		test__skip("cannot create veth devices with ip(8)");
 		return true;	/* entered; the caller leaves */
 	}
@@ -96,6 +100,7 @@ static bool netns_enter(void)
 	net.e2 = if_nametoindex("xvrt-b1");
 	net.notx = if_nametoindex("xvrt-c0");
 	net.emtu = if_nametoindex("xvrt-c1");
+	net.elow = if_nametoindex("xvrt-d1");
 	return true;
 }
 
@@ -162,7 +167,8 @@ static bool fx_open(struct fx *fx)
 	XVR_MAPS(FX_FD)
 #undef FX_FD
 	if (!fx_port(fx, net.a, SLOT_A, "xvrt-a0") || !fx_port(fx, net.b, SLOT_B, "xvrt-b0") ||
-	    !fx_txport(fx, net.e1) || !fx_txport(fx, net.e2) || !fx_txport(fx, net.emtu)) {
+	    !fx_txport(fx, net.e1) || !fx_txport(fx, net.e2) || !fx_txport(fx, net.emtu) ||
+	    !fx_txport(fx, net.elow)) {
 		fx_close(fx);
 		return false;
 	}
@@ -532,7 +538,8 @@ static struct frame_spec fwd_spec(struct fx *fx, const struct frame_spec *in, __
 	s.tpid = 0;
 	s.nvlans = nh.vlan ? 1 : 0;
 	memset(s.tci, 0, sizeof(s.tci));
-	s.tci[0] = nh.vlan;
+	/* A tagged frame keeps its outer tag's PCP and DEI bits when retagged. */
+	s.tci[0] = nh.vlan ? nh.vlan | (in->nvlans ? in->tci[0] & 0xf000 : 0) : 0;
 	s.ttl = (in->ttl ? in->ttl : 64) - 1;
 	out_l2 = ETH_HLEN + 4 * s.nvlans;
 	/* Padding after the IP packet stays; only the L2 header changes size. */
@@ -1126,6 +1133,9 @@ static void subtest_vlan(void)
 		{ "untagged", 0, 0, {} },
 		{ "1 tag (100)", 0, 1, { 100 } },
 		{ "1 tag with PCP 7", 0, 1, { 0xe000 | 100 } },
+		{ "1 tag with PCP 5 and DEI", 0, 1, { 0xa000 | 0x1000 | 100 } },
+		{ "2 tags, outer PCP 3 (802.1ad 100, 802.1Q PCP 6 200)", ETH_P_8021AD, 2,
+		  { 0x6000 | 100, 0xc000 | 200 } },
 		{ "2 tags (802.1ad 100, 802.1Q 200)", ETH_P_8021AD, 2, { 100, 200 } },
 		{ "2 tags (802.1Q 100, 802.1Q 200)", 0, 2, { 100, 200 } },
 	};
@@ -1184,6 +1194,9 @@ static void subtest_vlan(void)
 				/* The arithmetic on its own: tags in removed, the nexthop's added. */
 				want_len = fin.len - 4 * shapes[s].nvlans + (nhs[h].vlan ? 4 : 0);
 				ASSERT_EQ(fwant.len, want_len, name);
+				/* The class of service survives a retag (802.1p). */
+				if (nhs[h].vlan && shapes[s].nvlans)
+					ASSERT_EQ(ws.tci[0] & 0xf000, shapes[s].tci[0] & 0xf000, name);
 				check_frame(&fx, name, net.a, &fin, &e, &fwant);
 			}
 		}
@@ -1196,6 +1209,7 @@ out:
 
 enum {
 	NH_FWD = 1, NH_UNRES, NH_LOCAL, NH_BLACKHOLE, NH_OTHER_VR, NH_NOTX, NH_INVALID, NH_MTU,
+	NH_LOWMTU,
 };
 
 #define PUNT1(r) .what = PUNT, .reason = XVR_PUNT_##r, .vr = 1
@@ -1292,6 +1306,15 @@ static const struct row punt_rows[] = {
 	  .what = FWD, .vr = 1, .nh = NH_MTU },
 	{ "IPv6 1281 bytes to MTU 1280", PA, V6(.dst = "2001:db8:8::1", .payload = EMTU_MTU + 1 - 48),
 	  PUNT1(MTU) },
+	/* A port's MTU lowered below 1280 after `port add`: no size skips the check. */
+	{ "IPv4 1000 bytes to a port lowered to MTU 1000", PA,
+	  V4(.dst = "10.9.0.1", .payload = ELOW_MTU - 28), .what = FWD, .vr = 1, .nh = NH_LOWMTU },
+	{ "IPv4 1001 bytes to a port lowered to MTU 1000: punted", PA,
+	  V4(.dst = "10.9.0.1", .payload = ELOW_MTU + 1 - 28), PUNT1(MTU) },
+	{ "IPv4 1200 bytes, 1 tag in, to a port lowered to MTU 1000: punted", PA,
+	  V4(.dst = "10.9.0.1", TAGS1(7), .payload = 1200 - 28), PUNT1(MTU) },
+	{ "IPv6 1001 bytes to a port lowered to MTU 1000: punted", PA,
+	  V6(.dst = "2001:db8:9::1", .payload = ELOW_MTU + 1 - 48), PUNT1(MTU) },
 };
 
 static void subtest_punt(void)
@@ -1308,6 +1331,7 @@ static void subtest_punt(void)
 		{ NH_NOTX, 1, XVR_NH_VALID },
 		{ NH_INVALID, 1, 0 },
 		{ NH_MTU, 1, XVR_NH_VALID },
+		{ NH_LOWMTU, 1, XVR_NH_VALID },
 	};
 	struct fx fx;
 	bool ok;
@@ -1320,7 +1344,8 @@ static void subtest_punt(void)
 	     ASSERT_OK(rules_refresh_kinds(&fx.n), "rules_refresh_kinds");
 	for (size_t i = 0; ok && i < ARRAY_SIZE(nhs); i++) {
 		__u32 id = nhs[i].id;
-		__u32 dev = id == NH_NOTX ? net.notx : id == NH_MTU ? net.emtu : net.e1;
+		__u32 dev = id == NH_NOTX ? net.notx : id == NH_MTU ? net.emtu :
+			    id == NH_LOWMTU ? net.elow : net.e1;
 		char p4[32], p6[48];
 
 		snprintf(p4, sizeof(p4), "10.%u.0.0/16", id);
@@ -2209,7 +2234,7 @@ void test_ingress(void)
 {
 	if (!netns_enter())
 		return;
-	if (!net.a || !net.b || !net.e1 || !net.e2 || !net.notx || !net.emtu)
+	if (!net.a || !net.b || !net.e1 || !net.e2 || !net.notx || !net.emtu || !net.elow)
 		goto out;
 
 	if (test__start_subtest("classify"))

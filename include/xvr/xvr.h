@@ -144,6 +144,21 @@ struct xvr_vif {
 };
 
 /*
+ * Broadcast and multicast delivery, like macvlan's: xvr_bcast[{port, vlan}]
+ * is a devmap (DEVMAP_HASH, key and ifindex the node-side end of a VIF) of
+ * every VIF on that port and VLAN, whatever classifies its unicast. A frame
+ * with a group destination MAC arriving there is cloned to each (devmap
+ * broadcast); the devmap program xvr_bcast_copy runs on each copy and admits
+ * and counts it for that VIF's router alone. User space keeps the sets on
+ * `vif add`/`vif del`; a set has at least one VIF or does not exist.
+ */
+#define XVR_BCAST_VIFS		1024	/* VIFs sharing one port and VLAN */
+struct xvr_bcast_key {
+	__u32 port;		/* ifindex of the port */
+	__u16 vlan;		/* outer VLAN id of the frame, 0 = untagged */
+	__u16 pad;
+};
+/*
  * Forwarding engines (AF_XDP, xvr-router): xvr_fes[fe_id]. An engine owns a
  * veth pair: the node-side end (dev, xvr_egress attached) and the engine's
  * end inside the router's namespace (peer), where xvr_xsk redirects every

@@ -167,14 +167,15 @@ frames = [
 for f in frames: s.send(f)
 ' "fe$fe1" "$e0" "$e1" "$e1mac" || t_fail "tenant raw socket on fe$fe1"
 # The eight frames are counted once xvr_egress has seen them all.
-drops_sum() { x -j stats ar interval 0 | jq '[.[0].drop["fe-tag", "fe-bad-len", "egress-src-mac", "egress-vlan"] // 0] | add'; }
-want=$(( $(jq '[.["fe-tag", "fe-bad-len", "egress-src-mac", "egress-vlan"] // 0] | add' <<<"$drops0") + 8 ))
+drops_sum() { x -j stats ar interval 0 | jq '[.[0].drop["fe-tag", "fe-bad-len", "tx-mtu", "egress-src-mac", "egress-vlan"] // 0] | add'; }
+want=$(( $(jq '[.["fe-tag", "fe-bad-len", "tx-mtu", "egress-src-mac", "egress-vlan"] // 0] | add' <<<"$drops0") + 8 ))
 t_wait 5 test_ge_cmd drops_sum "$want"
 ip link set "${T_P}p1" mtu 1500
 drops1=$(x -j stats ar interval 0 | jq -c '.[0].drop')
 ddrop() { echo $(( $(jq ".[\"$1\"] // 0" <<<"$drops1") - $(jq ".[\"$1\"] // 0" <<<"$drops0") )); }
 t_eq "foreign or missing tags dropped as fe-tag" "$(ddrop fe-tag)" 3
-t_eq "short, inconsistent, oversize frames dropped as fe-bad-len" "$(ddrop fe-bad-len)" 3
+t_eq "short and inconsistent frames dropped as fe-bad-len" "$(ddrop fe-bad-len)" 2
+t_eq "a frame over its port's MTU dropped as tx-mtu" "$(ddrop tx-mtu)" 1
 t_eq "an engine's foreign source MAC dropped as egress-src-mac" "$(ddrop egress-src-mac)" 1
 t_eq "an engine's own VLAN tag dropped as egress-vlan" "$(ddrop egress-vlan)" 1
 t_eq "none reached the bystander's hosts" \

@@ -103,7 +103,8 @@ t_check "router del: no orphan in maps, namespaces, devices" orphans
 # 3. vif add and vif del, killed at each step: after a repair the same
 #    'vif add' works.
 x router add rv fibsync off >/dev/null 2>&1 || t_fail "router rv"
-for step in vif-add:veth vif-add:maps vif-add:link vif-del:rules vif-del:slot; do
+for step in vif-add:veth vif-add:maps vif-add:link vif-add:bcast vif-del:rules vif-del:bcast \
+	vif-del:slot; do
 	[[ $step == vif-del:* ]] && { x vif add rv e0 port "$P0" >/dev/null || t_fail "$step: vif add"; }
 	case $step in
 	vif-add:*) die "$step" vif add rv e0 port "$P0" ;;

@@ -18,6 +18,7 @@
 #include "link.h"
 #include "xvr_ingress.skel.h"
 #include "xvr_egress.skel.h"
+#include "bcast.h"
 
 #define PROG_PIN	"prog_ingress"
 #define EGRESS_PIN	"prog_egress"
@@ -376,21 +377,34 @@ static int node_up(int argc, char **argv)
 		pr_warn("node %s: pin %s: %s\n", cli_node, path, strerror(-err));
 		goto out;
 	}
-	/* Links and engines that exist run the old one until they are told. */
+	/* Every broadcast set entry runs the new copy program from here on. */
+	err = prog_pin(egress->progs.xvr_bcast_copy, root, XVR_BCAST_PIN);
+	if (err)
+		goto out;
+	/* Links, engines and broadcast sets that exist run the old programs until told. */
 	if (existed) {
 		int lock_fd = n.lock_fd, cnt;
 
 		err = xvr_node_open(&n, cli_node);
 		cnt = err ? err : link_flood_refresh(&n);
-		xvr_node_close(&n);
-		n.lock_fd = lock_fd;
 		if (cnt < 0) {
 			err = cnt;
 			pr_warn("node %s: flooding program not replaced on every link: %s\n",
 				cli_node, strerror(-err));
-			goto out;
+		} else {
+			err = bcast_reprogram(&n, bpf_program__fd(egress->progs.xvr_bcast_copy));
+			if (err >= 0) {
+				node_repair(&n);	/* VIFs made before sets existed join theirs */
+				err = 0;
+			} else {
+				pr_warn("node %s: broadcast sets to the new copy program: %s\n",
+					cli_node, strerror(-err));
+			}
 		}
-		err = 0;
+		xvr_node_close(&n);
+		n.lock_fd = lock_fd;
+		if (err)
+			goto out;
 	}
 	if (netns && !existed) {
 		err = xvr_node_netns_set(cli_node, netns);

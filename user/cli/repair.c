@@ -21,6 +21,7 @@
 #include "netns.h"
 #include "vif.h"
 #include "link.h"
+#include "bcast.h"
 #include "sandbox.h"
 #include "cglimits.h"
 #include "pidns.h"
@@ -500,6 +501,36 @@ static int repair_links(struct xvr_node *n)
 	return fixed;
 }
 
+/*
+ * Broadcast sets: entries of VIFs that are gone go (a killed 'vif del'), and
+ * a complete VIF missing from its set (made before sets existed) joins it.
+ */
+static int repair_bcast(struct xvr_node *n)
+{
+	int fixed = bcast_prune(n, vifs), joined = 0;
+	char path[PATH_MAX];
+
+	/* Before the first 'node up' of this xvr there is no program to join with. */
+	xvr_node_path(path, sizeof(path), n->name, XVR_BCAST_PIN);
+	if (access(path, F_OK))
+		return fixed > 0 ? fixed : 0;
+
+	if (fixed > 0)
+		pr_warn("node %s: repair: removed %d broadcast set entries of deleted VIFs\n",
+			n->name, fixed);
+	for (__u32 i = 1; i < XVR_MAX_VIFS; i++) {
+		const struct xvr_vif *v = &vifs[i];
+
+		if ((v->flags & XVR_VIF_ACTIVE) && !(v->flags & XVR_VIF_LINK) &&
+		    !bcast_has(n, v) && !bcast_join(n, v)) {
+			pr_warn("node %s: repair: VIF %.*s of router slot %u joined its port's "
+				"broadcast set\n", n->name, XVR_NAME_LEN, v->name, v->vr_id);
+			joined++;
+		}
+	}
+	return (fixed > 0 ? fixed : 0) + joined;
+}
+
 int node_repair(struct xvr_node *n)
 {
 	int fixed;
@@ -515,5 +546,6 @@ int node_repair(struct xvr_node *n)
 	fixed += repair_tx_ports(n);
 	fixed += repair_reverse(n);
 	fixed += repair_links(n);
+	fixed += repair_bcast(n);
 	return fixed;
 }

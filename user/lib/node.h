@@ -42,7 +42,8 @@
 	X(vlink_locals)	\
 	X(vlink_fdb)	\
 	X(vlink_stats)	\
-	X(vlink_nh)
+	X(vlink_nh)	\
+	X(bcast)
 
 struct xvr_node {
 	char name[64];

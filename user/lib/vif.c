@@ -14,6 +14,7 @@
 #include "veth.h"
 #include "vif.h"
 #include "link.h"
+#include "bcast.h"
 
 int vif_get(struct xvr_node *n, __u32 id, struct xvr_vif *out)
 {
@@ -224,6 +225,13 @@ int vif_create(struct xvr_node *n, const struct vif_spec *spec, __u32 *out_id)
 		*out_id = id;
 		goto out;
 	}
+	/* Broadcasts and multicasts of its port and VLAN reach it from now on. */
+	err = bcast_join(n, &v);
+	if (err) {
+		unlink(pin);
+		goto undo;
+	}
+	xvr_die_at("vif-add:bcast");
 	if (bpf_map_update_elem(n->classify_fd, &key, &val, BPF_NOEXIST)) {
 		err = -errno;
 		pr_warn("vif %s: classifier rule: %s\n", spec->ifname, strerror(-err));
@@ -235,6 +243,8 @@ int vif_create(struct xvr_node *n, const struct vif_spec *spec, __u32 *out_id)
 	goto out;
 
 undo:
+	if (!spec->link)
+		bcast_leave(n, &v);
 	bpf_map_delete_elem(n->tx_ports_fd, &dev_idx);
 	bpf_map_delete_elem(n->vif_by_dev_fd, &dev_idx);
 	bpf_map_delete_elem(n->vif_by_peer_fd, &peer_key);
@@ -281,9 +291,16 @@ int vif_destroy(struct xvr_node *n, __u32 id)
 	peer_key.peer = v.peer;
 	if (v.flags & XVR_VIF_LINK)
 		link_forget(n, id);
-	/* Stop new frames first, then take the path apart. */
+	/*
+	 * Stop new frames first, then take the path apart. Deleting the rule
+	 * is the point of no return: a VIF without one is a half-deleted VIF
+	 * that `node repair` finishes.
+	 */
 	vif_rules_delete(n, id);
 	xvr_die_at("vif-del:rules");
+	if (!(v.flags & XVR_VIF_LINK))
+		bcast_leave(n, &v);
+	xvr_die_at("vif-del:bcast");
 	bpf_map_update_elem(n->vifs_fd, &id, &zero, BPF_ANY);
 	xvr_die_at("vif-del:slot");
 	bpf_map_delete_elem(n->vif_by_dev_fd, &v.dev);
