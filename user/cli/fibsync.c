@@ -150,14 +150,15 @@ static __u32 map_id_of(int fd)
 
 /*
  * 'xvr route' on this router (add, del, flush, load) shows in the route
- * counts of its entry: a cheap hint that the FIB changed behind our back.
+ * counts of its bookkeeping entry: a cheap hint that the FIB changed behind our back.
  * A replace does not; the periodic full sync repairs that one.
  */
 static bool daemon_fib_touched(struct daemon *d)
 {
-	struct xvr_router r;
+	struct xvr_router_book r;
 
-	if (!d->owned || fibsync_pending(d->fs) || router_get(&d->n, d->vr, &r))
+	if (!d->owned || fibsync_pending(d->fs) ||
+	    bpf_map_lookup_elem(d->n.router_book_fd, &d->vr, &r))
 		return false;
 	return r.routes4 != fibsync_installed_count(d->fs, AF_INET) ||
 	       r.routes6 != fibsync_installed_count(d->fs, AF_INET6);

@@ -21,6 +21,8 @@
 	X(classify)	\
 	X(cls_prefix)	\
 	X(routers)	\
+	X(router_book)	\
+	X(fib4_l1)	\
 	X(fib4)		\
 	X(fib6)		\
 	X(rib4)		\
