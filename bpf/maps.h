@@ -151,6 +151,14 @@ struct {
 	__type(value, struct xvr_nexthop);
 } xvr_nexthops SEC(".maps");
 
+/* Nexthop bookkeeping (references, gateway). User space only: no program reads it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XVR_MAX_NEXTHOPS);
+	__type(key, __u32);
+	__type(value, struct xvr_nh_book);
+} xvr_nh_book SEC(".maps");
+
 /* Members of multipath nexthops. Written by fibsync and `xvr route`, read by ingress. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

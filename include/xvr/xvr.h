@@ -288,10 +288,19 @@ struct xvr_nexthop {
 	__u8 dmac[6];
 	__u8 smac[6];
 	__u16 vlan;		/* egress VLAN id, 0 = untagged */
+	__u16 pad;
+};
+
+/*
+ * A nexthop's control-plane bookkeeping: xvr_nh_book[nh_id], written and
+ * read by user space only, so counting references never rewrites the
+ * entry ingress reads.
+ */
+struct xvr_nh_book {
+	__u32 refcnt;		/* routes (and groups) using it */
 	__u8 family;		/* AF_INET / AF_INET6 of the gateway, 0 = none */
-	__u8 pad;
-	__u32 refcnt;		/* routes using it; user space only */
-	__u8 gw[16];		/* gateway address, for listings */
+	__u8 pad[3];
+	__u8 gw[16];		/* gateway address, for listings and fibsync */
 };
 
 /* Classifier rules. Most specific kind first; the ingress tries them in this order. */

@@ -625,10 +625,10 @@ static int fibsync_check_cmd(struct daemon *d)
 
 struct show_ctx {
 	struct xvr_node *n;
-	struct xvr_nexthop *tbl;
+	struct nexthop *tbl;
 };
 
-static void show_nexthop(const struct xvr_nexthop *nh)
+static void show_nexthop(const struct nexthop *nh)
 {
 	char buf[INET6_ADDRSTRLEN], mac[18], ifname[IF_NAMESIZE];
 
@@ -660,7 +660,7 @@ static int show_route(const struct fib_route *r, void *ctx)
 {
 	struct show_ctx *c = ctx;
 	char buf[INET6_ADDRSTRLEN], pfx[INET6_ADDRSTRLEN + 8];
-	const struct xvr_nexthop *nh = &c->tbl[r->nh < XVR_MAX_NEXTHOPS ? r->nh : 0];
+	const struct nexthop *nh = &c->tbl[r->nh < XVR_MAX_NEXTHOPS ? r->nh : 0];
 	struct xvr_nh_group grp;
 
 	snprintf(pfx, sizeof(pfx), "%s/%d", fmt_addr(r->family, r->addr, buf), r->plen);

@@ -205,14 +205,14 @@ out:
 /* Clears every nexthop owned by the router; the FIB is already gone. */
 static int nexthops_flush_router(struct xvr_node *n, __u32 id)
 {
-	struct xvr_nexthop *tbl, zero = {};
+	struct nexthop *tbl, zero = {};
 	int cnt = 0;
 
 	if (nexthops_read(n, &tbl))
 		return 0;
 	for (__u32 i = 1; i < XVR_MAX_NEXTHOPS; i++)
 		if ((tbl[i].flags & XVR_NH_VALID) && tbl[i].vr_id == id)
-			cnt += !bpf_map_update_elem(n->nexthops_fd, &i, &zero, BPF_ANY);
+			cnt += !nexthop_store(n, i, &zero);
 	free(tbl);
 	return cnt;
 }

@@ -27,6 +27,7 @@
 	X(fib6)		\
 	X(rib4)		\
 	X(nexthops)	\
+	X(nh_book)	\
 	X(nh_groups)	\
 	X(vifs)		\
 	X(vif_by_dev)	\
