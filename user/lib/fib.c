@@ -221,6 +221,7 @@ static void *fib4_map_whole(struct fib4_map *m)
 		return NULL;
 	}
 	m->whole = p;
+	m->t.grp = p;
 	return p;
 }
 
@@ -278,6 +279,7 @@ static int fib4_l1_attach(int fd, struct fib4_map *m)
 	if (p == MAP_FAILED)
 		return -errno;
 	m->l1 = p;
+	m->t.l1 = p;
 	return 0;
 }
 
@@ -348,6 +350,8 @@ static void fib4_map_detach(struct fib4_map *m)
 	m->nmapped = 0;
 	m->whole = NULL;
 	m->l1 = NULL;
+	m->t.l1 = NULL;
+	m->t.grp = NULL;
 }
 
 static void fib4_map_close(struct fib4_map *m)

@@ -58,6 +58,8 @@ struct fib4_table {
 	 * map that can be hundreds of MiB.
 	 */
 	__u32 *(*window)(const struct fib4_table *t, size_t i);
+	/* Set by the map layer while level 1 / all the groups are mapped: no window call. */
+	__u32 *l1, *grp;
 };
 
 /* Entries in a table with room for groups allocatable groups. */
