@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * Per-router FIB lookups. Included after vmlinux.h, bpf_helpers.h,
- * bpf_endian.h, xvr/xvr.h and the outer maps xvr_fib4 / xvr_fib6 (maps.h).
+ * bpf_endian.h, xvr/xvr.h and the outer maps xvr_fib4_l1 / xvr_fib4 / xvr_fib6 (maps.h).
  *
- * IPv4 walks the router's DIR-16-8-8 array (layout in xvr.h): at most three
- * array reads, no loop. User space rewrites the array in place while we
+ * IPv4 walks the router's DIR-16-8-8 table (layout in xvr.h): at most three
+ * array reads, no loop. User space rewrites the live bank in place while we
  * read it; every entry changes in one 32-bit store, and a group is filled
  * before the entry linking to it is published, so each read below sees
  * either the old or the new route for the address, never a half state.
@@ -13,41 +13,48 @@
 #ifndef XVR_BPF_FIB_H
 #define XVR_BPF_FIB_H
 
-/* Index of entry idx of group g in the flat array. */
+/* Index of entry idx of group g in the groups map. */
 static __always_inline __u32 fib4_group_index(__u32 g, __u32 idx)
 {
-	return XVR_FIB4_L1_SIZE + g * XVR_FIB4_GROUP_SIZE + idx;
+	return g * XVR_FIB4_GROUP_SIZE + idx;
 }
 
 /*
- * Nexthop id of the longest prefix covering daddr in router vr_id's table,
- * or 0 (no table, no route). The inner map comes from an outer lookup, so
- * the verifier cannot bound it statically: each bpf_map_lookup_elem() on it
- * can return NULL (index past this table's size) and is checked.
+ * Nexthop id of the longest prefix covering daddr in router vr_id's table
+ * (bank: the router's fib4_bank), or 0 (no table, no route). Level 1 is
+ * one inlined array read (every level-1 map has the same size); the groups
+ * map comes from an outer lookup whose size the verifier cannot know, so
+ * each bpf_map_lookup_elem() on it can return NULL (index past this table's
+ * size) and is checked. Most addresses of a table end in level 1, and pay
+ * neither the groups' outer lookup nor a helper call.
  */
-static __always_inline __u32 fib4_lookup(__u32 vr_id, __be32 daddr)
+static __always_inline __u32 fib4_lookup(__u32 vr_id, __u32 bank, __be32 daddr)
 {
+	__u32 slot = XVR_FIB4_SLOT(vr_id, bank);
 	__u32 addr = bpf_ntohl(daddr);
-	__u32 idx, entry, *p;
+	__u32 top = addr >> (32 - XVR_FIB4_L1_BITS);
+	__u32 idx = top >> XVR_FIB4_LINE_BITS, entry, *p;
+	struct xvr_fib4_line *line;
 	void *table;
 
-	table = bpf_map_lookup_elem(&xvr_fib4, &vr_id);
+	table = bpf_map_lookup_elem(&xvr_fib4_l1, &slot);
 	if (!table)
 		return 0;
+	line = bpf_map_lookup_elem(table, &idx);
+	if (!line)
+		return 0;
+	entry = line->e[top & (XVR_FIB4_LINE - 1)];
+	if (!(entry & XVR_FIB_EXT))
+		return entry & XVR_FIB_NH_MASK;
 
-	idx = addr >> (32 - XVR_FIB4_L1_BITS);
+	table = bpf_map_lookup_elem(&xvr_fib4, &slot);
+	if (!table)
+		return 0;
+	idx = fib4_group_index(entry & XVR_FIB_NH_MASK, (addr >> 8) & 0xff);
 	p = bpf_map_lookup_elem(table, &idx);
 	if (!p)
 		return 0;
 	entry = *p;
-
-	if (entry & XVR_FIB_EXT) {
-		idx = fib4_group_index(entry & XVR_FIB_NH_MASK, (addr >> 8) & 0xff);
-		p = bpf_map_lookup_elem(table, &idx);
-		if (!p)
-			return 0;
-		entry = *p;
-	}
 	if (entry & XVR_FIB_EXT) {
 		idx = fib4_group_index(entry & XVR_FIB_NH_MASK, addr & 0xff);
 		p = bpf_map_lookup_elem(table, &idx);

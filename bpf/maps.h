@@ -60,22 +60,50 @@ struct {
 	__type(value, struct xvr_router);
 } xvr_routers SEC(".maps");
 
+/* Router bookkeeping (route counts, table occupancy). User space only: no program reads it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XVR_MAX_ROUTERS);
+	__type(key, __u32);
+	__type(value, struct xvr_router_book);
+} xvr_router_book SEC(".maps");
+
 /*
- * Per-router IPv4 DIR-16-8-8 tables. Inner maps are created per router by
- * user space, sized to the table (BPF_F_INNER_MAP lets sizes differ) and
- * mmapped for writing; a reload swaps the outer slot.
+ * Per-router IPv4 DIR-16-8-8 tables, two banks per router (XVR_FIB4_SLOT),
+ * the live one named by the router's entry. Inner maps are created by user
+ * space and mmapped for writing; a rebuild fills the idle bank's slots and
+ * flips the router's bank. Read by ingress.
+ *
+ * Level 1: every inner map has the same size (no BPF_F_INNER_MAP), so the
+ * verifier inlines both the outer and the inner lookup.
  */
+struct xvr_fib4_l1_inner {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, XVR_FIB4_L1_LINES);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct xvr_fib4_line));
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, XVR_MAX_ROUTERS * XVR_FIB4_BANKS);
+	__type(key, __u32);
+	__array(values, struct xvr_fib4_l1_inner);
+} xvr_fib4_l1 SEC(".maps");
+
+/* Levels 2 and 3, the groups: sized to the table (BPF_F_INNER_MAP lets sizes differ). */
 struct xvr_fib4_inner {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_MMAPABLE | BPF_F_INNER_MAP);
-	__uint(max_entries, XVR_FIB4_L1_SIZE + XVR_FIB4_GROUP_SIZE);
+	__uint(max_entries, XVR_FIB4_GROUP_SIZE * 2);
 	__type(key, __u32);
 	__type(value, __u32);
 };
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, XVR_MAX_ROUTERS);
+	__uint(max_entries, XVR_MAX_ROUTERS * XVR_FIB4_BANKS);
 	__type(key, __u32);
 	__array(values, struct xvr_fib4_inner);
 } xvr_fib4 SEC(".maps");
@@ -122,6 +150,14 @@ struct {
 	__type(key, __u32);
 	__type(value, struct xvr_nexthop);
 } xvr_nexthops SEC(".maps");
+
+/* Nexthop bookkeeping (references, gateway). User space only: no program reads it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XVR_MAX_NEXTHOPS);
+	__type(key, __u32);
+	__type(value, struct xvr_nh_book);
+} xvr_nh_book SEC(".maps");
 
 /* Members of multipath nexthops. Written by fibsync and `xvr route`, read by ingress. */
 struct {

@@ -234,7 +234,8 @@ static __always_inline bool ip6_martian_src(const struct in6_addr *a)
 			 a->in6_u.u6_addr32[3] == bpf_htonl(1)));	/* ::1 */
 }
 
-static __always_inline int xdp_forward(struct xdp_md *ctx, __u32 vr_id, struct frame *f)
+static __always_inline int xdp_forward(struct xdp_md *ctx, __u32 vr_id, __u32 fib4_bank,
+				       struct frame *f)
 {
 	struct pkt *p = &f->p;
 	struct xvr_nexthop *nh;
@@ -253,7 +254,7 @@ static __always_inline int xdp_forward(struct xdp_md *ctx, __u32 vr_id, struct f
 		/* 224/4 multicast, 255.255.255.255 broadcast */
 		if ((daddr >> 28) == 0xe || daddr == 0xffffffff)
 			return punt(ctx, f, XVR_PUNT_MCAST);
-		nh_id = fib4_lookup(vr_id, iph->daddr);
+		nh_id = fib4_lookup(vr_id, fib4_bank, iph->daddr);
 		if (!nh_id)
 			return punt(ctx, f, XVR_PUNT_NO_ROUTE);
 	} else if (p->ip6) {
@@ -516,7 +517,7 @@ __noinline int xvr_ingress_frame(struct xdp_md *ctx, __u32 len, __u32 link_vr, _
 
 	switch (vr->mode) {
 	case XVR_MODE_XDP:
-		return xdp_forward(ctx, vr_id, &f);
+		return xdp_forward(ctx, vr_id, vr->fib4_bank, &f);
 	case XVR_MODE_NETNS:
 		return netns_deliver(ctx, &f);
 	case XVR_MODE_AFXDP:

@@ -7,7 +7,7 @@ itself. With 'nexthops' the 65536-entry nexthop table is read too (slow)."""
 import json, re, subprocess, sys
 node, deep = sys.argv[1], sys.argv[2:3] == ["nexthops"]
 pin = f"/sys/fs/bpf/xvr/{node}"
-maps = ["routers", "fib4", "rib4", "fib6", "vifs", "classify", "fes", "ports", "tx_ports"]
+maps = ["routers", "router_book", "fib4", "fib4_l1", "rib4", "fib6", "vifs", "classify", "fes", "ports", "tx_ports"]
 maps += ["nexthops"] if deep else []
 # One bpftool for every map: 'batch' reads its commands from stdin.
 cmds = "".join(f"map dump pinned {pin}/{m}\n" for m in maps)
@@ -22,13 +22,15 @@ bad = []
 routers = {e["key"]: e["value"] for e in dump("routers")}
 active = {k for k, v in routers.items() if v["flags"] & 1}
 names = {routers[k]["name"] for k in active}
+books = {e["key"]: e["value"] for e in dump("router_book")}
 for k, v in routers.items():
-    if k not in active and any(v[f] for f in ("name", "mode", "fib4_groups_max", "routes4", "routes6")):
-        bad.append(f"router slot {k} not active but holds {v}")
-for m in ("fib4", "rib4", "fib6"):
+    if k not in active and (v["name"] or v["mode"] or any(books.get(k, {}).values())):
+        bad.append(f"router slot {k} not active but holds {v} {books.get(k)}")
+# fib4 and fib4_l1 hold two banks per router: key = router id * 2 + bank.
+for m, per in (("fib4", 2), ("fib4_l1", 2), ("rib4", 1), ("fib6", 1)):
     for e in dump(m):
-        if u32(e["key"]) not in active:
-            bad.append(f"{m} table of router slot {u32(e['key'])}")
+        if u32(e["key"]) // per not in active:
+            bad.append(f"{m} table of router slot {u32(e['key']) // per}")
 vifs = {e["key"]: e["value"] for e in dump("vifs") if e["value"]["flags"] & 1}
 for k, v in vifs.items():
     if v["vr_id"] not in active:

@@ -683,6 +683,8 @@ static int env_open(struct fib_env *e)
 #undef FIB_NODE_FD
 	e->node.lock_fd = -1;
 	e->node.fib4_fd = bpf_map__fd(e->skel->maps.xvr_fib4);
+	e->node.fib4_l1_fd = bpf_map__fd(e->skel->maps.xvr_fib4_l1);
+	e->node.router_book_fd = bpf_map__fd(e->skel->maps.xvr_router_book);
 	e->node.fib6_fd = bpf_map__fd(e->skel->maps.xvr_fib6);
 	e->node.rib4_fd = bpf_map__fd(e->skel->maps.xvr_rib4);
 	e->node.routers_fd = bpf_map__fd(e->skel->maps.xvr_routers);
@@ -814,9 +816,9 @@ static void check_walk(struct fib_env *e, __u32 vr, const struct ref *ref)
 
 static __u32 router_field(struct fib_env *e, __u32 vr, int family)
 {
-	struct xvr_router r = {};
+	struct xvr_router_book r = {};
 
-	bpf_map_lookup_elem(e->node.routers_fd, &vr, &r);
+	bpf_map_lookup_elem(e->node.router_book_fd, &vr, &r);
 	return family == AF_INET ? r.routes4 : r.routes6;
 }
 

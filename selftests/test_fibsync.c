@@ -145,8 +145,8 @@ static int feed_neigh(struct fibsync *fs, __u16 type, __u32 ifindex, const char 
 /* What the desired BPF entry of prefix is; kind as a word, for messages. */
 struct got {
 	int err;
-	struct xvr_nexthop nh;
-	struct xvr_nexthop m[XVR_MAX_ECMP];
+	struct nexthop nh;
+	struct nexthop m[XVR_MAX_ECMP];
 	int nm;
 };
 
@@ -164,17 +164,17 @@ static struct got want(struct fibsync *fs, const char *prefix)
 	return g;
 }
 
-static bool is_kind(struct xvr_nexthop nh, __u16 flag)
+static bool is_kind(struct nexthop nh, __u16 flag)
 {
 	return (nh.flags & XVR_NH_VALID) && (nh.flags & flag);
 }
 
-static bool is_punt(struct xvr_nexthop nh)
+static bool is_punt(struct nexthop nh)
 {
 	return is_kind(nh, XVR_NH_UNRESOLVED) && !nh.ifindex && !nh.family;
 }
 
-static bool gw_is(struct xvr_nexthop nh, const char *addr)
+static bool gw_is(struct nexthop nh, const char *addr)
 {
 	__u8 a[16] = {};
 	int family;

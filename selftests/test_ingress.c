@@ -200,7 +200,7 @@ static const __u8 NH_SMAC[6] = { 0x02, 0x00, 0x00, 0x00, 0xee, 0x01 };
 static bool fx_nh(struct fx *fx, __u32 id, __u32 vr, __u32 ifindex, __u16 flags, __u16 vlan)
 {
 	struct xvr_nexthop nh = {
-		.ifindex = ifindex, .vr_id = vr, .flags = flags, .vlan = vlan, .refcnt = 1,
+		.ifindex = ifindex, .vr_id = vr, .flags = flags, .vlan = vlan,
 	};
 
 	nh_dmac(id, nh.dmac);

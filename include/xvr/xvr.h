@@ -30,20 +30,37 @@
 #define XVR_MAX_ROUTES6		(512u << 10)
 
 /*
- * IPv4 FIB: DIR-16-8-8 table, one flat __u32 array per router.
- *   [0, 65536)              level 1, indexed by the top 16 bits
- *   65536 + g * 256 + i     group g (level 2 or 3), indexed by the next 8 bits
+ * IPv4 FIB: DIR-16-8-8 table per router, in two maps the data path reads:
+ *   level 1   xvr_fib4_l1[slot]: 65536 entries indexed by the top 16 bits,
+ *             packed 16 to a line (struct xvr_fib4_line), so the table is
+ *             256 KiB and every inner map has the same size, which lets the
+ *             verifier inline the lookup
+ *   groups    xvr_fib4[slot]: group g (level 2 or 3) at g * 256 + i,
+ *             indexed by the next 8 bits
+ * slot is XVR_FIB4_SLOT(router id, bank); the router's entry names its live
+ * bank (xvr_router.fib4_bank). A rebuild fills the idle bank, then flips
+ * the bank, so level 1 and its groups always change together.
  * An entry is 0 (no route), a route (nexthop id + depth) or, with
  * XVR_FIB_EXT, a link to a group. A lookup reads at most three entries.
  * Group 0 is reserved: nothing links to it, and user space keeps the number
  * of groups in use in its entry 0. The kernel lays ARRAY elements out
- * 8 bytes apart even for this 4-byte value, so in the mmapped table entry i
- * is the __u32 at byte offset 8 * i.
+ * 8 bytes apart even for a 4-byte value, so in the mmapped groups map
+ * entry i is the __u32 at byte offset 8 * i; level-1 lines are 64 bytes
+ * apart, entries 4.
  */
 #define XVR_FIB4_L1_BITS	16
 #define XVR_FIB4_L1_SIZE	(1u << XVR_FIB4_L1_BITS)
+#define XVR_FIB4_LINE_BITS	4
+#define XVR_FIB4_LINE		(1u << XVR_FIB4_LINE_BITS)	/* entries per line */
+#define XVR_FIB4_L1_LINES	(XVR_FIB4_L1_SIZE / XVR_FIB4_LINE)
 #define XVR_FIB4_GROUP_SIZE	256
 #define XVR_FIB4_MIN_GROUPS	1	/* a map cannot have zero groups */
+#define XVR_FIB4_BANKS		2
+#define XVR_FIB4_SLOT(vr, bank)	((vr) * XVR_FIB4_BANKS + ((bank) & 1))
+
+struct xvr_fib4_line {
+	__u32 e[XVR_FIB4_LINE];
+};
 
 #define XVR_FIB_EXT		(1u << 31)	/* low 24 bits: group index */
 #define XVR_FIB_DEPTH_SHIFT	24		/* bits 24..29: prefix length */
@@ -113,11 +130,20 @@ struct xvr_router {
 	__u32 flags;
 	__u32 mode;		/* enum xvr_mode */
 	char name[XVR_NAME_LEN];
-	/* Written and read by user space only: IPv4 DIR table occupancy. */
-	__u32 fib4_groups_used;
-	__u32 fib4_groups_max;
+	__u32 fib4_bank;	/* live bank of the IPv4 table (XVR_FIB4_SLOT) */
+	__u32 pad;
+};
+
+/*
+ * Control-plane bookkeeping of a router: xvr_router_book[vr_id], written and
+ * read by user space only (no BPF program references the map), so keeping
+ * count never rewrites an entry the data path reads.
+ */
+struct xvr_router_book {
 	__u32 routes4;
 	__u32 routes6;
+	__u32 fib4_groups_used;	/* IPv4 DIR table occupancy, live bank */
+	__u32 fib4_groups_max;
 };
 
 /*
@@ -281,10 +307,19 @@ struct xvr_nexthop {
 		__u16 link_id;	/* XVR_NH_LINK: the link's id, so encapsulation
 				 * needs no lookup by device (0: look it up) */
 	};
+	__u16 pad;
+};
+
+/*
+ * A nexthop's control-plane bookkeeping: xvr_nh_book[nh_id], written and
+ * read by user space only, so counting references never rewrites the
+ * entry ingress reads.
+ */
+struct xvr_nh_book {
+	__u32 refcnt;		/* routes (and groups) using it */
 	__u8 family;		/* AF_INET / AF_INET6 of the gateway, 0 = none */
-	__u8 pad;
-	__u32 refcnt;		/* routes using it; user space only */
-	__u8 gw[16];		/* gateway address, for listings */
+	__u8 pad[3];
+	__u8 gw[16];		/* gateway address, for listings and fibsync */
 };
 
 /* Classifier rules. Most specific kind first; the ingress tries them in this order. */
@@ -572,6 +607,6 @@ struct xvr_link_nh {
  * version (map reuse alone compares only sizes). Pinned by user space as
  * the one-entry array <pin root>/abi.
  */
-#define XVR_ABI_VERSION		1
+#define XVR_ABI_VERSION		2
 
 #endif /* XVR_XVR_H */

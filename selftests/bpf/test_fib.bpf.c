@@ -24,6 +24,7 @@ static __always_inline int test_fib_frame(struct xdp_md *ctx)
 	void *data_end = (void *)(long)ctx->data_end;
 	void *data = (void *)(long)ctx->data;
 	struct ethhdr *eth = data;
+	struct xvr_router *vr;
 	__u32 vr_id, nh_id;
 
 	if ((void *)(eth + 1) > data_end)
@@ -35,7 +36,8 @@ static __always_inline int test_fib_frame(struct xdp_md *ctx)
 
 		if ((void *)(iph + 1) > data_end)
 			return XDP_ABORTED;
-		nh_id = fib4_lookup(vr_id, iph->daddr);
+		vr = bpf_map_lookup_elem(&xvr_routers, &vr_id);
+		nh_id = fib4_lookup(vr_id, vr ? vr->fib4_bank : 0, iph->daddr);
 	} else if (eth->h_proto == bpf_htons(TEST_ETH_P_IPV6)) {
 		struct ipv6hdr *ip6h = (void *)(eth + 1);
 

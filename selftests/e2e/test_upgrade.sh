@@ -43,12 +43,17 @@ t_check "node up then works" x node up
 t_check "and every port and the VIF run new programs" test "$(progs)" != "$p0"
 t_check "fibsync-free routes kept" test "$(x -j route list r | jq length)" = 1
 
-# 2. Pins of another ABI version are refused, naming both versions.
-bpftool map update pinned "/sys/fs/bpf/xvr/$NODE/abi" key 0 0 0 0 value 0xff 0 0 0
-out=$(x node up 2>&1)
-t_eq "node up on pins of ABI 255 fails" "$?" 1
-t_check "naming the versions" grep -q "ABI 255, this xvr ABI" <<<"$out"
-bpftool map update pinned "/sys/fs/bpf/xvr/$NODE/abi" key 0 0 0 0 value 1 0 0 0
+# 2. Pins of another ABI version are refused, naming both versions: a
+# future one, and ABI 1 (routers and nexthops carried control-plane counts).
+abi=$(awk '$2 == "XVR_ABI_VERSION" { print $3 }' "$(dirname "$0")/../../include/xvr/xvr.h")
+t_check "this xvr's ABI is 2 or later" test "${abi:-0}" -ge 2
+for old in 255 1; do
+	bpftool map update pinned "/sys/fs/bpf/xvr/$NODE/abi" key 0 0 0 0 value "$old" 0 0 0
+	out=$(x node up 2>&1)
+	t_eq "node up on pins of ABI $old fails" "$?" 1
+	t_check "naming the versions ($old)" grep -q "node $NODE: its pins have ABI $old, this xvr ABI $abi" <<<"$out"
+done
+bpftool map update pinned "/sys/fs/bpf/xvr/$NODE/abi" key 0 0 0 0 value "$abi" 0 0 0
 
 # 3. Under load: two live upgrades while frames flow; the books balance.
 PPS=${UPG_PPS:-500000}

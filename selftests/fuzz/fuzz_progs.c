@@ -207,7 +207,7 @@ static int route(__u32 vr, const char *prefix, __u32 nh)
 
 static int nexthop(__u32 id, __u32 vr, enum dev port, __u16 flags)
 {
-	struct xvr_nexthop nh = { .ifindex = ifx[port], .vr_id = vr, .flags = flags, .refcnt = 1,
+	struct xvr_nexthop nh = { .ifindex = ifx[port], .vr_id = vr, .flags = flags,
 				  .dmac = { 0x02, 0, 0, 1, 0, id } };
 
 	memcpy(nh.smac, NH_SMAC, 6);

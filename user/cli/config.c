@@ -401,11 +401,11 @@ static int save_rules(struct xvr_node *n)
 struct route_save_ctx {
 	struct xvr_node *n;
 	const char *router;
-	const struct xvr_nexthop *tbl;
+	const struct nexthop *tbl;
 };
 
 /* A nexthop's device as 'route add' names it: a port, or a link by its name. */
-static const char *nh_dev_name(struct xvr_node *n, const struct xvr_nexthop *nh, char *buf)
+static const char *nh_dev_name(struct xvr_node *n, const struct nexthop *nh, char *buf)
 {
 	struct xvr_vif v;
 	__u32 id;
@@ -422,7 +422,7 @@ static int route_save(const struct fib_route *rt, void *ctx)
 {
 	const struct route_save_ctx *c = ctx;
 	char buf[INET6_ADDRSTRLEN], mac[18], ifname[IF_NAMESIZE];
-	const struct xvr_nexthop *nh = rt->nh < XVR_MAX_NEXTHOPS ? &c->tbl[rt->nh] : NULL;
+	const struct nexthop *nh = rt->nh < XVR_MAX_NEXTHOPS ? &c->tbl[rt->nh] : NULL;
 
 	/* Multipath comes only from fibsync, whose routers are not saved. */
 	if (!nh || !(nh->flags & XVR_NH_VALID) || (nh->flags & XVR_NH_GROUP))
@@ -450,7 +450,7 @@ static int route_save(const struct fib_route *rt, void *ctx)
 /* Routes of the routers xvr route writes; fibsync's come from the namespace. */
 static int save_routes(struct xvr_node *n)
 {
-	struct xvr_nexthop *tbl;
+	struct nexthop *tbl;
 	struct xvr_router r;
 	int err;
 

@@ -150,14 +150,15 @@ static __u32 map_id_of(int fd)
 
 /*
  * 'xvr route' on this router (add, del, flush, load) shows in the route
- * counts of its entry: a cheap hint that the FIB changed behind our back.
+ * counts of its bookkeeping entry: a cheap hint that the FIB changed behind our back.
  * A replace does not; the periodic full sync repairs that one.
  */
 static bool daemon_fib_touched(struct daemon *d)
 {
-	struct xvr_router r;
+	struct xvr_router_book r;
 
-	if (!d->owned || fibsync_pending(d->fs) || router_get(&d->n, d->vr, &r))
+	if (!d->owned || fibsync_pending(d->fs) ||
+	    bpf_map_lookup_elem(d->n.router_book_fd, &d->vr, &r))
 		return false;
 	return r.routes4 != fibsync_installed_count(d->fs, AF_INET) ||
 	       r.routes6 != fibsync_installed_count(d->fs, AF_INET6);
@@ -624,10 +625,10 @@ static int fibsync_check_cmd(struct daemon *d)
 
 struct show_ctx {
 	struct xvr_node *n;
-	struct xvr_nexthop *tbl;
+	struct nexthop *tbl;
 };
 
-static void show_nexthop(const struct xvr_nexthop *nh)
+static void show_nexthop(const struct nexthop *nh)
 {
 	char buf[INET6_ADDRSTRLEN], mac[18], ifname[IF_NAMESIZE];
 
@@ -659,7 +660,7 @@ static int show_route(const struct fib_route *r, void *ctx)
 {
 	struct show_ctx *c = ctx;
 	char buf[INET6_ADDRSTRLEN], pfx[INET6_ADDRSTRLEN + 8];
-	const struct xvr_nexthop *nh = &c->tbl[r->nh < XVR_MAX_NEXTHOPS ? r->nh : 0];
+	const struct nexthop *nh = &c->tbl[r->nh < XVR_MAX_NEXTHOPS ? r->nh : 0];
 	struct xvr_nh_group grp;
 
 	snprintf(pfx, sizeof(pfx), "%s/%d", fmt_addr(r->family, r->addr, buf), r->plen);

@@ -311,7 +311,7 @@ out:
 
 static int port_nexthop_users(struct xvr_node *n, __u32 ifindex)
 {
-	struct xvr_nexthop *tbl;
+	struct nexthop *tbl;
 	int users = 0;
 
 	if (nexthops_read(n, &tbl))

@@ -17,6 +17,7 @@
 #include <bpf/bpf.h>
 #include "xvr.h"
 #include "fe.h"
+#include "fib.h"
 #include "fibsync.h"
 #include "netns.h"
 #include "vif.h"
@@ -75,7 +76,6 @@ static void slots_referenced(struct xvr_node *n, bool *ref)
 	struct xvr_cls_key k, next, *prev = NULL;
 	static const struct xvr_router zero;
 	struct xvr_cls_val val;
-	__u32 inner;
 
 	for (__u32 id = 1; id < XVR_MAX_ROUTERS; id++)
 		ref[id] = !active(id) && memcmp(&routers[id], &zero, sizeof(zero));
@@ -86,7 +86,7 @@ static void slots_referenced(struct xvr_node *n, bool *ref)
 	 */
 	for (__u32 id = 1; id < XVR_MAX_ROUTERS; id++)
 		if (!ref[id] && !active(id))
-			ref[id] = !bpf_map_lookup_elem(n->fib4_fd, &id, &inner);
+			ref[id] = fib_router_present(n, id);
 	for (__u32 i = 1; i < XVR_MAX_VIFS; i++)
 		if ((vifs[i].flags & XVR_VIF_ACTIVE) && vifs[i].vr_id < XVR_MAX_ROUTERS)
 			ref[vifs[i].vr_id] = true;

@@ -32,7 +32,7 @@ static int route_help(void)
 struct route_spec {
 	int family, plen;
 	__u8 addr[16];
-	struct xvr_nexthop nh;	/* vr_id, ifindex, flags, macs, vlan, gw */
+	struct nexthop nh;	/* vr_id, ifindex, flags, macs, vlan, gw */
 };
 
 /* Source MAC for frames the router sends out of a port: its MAC rule there, else the port's. */
@@ -72,7 +72,7 @@ static int router_port_mac(struct xvr_node *n, __u32 vr, __u32 ifindex, __u8 mac
  * costs a socket, a map lookup and a walk of the classifier rules.
  */
 static int resolve_dev(struct xvr_node *n, __u32 vr, const char *where, const char *dev,
-		       struct xvr_nexthop *nh)
+		       struct nexthop *nh)
 {
 	static struct {
 		char dev[IF_NAMESIZE];
@@ -253,15 +253,15 @@ static int parse_route(struct xvr_node *n, __u32 vr, const char *where, int argc
  * memory, and only the entries that changed are written back.
  */
 struct nh_cache {
-	struct xvr_nexthop *tbl;
+	struct nexthop *tbl;
 	__u32 recent[64];	/* ids matched lately; load files reuse few */
 	int nrecent;
 	__u32 next_free;
 };
 
-static __u32 nh_cache_get(struct nh_cache *c, const struct xvr_nexthop *want)
+static __u32 nh_cache_get(struct nh_cache *c, const struct nexthop *want)
 {
-	struct xvr_nexthop tmp;
+	struct nexthop tmp;
 	__u32 id;
 
 	for (int i = 0; i < c->nrecent; i++) {
@@ -360,10 +360,9 @@ static int route_add_common(int argc, char **argv, bool replace)
 	}
 	/* The nexthop is valid before any FIB entry can point at it. */
 	c.tbl[id].refcnt++;
-	if (bpf_map_update_elem(n.nexthops_fd, &id, &c.tbl[id], BPF_ANY)) {
-		err = -errno;
+	err = nexthop_store(&n, id, &c.tbl[id]);
+	if (err)
 		goto out;
-	}
 	err = fib_route_add(&n, vr, r.family, r.addr, r.plen, id, &old);
 	if (err) {
 		pr_warn("router %s: route %s: %s\n", argv[0], argv[1], strerror(-err));
@@ -420,10 +419,10 @@ out:
 	return err;
 }
 
-static void nexthop_print(const struct xvr_nexthop *nh);
+static void nexthop_print(const struct nexthop *nh);
 
 /* A multipath nexthop: its members, each printed like a nexthop. */
-static void group_print(const struct xvr_nexthop *tbl, const struct xvr_nh_group *grp)
+static void group_print(const struct nexthop *tbl, const struct xvr_nh_group *grp)
 {
 	print_string("type", " %s", "multipath");
 	print_open_array("paths");
@@ -440,7 +439,7 @@ static void group_print(const struct xvr_nexthop *tbl, const struct xvr_nh_group
 	print_close_array();
 }
 
-static void nexthop_print(const struct xvr_nexthop *nh)
+static void nexthop_print(const struct nexthop *nh)
 {
 	char buf[INET6_ADDRSTRLEN], mac[18], ifname[IF_NAMESIZE];
 
@@ -470,13 +469,13 @@ static void nexthop_print(const struct xvr_nexthop *nh)
 }
 
 struct list_ctx {
-	const struct xvr_nexthop *tbl;
+	const struct nexthop *tbl;
 	int groups_fd;
 };
 
 static int route_print(const struct fib_route *r, void *ctx)
 {
-	const struct xvr_nexthop *tbl = ((struct list_ctx *)ctx)->tbl;
+	const struct nexthop *tbl = ((struct list_ctx *)ctx)->tbl;
 	char buf[INET6_ADDRSTRLEN], pfx[INET6_ADDRSTRLEN + 8];
 
 	snprintf(pfx, sizeof(pfx), "%s/%d", fmt_addr(r->family, r->addr, buf), r->plen);
@@ -500,7 +499,7 @@ static int route_print(const struct fib_route *r, void *ctx)
 static int route_list(int argc, char **argv)
 {
 	struct list_ctx lc;
-	struct xvr_nexthop *tbl;
+	struct nexthop *tbl;
 	struct xvr_node n;
 	__u32 vr;
 	int err;
@@ -527,7 +526,7 @@ out:
 
 static int route_get(int argc, char **argv)
 {
-	struct xvr_nexthop nh = {};
+	struct nexthop nh = {};
 	struct xvr_node n;
 	__u8 addr[16];
 	__u32 vr, id;
@@ -549,7 +548,7 @@ static int route_get(int argc, char **argv)
 			err == -ENOENT ? "no route" : strerror(-err));
 		goto out;
 	}
-	bpf_map_lookup_elem(n.nexthops_fd, &id, &nh);
+	nexthop_load(&n, id, &nh);
 	print_open_object(NULL);
 	print_string("address", "%s", argv[1]);
 	print_u64("nexthop", NULL, id);
@@ -573,7 +572,7 @@ struct load {
 /* Nexthop entries as they were before a load wrote them, to put back on failure. */
 struct nh_undo {
 	__u32 *ids;
-	struct xvr_nexthop *vals;
+	struct nexthop *vals;
 	size_t count, cap;
 };
 
@@ -591,8 +590,8 @@ static int nh_undo_save(struct xvr_node *n, struct nh_undo *u, __u32 id)
 		u->vals = vals;
 		u->cap = cap;
 	}
-	if (bpf_map_lookup_elem(n->nexthops_fd, &id, &u->vals[u->count]))
-		return -errno;
+	if (nexthop_load(n, id, &u->vals[u->count]))
+		return -EIO;
 	u->ids[u->count++] = id;
 	return 0;
 }
@@ -601,17 +600,18 @@ static int nh_undo_save(struct xvr_node *n, struct nh_undo *u, __u32 id)
 static void nh_undo_apply(struct xvr_node *n, struct nh_undo *u)
 {
 	while (u->count--)
-		bpf_map_update_elem(n->nexthops_fd, &u->ids[u->count], &u->vals[u->count], BPF_ANY);
+		nexthop_store(n, u->ids[u->count], &u->vals[u->count]);
 	u->count = 0;
 }
 
 static int nexthops_commit(struct xvr_node *n, struct nh_cache *c, __u32 vr,
 			   const __u32 *refs, bool only_used, struct nh_undo *undo)
 {
-	struct xvr_nexthop zero = {};
+	struct nexthop zero = {};
+	int err;
 
 	for (__u32 id = 1; id < XVR_MAX_NEXTHOPS; id++) {
-		struct xvr_nexthop *nh = &c->tbl[id];
+		struct nexthop *nh = &c->tbl[id];
 
 		if (!(nh->flags & XVR_NH_VALID) || nh->vr_id != vr)
 			continue;
@@ -619,13 +619,11 @@ static int nexthops_commit(struct xvr_node *n, struct nh_cache *c, __u32 vr,
 			continue;
 		if (undo && nh_undo_save(n, undo, id))
 			return -ENOMEM;
-		if (refs[id]) {
+		if (refs[id])
 			nh->refcnt = refs[id];
-			if (bpf_map_update_elem(n->nexthops_fd, &id, nh, BPF_ANY))
-				return -errno;
-		} else if (bpf_map_update_elem(n->nexthops_fd, &id, &zero, BPF_ANY)) {
-			return -errno;
-		}
+		err = nexthop_store(n, id, refs[id] ? nh : &zero);
+		if (err)
+			return err;
 	}
 	return 0;
 }

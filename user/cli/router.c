@@ -215,9 +215,8 @@ static int router_add(int argc, char **argv)
 	r.mode = mode;
 	snprintf(r.name, sizeof(r.name), "%s", name);
 	if (bpf_map_lookup_elem(n.routers_fd, &id, &old) == 0) {
-		/* Keep what fib_router_init recorded about the table. */
-		r.fib4_groups_used = old.fib4_groups_used;
-		r.fib4_groups_max = old.fib4_groups_max;
+		/* Keep the table bank fib_router_init installed. */
+		r.fib4_bank = old.fib4_bank;
 	}
 	r.flags = XVR_ROUTER_ACTIVE;
 	if (bpf_map_update_elem(n.routers_fd, &id, &r, BPF_ANY)) {
@@ -248,14 +247,14 @@ out:
 /* Clears every nexthop owned by the router; the FIB is already gone. */
 static int nexthops_flush_router(struct xvr_node *n, __u32 id)
 {
-	struct xvr_nexthop *tbl, zero = {};
+	struct nexthop *tbl, zero = {};
 	int cnt = 0;
 
 	if (nexthops_read(n, &tbl))
 		return 0;
 	for (__u32 i = 1; i < XVR_MAX_NEXTHOPS; i++)
 		if ((tbl[i].flags & XVR_NH_VALID) && tbl[i].vr_id == id)
-			cnt += !bpf_map_update_elem(n->nexthops_fd, &i, &zero, BPF_ANY);
+			cnt += !nexthop_store(n, i, &zero);
 	free(tbl);
 	return cnt;
 }
@@ -284,16 +283,13 @@ static int fes_flush_router(struct xvr_node *n, __u32 id)
 int router_release(struct xvr_node *n, __u32 id, struct router_released *rel)
 {
 	struct xvr_router zero = {};
-	__u32 inner;
 
 	memset(rel, 0, sizeof(*rel));
 	rel->fes = fes_flush_router(n, id);
 	xvr_die_at("router-del:engines");
 	rel->vifs = vifs_flush_router(n, id);
 	xvr_die_at("router-del:vifs");
-	rel->fib = !bpf_map_lookup_elem(n->fib4_fd, &id, &inner) ||
-		   !bpf_map_lookup_elem(n->rib4_fd, &id, &inner) ||
-		   !bpf_map_lookup_elem(n->fib6_fd, &id, &inner);
+	rel->fib = fib_router_present(n, id);
 	fib_router_fini(n, id);
 	xvr_die_at("router-del:fib");
 	rel->nexthops = nexthops_flush_router(n, id);
@@ -362,6 +358,7 @@ out:
 
 static void router_print(struct xvr_node *n, __u32 id, const struct xvr_router *r)
 {
+	struct xvr_router_book book;
 	struct router_limits lim;
 	char ns[128];
 	__u32 base;
@@ -372,10 +369,12 @@ static void router_print(struct xvr_node *n, __u32 id, const struct xvr_router *
 	print_string("name", "%-16s", r->name);
 	print_u64("id", " id %-4llu", id);
 	print_string("mode", " mode %-6s", mode_name(r->mode));
-	print_u64("routes4", " routes4 %-8llu", r->routes4);
-	print_u64("routes6", " routes6 %-8llu", r->routes6);
-	print_u64("fib4_groups_used", " fib4 groups %llu", r->fib4_groups_used);
-	print_u64("fib4_groups_max", "/%llu", r->fib4_groups_max);
+	if (bpf_map_lookup_elem(n->router_book_fd, &id, &book))
+		memset(&book, 0, sizeof(book));
+	print_u64("routes4", " routes4 %-8llu", book.routes4);
+	print_u64("routes6", " routes6 %-8llu", book.routes6);
+	print_u64("fib4_groups_used", " fib4 groups %llu", book.fib4_groups_used);
+	print_u64("fib4_groups_max", "/%llu", book.fib4_groups_max);
 	print_string("netns", " netns %s", ns);
 	pid = fibsync_pid(n->name, r->name);
 	if (pid > 0)

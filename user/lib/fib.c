@@ -25,6 +25,8 @@
 #include <arpa/inet.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <linux/membarrier.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include "common.h"
@@ -42,7 +44,7 @@
 
 struct fib_btf {
 	int fd;
-	__u32 u32_id, lpm4_id, lpm6_id;
+	__u32 u32_id, lpm4_id, lpm6_id, line_id;
 };
 
 /* Built and loaded once per process; NULL if the kernel refuses it. */
@@ -50,7 +52,7 @@ static const struct fib_btf *fib_btf_get(void)
 {
 	static struct fib_btf fb;
 	static int state;	/* 0 untried, 1 loaded, -1 unavailable */
-	int u32_int, u32_id, u8_int, u8_id, arr4, arr16, s4, s6;
+	int u32_int, u32_id, u8_int, u8_id, arr4, arr16, arr_line, s4, s6, sl;
 	struct btf *btf;
 
 	if (state)
@@ -65,7 +67,9 @@ static const struct fib_btf *fib_btf_get(void)
 	u8_id = btf__add_typedef(btf, "__u8", u8_int);
 	arr4 = btf__add_array(btf, u32_int, u8_id, 4);
 	arr16 = btf__add_array(btf, u32_int, u8_id, 16);
-	if (u32_int < 0 || u32_id < 0 || u8_int < 0 || u8_id < 0 || arr4 < 0 || arr16 < 0)
+	arr_line = btf__add_array(btf, u32_int, u32_id, XVR_FIB4_LINE);
+	if (u32_int < 0 || u32_id < 0 || u8_int < 0 || u8_id < 0 || arr4 < 0 || arr16 < 0 ||
+	    arr_line < 0)
 		goto fail;
 	s4 = btf__add_struct(btf, "xvr_lpm4_key", sizeof(struct xvr_lpm4_key));
 	if (s4 < 0 || btf__add_field(btf, "prefixlen", u32_id, 0, 0) ||
@@ -75,6 +79,9 @@ static const struct fib_btf *fib_btf_get(void)
 	if (s6 < 0 || btf__add_field(btf, "prefixlen", u32_id, 0, 0) ||
 	    btf__add_field(btf, "addr", arr16, 32, 0))
 		goto fail;
+	sl = btf__add_struct(btf, "xvr_fib4_line", sizeof(struct xvr_fib4_line));
+	if (sl < 0 || btf__add_field(btf, "e", arr_line, 0, 0))
+		goto fail;
 	if (btf__load_into_kernel(btf))
 		goto fail;
 	/* The fd lives as long as the btf object, which we keep for the process. */
@@ -82,6 +89,7 @@ static const struct fib_btf *fib_btf_get(void)
 	fb.u32_id = u32_id;
 	fb.lpm4_id = s4;
 	fb.lpm6_id = s6;
+	fb.line_id = sl;
 	state = 1;
 	return &fb;
 fail:
@@ -92,7 +100,8 @@ fail:
 
 /* Create a map with BTF when the kernel takes it, else without. */
 static int map_create_btf(enum bpf_map_type type, const char *name, __u32 key_size,
-			  __u32 value_size, __u32 max_entries, __u32 flags, __u32 key_type_id)
+			  __u32 value_size, __u32 max_entries, __u32 flags, __u32 key_type_id,
+			  __u32 value_type_id)
 {
 	const struct fib_btf *fb = fib_btf_get();
 	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = flags);
@@ -101,7 +110,7 @@ static int map_create_btf(enum bpf_map_type type, const char *name, __u32 key_si
 	if (fb) {
 		opts.btf_fd = fb->fd;
 		opts.btf_key_type_id = key_type_id;
-		opts.btf_value_type_id = fb->u32_id;
+		opts.btf_value_type_id = value_type_id ? value_type_id : fb->u32_id;
 		fd = bpf_map_create(type, name, key_size, value_size, max_entries, &opts);
 		if (fd >= 0)
 			return fd;
@@ -114,6 +123,13 @@ static int map_create_btf(enum bpf_map_type type, const char *name, __u32 key_si
 
 /* ---- the per-router inner maps ---- */
 
+/* Group entries of a groups map with room for groups allocatable groups. */
+static size_t fib4_group_entries(__u32 groups)
+{
+	return fib4_table_entries(groups) - FIB4_L1;
+}
+
+/* The groups map (levels 2 and 3) of a table; flags match bpf/maps.h. */
 static int fib4_map_create(__u32 vr, __u32 groups)
 {
 	const struct fib_btf *fb = fib_btf_get();
@@ -121,10 +137,22 @@ static int fib4_map_create(__u32 vr, __u32 groups)
 
 	if (groups > FIB4_GROUPS_LIMIT)
 		return -E2BIG;
-	snprintf(name, sizeof(name), "fib4_vr%u", vr);
+	snprintf(name, sizeof(name), "fib4g_vr%u", vr);
 	return map_create_btf(BPF_MAP_TYPE_ARRAY, name, sizeof(__u32), sizeof(__u32),
-			      fib4_table_entries(groups), BPF_F_MMAPABLE | BPF_F_INNER_MAP,
-			      fb ? fb->u32_id : 0);
+			      fib4_group_entries(groups), BPF_F_MMAPABLE | BPF_F_INNER_MAP,
+			      fb ? fb->u32_id : 0, 0);
+}
+
+/* The level-1 map of a table: one fixed size for all, so XDP's lookup is inlined. */
+static int fib4_l1_create(__u32 vr)
+{
+	const struct fib_btf *fb = fib_btf_get();
+	char name[BPF_OBJ_NAME_LEN];
+
+	snprintf(name, sizeof(name), "fib4l1_vr%u", vr);
+	return map_create_btf(BPF_MAP_TYPE_ARRAY, name, sizeof(__u32),
+			      sizeof(struct xvr_fib4_line), XVR_FIB4_L1_LINES, BPF_F_MMAPABLE,
+			      fb ? fb->u32_id : 0, fb ? fb->line_id : 0);
 }
 
 /* rib4 (family AF_INET) or fib6 (AF_INET6); flags match the templates in bpf/maps.h. */
@@ -137,12 +165,12 @@ static int trie_create(int family, __u32 vr)
 		snprintf(name, sizeof(name), "rib4_vr%u", vr);
 		return map_create_btf(BPF_MAP_TYPE_LPM_TRIE, name, sizeof(struct xvr_lpm4_key),
 				      sizeof(__u32), XVR_MAX_ROUTES4, BPF_F_NO_PREALLOC,
-				      fb ? fb->lpm4_id : 0);
+				      fb ? fb->lpm4_id : 0, 0);
 	}
 	snprintf(name, sizeof(name), "fib6_vr%u", vr);
 	return map_create_btf(BPF_MAP_TYPE_LPM_TRIE, name, sizeof(struct xvr_lpm6_key),
 			      sizeof(__u32), XVR_MAX_ROUTES6, BPF_F_NO_PREALLOC,
-			      fb ? fb->lpm6_id : 0);
+			      fb ? fb->lpm6_id : 0, 0);
 }
 
 /* An fd of the inner map in outer slot vr; -ENOENT if the slot is empty. */
@@ -158,18 +186,23 @@ static int slot_fd(int outer_fd, __u32 vr)
 }
 
 /*
- * A mapped IPv4 table. Building a new table maps all of it (every page gets
- * written anyway); changing a live one maps only the pages it touches, one
- * window per page, and the whole table only if a change touches more than
- * FIB4_MAX_WINDOWS pages (a short prefix over many groups).
+ * A mapped IPv4 table: its level-1 map (256 KiB, always mapped whole) and
+ * its groups map. Building a new table maps all of it (every page gets
+ * written anyway); changing a live one maps only the group pages it
+ * touches, one window per page, and the whole groups map only if a change
+ * touches more than FIB4_MAX_WINDOWS pages (a short prefix over many
+ * groups).
  */
 #define FIB4_MAX_WINDOWS 256
 
 struct fib4_map {
-	int fd;
-	size_t len;		/* bytes of the table, page-rounded */
+	int l1_fd;
+	__u32 *l1;		/* the 65536 level-1 entries, 4 bytes apart */
+	size_t l1_len;
+	int fd;			/* the groups map */
+	size_t len;		/* bytes of the groups map, page-rounded */
 	size_t page;
-	void *whole;		/* the whole table, if mapped */
+	void *whole;		/* the whole groups map, if mapped */
 	void **windows;		/* by page number, while !whole */
 	size_t *mapped;		/* page numbers in windows[] */
 	size_t nmapped;
@@ -188,16 +221,21 @@ static void *fib4_map_whole(struct fib4_map *m)
 		return NULL;
 	}
 	m->whole = p;
-	m->t.ent = p;
+	m->t.grp = p;
 	return p;
 }
 
+/* Entry i of the table (fib_int.h's index space: level 1, then the groups). */
 static __u32 *fib4_map_window(const struct fib4_table *t, size_t i)
 {
 	struct fib4_map *m = (struct fib4_map *)((char *)t - offsetof(struct fib4_map, t));
-	size_t off = i * t->stride * sizeof(__u32), pg = off / m->page;
+	size_t off, pg;
 	void *p;
 
+	if (i < FIB4_L1)
+		return &m->l1[i];
+	off = (i - FIB4_L1) * t->stride * sizeof(__u32);
+	pg = off / m->page;
 	if (m->whole)
 		return (__u32 *)((char *)m->whole + off);
 	if (off >= m->len)
@@ -222,33 +260,61 @@ fail:
 	return &m->scratch;
 }
 
+static int fib4_l1_attach(int fd, struct fib4_map *m)
+{
+	struct bpf_map_info info = {};
+	__u32 info_len = sizeof(info);
+	void *p;
+	int err;
+
+	err = bpf_obj_get_info_by_fd(fd, &info, &info_len);
+	if (err)
+		return err;
+	if (info.type != BPF_MAP_TYPE_ARRAY || info.value_size != sizeof(struct xvr_fib4_line) ||
+	    !(info.map_flags & BPF_F_MMAPABLE) || info.max_entries != XVR_FIB4_L1_LINES)
+		return -EINVAL;
+	m->l1_len = ((size_t)XVR_FIB4_L1_LINES * sizeof(struct xvr_fib4_line) + m->page - 1) &
+		    ~(m->page - 1);
+	p = mmap(NULL, m->l1_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	m->l1 = p;
+	m->t.l1 = p;
+	return 0;
+}
+
 /*
- * Map an IPv4 table (all of it, or windowed for small changes) and read
- * its group counter.
+ * Map an IPv4 table, level 1 (l1_fd) and groups (fd), the groups all or
+ * windowed for small changes, and read its group counter. Takes both fds.
  */
-static int fib4_map_attach(int fd, struct fib4_map *m, bool whole)
+static int fib4_map_attach(int l1_fd, int fd, struct fib4_map *m, bool whole)
 {
 	struct bpf_map_info info = {};
 	__u32 info_len = sizeof(info), elem;
 	int err;
 
 	memset(m, 0, sizeof(*m));
+	m->l1_fd = l1_fd;
 	m->fd = fd;
 	m->page = sysconf(_SC_PAGESIZE);
+	err = fib4_l1_attach(l1_fd, m);
+	if (err)
+		return err;
 	err = bpf_obj_get_info_by_fd(fd, &info, &info_len);
 	if (err)
 		return err;
 	if (info.type != BPF_MAP_TYPE_ARRAY || info.value_size != sizeof(__u32) ||
-	    !(info.map_flags & BPF_F_MMAPABLE) || info.max_entries < fib4_table_entries(0) ||
-	    (info.max_entries - FIB4_L1) % FIB4_GS)
+	    !(info.map_flags & BPF_F_MMAPABLE) || info.max_entries < fib4_group_entries(0) ||
+	    info.max_entries % FIB4_GS)
 		return -EINVAL;
 	/* Array elements are value_size rounded up to 8 bytes apart. */
 	elem = (info.value_size + 7) & ~7u;
 	m->len = ((size_t)info.max_entries * elem + m->page - 1) & ~(m->page - 1);
 	m->t.stride = elem / sizeof(__u32);
-	m->t.groups_max = (info.max_entries - FIB4_L1) / FIB4_GS - 1;
+	m->t.groups_max = info.max_entries / FIB4_GS - 1;
 	if (m->t.groups_max > FIB4_GROUPS_LIMIT)
 		m->t.groups_max = FIB4_GROUPS_LIMIT;
+	m->t.window = fib4_map_window;
 	if (whole) {
 		if (!fib4_map_whole(m))
 			return m->err;
@@ -257,7 +323,6 @@ static int fib4_map_attach(int fd, struct fib4_map *m, bool whole)
 		m->mapped = calloc(FIB4_MAX_WINDOWS, sizeof(*m->mapped));
 		if (!m->windows || !m->mapped)
 			return -ENOMEM;
-		m->t.window = fib4_map_window;
 	}
 	m->t.groups_used = fib4_read(fib4_slot(&m->t, fib4_group_base(0)));
 	if (m->err)
@@ -276,13 +341,17 @@ static void fib4_map_detach(struct fib4_map *m)
 		munmap(m->windows[m->mapped[i]], m->page);
 	if (m->whole)
 		munmap(m->whole, m->len);
+	if (m->l1)
+		munmap(m->l1, m->l1_len);
 	free(m->windows);
 	free(m->mapped);
 	m->windows = NULL;
 	m->mapped = NULL;
 	m->nmapped = 0;
 	m->whole = NULL;
-	m->t.ent = NULL;
+	m->l1 = NULL;
+	m->t.l1 = NULL;
+	m->t.grp = NULL;
 }
 
 static void fib4_map_close(struct fib4_map *m)
@@ -290,7 +359,10 @@ static void fib4_map_close(struct fib4_map *m)
 	fib4_map_detach(m);
 	if (m->fd >= 0)
 		close(m->fd);
+	if (m->l1_fd >= 0)
+		close(m->l1_fd);
 	m->fd = -1;
+	m->l1_fd = -1;
 }
 
 /* A new, filled IPv4 table for routes (by_addr: routes_by_addr()); nothing reads it yet. */
@@ -298,11 +370,12 @@ static int fib4_map_build(__u32 vr, const struct fib_route *routes, size_t n,
 			  const __u32 *by_addr, size_t n4, struct fib4_map *m)
 {
 	long needed = fib4_groups_needed(routes, n);
+	int fd, l1_fd, err;
 	__u64 groups;
-	int fd, err;
 
 	memset(m, 0, sizeof(*m));
 	m->fd = -1;
+	m->l1_fd = -1;
 	if (needed < 0)
 		return needed;
 	if (needed > FIB4_GROUPS_LIMIT)
@@ -313,7 +386,12 @@ static int fib4_map_build(__u32 vr, const struct fib_route *routes, size_t n,
 	fd = fib4_map_create(vr, groups);
 	if (fd < 0)
 		return fd;
-	err = fib4_map_attach(fd, m, true);
+	l1_fd = fib4_l1_create(vr);
+	if (l1_fd < 0) {
+		close(fd);
+		return l1_fd;
+	}
+	err = fib4_map_attach(l1_fd, fd, m, true);
 	if (!err)
 		err = fib4_build_sorted(&m->t, routes, by_addr, n4);
 	if (err)
@@ -321,17 +399,17 @@ static int fib4_map_build(__u32 vr, const struct fib_route *routes, size_t n,
 	return err;
 }
 
-/* ---- routers map bookkeeping (informational: the maps themselves are the truth) ---- */
+/* ---- router bookkeeping (informational: the maps themselves are the truth) ---- */
 
 static void router_account(struct xvr_node *n, __u32 vr, bool absolute, long routes4,
 			   long routes6, const struct fib4_table *t)
 {
-	struct xvr_router r;
+	struct xvr_router_book r;
 	int err;
 
-	if (n->routers_fd < 0)
+	if (n->router_book_fd < 0)
 		return;
-	err = bpf_map_lookup_elem(n->routers_fd, &vr, &r);
+	err = bpf_map_lookup_elem(n->router_book_fd, &vr, &r);
 	if (err)
 		goto out;
 	if (absolute) {
@@ -345,7 +423,7 @@ static void router_account(struct xvr_node *n, __u32 vr, bool absolute, long rou
 		r.fib4_groups_used = t->groups_used;
 		r.fib4_groups_max = t->groups_max;
 	}
-	err = bpf_map_update_elem(n->routers_fd, &vr, &r, BPF_EXIST);
+	err = bpf_map_update_elem(n->router_book_fd, &vr, &r, BPF_EXIST);
 out:
 	if (err)
 		pr_warn("router %u: cannot update FIB counters: %s\n", vr, strerror(-err));
@@ -613,44 +691,151 @@ static int prefix_check(int family, const __u8 *addr, int plen, struct fib_route
 	return route_ok(r) ? 0 : -EINVAL;
 }
 
+/* The router's live IPv4 bank, as the data path reads it. */
+static __u32 fib4_bank(struct xvr_node *n, __u32 vr)
+{
+	struct xvr_router r;
+
+	if (n->routers_fd < 0 || bpf_map_lookup_elem(n->routers_fd, &vr, &r))
+		return 0;
+	return r.fib4_bank & 1;
+}
+
+/* One store of the router's entry; every other field is written back unchanged. */
+static int fib4_bank_set(struct xvr_node *n, __u32 vr, __u32 bank)
+{
+	struct xvr_router r;
+	int err;
+
+	err = bpf_map_lookup_elem(n->routers_fd, &vr, &r);
+	if (err)
+		return err;
+	r.fib4_bank = bank;
+	return bpf_map_update_elem(n->routers_fd, &vr, &r, BPF_EXIST);
+}
+
+/* Map router vr's live IPv4 table. fib4_map_close() releases it, also after a failure. */
+static int fib4_open(struct xvr_node *n, __u32 vr, struct fib4_map *m, bool whole)
+{
+	__u32 slot = XVR_FIB4_SLOT(vr, fib4_bank(n, vr));
+	int l1_fd, fd;
+
+	memset(m, 0, sizeof(*m));
+	m->fd = -1;
+	m->l1_fd = -1;
+	l1_fd = slot_fd(n->fib4_l1_fd, slot);
+	if (l1_fd < 0)
+		return l1_fd;
+	fd = slot_fd(n->fib4_fd, slot);
+	if (fd < 0) {
+		close(l1_fd);
+		return fd;
+	}
+	return fib4_map_attach(l1_fd, fd, m, whole);
+}
+
+/*
+ * Make m router vr's live IPv4 table: its two maps go into the idle bank,
+ * then the router's entry flips to that bank, so XDP switches level 1 and
+ * groups together. *old_bank is the bank left behind (fib4_retire()).
+ */
+static int fib4_install(struct xvr_node *n, __u32 vr, const struct fib4_map *m,
+			__u32 *old_bank)
+{
+	__u32 bank = fib4_bank(n, vr), slot = XVR_FIB4_SLOT(vr, bank ^ 1);
+	int err;
+
+	err = bpf_map_update_elem(n->fib4_fd, &slot, &m->fd, BPF_ANY);
+	if (!err)
+		err = bpf_map_update_elem(n->fib4_l1_fd, &slot, &m->l1_fd, BPF_ANY);
+	if (!err)
+		err = fib4_bank_set(n, vr, bank ^ 1);
+	if (err) {
+		bpf_map_delete_elem(n->fib4_fd, &slot);
+		bpf_map_delete_elem(n->fib4_l1_fd, &slot);
+		return err;
+	}
+	*old_bank = bank;
+	return 0;
+}
+
+/*
+ * Empty a bank the router no longer reads, once no XDP program can still be
+ * reading it: a program that loaded the old bank number runs inside an RCU
+ * read-side section, and membarrier(MEMBARRIER_CMD_GLOBAL) returns after a
+ * grace period. Without it the old tables stay until the next swap replaces
+ * them (memory, not correctness).
+ */
+static void fib4_retire(struct xvr_node *n, __u32 vr, __u32 bank)
+{
+	__u32 slot = XVR_FIB4_SLOT(vr, bank);
+
+	if (syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0)) {
+		pr_debug("router %u: membarrier: %s; old fib4 bank kept\n", vr, strerror(errno));
+		return;
+	}
+	bpf_map_delete_elem(n->fib4_l1_fd, &slot);
+	bpf_map_delete_elem(n->fib4_fd, &slot);
+}
+
+/* The outer slots a router's tables occupy: fib4 and fib4_l1 in both banks, rib4, fib6. */
+#define FIB_SLOTS 6
+
+static void fib_slots(struct xvr_node *n, __u32 vr, int *outer, __u32 *key)
+{
+	int fds[FIB_SLOTS] = { n->fib4_fd, n->fib4_l1_fd, n->rib4_fd, n->fib6_fd,
+			       n->fib4_fd, n->fib4_l1_fd };
+	__u32 keys[FIB_SLOTS] = { XVR_FIB4_SLOT(vr, 0), XVR_FIB4_SLOT(vr, 0), vr, vr,
+				  XVR_FIB4_SLOT(vr, 1), XVR_FIB4_SLOT(vr, 1) };
+
+	memcpy(outer, fds, sizeof(fds));
+	memcpy(key, keys, sizeof(keys));
+}
+
 int fib_router_init(struct xvr_node *n, __u32 vr)
 {
-	int outer[3] = { n->fib4_fd, n->rib4_fd, n->fib6_fd };
-	int inner[3] = { -1, -1, -1 };
+	int outer[FIB_SLOTS], inner[4] = { -1, -1, -1, -1 };
 	struct fib4_table t = { .groups_max = FIB4_INIT_GROUPS };
+	__u32 key[FIB_SLOTS], id;
 	int err = 0, i;
-	__u32 id;
 
 	if (!vr_ok(vr))
 		return -EINVAL;
-	for (i = 0; i < 3; i++) {
-		err = bpf_map_lookup_elem(outer[i], &vr, &id);
+	fib_slots(n, vr, outer, key);
+	for (i = 0; i < FIB_SLOTS; i++) {
+		err = bpf_map_lookup_elem(outer[i], &key[i], &id);
 		if (!err)
 			return -EEXIST;
 		if (err != -ENOENT)
 			return err;
 	}
-	/* A new array is zeroed: an empty table whose group counter is 0. */
+	/* New arrays are zeroed: an empty table whose group counter is 0. */
 	inner[0] = fib4_map_create(vr, FIB4_INIT_GROUPS);
-	inner[1] = trie_create(AF_INET, vr);
-	inner[2] = trie_create(AF_INET6, vr);
-	for (i = 0; i < 3; i++) {
+	inner[1] = fib4_l1_create(vr);
+	inner[2] = trie_create(AF_INET, vr);
+	inner[3] = trie_create(AF_INET6, vr);
+	for (i = 0; i < 4; i++) {
 		if (inner[i] < 0) {
 			err = inner[i];
 			goto out;
 		}
 	}
-	for (i = 0; i < 3; i++) {
-		err = bpf_map_update_elem(outer[i], &vr, &inner[i], BPF_ANY);
-		if (err) {
-			while (i--)
-				bpf_map_delete_elem(outer[i], &vr);
-			goto out;
-		}
+	/* Bank 0 first, then the entry naming it: nothing reads the slots before. */
+	for (i = 0; i < 4; i++) {
+		err = bpf_map_update_elem(outer[i], &key[i], &inner[i], BPF_ANY);
+		if (err)
+			break;
+	}
+	if (!err && n->routers_fd >= 0)
+		err = fib4_bank_set(n, vr, 0);
+	if (err) {
+		while (i--)
+			bpf_map_delete_elem(outer[i], &key[i]);
+		goto out;
 	}
 	router_account(n, vr, true, 0, 0, &t);
 out:
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < 4; i++)
 		if (inner[i] >= 0)
 			close(inner[i]);
 	return err;
@@ -658,14 +843,15 @@ out:
 
 int fib_router_fini(struct xvr_node *n, __u32 vr)
 {
-	int outer[3] = { n->fib4_fd, n->rib4_fd, n->fib6_fd };
 	struct fib4_table none = {};
-	int err, ret = 0;
+	int outer[FIB_SLOTS], err, ret = 0;
+	__u32 key[FIB_SLOTS];
 
 	if (!vr_ok(vr))
 		return -EINVAL;
-	for (int i = 0; i < 3; i++) {
-		err = bpf_map_delete_elem(outer[i], &vr);
+	fib_slots(n, vr, outer, key);
+	for (int i = 0; i < FIB_SLOTS; i++) {
+		err = bpf_map_delete_elem(outer[i], &key[i]);
 		if (err && err != -ENOENT && !ret)
 			ret = err;
 	}
@@ -674,19 +860,32 @@ int fib_router_fini(struct xvr_node *n, __u32 vr)
 	return ret;
 }
 
+bool fib_router_present(struct xvr_node *n, __u32 vr)
+{
+	int outer[FIB_SLOTS];
+	__u32 key[FIB_SLOTS], id;
+
+	if (!vr_ok(vr))
+		return false;
+	fib_slots(n, vr, outer, key);
+	for (int i = 0; i < FIB_SLOTS; i++)
+		if (!bpf_map_lookup_elem(outer[i], &key[i], &id))
+			return true;
+	return false;
+}
+
 /*
  * Rebuild router vr's IPv4 table from rib4 with room to grow and swap it
- * in. XDP keeps reading the old table until the swap, then the new one;
- * both hold every route they share.
+ * in. XDP keeps reading the old table until the bank flips, then the new
+ * one; both hold every route they share.
  */
 static int fib4_rebuild(struct xvr_node *n, __u32 vr, int rib_fd)
 {
 	struct route_vec rv = {};
+	__u32 *by_addr = NULL, old_bank;
 	struct fib4_map m;
-	int err;
-
-	__u32 *by_addr = NULL;
 	size_t n4;
+	int err;
 
 	err = trie_walk(rib_fd, AF_INET, route_vec_push, &rv);
 	if (!err)
@@ -695,11 +894,12 @@ static int fib4_rebuild(struct xvr_node *n, __u32 vr, int rib_fd)
 		err = fib4_map_build(vr, rv.v, rv.n, by_addr, n4, &m);
 	free(by_addr);
 	if (!err) {
-		err = bpf_map_update_elem(n->fib4_fd, &vr, &m.fd, BPF_ANY);
+		err = fib4_install(n, vr, &m, &old_bank);
 		if (!err) {
 			pr_debug("router %u: fib4 rebuilt, %u of %u groups\n", vr, m.t.groups_used,
 				 m.t.groups_max);
 			router_account(n, vr, false, 0, 0, &m.t);
+			fib4_retire(n, vr, old_bank);
 		}
 		fib4_map_close(&m);
 	}
@@ -712,12 +912,9 @@ static int fib4_live_insert(struct xvr_node *n, __u32 vr, int rib_fd, __u32 addr
 			    __u32 nh)
 {
 	struct fib4_map m;
-	int fd, err;
+	int err;
 
-	fd = slot_fd(n->fib4_fd, vr);
-	if (fd < 0)
-		return fd;
-	err = fib4_map_attach(fd, &m, false);
+	err = fib4_open(n, vr, &m, false);
 	if (!err) {
 		__u32 used = m.t.groups_used;
 
@@ -810,7 +1007,7 @@ static int route4_del(struct xvr_node *n, __u32 vr, const __u8 *addr, int plen, 
 	struct xvr_lpm4_key key = { .prefixlen = plen }, first;
 	__u32 a, nh, pnh;
 	struct fib4_map m;
-	int rib, fd, err, pplen;
+	int rib, err, pplen;
 
 	memcpy(key.addr, addr, sizeof(key.addr));
 	memcpy(&a, addr, sizeof(a));
@@ -830,12 +1027,7 @@ static int route4_del(struct xvr_node *n, __u32 vr, const __u8 *addr, int plen, 
 	if (err)
 		goto out;
 
-	fd = slot_fd(n->fib4_fd, vr);
-	if (fd < 0) {
-		err = fd;
-		goto out;
-	}
-	err = fib4_map_attach(fd, &m, false);
+	err = fib4_open(n, vr, &m, false);
 	if (err) {
 		fib4_map_close(&m);
 		goto out;
@@ -981,17 +1173,17 @@ int fib_lookup(struct xvr_node *n, __u32 vr, int family, const __u8 *addr, __u32
 		return -EINVAL;
 	if (family != AF_INET && family != AF_INET6)
 		return -EAFNOSUPPORT;
-	fd = slot_fd(family == AF_INET ? n->fib4_fd : n->fib6_fd, vr);
-	if (fd < 0)
-		return fd;
 	if (family == AF_INET6) {
+		fd = slot_fd(n->fib6_fd, vr);
+		if (fd < 0)
+			return fd;
 		memcpy(key6.addr, addr, sizeof(key6.addr));
 		err = bpf_map_lookup_elem(fd, &key6, nh);
 		close(fd);
 		return err;
 	}
 	/* The table XDP reads, not rib4: this is what forwarding does. */
-	err = fib4_map_attach(fd, &m, false);
+	err = fib4_open(n, vr, &m, false);
 	if (!err) {
 		memcpy(&a, addr, sizeof(a));
 		*nh = fib4_lookup(&m.t, ntohl(a));
@@ -1047,11 +1239,13 @@ int fib_routes_replace(struct xvr_node *n, __u32 vr, const struct fib_route *rou
 	/*
 	 * rib4 and fib4 describe the same set; between their two swaps one is
 	 * old and one new, which only a rebuild could notice, and rebuilds
-	 * (like every change) run under the node lock we hold.
+	 * (like every change) run under the node lock we hold. Index 0 of
+	 * old/new is fib4, swapped by its bank (fib4_install).
 	 */
-	int outer[3] = { n->fib4_fd, n->rib4_fd, n->fib6_fd };
+	int outer[3] = { -1, n->rib4_fd, n->fib6_fd };
 	int old[3] = { -1, -1, -1 }, new[3] = { -1, -1, -1 };
-	struct fib4_map m = { .fd = -1 };
+	struct fib4_map m = { .fd = -1, .l1_fd = -1 };
+	__u32 old_bank = 0;
 	struct trie_job job = { .routes = routes };
 	__u32 *order4 = NULL, *order6 = NULL;
 	long routes4, routes6;
@@ -1067,7 +1261,12 @@ int fib_routes_replace(struct xvr_node *n, __u32 vr, const struct fib_route *rou
 			return -EINVAL;
 
 	t[0] = now_sec();
-	for (i = 0; i < 3; i++) {
+	old[0] = slot_fd(n->fib4_fd, XVR_FIB4_SLOT(vr, fib4_bank(n, vr)));
+	if (old[0] < 0) {
+		err = old[0];
+		goto out;
+	}
+	for (i = 1; i < 3; i++) {
 		old[i] = slot_fd(outer[i], vr);
 		if (old[i] < 0) {
 			err = old[i];
@@ -1111,21 +1310,24 @@ int fib_routes_replace(struct xvr_node *n, __u32 vr, const struct fib_route *rou
 		goto out;
 	pr_debug("router %u: load of %ld+%ld routes: prepare %.3f s, build %.3f s (%u groups)\n",
 		 vr, routes4, routes6, t[1] - t[0], t[2] - t[1], m.t.groups_used);
-	new[0] = m.fd;
-	m.fd = -1;
 
-	for (swapped = 0; swapped < 3; swapped++) {
+	err = fib4_install(n, vr, &m, &old_bank);
+	if (err)
+		goto out;
+	for (swapped = 1; swapped < 3; swapped++) {
 		err = bpf_map_update_elem(outer[swapped], &vr, &new[swapped], BPF_ANY);
 		if (err)
 			break;
 	}
 	if (err) {
 		/* Put back what we replaced; the old maps are still alive (we hold them). */
-		while (swapped--)
+		while (--swapped > 0)
 			bpf_map_update_elem(outer[swapped], &vr, &old[swapped], BPF_ANY);
+		fib4_bank_set(n, vr, old_bank);
 		goto out;
 	}
 	router_account(n, vr, true, routes4, routes6, &m.t);
+	fib4_retire(n, vr, old_bank);
 
 	if (old_fn) {
 		trie_walk(old[1], AF_INET, old_fn, ctx);
@@ -1146,22 +1348,19 @@ out:
 
 int fib_router_stats(struct xvr_node *n, __u32 vr, struct fib_stats *st)
 {
-	struct xvr_router r;
+	struct xvr_router_book r;
 	struct fib4_map m;
-	int fd, err;
+	int err;
 
 	if (!vr_ok(vr))
 		return -EINVAL;
 	memset(st, 0, sizeof(*st));
-	if (n->routers_fd >= 0 && !bpf_map_lookup_elem(n->routers_fd, &vr, &r)) {
+	if (n->router_book_fd >= 0 && !bpf_map_lookup_elem(n->router_book_fd, &vr, &r)) {
 		st->routes4 = r.routes4;
 		st->routes6 = r.routes6;
 	}
 	/* Group occupancy from the table itself, which is always current. */
-	fd = slot_fd(n->fib4_fd, vr);
-	if (fd < 0)
-		return fd;
-	err = fib4_map_attach(fd, &m, false);
+	err = fib4_open(n, vr, &m, false);
 	if (!err) {
 		st->groups_used = m.t.groups_used;
 		st->groups_max = m.t.groups_max;

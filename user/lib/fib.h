@@ -13,6 +13,7 @@
 #ifndef XVR_FIB_H
 #define XVR_FIB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
 #include <xvr/xvr.h>
@@ -28,10 +29,13 @@ struct fib_route {
 };
 
 /*
- * An IPv4 DIR-16-8-8 table (layout in xvr.h). Entry i lives at
- * ent[i * stride]: 1 for a plain array, 2 for the BPF array, whose elements
- * are 8 bytes apart even with a 4-byte value (the kernel rounds every array
- * element up to 8 bytes, and mmap exposes that layout).
+ * An IPv4 DIR-16-8-8 table (layout in xvr.h), as one index space: level 1
+ * at [0, 65536), group g at 65536 + g * 256. In memory entry i lives at
+ * ent[i * stride] (stride 1). A table in BPF maps (level 1 and groups are
+ * two maps) has no ent; window() finds the entry, stride is then the
+ * groups map's: 2, its elements are 8 bytes apart even with a 4-byte value
+ * (the kernel rounds every array element up to 8 bytes, and mmap exposes
+ * that layout).
  *
  * Group 0 is reserved: its first entry records how many groups are in use,
  * so a table mapped by a later process (or after a crash) knows where to
@@ -48,11 +52,14 @@ struct fib4_table {
 	__u32 groups_max;	/* allocatable groups, excluding group 0 */
 	__u32 groups_used;
 	/*
-	 * Set by the map layer instead of ent: maps the page holding entry i
-	 * on demand. mmap of a BPF array maps every page up front, so one
-	 * route change must not map a table that can be hundreds of MiB.
+	 * Set by the map layer instead of ent: entry i of level 1 or, mapping
+	 * the page holding it on demand, of the groups. mmap of a BPF array
+	 * maps every page up front, so one route change must not map a groups
+	 * map that can be hundreds of MiB.
 	 */
 	__u32 *(*window)(const struct fib4_table *t, size_t i);
+	/* Set by the map layer while level 1 / all the groups are mapped: no window call. */
+	__u32 *l1, *grp;
 };
 
 /* Entries in a table with room for groups allocatable groups. */
@@ -112,6 +119,8 @@ int fib_router_init(struct xvr_node *n, __u32 vr);
  * user. Walk the routes first to drop the nexthop references they hold.
  */
 int fib_router_fini(struct xvr_node *n, __u32 vr);
+/* Whether any of the router's FIB slots (either fib4 bank, rib4, fib6) holds a table. */
+bool fib_router_present(struct xvr_node *n, __u32 vr);
 
 /*
  * Insert or replace; *old_nh (if given) is the replaced nexthop or 0. An
@@ -151,7 +160,7 @@ int fib_route_walk(struct xvr_node *n, __u32 vr, int family, fib_route_fn fn, vo
 int fib_routes_replace(struct xvr_node *n, __u32 vr, const struct fib_route *routes,
 		       size_t count, fib_route_fn old_fn, void *ctx);
 
-/* Occupancy as recorded in the router's xvr_router entry. */
+/* Route counts as recorded in xvr_router_book; groups from the live table. */
 struct fib_stats {
 	__u32 routes4, routes6;
 	__u32 groups_used, groups_max;

@@ -46,6 +46,8 @@ int fib4_table_alloc(struct fib4_table *t, __u32 groups)
 	t->groups_max = groups;
 	t->groups_used = 0;
 	t->window = NULL;
+	t->l1 = NULL;
+	t->grp = NULL;
 	return 0;
 }
 

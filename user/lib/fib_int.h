@@ -23,6 +23,10 @@ static inline __u32 *fib4_slot(const struct fib4_table *t, size_t i)
 {
 	if (t->ent)
 		return &t->ent[i * t->stride];
+	if (i < FIB4_L1 && t->l1)
+		return &t->l1[i];
+	if (i >= FIB4_L1 && t->grp)
+		return &t->grp[(i - FIB4_L1) * t->stride];
 	return t->window(t, i);
 }
 

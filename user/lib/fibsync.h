@@ -28,6 +28,7 @@
 #include <stdbool.h>
 #include <linux/types.h>
 #include <xvr/xvr.h>
+#include "objects.h"
 
 struct fibsync;
 struct nl;
@@ -136,7 +137,7 @@ unsigned long fibsync_installed_count(const struct fibsync *fs, int family);
  * *nmembers). -ENOENT if the prefix gets no BPF route. For tests.
  */
 int fibsync_desired_get(struct fibsync *fs, int family, const __u8 *addr, int plen,
-			struct xvr_nexthop *nh, struct xvr_nexthop *members, int *nmembers);
+			struct nexthop *nh, struct nexthop *members, int *nmembers);
 
 /*
  * Netlink, inside the router's namespace. fibsync_nl_open opens nl there

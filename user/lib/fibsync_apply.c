@@ -36,15 +36,15 @@ struct apply {
 	struct fibsync *fs;
 	struct xvr_node *n;
 	struct fibsync_stats *st;
-	struct xvr_nexthop *tbl;	/* the node's nexthops, read once per apply */
+	struct nexthop *tbl;	/* the node's nexthops, read once per apply */
 	__u32 next_free;
 	long t0;		/* ms, when the apply began */
 	struct nhobj **owner;		/* full apply: the object holding each id */
 };
 
-static int nh_map_write(struct apply *ap, struct nhobj *o, const struct xvr_nexthop *v)
+static int nh_map_write(struct apply *ap, struct nhobj *o, const struct nexthop *v)
 {
-	int err = bpf_map_update_elem(ap->n->nexthops_fd, &o->id, v, BPF_ANY);
+	int err = nexthop_store(ap->n, o->id, v);
 
 	if (err)
 		return err;
@@ -52,9 +52,9 @@ static int nh_map_write(struct apply *ap, struct nhobj *o, const struct xvr_next
 	return 0;
 }
 
-bool nh_same_but(const struct xvr_nexthop *a, const struct xvr_nexthop *b, __u16 flags)
+bool nh_same_but(const struct nexthop *a, const struct nexthop *b, __u16 flags)
 {
-	struct xvr_nexthop x = *a, y = *b;
+	struct nexthop x = *a, y = *b;
 
 	x.refcnt = y.refcnt = 0;
 	x.flags &= ~flags;
@@ -71,7 +71,7 @@ bool nh_same_but(const struct xvr_nexthop *a, const struct xvr_nexthop *b, __u16
 static int nh_sync(struct apply *ap, struct nhobj *o)
 {
 	bool was_valid = o->cur.flags & XVR_NH_VALID;
-	struct xvr_nexthop want, step;
+	struct nexthop want, step;
 	int err;
 
 	nh_content(ap->fs, o, &want);
@@ -190,13 +190,14 @@ static void retire(struct fibsync *fs, __u32 id)
 /* Clears nexthop id (and its member list) if it still belongs to this router. */
 static void nh_clear(struct apply *ap, __u32 id)
 {
-	struct xvr_nexthop cur, zero = {};
+	struct nexthop zero = {};
 	struct xvr_nh_group gzero = {};
+	struct xvr_nexthop cur;
 
 	if (!id || id >= XVR_MAX_NEXTHOPS || bpf_map_lookup_elem(ap->n->nexthops_fd, &id, &cur) ||
 	    !(cur.flags & XVR_NH_VALID) || cur.vr_id != ap->fs->vr)
 		return;
-	bpf_map_update_elem(ap->n->nexthops_fd, &id, &zero, BPF_ANY);
+	nexthop_store(ap->n, id, &zero);
 	if (cur.flags & XVR_NH_GROUP)
 		bpf_map_update_elem(ap->n->nh_groups_fd, &id, &gzero, BPF_ANY);
 	ap->st->nh_freed++;
@@ -205,7 +206,7 @@ static void nh_clear(struct apply *ap, __u32 id)
 static int grp_sync(struct apply *ap, struct nhgrp *g)
 {
 	struct xvr_nh_group ent = { .count = g->key.count };
-	struct xvr_nexthop want;
+	struct nexthop want;
 	bool fresh = !g->obj.id;
 	int err;
 
@@ -409,7 +410,7 @@ static int installed_read(struct fibsync *fs, struct xvr_node *n)
 }
 
 /* The key a map entry of this router stands for; false if none fits. */
-static bool key_of(const struct fibsync *fs, const struct xvr_nexthop *e, struct nh_key *k)
+static bool key_of(const struct fibsync *fs, const struct nexthop *e, struct nh_key *k)
 {
 	memset(k, 0, sizeof(*k));
 	if (e->flags & XVR_NH_LOCAL) {

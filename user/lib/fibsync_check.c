@@ -27,7 +27,7 @@
 
 /* ---- check ---- */
 
-static const char *nh_desc(const struct xvr_nexthop *nh, char *buf, size_t len)
+static const char *nh_desc(const struct nexthop *nh, char *buf, size_t len)
 {
 	char gw[INET6_ADDRSTRLEN], mac[18];
 	int off;
@@ -57,7 +57,7 @@ static const char *nh_desc(const struct xvr_nexthop *nh, char *buf, size_t len)
 struct check {
 	struct fibsync *fs;
 	struct xvr_node *n;
-	struct xvr_nexthop *tbl;
+	struct nexthop *tbl;
 	__u32 *refs;
 	int diffs, max_print;
 };
@@ -76,7 +76,7 @@ static void check_report(struct check *c, const char *fmt, ...)
 	va_end(ap);
 }
 
-static bool entry_is(const struct check *c, __u32 id, const struct xvr_nexthop *want)
+static bool entry_is(const struct check *c, __u32 id, const struct nexthop *want)
 {
 	return id < XVR_MAX_NEXTHOPS && c->tbl[id].vr_id == c->fs->vr &&
 	       nh_same_but(&c->tbl[id], want, 0);
@@ -85,7 +85,7 @@ static bool entry_is(const struct check *c, __u32 id, const struct xvr_nexthop *
 /* Whether installed id means exactly what object o stands for now. */
 static bool check_nh(struct check *c, const struct nhobj *o, __u32 id, char *why, size_t len)
 {
-	struct xvr_nexthop want;
+	struct nexthop want;
 	struct xvr_nh_group ent;
 	char a[128], b[128];
 
@@ -132,7 +132,7 @@ int fibsync_check(struct fibsync *fs, struct xvr_node *n, int max_print)
 {
 	struct check c = { .fs = fs, .n = n, .max_print = max_print };
 	char buf[INET6_ADDRSTRLEN], why[512], d[128];
-	struct xvr_nexthop want;
+	struct nexthop want;
 	struct hnode *e, *nx;
 	size_t i;
 	int err;
@@ -174,7 +174,7 @@ int fibsync_check(struct fibsync *fs, struct xvr_node *n, int max_print)
 				c.refs[ent.members[j]]++;
 	}
 	for (__u32 id = 1; id < XVR_MAX_NEXTHOPS; id++) {
-		const struct xvr_nexthop *nh = &c.tbl[id];
+		const struct nexthop *nh = &c.tbl[id];
 
 		if (!(nh->flags & XVR_NH_VALID) || nh->vr_id != fs->vr)
 			continue;

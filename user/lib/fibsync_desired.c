@@ -131,14 +131,14 @@ void obj_put(struct fibsync *fs, struct nhobj *o)
 	nh_touch(fs, o);
 }
 
-bool nh_forwarding(const struct xvr_nexthop *nh)
+bool nh_forwarding(const struct nexthop *nh)
 {
 	return (nh->flags & XVR_NH_VALID) &&
 	       !(nh->flags & (XVR_NH_UNRESOLVED | XVR_NH_LOCAL | XVR_NH_BLACKHOLE | XVR_NH_GROUP));
 }
 
 /* The map entry a single nexthop should have now; refcnt included. */
-void nh_content(const struct fibsync *fs, const struct nhobj *o, struct xvr_nexthop *nh)
+void nh_content(const struct fibsync *fs, const struct nhobj *o, struct nexthop *nh)
 {
 	const struct xvr_vif *v;
 	struct neigh *ne;
@@ -448,7 +448,7 @@ unsigned long fibsync_installed_count(const struct fibsync *fs, int family)
 }
 
 int fibsync_desired_get(struct fibsync *fs, int family, const __u8 *addr, int plen,
-			struct xvr_nexthop *nh, struct xvr_nexthop *members, int *nmembers)
+			struct nexthop *nh, struct nexthop *members, int *nmembers)
 {
 	struct pfx *p = pfx_find(fs, family, addr, plen, false);
 

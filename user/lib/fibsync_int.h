@@ -14,6 +14,7 @@
 #include <linux/neighbour.h>
 #include <xvr/xvr.h>
 #include "htab.h"
+#include "objects.h"
 
 /* Paths of one kernel route kept; more than a group can hold is cut anyway. */
 #define FS_MAX_PATHS		32
@@ -117,7 +118,7 @@ struct nhobj {
 	struct nh_key key;	/* groups: kind only, they live in grps */
 	__u32 id;		/* in xvr_nexthops, 0 until allocated */
 	__u32 refs;		/* desired routes and group slots using it */
-	struct xvr_nexthop cur;	/* the map's entry at id, as last read or written */
+	struct nexthop cur;	/* the map's entry at id, as last read or written */
 	long nudged;		/* ms: when the kernel was last asked to resolve it */
 	bool touched;
 	struct nhobj *touched_next;
@@ -222,12 +223,12 @@ struct nhobj *nh_lookup(const struct fibsync *fs, const struct nh_key *k);
 /* Drop one reference to the object; apply frees it when none are left. */
 void obj_put(struct fibsync *fs, struct nhobj *o);
 /* Whether the entry sends frames somewhere (resolved, on a port). */
-bool nh_forwarding(const struct xvr_nexthop *nh);
+bool nh_forwarding(const struct nexthop *nh);
 /* The map entry object o stands for now. */
-void nh_content(const struct fibsync *fs, const struct nhobj *o, struct xvr_nexthop *nh);
+void nh_content(const struct fibsync *fs, const struct nhobj *o, struct nexthop *nh);
 
 /* fibsync_apply.c */
 /* Entries a and b are the same but for their use counts and the given flags. */
-bool nh_same_but(const struct xvr_nexthop *a, const struct xvr_nexthop *b, __u16 flags);
+bool nh_same_but(const struct nexthop *a, const struct nexthop *b, __u16 flags);
 
 #endif /* XVR_FIBSYNC_INT_H */

@@ -21,10 +21,13 @@
 	X(classify)	\
 	X(cls_prefix)	\
 	X(routers)	\
+	X(router_book)	\
+	X(fib4_l1)	\
 	X(fib4)		\
 	X(fib6)		\
 	X(rib4)		\
 	X(nexthops)	\
+	X(nh_book)	\
 	X(nh_groups)	\
 	X(vifs)		\
 	X(vif_by_dev)	\

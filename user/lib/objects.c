@@ -84,38 +84,135 @@ int port_get(struct xvr_node *n, __u32 ifindex, struct xvr_port *out)
 	return 0;
 }
 
-int nexthops_read(struct xvr_node *n, struct xvr_nexthop **out)
+static void nexthop_split(const struct nexthop *nh, struct xvr_nexthop *dp,
+			  struct xvr_nh_book *book)
 {
-	struct xvr_nexthop *tbl = calloc(XVR_MAX_NEXTHOPS, sizeof(*tbl));
+	memset(dp, 0, sizeof(*dp));
+	memset(book, 0, sizeof(*book));
+	dp->ifindex = nh->ifindex;
+	dp->vr_id = nh->vr_id;
+	dp->flags = nh->flags;
+	memcpy(dp->dmac, nh->dmac, sizeof(dp->dmac));
+	memcpy(dp->smac, nh->smac, sizeof(dp->smac));
+	dp->vlan = nh->vlan;
+	book->refcnt = nh->refcnt;
+	book->family = nh->family;
+	memcpy(book->gw, nh->gw, sizeof(book->gw));
+}
+
+static void nexthop_join(const struct xvr_nexthop *dp, const struct xvr_nh_book *book,
+			 struct nexthop *nh)
+{
+	memset(nh, 0, sizeof(*nh));
+	nh->ifindex = dp->ifindex;
+	nh->vr_id = dp->vr_id;
+	nh->flags = dp->flags;
+	memcpy(nh->dmac, dp->dmac, sizeof(nh->dmac));
+	memcpy(nh->smac, dp->smac, sizeof(nh->smac));
+	nh->vlan = dp->vlan;
+	nh->refcnt = book->refcnt;
+	nh->family = book->family;
+	memcpy(nh->gw, book->gw, sizeof(nh->gw));
+}
+
+int nexthop_load(struct xvr_node *n, __u32 id, struct nexthop *out)
+{
+	struct xvr_nh_book book;
+	struct xvr_nexthop dp;
+
+	if (!id || id >= XVR_MAX_NEXTHOPS)
+		return -EINVAL;
+	if (bpf_map_lookup_elem(n->nexthops_fd, &id, &dp) ||
+	    bpf_map_lookup_elem(n->nh_book_fd, &id, &book))
+		return -errno;
+	nexthop_join(&dp, &book, out);
+	return 0;
+}
+
+static int nexthop_store_dp(struct xvr_node *n, __u32 id, const struct xvr_nexthop *dp)
+{
+	struct xvr_nexthop cur;
+
+	if (!bpf_map_lookup_elem(n->nexthops_fd, &id, &cur) && !memcmp(&cur, dp, sizeof(cur)))
+		return 0;
+	return bpf_map_update_elem(n->nexthops_fd, &id, dp, BPF_ANY) ? -errno : 0;
+}
+
+int nexthop_store(struct xvr_node *n, __u32 id, const struct nexthop *nh)
+{
+	struct xvr_nh_book book;
+	struct xvr_nexthop dp;
+	int err;
+
+	if (!id || id >= XVR_MAX_NEXTHOPS)
+		return -EINVAL;
+	nexthop_split(nh, &dp, &book);
+	if (!(dp.flags & XVR_NH_VALID)) {
+		err = nexthop_store_dp(n, id, &dp);
+		if (err)
+			return err;
+	}
+	if (bpf_map_update_elem(n->nh_book_fd, &id, &book, BPF_ANY))
+		return -errno;
+	if (dp.flags & XVR_NH_VALID)
+		return nexthop_store_dp(n, id, &dp);
+	return 0;
+}
+
+/* One batch read of an array map of XVR_MAX_NEXTHOPS entries into vals[id]. */
+static int nexthop_map_read(int fd, void *vals, size_t vsz)
+{
 	__u32 *keys = calloc(XVR_MAX_NEXTHOPS, sizeof(*keys));
 	__u32 count = XVR_MAX_NEXTHOPS, batch;
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	struct xvr_nexthop *vals;
+	char *buf = calloc(XVR_MAX_NEXTHOPS, vsz);
 	int err = 0;
 
-	vals = calloc(XVR_MAX_NEXTHOPS, sizeof(*vals));
-	if (!tbl || !keys || !vals) {
+	if (!keys || !buf) {
 		err = -ENOMEM;
 		goto out;
 	}
-	if (bpf_map_lookup_batch(n->nexthops_fd, NULL, &batch, keys, vals, &count, &opts) &&
-	    errno != ENOENT) {
+	if (bpf_map_lookup_batch(fd, NULL, &batch, keys, buf, &count, &opts) && errno != ENOENT) {
 		err = -errno;
 		goto out;
 	}
 	for (__u32 i = 0; i < count; i++)
 		if (keys[i] < XVR_MAX_NEXTHOPS)
-			tbl[keys[i]] = vals[i];
-	*out = tbl;
-	tbl = NULL;
+			memcpy((char *)vals + keys[i] * vsz, buf + i * vsz, vsz);
 out:
-	free(tbl);
 	free(keys);
-	free(vals);
+	free(buf);
 	return err;
 }
 
-static bool nexthop_same(const struct xvr_nexthop *a, const struct xvr_nexthop *b)
+int nexthops_read(struct xvr_node *n, struct nexthop **out)
+{
+	struct xvr_nexthop *dp = calloc(XVR_MAX_NEXTHOPS, sizeof(*dp));
+	struct xvr_nh_book *book = calloc(XVR_MAX_NEXTHOPS, sizeof(*book));
+	struct nexthop *tbl = calloc(XVR_MAX_NEXTHOPS, sizeof(*tbl));
+	int err = 0;
+
+	if (!dp || !book || !tbl) {
+		err = -ENOMEM;
+		goto out;
+	}
+	err = nexthop_map_read(n->nexthops_fd, dp, sizeof(*dp));
+	if (!err)
+		err = nexthop_map_read(n->nh_book_fd, book, sizeof(*book));
+	if (err)
+		goto out;
+	for (__u32 i = 0; i < XVR_MAX_NEXTHOPS; i++)
+		nexthop_join(&dp[i], &book[i], &tbl[i]);
+	*out = tbl;
+	tbl = NULL;
+out:
+	free(dp);
+	free(book);
+	free(tbl);
+	return err;
+}
+
+static bool nexthop_same(const struct nexthop *a, const struct nexthop *b)
 {
 	/* A group is its member list, which this struct does not hold. */
 	if ((a->flags | b->flags) & XVR_NH_GROUP)
@@ -127,7 +224,7 @@ static bool nexthop_same(const struct xvr_nexthop *a, const struct xvr_nexthop *
 	       !memcmp(a->gw, b->gw, 16);
 }
 
-__u32 nexthop_match(const struct xvr_nexthop *tbl, const struct xvr_nexthop *want)
+__u32 nexthop_match(const struct nexthop *tbl, const struct nexthop *want)
 {
 	for (__u32 i = 1; i < XVR_MAX_NEXTHOPS; i++)
 		if ((tbl[i].flags & XVR_NH_VALID) && nexthop_same(&tbl[i], want))
@@ -135,7 +232,7 @@ __u32 nexthop_match(const struct xvr_nexthop *tbl, const struct xvr_nexthop *wan
 	return 0;
 }
 
-static __u32 nexthop_free_slot(const struct xvr_nexthop *tbl, __u32 from)
+static __u32 nexthop_free_slot(const struct nexthop *tbl, __u32 from)
 {
 	for (__u32 i = from ? from : 1; i < XVR_MAX_NEXTHOPS; i++)
 		if (!(tbl[i].flags & XVR_NH_VALID))
@@ -143,7 +240,7 @@ static __u32 nexthop_free_slot(const struct xvr_nexthop *tbl, __u32 from)
 	return 0;
 }
 
-__u32 nexthop_take(struct xvr_nexthop *tbl, __u32 *next, __u32 vr_id)
+__u32 nexthop_take(struct nexthop *tbl, __u32 *next, __u32 vr_id)
 {
 	__u32 id = nexthop_free_slot(tbl, *next);
 
@@ -160,12 +257,12 @@ __u32 nexthop_take(struct xvr_nexthop *tbl, __u32 *next, __u32 vr_id)
 
 int nexthop_ref(struct xvr_node *n, __u32 id, int delta)
 {
-	struct xvr_nexthop nh;
+	struct nexthop nh;
+	int err;
 
-	if (!id || id >= XVR_MAX_NEXTHOPS)
-		return -EINVAL;
-	if (bpf_map_lookup_elem(n->nexthops_fd, &id, &nh))
-		return -errno;
+	err = nexthop_load(n, id, &nh);
+	if (err)
+		return err;
 	if (!(nh.flags & XVR_NH_VALID))
 		return -ENOENT;
 	if (delta < 0 && nh.refcnt < (__u32)-delta)
@@ -175,9 +272,7 @@ int nexthop_ref(struct xvr_node *n, __u32 id, int delta)
 	/* Unreferenced: no FIB entry points here any more, so clear it. */
 	if (!nh.refcnt)
 		memset(&nh, 0, sizeof(nh));
-	if (bpf_map_update_elem(n->nexthops_fd, &id, &nh, BPF_ANY))
-		return -errno;
-	return 0;
+	return nexthop_store(n, id, &nh);
 }
 
 /* Copies each port's default rule into its xvr_ports entry, where ingress reads it. */

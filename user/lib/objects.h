@@ -17,18 +17,53 @@ int mode_parse(const char *s, __u32 *mode);
 /* Port by ifindex; -ENOENT if the device is not an xvr port. */
 int port_get(struct xvr_node *n, __u32 ifindex, struct xvr_port *out);
 
+/*
+ * A nexthop as the control plane handles it: the entry ingress reads
+ * (xvr_nexthops: port, owner, flags, MACs, VLAN) joined with its
+ * bookkeeping (xvr_nh_book: references, gateway). nexthops_read,
+ * nexthop_load and nexthop_store are the only readers and writers of the
+ * two maps.
+ */
+struct nexthop {
+	__u32 ifindex;
+	__u16 vr_id;
+	__u16 flags;		/* enum xvr_nh_flags */
+	__u8 dmac[6];
+	__u8 smac[6];
+	union {
+		__u16 vlan;
+		__u16 link_id;	/* XVR_NH_LINK: as in struct xvr_nexthop */
+	};
+	__u8 family;		/* of the gateway, 0 = none */
+	__u8 pad;
+	__u32 refcnt;
+	__u8 gw[16];
+};
+
+/* Nexthop id (1..XVR_MAX_NEXTHOPS-1), both halves. */
+int nexthop_load(struct xvr_node *n, __u32 id, struct nexthop *out);
+/*
+ * Write nexthop id. A valid one: bookkeeping first, then the data-path
+ * entry, and that only if it changed (a reference count never rewrites
+ * what ingress reads). An invalid one (zeroed): the data-path entry first.
+ */
+int nexthop_store(struct xvr_node *n, __u32 id, const struct nexthop *nh);
+
 /* All nexthops in one batch read; *out is XVR_MAX_NEXTHOPS entries, free() it. */
-int nexthops_read(struct xvr_node *n, struct xvr_nexthop **out);
+int nexthops_read(struct xvr_node *n, struct nexthop **out);
 /* Same target, same router: the id to share (refcnt untouched), or 0. */
-__u32 nexthop_match(const struct xvr_nexthop *tbl, const struct xvr_nexthop *want);
+__u32 nexthop_match(const struct nexthop *tbl, const struct nexthop *want);
 /*
  * The nexthop allocator of 'xvr route' and fibsync, over the table as read
  * (nexthops_read) under the node lock: a free id from *next on, wrapping
  * once, marked taken in tbl for router vr_id (so one command or apply never
  * hands it out twice), *next moved past it. 0 when the table is full.
  */
-__u32 nexthop_take(struct xvr_nexthop *tbl, __u32 *next, __u32 vr_id);
-/* refcnt += delta; a nexthop that drops to 0 references is invalidated. */
+__u32 nexthop_take(struct nexthop *tbl, __u32 *next, __u32 vr_id);
+/*
+ * The one reference count of a nexthop: refcnt += delta in its bookkeeping;
+ * one that drops to 0 references is invalidated (both halves cleared).
+ */
 int nexthop_ref(struct xvr_node *n, __u32 id, int delta);
 
 /* Recompute xvr_config.rule_kinds from the rules present, and copy each
