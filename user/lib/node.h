@@ -42,7 +42,10 @@
 	X(vlink_locals)	\
 	X(vlink_fdb)	\
 	X(vlink_stats)	\
-	X(vlink_nh)
+	X(vlink_nh)	\
+	X(cpu_groups)	\
+	X(cpu_sets)	\
+	X(cpu_stats)
 
 struct xvr_node {
 	char name[64];

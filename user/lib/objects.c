@@ -344,6 +344,7 @@ static const char *const drop_names[XVR_DROP_MAX] = {
 	[XVR_DROP_LINK_DOWN] = "link-down",
 	[XVR_DROP_MARTIAN] = "martian",
 	[XVR_DROP_TX_MTU] = "tx-mtu",
+	[XVR_DROP_CPU_HANDOFF] = "cpu-handoff",
 };
 
 static const char *const punt_names[XVR_PUNT_MAX] = {
