@@ -7,7 +7,8 @@ itself. With 'nexthops' the 65536-entry nexthop table is read too (slow)."""
 import json, re, subprocess, sys
 node, deep = sys.argv[1], sys.argv[2:3] == ["nexthops"]
 pin = f"/sys/fs/bpf/xvr/{node}"
-maps = ["routers", "fib4", "rib4", "fib6", "vifs", "classify", "fes", "ports", "tx_ports"]
+maps = ["routers", "fib4", "rib4", "fib6", "vifs", "classify", "fes", "ports", "tx_ports",
+        "cpu_groups", "cpu_sets"]
 maps += ["nexthops"] if deep else []
 # One bpftool for every map: 'batch' reads its commands from stdin.
 cmds = "".join(f"map dump pinned {pin}/{m}\n" for m in maps)
@@ -51,6 +52,17 @@ for e in dump("tx_ports"):
     k = u32(e["key"])
     if k not in ports and k not in devs:
         bad.append(f"tx_ports entry {k}: neither a port nor a VIF or engine")
+# CPU groups: each one named by a router, each router's group there.
+groups = {u32(e["key"]) for e in dump("cpu_groups")}
+named = {v.get("cpu_group", 0) for k, v in routers.items() if k in active} - {0}
+for g in groups - named:
+    bad.append(f"cpu group {g}: no router bound to it")
+for g in named - groups:
+    bad.append(f"cpu group {g}: named by a router, but no cpumap")
+for e in dump("cpu_sets"):
+    g = u32(e["key"])
+    if g not in groups and e["value"]["count"]:
+        bad.append(f"cpu set {g} of no group")
 pfx = f"xvr-{node}-"
 nss = [l.split()[0] for l in subprocess.check_output(["ip", "netns", "list"], text=True).splitlines()]
 for ns in nss:

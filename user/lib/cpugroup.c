@@ -232,6 +232,7 @@ int cpu_bind(struct xvr_node *n, __u32 id, __u64 mask)
 		err = group_create(n, mask, refs, &g);
 		if (err)
 			return err;
+		xvr_die_at("router-set:cpus-group");
 	}
 	r.cpu_group = g;
 	r.cpus = mask;
