@@ -142,6 +142,23 @@ t_eq "netns: arrived on CPU 1" "$(cpu r2 1 arrived_packets)" "$rx"
 t_eq "netns: processed on CPU 0: none" "$(cpu r2 0 processed_packets)" 0
 t_eq "netns: delivered into the VIF" "$(js r2 .fwd_packets)" "$rx"
 
+# 5b. afxdp mode: handed to the router's engine from CPU 1.
+M3=02:00:00:2a:00:03
+x router add r3 mode afxdp >/dev/null && x vif add r3 e0 port "$PA" mac $M3 >/dev/null &&
+	x fe add r3 >/dev/null && x router set r3 cpus 1 || t_fail "afxdp router setup"
+gen -d $M3 -n 3000 -r 100000 >/dev/null
+settle r3
+rx=$(js r3 .rx_packets)
+fe_rx() { x -j fe list r3 | jq '[.[].rx_packets] | add // 0'; }
+t_wait 5 test_ge_cmd fe_rx "$rx"
+echo "# afxdp bound to 1: $(js r3 '[.rx_packets, .fwd_packets, .drop_packets, .per_cpu]' | jq -c .), engine rx $(fe_rx)"
+t_ge "afxdp: r3 received the frames" "$rx" 2700
+t_eq "afxdp: arrived on CPU 1" "$(cpu r3 1 arrived_packets)" "$rx"
+t_eq "afxdp: processed on CPU 0: none" "$(cpu r3 0 processed_packets)" 0
+t_eq "afxdp: handed to the engine, every one" "$(js r3 .fwd_packets)" "$rx"
+t_eq "afxdp: the engine received them" "$(fe_rx)" "$rx"
+x router del r3
+
 # 6. Routers with the same set share a group; node save keeps the binding.
 x router set r1 cpus 1
 t_eq "r1 and r2 on CPU 1 share one group" \
