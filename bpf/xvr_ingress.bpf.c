@@ -655,6 +655,7 @@ int xvr_cpumap(struct xdp_md *ctx)
 	struct xvr_cpu_meta *m = (void *)(long)ctx->data_meta;
 	__u32 vr_id, vif_id, len, flags, ifindex, slot;
 	struct xvr_cpu_counters *cc;
+	int act;
 	struct xvr_port *port;
 	struct books b = {};
 
@@ -681,5 +682,8 @@ int xvr_cpumap(struct xdp_md *ctx)
 		cc->arrived_packets++;
 		cc->arrived_bytes += len;
 	}
-	return router_path(ctx, vr_id, vif_id, len, flags);
+	act = router_path(ctx, vr_id, vif_id, len, flags);
+	if (act == XDP_DROP && cc)
+		cc->arrived_dropped++;
+	return act;
 }

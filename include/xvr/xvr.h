@@ -170,13 +170,15 @@ struct xvr_cpu_meta {
  * Per router and CPU (xvr_cpu_stats[vr_id]): frames handed to a cpumap on
  * the receiving CPU, and frames the cpumap program took on the target CPU.
  * Summed over CPUs, steered - arrived is what the cpumap queues lost (or
- * hold in flight, for microseconds).
+ * hold in flight, for microseconds). arrived_dropped is there for the
+ * books of a benchmark: the device never sees a cpumap program's XDP_DROP.
  */
 struct xvr_cpu_counters {
 	__u64 steered_packets;
 	__u64 steered_bytes;
 	__u64 arrived_packets;
 	__u64 arrived_bytes;
+	__u64 arrived_dropped;	/* of those, dropped by the router's path there (XDP_DROP) */
 };
 
 /*
