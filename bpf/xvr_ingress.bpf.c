@@ -498,6 +498,7 @@ static __always_inline int cpu_steer(struct xdp_md *ctx, struct frame *f, __u32 
 	struct xvr_cpu_meta *m;
 	__u32 idx, cpu, vr_id = f->vr_id;
 	void *map, *data;
+	int meta_len;
 
 	set = bpf_map_lookup_elem(&xvr_cpu_sets, &group);
 	map = bpf_map_lookup_elem(&xvr_cpu_groups, &group);
@@ -508,7 +509,14 @@ static __always_inline int cpu_steer(struct xdp_md *ctx, struct frame *f, __u32 
 	if (idx >= XVR_MAX_BOUND_CPUS)
 		return drop(&f->b, XVR_DROP_CPU_HANDOFF);
 	cpu = set->cpus[idx];
-	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*m)))
+	/*
+	 * Exactly our metadata, whatever the frame brought: a driver's hints,
+	 * or a recycled page's stale metadata (live-frames generators reuse
+	 * a frame's xdp_frame with its old metasize), would otherwise add up
+	 * past the kernel's 32-byte bound and fail the adjustment.
+	 */
+	meta_len = (long)ctx->data - (long)ctx->data_meta;
+	if (bpf_xdp_adjust_meta(ctx, meta_len - (int)sizeof(*m)))
 		return drop(&f->b, XVR_DROP_CPU_HANDOFF);
 	data = (void *)(long)ctx->data;
 	m = (void *)(long)ctx->data_meta;

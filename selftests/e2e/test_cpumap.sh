@@ -101,6 +101,9 @@ read -r a b < <(books r1)
 t_eq "books: rx ($a) = fwd + punt + drop" "$b" "$a"
 t_eq "no cpu-handoff loss" "$(js r1 '.drop["cpu-handoff"] // 0')" 0
 t_eq "the sink got what r1 forwarded" "$("$SINK" -j read "$PIN" | jq .tagged_packets)" "$fwd"
+t_eq "prometheus: arrivals per CPU" \
+	"$(x stats --format prometheus | grep '^xvr_router_cpu_arrived_total{.*router="r1"' | tr -d '\n')" \
+	"xvr_router_cpu_arrived_total{node=\"$NODE\",router=\"r1\",cpu=\"1\"} $rx"
 
 # 3. Bound to 0-1, many flows: both CPUs take a share.
 x router set r1 cpus 0-1

@@ -16,6 +16,7 @@
 #include <bpf/libbpf.h>
 #include "common.h"
 #include "cpugroup.h"
+#include "objects.h"
 
 __u64 cpus_online(void)
 {
@@ -296,18 +297,7 @@ int cpu_counters_read(struct xvr_node *n, __u32 id, struct xvr_cpu_counters *per
 
 int cpu_counters_zero(struct xvr_node *n, __u32 id)
 {
-	int ncpu = libbpf_num_possible_cpus(), err = 0;
-	struct xvr_cpu_counters *per;
-
-	if (ncpu < 0)
-		return ncpu;
-	per = calloc(ncpu, sizeof(*per));
-	if (!per)
-		return -ENOMEM;
-	if (bpf_map_update_elem(n->cpu_stats_fd, &id, per, BPF_ANY))
-		err = -errno;
-	free(per);
-	return err;
+	return percpu_zero(n->cpu_stats_fd, id, sizeof(struct xvr_cpu_counters));
 }
 
 __u64 cpu_handoff_lost(struct xvr_node *n, __u32 id)
