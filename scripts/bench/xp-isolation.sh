@@ -172,6 +172,27 @@ iso_teardown() {
 	return 0
 }
 
+# iso_cpumap_prio: the node's cpumap threads (cpumap/CPU/map:ID, one per
+# CPU of each group) at the DUT's real-time priority + 1, as the DUT's
+# other inner stages are: at normal priority the NAPI thread on the same
+# CPU (SCHED_FIFO) would starve them and their queues would overflow.
+iso_cpumap_prio() {
+	local id f pid
+	[ -n "${DUT_PRIO:-}" ] || return 0
+	# The outer map's values are the inner maps' ids, dumped as raw bytes.
+	for id in $(bpftool -j map dump pinned "/sys/fs/bpf/xvr/$NODE/cpu_groups" 2>/dev/null |
+		$PY -c 'import json, sys
+for e in json.load(sys.stdin): print(int.from_bytes(bytes(int(b, 16) for b in e["value"]), "little"))'); do
+		for f in /proc/[0-9]*/comm; do
+			case $(cat "$f" 2>/dev/null) in
+			cpumap/*/map:"$id")
+				pid=${f#/proc/}
+				chrt -f -p $((DUT_PRIO + 1)) "${pid%/comm}" ;;
+			esac
+		done
+	done
+}
+
 # ------------------------------------------------------------- the runs
 
 # iso_run NAME CONFIG DSTFILE: one accounted run; appends VR2's figures to
@@ -229,8 +250,10 @@ xp_isolation() {
 					alone-limited) "$XVR" -n "$NODE" limit set v1 pps 1000000000 &&
 						"$XVR" -n "$NODE" limit set v2 pps 1000000000 ;;
 					bound) "$XVR" -n "$NODE" router set v1 cpus "$ISO_BIND_VR1" &&
-						"$XVR" -n "$NODE" router set v2 cpus "$ISO_BIND_VR2" ;;
-					alone-bound) "$XVR" -n "$NODE" router set v1 cpus "$ISO_BIND_VR1" ;;
+						"$XVR" -n "$NODE" router set v2 cpus "$ISO_BIND_VR2" &&
+						iso_cpumap_prio ;;
+					alone-bound) "$XVR" -n "$NODE" router set v1 cpus "$ISO_BIND_VR1" &&
+						iso_cpumap_prio ;;
 					esac >>"$TMP/xvr.log" 2>&1; then
 					reason="xvr limit set or router set cpus failed: $(tail -1 "$TMP/xvr.log")"
 					break 2
