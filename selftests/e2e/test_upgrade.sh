@@ -44,11 +44,13 @@ t_check "and every port and the VIF run new programs" test "$(progs)" != "$p0"
 t_check "fibsync-free routes kept" test "$(x -j route list r | jq length)" = 1
 
 # 2. Pins of another ABI version are refused, naming both versions.
+abi=$(bpftool -j map lookup pinned "/sys/fs/bpf/xvr/$NODE/abi" key 0 0 0 0 | jq -r '.value | join(" ")')
 bpftool map update pinned "/sys/fs/bpf/xvr/$NODE/abi" key 0 0 0 0 value 0xff 0 0 0
 out=$(x node up 2>&1)
 t_eq "node up on pins of ABI 255 fails" "$?" 1
 t_check "naming the versions" grep -q "ABI 255, this xvr ABI" <<<"$out"
-bpftool map update pinned "/sys/fs/bpf/xvr/$NODE/abi" key 0 0 0 0 value 1 0 0 0
+# shellcheck disable=SC2086 # the version's bytes, one argument each
+bpftool map update pinned "/sys/fs/bpf/xvr/$NODE/abi" key 0 0 0 0 value $abi
 
 # 3. Under load: two live upgrades while frames flow; the books balance.
 PPS=${UPG_PPS:-500000}
