@@ -357,4 +357,40 @@ struct {
 	__array(values, struct xvr_bcast_inner);
 } xvr_bcast SEC(".maps");
 
+/*
+ * Core binding: one cpumap per distinct CPU set of bound routers, its
+ * entries (one per CPU of the set) running xvr_cpumap. Created and freed by
+ * `xvr router set cpus`, read by ingress (bpf_redirect_map on the inner map).
+ */
+struct xvr_cpumap_inner {
+	__uint(type, BPF_MAP_TYPE_CPUMAP);
+	__uint(max_entries, XVR_MAX_BOUND_CPUS);
+	/* Sizes, not types: see xvr_fib6_inner. */
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct bpf_cpumap_val));
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, XVR_MAX_CPU_GROUPS);
+	__type(key, __u32);
+	__array(values, struct xvr_cpumap_inner);
+} xvr_cpu_groups SEC(".maps");
+
+/* Each group's CPUs, for the flow hash. Written by `xvr router set cpus`, read by ingress. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XVR_MAX_CPU_GROUPS);
+	__type(key, __u32);
+	__type(value, struct xvr_cpu_set);
+} xvr_cpu_sets SEC(".maps");
+
+/* Handoffs per router and CPU. Written by ingress and xvr_cpumap, read by `xvr stats`. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XVR_MAX_ROUTERS);
+	__type(key, __u32);
+	__type(value, struct xvr_cpu_counters);
+} xvr_cpu_stats SEC(".maps");
+
 #endif /* XVR_BPF_MAPS_H */

@@ -439,11 +439,140 @@ static __always_inline int afxdp_deliver(struct xdp_md *ctx, __u32 vr_id, struct
 }
 
 /*
+ * A router's data path for a frame already classified and admitted: on the
+ * CPU that received it, or on one of the router's own CPUs after a cpumap
+ * handoff. A global function, checked by the verifier once and on its own
+ * (its arguments are plain scalars), so the ingress program and xvr_cpumap
+ * share it without either paying for the other's states. It parses the
+ * frame again: packet pointers cannot cross a global function's boundary,
+ * nor a cpumap queue.
+ */
+__noinline int router_path(struct xdp_md *ctx, __u32 vr_id, __u32 vif_id, __u32 len,
+			   __u32 meta_flags)
+{
+	void *data_end, *data;
+	__u32 ifindex, slot;
+	struct xvr_router *vr;
+	struct xvr_port *port;
+	struct frame f = {};
+	int reason;
+
+	if (!ctx)
+		return XDP_ABORTED;
+	data_end = (void *)(long)ctx->data_end;
+	data = (void *)(long)ctx->data;
+	ifindex = ctx->ingress_ifindex;
+	port = bpf_map_lookup_elem(&xvr_ports, &ifindex);
+	if (port) {
+		slot = port->slot;
+		f.b.port = bpf_map_lookup_elem(&xvr_port_stats, &slot);
+	}
+	f.b.vr = bpf_map_lookup_elem(&xvr_vr_stats, &vr_id);
+	f.b.vr_id = vr_id;
+	f.b.len = len;
+	f.b.ctx = ctx;
+	f.vr_id = vr_id;
+	f.punt_admitted = meta_flags & XVR_CPU_META_PUNT_ADMITTED;
+
+	reason = parse_frame(data, data_end, &f.p);
+	if (reason)
+		return drop(&f.b, reason);
+	vr = bpf_map_lookup_elem(&xvr_routers, &vr_id);
+	if (!vr || !(vr->flags & XVR_ROUTER_ACTIVE))
+		return drop(&f.b, XVR_DROP_ROUTER_DOWN);
+	if (vif_id) {
+		f.vif = bpf_map_lookup_elem(&xvr_vifs, &vif_id);
+		/* A rule may only deliver into a VIF of its own router. */
+		if (f.vif && (!(f.vif->flags & XVR_VIF_ACTIVE) || f.vif->vr_id != vr_id))
+			f.vif = NULL;
+	}
+
+	switch (vr->mode) {
+	case XVR_MODE_XDP:
+		return xdp_forward(ctx, vr_id, vr->fib4_bank, &f);
+	case XVR_MODE_NETNS:
+		return netns_deliver(ctx, &f);
+	case XVR_MODE_AFXDP:
+		return afxdp_deliver(ctx, vr_id, &f);
+	}
+	return drop(&f.b, XVR_DROP_MODE);
+}
+
+/*
+ * A bound router's frame to one of its CPUs: the flow hash picks the CPU
+ * (a flow stays on one CPU, so it is not reordered), the classification
+ * rides along in the frame's metadata. Counted as steered here; what the
+ * cpumap refuses outright is a cpu-handoff drop.
+ */
+static __always_inline int cpu_steer(struct xdp_md *ctx, struct frame *f, __u32 group,
+				     __u32 vif_id)
+{
+	struct xvr_cpu_counters *cc;
+	struct xvr_cpu_set *set;
+	struct xvr_cpu_meta *m;
+	__u32 idx, cpu, vr_id = f->vr_id;
+	void *map, *data;
+	int meta_len;
+
+	set = bpf_map_lookup_elem(&xvr_cpu_sets, &group);
+	map = bpf_map_lookup_elem(&xvr_cpu_groups, &group);
+	if (!set || !map || !set->count || set->count > XVR_MAX_BOUND_CPUS)
+		return drop(&f->b, XVR_DROP_CPU_HANDOFF);
+	idx = flow_hash(&f->p) % set->count;
+	barrier_var(idx);
+	if (idx >= XVR_MAX_BOUND_CPUS)
+		return drop(&f->b, XVR_DROP_CPU_HANDOFF);
+	cpu = set->cpus[idx];
+	/*
+	 * Exactly our metadata, whatever the frame brought: a driver's hints,
+	 * or a recycled page's stale metadata (live-frames generators reuse
+	 * a frame's xdp_frame with its old metasize), would otherwise add up
+	 * past the kernel's 32-byte bound and fail the adjustment.
+	 */
+	meta_len = (long)ctx->data - (long)ctx->data_meta;
+	if (bpf_xdp_adjust_meta(ctx, meta_len - (int)sizeof(*m)))
+		return drop(&f->b, XVR_DROP_CPU_HANDOFF);
+	data = (void *)(long)ctx->data;
+	m = (void *)(long)ctx->data_meta;
+	if ((void *)(m + 1) > data)
+		return drop(&f->b, XVR_DROP_CPU_HANDOFF);
+	m->magic = XVR_CPU_META_MAGIC;
+	m->vr_id = vr_id;
+	m->vif_id = vif_id;
+	m->len = f->b.len;
+	m->flags = f->punt_admitted ? XVR_CPU_META_PUNT_ADMITTED : 0;
+	m->pad = 0;
+	if (bpf_redirect_map(map, cpu, 0) != XDP_REDIRECT)
+		return drop(&f->b, XVR_DROP_CPU_HANDOFF);
+	cc = bpf_map_lookup_elem(&xvr_cpu_stats, &vr_id);
+	if (cc) {
+		cc->steered_packets++;
+		cc->steered_bytes += f->b.len;
+	}
+	return XDP_REDIRECT;
+}
+
+/*
+ * xvr_ingress_frame's answer when the router's path is to run inline: the
+ * classification packed into the return value, so that xvr_ingress calls
+ * router_path itself and the two global functions' stacks are never
+ * stacked (three frames deep they pass the verifier's 512 bytes).
+ */
+#define PATH_NEXT		(1 << 30)
+#define PATH_PUNT_ADMITTED	(1 << 29)
+#define PATH_VIF_SHIFT		10
+#define PATH_VR_MASK		((1 << PATH_VIF_SHIFT) - 1)
+#define PATH_VIF_MASK		0xfff
+_Static_assert(XVR_MAX_ROUTERS <= PATH_VR_MASK + 1, "router id must fit PATH_VR_MASK");
+_Static_assert(XVR_MAX_VIFS <= PATH_VIF_MASK + 1, "VIF id must fit PATH_VIF_MASK");
+
+/*
  * Everything after decapsulation: len is the frame's length as received,
  * link_cls the link it came from (vr_id 0: none), decap_reason why the
  * decapsulation dropped it (0: it did not). A global function, so the
  * verifier checks it once for any link instead of once per outcome of the
  * decapsulation, which would double the states of all that follows.
+ * Returns an XDP action, or PATH_NEXT with the classification.
  */
 __noinline int xvr_ingress_frame(struct xdp_md *ctx, __u32 len, __u32 link_vr, __u32 link_vif,
 				 int decap_reason)
@@ -456,6 +585,7 @@ __noinline int xvr_ingress_frame(struct xdp_md *ctx, __u32 len, __u32 link_vr, _
 	struct xvr_config *cfg;
 	struct xvr_router *vr;
 	struct xvr_port *port;
+	__u32 group;
 	int reason;
 
 	if (!ctx)
@@ -508,22 +638,11 @@ __noinline int xvr_ingress_frame(struct xdp_md *ctx, __u32 len, __u32 link_vr, _
 	} else if (!police_frame(vr_id, f.b.len)) {
 		return drop(&f.b, XVR_DROP_POLICED);
 	}
-	if (vif_id) {
-		f.vif = bpf_map_lookup_elem(&xvr_vifs, &vif_id);
-		/* A rule may only deliver into a VIF of its own router. */
-		if (f.vif && (!(f.vif->flags & XVR_VIF_ACTIVE) || f.vif->vr_id != vr_id))
-			f.vif = NULL;
-	}
-
-	switch (vr->mode) {
-	case XVR_MODE_XDP:
-		return xdp_forward(ctx, vr_id, vr->fib4_bank, &f);
-	case XVR_MODE_NETNS:
-		return netns_deliver(ctx, &f);
-	case XVR_MODE_AFXDP:
-		return afxdp_deliver(ctx, vr_id, &f);
-	}
-	return drop(&f.b, XVR_DROP_MODE);
+	group = vr->cpu_group;
+	if (group)
+		return cpu_steer(ctx, &f, group, vif_id);
+	return PATH_NEXT | (f.punt_admitted ? PATH_PUNT_ADMITTED : 0) |
+	       vif_id << PATH_VIF_SHIFT | vr_id;
 }
 
 /*
@@ -600,16 +719,65 @@ int xvr_ingress(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data;
 	struct xvr_cls_val link_cls = {};
 	__u32 len = data_end - data;
-	int reason;
+	int reason, act;
 
 	/* GRE for a virtual link: its inner frame is the link's router's. */
 	reason = egre_decap(ctx, len, &link_cls);
 	/* A link's inner frames, even group-addressed ones, are its router's. */
 	if (!reason && !link_cls.vr_id) {
-		int act = xvr_bcast_frame(ctx, len);
-
+		act = xvr_bcast_frame(ctx, len);
 		if (act >= 0)
 			return act;
 	}
-	return xvr_ingress_frame(ctx, len, link_cls.vr_id, link_cls.vif, reason);
+	act = xvr_ingress_frame(ctx, len, link_cls.vr_id, link_cls.vif, reason);
+	if (!(act & PATH_NEXT))
+		return act;
+	return router_path(ctx, act & PATH_VR_MASK, (act >> PATH_VIF_SHIFT) & PATH_VIF_MASK, len,
+			   act & PATH_PUNT_ADMITTED ? XVR_CPU_META_PUNT_ADMITTED : 0);
+}
+
+/*
+ * A bound router's frame on one of its CPUs (xvr_cpu_groups' entries run
+ * this). Received, classified and admitted on the CPU that took it off the
+ * port; here it is counted as arrived and runs the router's path. The
+ * metadata is removed first: what the path sends on must not carry it.
+ */
+SEC("xdp/cpumap")
+int xvr_cpumap(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	struct xvr_cpu_meta *m = (void *)(long)ctx->data_meta;
+	__u32 vr_id, vif_id, len, flags, ifindex, slot;
+	struct xvr_cpu_counters *cc;
+	int act;
+	struct xvr_port *port;
+	struct books b = {};
+
+	if ((void *)(m + 1) > data || m->magic != XVR_CPU_META_MAGIC) {
+		/* Only ingress fills these cpumaps, and always with metadata. */
+		ifindex = ctx->ingress_ifindex;
+		port = bpf_map_lookup_elem(&xvr_ports, &ifindex);
+		if (port) {
+			slot = port->slot;
+			b.port = bpf_map_lookup_elem(&xvr_port_stats, &slot);
+		}
+		b.len = (long)ctx->data_end - (long)ctx->data;
+		b.ctx = ctx;
+		return drop(&b, XVR_DROP_CPU_HANDOFF);
+	}
+	vr_id = m->vr_id;
+	vif_id = m->vif_id;
+	len = m->len;
+	flags = m->flags;
+	if (bpf_xdp_adjust_meta(ctx, (int)sizeof(*m)))
+		return XDP_ABORTED;
+	cc = bpf_map_lookup_elem(&xvr_cpu_stats, &vr_id);
+	if (cc) {
+		cc->arrived_packets++;
+		cc->arrived_bytes += len;
+	}
+	act = router_path(ctx, vr_id, vif_id, len, flags);
+	if (act == XDP_DROP && cc)
+		cc->arrived_dropped++;
+	return act;
 }

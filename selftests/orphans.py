@@ -7,7 +7,8 @@ itself. With 'nexthops' the 65536-entry nexthop table is read too (slow)."""
 import json, re, subprocess, sys
 node, deep = sys.argv[1], sys.argv[2:3] == ["nexthops"]
 pin = f"/sys/fs/bpf/xvr/{node}"
-maps = ["routers", "router_book", "fib4", "fib4_l1", "rib4", "fib6", "vifs", "classify", "fes", "ports", "tx_ports"]
+maps = ["routers", "router_book", "fib4", "fib4_l1", "rib4", "fib6", "vifs", "classify", "fes", "ports",
+        "tx_ports", "cpu_groups", "cpu_sets"]
 maps += ["nexthops"] if deep else []
 # One bpftool for every map: 'batch' reads its commands from stdin.
 cmds = "".join(f"map dump pinned {pin}/{m}\n" for m in maps)
@@ -80,6 +81,17 @@ for e in json.loads(subprocess.run(["bpftool", "-j", "map", "dump", "pinned", f"
 for k, v in vifs.items():
     if not v["flags"] & 4 and v["dev"] not in members:
         bad.append(f"VIF {k} ({v['name']}) not in its port's broadcast set")
+# CPU groups: each one named by a router, each router's group there.
+groups = {u32(e["key"]) for e in dump("cpu_groups")}
+named = {v.get("cpu_group", 0) for k, v in routers.items() if k in active} - {0}
+for g in groups - named:
+    bad.append(f"cpu group {g}: no router bound to it")
+for g in named - groups:
+    bad.append(f"cpu group {g}: named by a router, but no cpumap")
+for e in dump("cpu_sets"):
+    g = u32(e["key"])
+    if g not in groups and e["value"]["count"]:
+        bad.append(f"cpu set {g} of no group")
 pfx = f"xvr-{node}-"
 nss = [l.split()[0] for l in subprocess.check_output(["ip", "netns", "list"], text=True).splitlines()]
 for ns in nss:

@@ -1997,6 +1997,176 @@ static void subtest_policer(void)
 	fx_close(&fx);
 }
 
+/* ---- core binding: the cpumap handoff (xvr_cpumap) ---- */
+
+#define CPUMAP_GROUP	1
+#define CPUMAP_FRAMES	2000	/* live frames, one test run repeated */
+/*
+ * Metadata a frame brings: all the headroom test_run allows (256 bytes less
+ * the xdp_frame), so that ours added on top would not fit unless it
+ * replaces what was there.
+ */
+#define META_FOREIGN	216
+
+/*
+ * Router vr bound to target_cpu as `router set cpus` would bind it: a
+ * cpumap whose entry for target_cpu runs xvr_cpumap, the group's CPU list,
+ * the group index in the router's entry.
+ */
+static bool fx_bind(struct fx *fx, __u32 vr, __u32 target_cpu)
+{
+	struct bpf_cpumap_val val = {
+		.qsize = XVR_CPUMAP_QSIZE,
+		.bpf_prog.fd = bpf_program__fd(fx->skel->progs.xvr_cpumap),
+	};
+	struct xvr_cpu_set set = { .count = 1, .cpus = { target_cpu } };
+	__u32 g = CPUMAP_GROUP;
+	struct xvr_router r;
+	bool ok;
+	int fd;
+
+	fd = bpf_map_create(BPF_MAP_TYPE_CPUMAP, "test_cpumap", sizeof(__u32), sizeof(val),
+			    XVR_MAX_BOUND_CPUS, NULL);
+	if (!ASSERT_GE(fd, 0, "cpumap create"))
+		return false;
+	ok = ASSERT_OK(bpf_map_update_elem(fd, &target_cpu, &val, BPF_ANY), "cpumap entry") &&
+	     ASSERT_OK(bpf_map_update_elem(fx->n.cpu_sets_fd, &g, &set, BPF_ANY), "xvr_cpu_sets") &&
+	     ASSERT_OK(bpf_map_update_elem(fx->n.cpu_groups_fd, &g, &fd, BPF_ANY),
+		       "xvr_cpu_groups") &&
+	     ASSERT_OK(bpf_map_lookup_elem(fx->n.routers_fd, &vr, &r), "router");
+	close(fd);
+	r.cpu_group = g;
+	r.cpus = 1ull << target_cpu;
+	return ok && ASSERT_OK(bpf_map_update_elem(fx->n.routers_fd, &vr, &r, BPF_ANY),
+			       "router's group");
+}
+
+static bool cpu_counters_at(struct fx *fx, __u32 vr, int ncpu, struct xvr_cpu_counters *cc,
+			    struct xvr_counters *vc)
+{
+	return !bpf_map_lookup_elem(fx->n.cpu_stats_fd, &vr, cc) &&
+	       !bpf_map_lookup_elem(fx->n.vr_stats_fd, &vr, vc);
+}
+
+/* All frames arrived at the target CPU (the cpumap's kthread is asynchronous). */
+static bool cpumap_drained(struct fx *fx, __u32 vr, int ncpu, int target, __u64 want,
+			   struct xvr_cpu_counters *cc, struct xvr_counters *vc)
+{
+	for (int i = 0; i < 500; i++) {
+		if (cpu_counters_at(fx, vr, ncpu, cc, vc) && cc[target].arrived_packets >= want &&
+		    vc[target].fwd_packets + vc[target].drop_packets >= want)
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
+/*
+ * Router 1 (xdp mode, default route to E1) bound to CPU 1, frames run from
+ * CPU 0: one test run shows the verdict and the books on the receiving CPU
+ * (rx and steered, nothing processed there); live frames then really cross
+ * the cpumap and run xvr_cpumap on CPU 1, which forwards every one of them
+ * and books it there. Router 2, not bound, stays inline.
+ */
+static void subtest_cpumap(void)
+{
+	const struct frame_spec spec1 = V4(.dport = 7101), spec2 = V4(.dport = 7102);
+	int ncpu = libbpf_num_possible_cpus();
+	struct xvr_cpu_counters *cc = NULL;
+	struct xvr_counters *vc = NULL, c;
+	struct frame in1, in2;
+	__u8 out[FRAME_MAX + 64];
+	__u32 out_len, verdict;
+	cpu_set_t set, old;
+	struct fx fx;
+	bool ok;
+
+	if (ncpu < 2 || sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+		test__skip("two CPUs needed");
+		return;
+	}
+	if (!fx_open(&fx))
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(0, &set);
+	sched_getaffinity(0, sizeof(old), &old);
+	cc = calloc(ncpu, sizeof(*cc));
+	vc = calloc(ncpu, sizeof(*vc));
+	ok = ASSERT_OK_PTR(cc, "calloc") && ASSERT_OK_PTR(vc, "calloc") &&
+	     ASSERT_OK(sched_setaffinity(0, sizeof(set), &set), "run on CPU 0") &&
+	     fx_router_default(&fx, 1) && fx_router_default(&fx, 2) &&
+	     fx_rule(&fx, RULE(.kind = XVR_RULE_UDP, .port = 7101), 1) &&
+	     fx_rule(&fx, RULE(.kind = XVR_RULE_UDP, .port = 7102), 2) &&
+	     ASSERT_OK(rules_refresh_kinds(&fx.n), "rules_refresh_kinds") &&
+	     fx_bind(&fx, 1, 1) && ASSERT_OK(frame_build(&in1, &spec1), "frame 1") &&
+	     ASSERT_OK(frame_build(&in2, &spec2), "frame 2");
+	if (!ok)
+		goto out;
+
+	/* One frame, not live: the handoff verdict, the receiving CPU's books. */
+	ASSERT_OK(run_xdp(&fx, net.a, in1.data, in1.len, out, &out_len, &verdict), "test run");
+	ASSERT_EQ(verdict, XDP_REDIRECT, "bound: handed to the cpumap");
+	if (cpu_counters_at(&fx, 1, ncpu, cc, vc)) {
+		ASSERT_EQ(vc[0].rx_packets, 1, "bound: received on CPU 0");
+		ASSERT_EQ(cc[0].steered_packets, 1, "bound: steered on CPU 0");
+		ASSERT_EQ(vc[0].fwd_packets + vc[0].punt_packets + vc[0].drop_packets, 0,
+			  "bound: nothing processed on CPU 0");
+	}
+	/* A frame that comes with metadata of its own (a driver's hints, a
+	 * recycled page's stale metadata): replaced by the handoff's, not
+	 * added to (a live-frames generator's recycled pages grew it, 24
+	 * bytes a pass, until every handoff failed). */
+	{
+		__u8 with_meta[META_FOREIGN + FRAME_MAX];
+		struct xdp_md ctx = { .data = META_FOREIGN, .data_end = META_FOREIGN + in1.len,
+				      .ingress_ifindex = net.a };
+		LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = with_meta,
+			    .data_size_in = META_FOREIGN + in1.len, .ctx_in = &ctx,
+			    .ctx_size_in = sizeof(ctx), .repeat = 1);
+
+		memset(with_meta, 0xab, META_FOREIGN);
+		memcpy(with_meta + META_FOREIGN, in1.data, in1.len);
+		if (ASSERT_OK(bpf_prog_test_run_opts(fx.prog_fd, &opts), "test run with metadata"))
+			ASSERT_EQ(opts.retval, XDP_REDIRECT, "foreign metadata filling the headroom: handed off");
+		if (cpu_counters_at(&fx, 1, ncpu, cc, vc))
+			ASSERT_EQ(cc[0].steered_packets, 2, "foreign metadata: steered");
+	}
+	/* Unbound router 2: forwarded inline, nothing steered. */
+	ASSERT_OK(run_xdp(&fx, net.a, in2.data, in2.len, out, &out_len, &verdict), "test run");
+	ASSERT_EQ(verdict, XDP_REDIRECT, "inline: forwarded");
+	if (ASSERT_OK(counters_read(fx.n.vr_stats_fd, 2, &c), "router 2"))
+		ASSERT_EQ(c.fwd_packets, 1, "inline: forwarded on the receiving CPU");
+	if (cpu_counters_at(&fx, 2, ncpu, cc, vc))
+		ASSERT_EQ(cc[0].steered_packets, 0, "inline: nothing steered");
+
+	/* Live frames: through the cpumap to xvr_cpumap on CPU 1. */
+	{
+		struct xdp_md ctx = { .data_end = in1.len, .ingress_ifindex = net.a };
+		LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in1.data,
+			    .data_size_in = in1.len, .ctx_in = &ctx, .ctx_size_in = sizeof(ctx),
+			    .repeat = CPUMAP_FRAMES, .flags = BPF_F_TEST_XDP_LIVE_FRAMES);
+
+		if (!ASSERT_OK(bpf_prog_test_run_opts(fx.prog_fd, &opts), "live test run"))
+			goto out;
+	}
+	ok = cpumap_drained(&fx, 1, ncpu, 1, CPUMAP_FRAMES, cc, vc);
+	ASSERT_TRUE(ok, "live: every frame arrived on CPU 1 (within 5 s)");
+	ASSERT_EQ(cc[0].steered_packets, 2 + CPUMAP_FRAMES, "live: steered on CPU 0");
+	ASSERT_EQ(cc[1].arrived_packets, CPUMAP_FRAMES, "live: arrived on CPU 1");
+	ASSERT_EQ(vc[1].fwd_packets, CPUMAP_FRAMES, "live: forwarded on CPU 1, every one");
+	ASSERT_EQ(vc[1].drop_packets + vc[1].punt_packets, 0, "live: nothing dropped or punted");
+	ASSERT_EQ(vc[1].rx_packets, 0, "live: received on CPU 0 only");
+	ASSERT_EQ(vc[0].fwd_packets + vc[0].drop_packets + vc[0].punt_packets, 0,
+		  "live: nothing processed on CPU 0");
+	ASSERT_EQ(vc[1].fwd_bytes, (__u64)CPUMAP_FRAMES * in1.len,
+		  "live: the length as received rode along in the metadata");
+out:
+	sched_setaffinity(0, sizeof(old), &old);
+	free(cc);
+	free(vc);
+	fx_close(&fx);
+}
+
 /* ---- virtual links (EGRE): decapsulation, and encapsulation in xdp mode ---- */
 
 #define EGRE_VR		5
@@ -2259,6 +2429,8 @@ void test_ingress(void)
 		subtest_counters();
 	if (test__start_subtest("policer"))
 		subtest_policer();
+	if (test__start_subtest("cpumap"))
+		subtest_cpumap();
 	if (test__start_subtest("egre"))
 		subtest_egre();
 	if (test__start_subtest("egre_encap"))

@@ -131,7 +131,14 @@ struct xvr_router {
 	__u32 mode;		/* enum xvr_mode */
 	char name[XVR_NAME_LEN];
 	__u32 fib4_bank;	/* live bank of the IPv4 table (XVR_FIB4_SLOT) */
-	__u32 pad;
+	/*
+	 * Core binding (`router set NAME cpus LIST`): the router's frames are
+	 * classified and admitted on the CPU that received them, then handed
+	 * through cpumap group cpu_group (0: none, the router runs inline) to
+	 * one of its CPUs. cpus is the set as configured, for user space.
+	 */
+	__u32 cpu_group;
+	__u64 cpus;		/* bit per CPU; user space only */
 };
 
 /*
@@ -144,6 +151,58 @@ struct xvr_router_book {
 	__u32 routes6;
 	__u32 fib4_groups_used;	/* IPv4 DIR table occupancy, live bank */
 	__u32 fib4_groups_max;
+};
+
+/*
+ * CPU groups: one cpumap per distinct CPU set, xvr_cpu_groups[group], so no
+ * cpumap queue is shared by two routers with different sets. Group 0 is
+ * never used. xvr_cpu_sets[group] lists the set's CPUs for the flow hash.
+ * Created by `router set cpus` and freed with the last router using them
+ * (the count lives in user space: the routers naming the group).
+ */
+#define XVR_MAX_CPU_GROUPS	64
+#define XVR_MAX_BOUND_CPUS	64	/* CPUs a set may name: 0..63 */
+#define XVR_CPUMAP_QSIZE	2048	/* frames queued per target CPU */
+
+struct xvr_cpu_set {
+	__u32 count;		/* CPUs in cpus[] */
+	__u8 cpus[XVR_MAX_BOUND_CPUS];
+	__u32 pad;
+};
+
+/*
+ * What the receiving CPU hands to the target CPU with the frame, in its XDP
+ * metadata (bpf_xdp_adjust_meta): the classification, so the cpumap program
+ * need not classify again.
+ */
+#define XVR_CPU_META_MAGIC	0x78637075	/* "xcpu" */
+
+enum xvr_cpu_meta_flags {
+	XVR_CPU_META_PUNT_ADMITTED = 1u << 0,	/* charged to the punt budget already */
+};
+
+struct xvr_cpu_meta {
+	__u32 magic;
+	__u32 vr_id;
+	__u32 vif_id;
+	__u32 len;		/* the frame's length as the port received it */
+	__u32 flags;		/* enum xvr_cpu_meta_flags */
+	__u32 pad;
+};
+
+/*
+ * Per router and CPU (xvr_cpu_stats[vr_id]): frames handed to a cpumap on
+ * the receiving CPU, and frames the cpumap program took on the target CPU.
+ * Summed over CPUs, steered - arrived is what the cpumap queues lost (or
+ * hold in flight, for microseconds). arrived_dropped is there for the
+ * books of a benchmark: the device never sees a cpumap program's XDP_DROP.
+ */
+struct xvr_cpu_counters {
+	__u64 steered_packets;
+	__u64 steered_bytes;
+	__u64 arrived_packets;
+	__u64 arrived_bytes;
+	__u64 arrived_dropped;	/* of those, dropped by the router's path there (XDP_DROP) */
 };
 
 /*
@@ -397,7 +456,8 @@ enum xvr_drop_reason {
 	XVR_DROP_LINK_DOWN = 29,	/* frame for a link that is gone or not ready */
 	XVR_DROP_MARTIAN = 30,		/* martian source address */
 	XVR_DROP_TX_MTU = 31,		/* larger than the egress device's MTU, cannot punt */
-	/* 32..39: reserved for the next features; append above XVR_DROP_MAX. */
+	XVR_DROP_CPU_HANDOFF = 32,	/* a bound router's frame its cpumap did not take */
+	/* 33..39: reserved for the next features; append above XVR_DROP_MAX. */
 	XVR_DROP_MAX = 40,
 };
 

@@ -73,7 +73,7 @@ def ethtool_stats(ns, dev):
 def xvr_counters(node):
     """Per-CPU struct xvr_counters maps, summed over CPUs, by key."""
     res = {}
-    for m in ("vr_stats", "port_stats"):
+    for m in ("vr_stats", "port_stats", "cpu_stats"):
         path = f"/sys/fs/bpf/xvr/{node}/{m}"
         try:
             dump = json.loads(run(["bpftool", "-j", "map", "dump", "pinned", path]))
@@ -279,6 +279,12 @@ def account(before, after, gen, sent, sink, elapsed, dut_cpu, sink_cpu,
         not_forwarded["xvr_punt"] = tot(vr, "punt_packets")
         not_forwarded["xvr_unclassified"] = tot(ports, "miss_packets")
         # Information only: routers and ports both count a router's drops.
+        # Bound routers (router set cpus): what the cpumap queues lost, and
+        # what the cpumap program dropped (XDP_DROP there is no device's).
+        cs = [v for v in xvr.get("cpu_stats", {}).values() if isinstance(v, dict)]
+        if cs:
+            drops["xvr_cpumap_lost"] = tot(cs, "steered_packets") - tot(cs, "arrived_packets")
+            drops["xvr_cpumap_xdp_drop"] = tot(cs, "arrived_dropped")
         xvr_info = {"rx": tot(vr, "rx_packets"), "fwd": tot(vr, "fwd_packets"),
                     "drop": tot(vr, "drop_packets"),
                     "port_drop": tot(ports, "drop_packets"),

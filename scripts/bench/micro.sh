@@ -85,7 +85,16 @@ UP=1
 	"$XVR" -n "$NODE" route add rp 198.19.0.0/16 via 198.51.101.2 \
 		lladdr 02:00:00:00:02:01 dev "${P}b"
 	"$XVR" -n "$NODE" limit set rp pps 1 burst 1
+	# A router on port a bound to CPU 0 (router set cpus): the receiving
+	# CPU's part of the handoff, classification and the cpumap redirect.
+	"$XVR" -n "$NODE" router add rs id 5 mode xdp fibsync off
+	"$XVR" -n "$NODE" classify add rs mac 02:00:00:00:01:0a port "${P}a"
+	"$XVR" -n "$NODE" route add rs 198.19.0.0/16 via 198.51.101.2 \
+		lladdr 02:00:00:00:02:01 dev "${P}b"
 } >"$TMP/setup.log" 2>&1 || { cat "$TMP/setup.log" >&2; log "setup failed"; exit 1; }
+# An xvr without core binding (an older build under XVR=) skips that case.
+STEER=0
+"$XVR" -n "$NODE" router set rs cpus 0 >>"$TMP/setup.log" 2>&1 && STEER=1
 sleep 1	# the engine's heartbeat
 
 ifidx() { cat "/sys/class/net/$1/ifindex"; }
@@ -128,6 +137,7 @@ frames = {
     "netns": v4("02:00:00:00:03:02", "198.18.0.1", "198.19.0.1"),
     "policed": v4("02:00:00:00:01:09", "198.18.0.1", "198.19.0.1"),
     "afxdp": v4("02:00:00:00:04:02", "198.18.0.1", "198.19.0.1"),
+    "steer": v4("02:00:00:00:01:0a", "198.18.0.1", "198.19.0.1"),
     # What a router's stack sends out of its VIF x1: to the sink's MAC.
     "egress": mac("02:00:00:00:02:01") + mac("02:00:00:00:02:02") + v4(A, "198.18.0.1", "198.19.0.1")[12:],
 }
@@ -167,6 +177,7 @@ run_case drop "$ING" "$(ifidx "${P}a")" xvr_ingress
 run_case policed "$ING" "$(ifidx "${P}a")" xvr_ingress
 run_case netns "$ING" "$(ifidx "${P}c")" xvr_ingress
 run_case afxdp "$ING" "$(ifidx "${P}d")" xvr_ingress
+[ "$STEER" = 1 ] && run_case steer "$ING" "$(ifidx "${P}a")" xvr_ingress
 run_case egress "$EGR" "$(ifidx "$X1")" xvr_egress
 
 [ "${DEBUG:-0}" = 1 ] && "$XVR" -n "$NODE" stats >&2

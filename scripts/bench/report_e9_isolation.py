@@ -47,13 +47,13 @@ def where(c):
     return ", ".join(f"{place(k)} {100 * v / tot:.0f}%" for k, v in top)
 
 
-def machinery(measured, w):
-    """Experiment 4's first half: VR1 alone, limits on both routers that
-    nothing reaches against no limits, run by run interleaved."""
+def alone_pairs(measured, other):
+    """Rows of VR1 alone against VR1 alone in config other, run by run
+    interleaved: mode, medians, the ratio's median (min-max), pairs."""
     rows = []
     for p in measured:
         by = {c["config"]: c for c in p["configs"]}
-        a, b = by.get("alone"), by.get("alone-limited")
+        a, b = by.get("alone"), by.get(other)
         if not a or not b:
             continue
         ra = [r for r in a["run_records"] if r.get("balanced")]
@@ -65,18 +65,38 @@ def machinery(measured, w):
         rows.append(f"| {p['mode']} | {a['pps_median'] / 1e6:.3f} | "
                     f"{b['pps_median'] / 1e6:.3f} | {med:.3f} ({ratios[0]:.3f}–"
                     f"{ratios[-1]:.3f}) | {len(ratios)} |")
-    if not rows:
-        return
-    w("")
-    w("Cost of the admission machinery (experiment 4): VR1 alone at full "
-      "load, with limits on both routers that nothing reaches (1 Gpps) "
-      "against none, runs interleaved; ratio of delivered rates per pair "
-      "(target ≥ 0.95).")
-    w("")
-    w("| mode | no limits, Mpps | limits, nothing over, Mpps | ratio, median (min–max) | pairs |")
-    w("| --- | ---: | ---: | ---: | ---: |")
-    for r in rows:
-        w(r)
+    return rows
+
+
+def machinery(measured, w):
+    """Experiment 4: VR1 alone, limits on both routers that nothing
+    reaches against no limits; and VR1 bound to a CPU through the cpumap
+    against inline."""
+    rows = alone_pairs(measured, "alone-limited")
+    if rows:
+        w("")
+        w("Cost of the admission machinery (experiment 4): VR1 alone at full "
+          "load, with limits on both routers that nothing reaches (1 Gpps) "
+          "against none, runs interleaved; ratio of delivered rates per pair "
+          "(target ≥ 0.95).")
+        w("")
+        w("| mode | no limits, Mpps | limits, nothing over, Mpps | ratio, median (min–max) | pairs |")
+        w("| --- | ---: | ---: | ---: | ---: |")
+        for r in rows:
+            w(r)
+    rows = alone_pairs(measured, "alone-bound")
+    if rows:
+        w("")
+        w("Cost of core binding (experiment 4): VR1 alone at full load, bound "
+          "(`xvr router set VR1 cpus N`, the port's NAPI CPU) against inline, "
+          "runs interleaved; ratio of delivered rates per pair. On two CPUs "
+          "the cpumap thread shares its CPU with the NAPI thread, so this is "
+          "the handoff's cost without any gain from a CPU of its own.")
+        w("")
+        w("| mode | inline, Mpps | bound, Mpps | ratio, median (min–max) | pairs |")
+        w("| --- | ---: | ---: | ---: | ---: |")
+        for r in rows:
+            w(r)
 
 
 def plot(measured, outdir):
@@ -118,8 +138,10 @@ def section(res, w, ctx):
       "to a destination list in turn, so VR2's offered frames are known "
       "exactly; the sink counts VR2's frames apart by destination. "
       "Configurations run interleaved: *nolimit* (equal weights, no limits) "
-      "and *limit* (`xvr limit set VR1 pps N`, N a share of the capacity; "
-      "xvr modes only). Figures: VR2 delivered/offered, median (min–max) "
+      "*limit* (`xvr limit set VR1 pps N`, N a share of the capacity; "
+      "xvr modes only) and *bound* (`xvr router set VR1 cpus 1`, `VR2 cpus 0`: "
+      "each router's path on a CPU of its own through a cpumap; the "
+      "generator shares CPU 0 with VR2, there being no third CPU). Figures: VR2 delivered/offered, median (min–max) "
       f"of the balanced runs; target for xvr ≥ {TARGET}.")
     w("")
     w("| mode | config | capacity Mpps | VR1 offered (× capacity) | VR1 limit | "

@@ -21,6 +21,13 @@
 #   alone, alone-limited  VR1 alone at full load, without limits and with
 #            limits on both routers that nothing reaches (1 Gpps): what the
 #            admission machinery costs (experiment 4; xvr modes only)
+#   bound    like nolimit, VR1 and VR2 bound to different CPUs (`router set
+#            cpus`): VR1 to ISO_BIND_VR1 (default DUT_CPU, where the port's
+#            NAPI thread runs), VR2 to ISO_BIND_VR2 (default GEN_CPU; with two
+#            CPUs there is no third, so VR2's cpumap thread shares the
+#            generator's CPU)
+#   alone-bound  VR1 alone at full load, bound to ISO_BIND_VR1: capacity
+#            with the cpumap handoff against 'alone' (experiment 4)
 # ISO_REPS runs of ISO_DURATION seconds each (default 2 and 2: the suite
 # must stay within 30 minutes).
 # Each run is balanced as every run is (sent = delivered + counted drops);
@@ -31,6 +38,8 @@ ISO_VICTIM=${ISO_VICTIM:-0.3}
 ISO_REPS=${ISO_REPS:-$([ "$QUICK" = 1 ] && echo 1 || echo 2)}
 ISO_DURATION=${ISO_DURATION:-2}
 ISO_LIMIT=${ISO_LIMIT:-0.3}
+ISO_BIND_VR1=${ISO_BIND_VR1:-$DUT_CPU}
+ISO_BIND_VR2=${ISO_BIND_VR2:-$GEN_CPU}
 ISO_DSTS=1000		# destination list length; VR2 gets an even share of it
 ISO_VR1_NET=198.19.1
 ISO_VR2_NET=198.19.2
@@ -163,6 +172,27 @@ iso_teardown() {
 	return 0
 }
 
+# iso_cpumap_prio: the node's cpumap threads (cpumap/CPU/map:ID, one per
+# CPU of each group) at the DUT's real-time priority + 1, as the DUT's
+# other inner stages are: at normal priority the NAPI thread on the same
+# CPU (SCHED_FIFO) would starve them and their queues would overflow.
+iso_cpumap_prio() {
+	local id f pid
+	[ -n "${DUT_PRIO:-}" ] || return 0
+	# The outer map's values are the inner maps' ids, dumped as raw bytes.
+	for id in $(bpftool -j map dump pinned "/sys/fs/bpf/xvr/$NODE/cpu_groups" 2>/dev/null |
+		$PY -c 'import json, sys
+for e in json.load(sys.stdin): print(int.from_bytes(bytes(int(b, 16) for b in e["value"]), "little"))'); do
+		for f in /proc/[0-9]*/comm; do
+			case $(cat "$f" 2>/dev/null) in
+			cpumap/*/map:"$id")
+				pid=${f#/proc/}
+				chrt -f -p $((DUT_PRIO + 1)) "${pid%/comm}" ;;
+			esac
+		done
+	done
+}
+
 # ------------------------------------------------------------- the runs
 
 # iso_run NAME CONFIG DSTFILE: one accounted run; appends VR2's figures to
@@ -188,7 +218,7 @@ iso_run() {
 xp_isolation() {
 	local mode=$1 name=isolation-$1 desc reason="" cap gen_pps k limit=0 cfgs f runs=() cfg
 	case $mode in
-	xdp | netns) ISO_NODE=$NODE; cfgs="nolimit limit alone alone-limited" ;;
+	xdp | netns) ISO_NODE=$NODE; cfgs="nolimit limit bound alone alone-limited alone-bound" ;;
 	macvlan | bridge) ISO_NODE=""; cfgs="nolimit" ;;
 	*) die "isolation:$mode: mode xdp, netns, macvlan or bridge" ;;
 	esac
@@ -219,8 +249,13 @@ xp_isolation() {
 					limit) "$XVR" -n "$NODE" limit set v1 pps "$limit" ;;
 					alone-limited) "$XVR" -n "$NODE" limit set v1 pps 1000000000 &&
 						"$XVR" -n "$NODE" limit set v2 pps 1000000000 ;;
+					bound) "$XVR" -n "$NODE" router set v1 cpus "$ISO_BIND_VR1" &&
+						"$XVR" -n "$NODE" router set v2 cpus "$ISO_BIND_VR2" &&
+						iso_cpumap_prio ;;
+					alone-bound) "$XVR" -n "$NODE" router set v1 cpus "$ISO_BIND_VR1" &&
+						iso_cpumap_prio ;;
 					esac >>"$TMP/xvr.log" 2>&1; then
-					reason="xvr limit set failed: $(tail -1 "$TMP/xvr.log")"
+					reason="xvr limit set or router set cpus failed: $(tail -1 "$TMP/xvr.log")"
 					break 2
 				fi
 				case $cfg in
@@ -231,6 +266,8 @@ xp_isolation() {
 				if [ -n "$ISO_NODE" ]; then
 					"$XVR" -n "$NODE" limit del v1 >>"$TMP/xvr.log" 2>&1
 					"$XVR" -n "$NODE" limit del v2 >>"$TMP/xvr.log" 2>&1
+					"$XVR" -n "$NODE" router set v1 cpus any >>"$TMP/xvr.log" 2>&1
+					"$XVR" -n "$NODE" router set v2 cpus any >>"$TMP/xvr.log" 2>&1
 				fi
 			done
 		done

@@ -169,3 +169,16 @@ t_check "port del force names the VIF it removes" \
 t_eq "no VIF left on the deleted port" "$(x -j vif list | jq length)" 0
 x router del rp >/dev/null 2>&1
 t_check "port del force: no orphan" orphans
+
+# router set cpus, killed once its new CPU group exists (the router not yet
+# moved) and once the router moved (its old group not yet freed): the next
+# 'router set cpus' works, repair frees the group no router names.
+x router add rc fibsync off >/dev/null && x router set rc cpus 0 || t_fail "cpus section setup"
+for step in router-set:cpus-group router-set:cpus; do
+	die "$step" router set rc cpus 1
+	settle "$step"
+	t_check "$step: no orphan CPU group after repair" orphans
+	t_check "$step: router set cpus works next" x router set rc cpus 0
+done
+x router del rc >/dev/null 2>&1
+t_check "router set cpus: no orphan" orphans

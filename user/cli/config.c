@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include "xvr.h"
+#include "cpugroup.h"
 #include "fe.h"
 #include "fib.h"
 #include "fibsync.h"
@@ -266,6 +267,12 @@ static int save_routers(struct xvr_node *n)
 		    fibsync_limit_read(n->name, r.name) != FIBSYNC_MAX_ROUTES)
 			printf("router set %s max-routes %lu\n", r.name,
 			       fibsync_limit_read(n->name, r.name));
+		if (r.cpus) {
+			char cpus[3 * XVR_MAX_BOUND_CPUS];
+
+			printf("router set %s cpus %s\n", r.name,
+			       cpu_list_format(r.cpus, cpus, sizeof(cpus)));
+		}
 	}
 	return 0;
 }

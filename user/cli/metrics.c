@@ -16,7 +16,9 @@
 #include <unistd.h>
 #include <sys/socket.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include "xvr.h"
+#include "cpugroup.h"
 #include "fe.h"
 #include "supervise.h"
 #include "version.h"
@@ -29,6 +31,7 @@
 struct counted {
 	char name[XVR_NAME_LEN];
 	const char *mode;	/* routers */
+	__u32 id;		/* routers */
 	struct xvr_counters c;
 };
 
@@ -155,6 +158,43 @@ static void router_metrics(struct scrape *s)
 		counted_metrics(s, false);
 }
 
+/* Bound routers' cpumap handoffs, per CPU: steered on the receiving CPU, arrived on the target. */
+static void cpu_metrics(struct scrape *s)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct xvr_cpu_counters *cc;
+
+	if (!s->nrouters || ncpu <= 0)
+		return;
+	cc = calloc(ncpu, sizeof(*cc));
+	if (!cc)
+		return;
+	for (int stage = 0; stage < 2; stage++) {
+		const char *name = stage ? "xvr_router_cpu_arrived_total" : "xvr_router_cpu_steered_total";
+		bool headed = false;	/* no header without a sample: nothing bound */
+
+		for (int i = 0; i < s->nrouters; i++) {
+			if (cpu_counters_read(s->n, s->routers[i].id, cc, ncpu))
+				continue;
+			for (int c = 0; c < ncpu; c++) {
+				__u64 v = stage ? cc[c].arrived_packets : cc[c].steered_packets;
+				char cpu[16];
+
+				if (!v)
+					continue;
+				if (!headed)
+					header(s->f, name, "counter", stage ?
+					       "Frames of a bound router its cpumap program took, by CPU" :
+					       "Frames of a bound router handed to its cpumap, by receiving CPU");
+				headed = true;
+				snprintf(cpu, sizeof(cpu), "%d", c);
+				sample(s, name, v, "router", s->routers[i].name, "cpu", cpu, NULL);
+			}
+		}
+	}
+	free(cc);
+}
+
 static void port_metrics(struct scrape *s)
 {
 	if (s->nports)
@@ -227,6 +267,7 @@ static void engine_metrics(struct scrape *s)
 static void (*const collectors[])(struct scrape *s) = {
 	node_metrics,
 	router_metrics,
+	cpu_metrics,
 	port_metrics,
 	engine_metrics,
 };
@@ -248,7 +289,11 @@ static int scrape_collect(struct scrape *s)
 			continue;
 		snprintf(c->name, sizeof(c->name), "%s", r.name);
 		c->mode = mode_name(r.mode);
+		c->id = id;
 		counters_read(s->n->vr_stats_fd, id, &c->c);
+		/* As 'xvr stats' books them: what the router's cpumap queues lost. */
+		c->c.drop[XVR_DROP_CPU_HANDOFF] += cpu_handoff_lost(s->n, id);
+		c->c.drop_packets += cpu_handoff_lost(s->n, id);
 		s->nrouters++;
 	}
 	while (!bpf_map_get_next_key(s->n->ports_fd, prev, &next)) {

@@ -17,6 +17,7 @@
 #include "netns.h"
 #include "link.h"
 #include "xvr_ingress.skel.h"
+#include "cpugroup.h"
 #include "xvr_egress.skel.h"
 #include "bcast.h"
 
@@ -369,6 +370,28 @@ static int node_up(int argc, char **argv)
 			    &vifs);
 	if (err)
 		goto out;
+	/* Bound routers' CPUs run the new cpumap program too. */
+	snprintf(path, sizeof(path), "%s/%s", root, XVR_CPUMAP_PIN);
+	unlink(path);
+	err = bpf_program__pin(ingress->progs.xvr_cpumap, path);
+	if (err) {
+		pr_warn("node %s: pin %s: %s\n", cli_node, path, strerror(-err));
+		goto out;
+	}
+	if (existed) {
+		int lock_fd = n.lock_fd;
+
+		err = xvr_node_open(&n, cli_node);
+		if (!err)
+			err = cpu_groups_reprog(&n, bpf_program__fd(ingress->progs.xvr_cpumap));
+		xvr_node_close(&n);
+		n.lock_fd = lock_fd;
+		if (err) {
+			pr_warn("node %s: bound routers' CPUs kept the old cpumap program: %s\n",
+				cli_node, strerror(-err));
+			goto out;
+		}
+	}
 	/* Links attach it at tc ingress of their node-side end ('xvr link'). */
 	snprintf(path, sizeof(path), "%s/%s", root, XVR_FLOOD_PIN);
 	unlink(path);

@@ -16,6 +16,7 @@
 #include <net/if.h>
 #include <bpf/bpf.h>
 #include "xvr.h"
+#include "cpugroup.h"
 #include "fe.h"
 #include "fib.h"
 #include "fibsync.h"
@@ -547,5 +548,7 @@ int node_repair(struct xvr_node *n)
 	fixed += repair_reverse(n);
 	fixed += repair_links(n);
 	fixed += repair_bcast(n);
+	/* CPU groups no router names: a 'router set cpus' killed half way. */
+	fixed += cpu_groups_gc(n);
 	return fixed;
 }

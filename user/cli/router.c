@@ -21,6 +21,7 @@
 #include "sandbox.h"
 #include "cglimits.h"
 #include "pidns.h"
+#include "cpugroup.h"
 
 static int router_help(void)
 {
@@ -30,6 +31,7 @@ static int router_help(void)
 		"                      [cpu PCT] [memory BYTES] [pids N]\n"
 		"       xvr router set NAME [dist { rr | weighted | flowhash }] [cpu PCT]\n"
 		"                      [memory BYTES] [pids N] [max-routes N]\n"
+		"                      [cpus { LIST | any }]\n"
 		"       xvr router del NAME\n"
 		"       xvr router list\n"
 		"       xvr router show NAME\n"
@@ -47,7 +49,11 @@ static int router_help(void)
 		"--bind hands in a host file or directory (read-only; --bind-rw: writable)\n"
 		"at DST, which must exist in the router's view.\n"
 		"'max-routes' bounds the prefixes fibsync takes from the namespace\n"
-		"(default %d); past it, routes are refused and counted ('router show').\n",
+		"(default %d); past it, routes are refused and counted ('router show').\n"
+		"'cpus' binds the router's data path to CPUs (LIST := 0,1 or 0-3,6; each\n"
+		"online): its frames are classified on the CPU that received them and\n"
+		"handed through a cpumap to one of LIST, chosen by flow (a flow keeps its\n"
+		"CPU). 'any' runs it inline on the receiving CPU again (the default).\n",
 		XVR_MAX_ROUTERS - 1, FIBSYNC_MAX_ROUTES);
 	return 0;
 }
@@ -294,8 +300,10 @@ int router_release(struct xvr_node *n, __u32 id, struct router_released *rel)
 	xvr_die_at("router-del:fib");
 	rel->nexthops = nexthops_flush_router(n, id);
 	limit_clear(n, id);
+	cpu_bind(n, id, 0);
 	bpf_map_update_elem(n->routers_fd, &id, &zero, BPF_ANY);
 	counters_zero(n->vr_stats_fd, id);
+	cpu_counters_zero(n, id);
 	return 0;
 }
 
@@ -358,6 +366,7 @@ out:
 
 static void router_print(struct xvr_node *n, __u32 id, const struct xvr_router *r)
 {
+	char cpus[3 * XVR_MAX_BOUND_CPUS];
 	struct xvr_router_book book;
 	struct router_limits lim;
 	char ns[128];
@@ -375,6 +384,7 @@ static void router_print(struct xvr_node *n, __u32 id, const struct xvr_router *
 	print_u64("routes6", " routes6 %-8llu", book.routes6);
 	print_u64("fib4_groups_used", " fib4 groups %llu", book.fib4_groups_used);
 	print_u64("fib4_groups_max", "/%llu", book.fib4_groups_max);
+	print_string("cpus", " cpus %s", cpu_list_format(r->cpus, cpus, sizeof(cpus)));
 	print_string("netns", " netns %s", ns);
 	pid = fibsync_pid(n->name, r->name);
 	if (pid > 0)
@@ -651,7 +661,27 @@ struct router_set_req {
 	struct router_limits lim;
 	bool lim_set[LIMIT_KINDS];
 	__u32 max_routes;		/* 0: unchanged */
+	bool cpus_set;
+	__u64 cpus;			/* 0: any */
 };
+
+static int set_cpus(struct router_set_req *req, const char *key, const char *val)
+{
+	const char *bad;
+	int err;
+
+	(void)key;
+	err = cpu_list_parse(val, &req->cpus, &bad);
+	if (err == -ENODEV) {
+		pr_warn("router set: cpus %s: CPU %s is not online (online: %s)\n", val, bad,
+			cpu_list_format(cpus_online(), (char[200]){}, 200));
+		return err;
+	}
+	if (err)
+		return bad_arg("cpus (any, or a list like 0,1 or 0-3)", bad);
+	req->cpus_set = true;
+	return 0;
+}
 
 static int set_max_routes(struct router_set_req *req, const char *key, const char *val)
 {
@@ -692,6 +722,7 @@ static const struct {
 } router_set_keys[] = {
 	{ "dist", set_dist },
 	{ "cpu", set_limit },
+	{ "cpus", set_cpus },
 	{ "memory", set_limit },
 	{ "pids", set_limit },
 	{ "max-routes", set_max_routes },
@@ -757,6 +788,19 @@ static int router_set(int argc, char **argv)
 		err = fe_set_rebuild(&n, id, req.dist);
 		if (err) {
 			pr_warn("router %s: dist: %s\n", name, strerror(-err));
+			if (limits)
+				router_cg_apply(n.name, name, &old);
+			goto out;
+		}
+	}
+	if (req.cpus_set) {
+		err = cpu_bind(&n, id, req.cpus);
+		if (err) {
+			pr_warn("router %s: cpus: %s%s\n", name, strerror(-err),
+				err == -ENOSPC ? " (every CPU group in use: bind routers to "
+				"sets they share)" : "");
+			if (req.dist >= 0)
+				pr_warn("router %s: dist was changed already\n", name);
 			if (limits)
 				router_cg_apply(n.name, name, &old);
 			goto out;

@@ -6,7 +6,9 @@
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include "xvr.h"
+#include "cpugroup.h"
 
 static int stats_help(void)
 {
@@ -72,6 +74,50 @@ static long long dev_tx_dropped(const char *ifname)
 	return v;
 }
 
+/*
+ * Where a router's frames were handled, per CPU: received (and classified),
+ * processed (booked forwarded, punted or dropped there), handed to a cpumap
+ * (steered) and taken off one (arrived). CPUs with nothing are left out.
+ */
+static void cpu_rows_print(struct xvr_node *n, __u32 id)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct xvr_cpu_counters *cc = NULL;
+	struct xvr_counters *vc = NULL;
+	struct xvr_router r;
+	char cpus[3 * XVR_MAX_BOUND_CPUS];
+
+	if (router_get(n, id, &r))
+		return;
+	print_string("cpus", "  cpus %s", cpu_list_format(r.cpus, cpus, sizeof(cpus)));
+	print_u64("cpu_handoff_lost", " handoff lost %llu\n", cpu_handoff_lost(n, id));
+	if (ncpu <= 0)
+		return;
+	cc = calloc(ncpu, sizeof(*cc));
+	vc = calloc(ncpu, sizeof(*vc));
+	if (!cc || !vc || cpu_counters_read(n, id, cc, ncpu) ||
+	    bpf_map_lookup_elem(n->vr_stats_fd, &id, vc))
+		goto out;
+	print_open_array("per_cpu");
+	for (int c = 0; c < ncpu; c++) {
+		__u64 done = vc[c].fwd_packets + vc[c].punt_packets + vc[c].drop_packets;
+
+		if (!vc[c].rx_packets && !done && !cc[c].steered_packets && !cc[c].arrived_packets)
+			continue;
+		print_open_object(NULL);
+		print_u64("cpu", "  cpu %llu:", c);
+		print_u64("rx_packets", " rx %llu", vc[c].rx_packets);
+		print_u64("processed_packets", " processed %llu", done);
+		print_u64("steered_packets", " steered %llu", cc[c].steered_packets);
+		print_u64("arrived_packets", " arrived %llu\n", cc[c].arrived_packets);
+		print_close_object();
+	}
+	print_close_array();
+out:
+	free(cc);
+	free(vc);
+}
+
 static void sample_print(struct xvr_node *n, const struct sample *s, double dt)
 {
 	const struct xvr_counters *c = &s->b;
@@ -105,6 +151,8 @@ static void sample_print(struct xvr_node *n, const struct sample *s, double dt)
 			  "  sent by the router %llu pkts", c->tx_packets);
 		print_u64("tx_bytes", " %llu bytes\n", c->tx_bytes);
 		limit_print_brief(n, s->key);
+		if (!s->is_link)
+			cpu_rows_print(n, s->key);
 	}
 	if (dt > 0) {
 		print_double("rx_pps", "  rate rx %.0f pps", rate);
@@ -181,10 +229,19 @@ static int samples_collect(struct xvr_node *n, const char *router, const char *p
 
 static void samples_read(struct xvr_node *n, struct sample *s, int cnt, bool second)
 {
-	for (int i = 0; i < cnt; i++)
+	for (int i = 0; i < cnt; i++) {
+		struct xvr_counters *c = second ? &s[i].b : &s[i].a;
+		__u64 lost;
+
 		counters_read(s[i].is_port ? n->port_stats_fd :
-			      s[i].is_link ? n->vlink_stats_fd : n->vr_stats_fd, s[i].key,
-			      second ? &s[i].b : &s[i].a);
+			      s[i].is_link ? n->vlink_stats_fd : n->vr_stats_fd, s[i].key, c);
+		if (s[i].is_port || s[i].is_link)
+			continue;
+		/* What a bound router's cpumap queues lost: counted by no program. */
+		lost = cpu_handoff_lost(n, s[i].key);
+		c->drop_packets += lost;
+		c->drop[XVR_DROP_CPU_HANDOFF] += lost;
+	}
 }
 
 static int stats_run(int argc, char **argv, bool top)

@@ -46,7 +46,10 @@
 	X(vlink_fdb)	\
 	X(vlink_stats)	\
 	X(vlink_nh)	\
-	X(bcast)
+	X(bcast)	\
+	X(cpu_groups)	\
+	X(cpu_sets)	\
+	X(cpu_stats)
 
 struct xvr_node {
 	char name[64];

@@ -389,21 +389,26 @@ int counters_read(int map_fd, __u32 key, struct xvr_counters *sum)
 	return 0;
 }
 
-int counters_zero(int map_fd, __u32 key)
+int percpu_zero(int map_fd, __u32 key, size_t value_size)
 {
 	int ncpu = libbpf_num_possible_cpus();
-	struct xvr_counters *per;
+	void *per;
 	int err = 0;
 
 	if (ncpu < 0)
 		return ncpu;
-	per = calloc(ncpu, sizeof(*per));
+	per = calloc(ncpu, value_size);
 	if (!per)
 		return -ENOMEM;
 	if (bpf_map_update_elem(map_fd, &key, per, BPF_ANY))
 		err = -errno;
 	free(per);
 	return err;
+}
+
+int counters_zero(int map_fd, __u32 key)
+{
+	return percpu_zero(map_fd, key, sizeof(struct xvr_counters));
 }
 
 static const char *const drop_names[XVR_DROP_MAX] = {
@@ -439,6 +444,7 @@ static const char *const drop_names[XVR_DROP_MAX] = {
 	[XVR_DROP_LINK_DOWN] = "link-down",
 	[XVR_DROP_MARTIAN] = "martian",
 	[XVR_DROP_TX_MTU] = "tx-mtu",
+	[XVR_DROP_CPU_HANDOFF] = "cpu-handoff",
 };
 
 static const char *const punt_names[XVR_PUNT_MAX] = {

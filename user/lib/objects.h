@@ -4,6 +4,7 @@
 #define XVR_OBJECTS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <xvr/xvr.h>
 #include "node.h"
 
@@ -74,6 +75,8 @@ int rules_flush_router(struct xvr_node *n, __u32 vr_id);
 
 /* Sum of a per-CPU counter block. */
 int counters_read(int map_fd, __u32 key, struct xvr_counters *sum);
+/* Zeroes entry key of a per-CPU map on every CPU. */
+int percpu_zero(int map_fd, __u32 key, size_t value_size);
 int counters_zero(int map_fd, __u32 key);
 
 const char *drop_reason_name(unsigned int reason);
