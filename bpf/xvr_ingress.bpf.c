@@ -24,6 +24,7 @@
 #include "stats.h"
 #include "l2.h"
 #include "policer.h"
+#include "fair.h"
 #include "egre.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -424,6 +425,36 @@ static __always_inline int afxdp_deliver(struct xdp_md *ctx, __u32 vr_id, struct
 	return XDP_REDIRECT;
 }
 
+/* The router's own path, by its mode: everything after admission. */
+static __noinline int router_path(struct xdp_md *ctx, struct frame *f, __u32 mode)
+{
+	switch (mode) {
+	case XVR_MODE_XDP:
+		return xdp_forward(ctx, f->vr_id, f);
+	case XVR_MODE_NETNS:
+		return netns_deliver(ctx, f);
+	case XVR_MODE_AFXDP:
+		return afxdp_deliver(ctx, f->vr_id, f);
+	}
+	return drop(&f->b, XVR_DROP_MODE);
+}
+
+/*
+ * An admitted frame through its router's path, timed for the cost sample
+ * (bpf/fair.h) about once in XVR_COST_SAMPLE_MEAN frames. The one place a
+ * router's path runs, so that whatever runs it (this program, or a cpumap
+ * program on the router's own CPUs) measures the same section.
+ */
+static __always_inline int router_run(struct xdp_md *ctx, struct frame *f, __u32 mode)
+{
+	__u64 t0 = cost_begin(f->vr_id);
+	int act = router_path(ctx, f, mode);
+
+	if (t0)
+		cost_end(f->vr_id, t0);
+	return act;
+}
+
 /*
  * Everything after decapsulation: len is the frame's length as received,
  * link_cls the link it came from (vr_id 0: none), decap_reason why the
@@ -494,6 +525,9 @@ __noinline int xvr_ingress_frame(struct xdp_md *ctx, __u32 len, __u32 link_vr, _
 		f.punt_admitted = true;
 	} else if (!police_frame(vr_id, f.b.len)) {
 		return drop(&f.b, XVR_DROP_POLICED);
+	} else if (!admit_fair(vr_id)) {
+		/* over its fair share while the node is overloaded (xvr fair) */
+		return drop(&f.b, XVR_DROP_SHED);
 	}
 	if (vif_id) {
 		f.vif = bpf_map_lookup_elem(&xvr_vifs, &vif_id);
@@ -502,15 +536,7 @@ __noinline int xvr_ingress_frame(struct xdp_md *ctx, __u32 len, __u32 link_vr, _
 			f.vif = NULL;
 	}
 
-	switch (vr->mode) {
-	case XVR_MODE_XDP:
-		return xdp_forward(ctx, vr_id, &f);
-	case XVR_MODE_NETNS:
-		return netns_deliver(ctx, &f);
-	case XVR_MODE_AFXDP:
-		return afxdp_deliver(ctx, vr_id, &f);
-	}
-	return drop(&f.b, XVR_DROP_MODE);
+	return router_run(ctx, &f, vr->mode);
 }
 
 SEC("xdp")
