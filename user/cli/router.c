@@ -20,6 +20,7 @@
 #include "fibsync.h"
 #include "sandbox.h"
 #include "cglimits.h"
+#include "fair.h"
 
 static int router_help(void)
 {
@@ -28,7 +29,7 @@ static int router_help(void)
 		"                      [fibsync { on | off }]\n"
 		"                      [cpu PCT] [memory BYTES] [pids N]\n"
 		"       xvr router set NAME [dist { rr | weighted | flowhash }] [cpu PCT]\n"
-		"                      [memory BYTES] [pids N] [max-routes N]\n"
+		"                      [memory BYTES] [pids N] [max-routes N] [weight W]\n"
 		"       xvr router del NAME\n"
 		"       xvr router list\n"
 		"       xvr router show NAME\n"
@@ -44,8 +45,10 @@ static int router_help(void)
 		"--bind hands in a host file or directory (read-only; --bind-rw: writable)\n"
 		"at DST, which must exist in the router's view.\n"
 		"'max-routes' bounds the prefixes fibsync takes from the namespace\n"
-		"(default %d); past it, routes are refused and counted ('router show').\n",
-		XVR_MAX_ROUTERS - 1, FIBSYNC_MAX_ROUTES);
+		"(default %d); past it, routes are refused and counted ('router show').\n"
+		"'weight' (1..%d, default %d) is the router's claim on the forwarding CPUs\n"
+		"when they are overloaded ('xvr fair', docs/fair-sharing.md).\n",
+		XVR_MAX_ROUTERS - 1, FIBSYNC_MAX_ROUTES, XVR_WEIGHT_MAX, XVR_WEIGHT_DEFAULT);
 	return 0;
 }
 
@@ -163,6 +166,7 @@ static int router_add(int argc, char **argv)
 	}
 	/* FIB and counters exist before the router turns active. */
 	counters_zero(n.vr_stats_fd, id);
+	fair_clear(&n, id);
 	err = fib_router_init(&n, id);
 	if (err) {
 		pr_warn("router %s: create FIB: %s\n", name, strerror(-err));
@@ -256,6 +260,7 @@ int router_release(struct xvr_node *n, __u32 id, struct router_released *rel)
 	xvr_die_at("router-del:fib");
 	rel->nexthops = nexthops_flush_router(n, id);
 	limit_clear(n, id);
+	fair_clear(n, id);
 	bpf_map_update_elem(n->routers_fd, &id, &zero, BPF_ANY);
 	counters_zero(n->vr_stats_fd, id);
 	return 0;
@@ -332,6 +337,7 @@ static void router_print(struct xvr_node *n, __u32 id, const struct xvr_router *
 	print_u64("routes6", " routes6 %-8llu", r->routes6);
 	print_u64("fib4_groups_used", " fib4 groups %llu", r->fib4_groups_used);
 	print_u64("fib4_groups_max", "/%llu", r->fib4_groups_max);
+	print_u64("weight", " weight %llu", fair_weight(n, id));
 	print_string("netns", " netns %s", ns);
 	pid = fibsync_pid(n->name, r->name);
 	if (pid > 0)
@@ -552,7 +558,16 @@ struct router_set_req {
 	struct router_limits lim;
 	bool lim_set[LIMIT_KINDS];
 	__u32 max_routes;		/* 0: unchanged */
+	__u32 weight;			/* 0: unchanged */
 };
+
+static int set_weight(struct router_set_req *req, const char *key, const char *val)
+{
+	(void)key;
+	if (parse_u32(val, &req->weight, XVR_WEIGHT_MAX) || !req->weight)
+		return bad_arg("weight (1..1000)", val);
+	return 0;
+}
 
 static int set_max_routes(struct router_set_req *req, const char *key, const char *val)
 {
@@ -596,6 +611,7 @@ static const struct {
 	{ "memory", set_limit },
 	{ "pids", set_limit },
 	{ "max-routes", set_max_routes },
+	{ "weight", set_weight },
 };
 
 static int router_set(int argc, char **argv)
@@ -660,6 +676,13 @@ static int router_set(int argc, char **argv)
 			pr_warn("router %s: dist: %s\n", name, strerror(-err));
 			if (limits)
 				router_cg_apply(n.name, name, &old);
+			goto out;
+		}
+	}
+	if (req.weight) {
+		err = fair_weight_set(&n, id, req.weight);
+		if (err) {
+			pr_warn("router %s: weight: %s\n", name, strerror(-err));
 			goto out;
 		}
 	}
