@@ -158,7 +158,6 @@ struct fair_track {
 	bool seen;
 	__u64 demand, admitted, cost_ns, samples;	/* last counters */
 	double path_ns;					/* estimate, EWMA */
-	__u64 rate;					/* admission rate written */
 };
 
 struct controller {
@@ -213,17 +212,16 @@ static void unlock(struct xvr_node *n)
 	n->lock_fd = -1;
 }
 
-/* Writes every router's rate (0: none) that changed; false if the node was busy. */
+/*
+ * Writes every router's rate (0: none) that differs from the map's (also
+ * one set by hand meanwhile); false if the node was busy.
+ */
 static bool write_rates(struct controller *c, const __u64 *rates)
 {
 	if (!try_lock(&c->n))
 		return false;
-	for (__u32 id = 1; id < XVR_MAX_ROUTERS; id++) {
-		if (c->t[id].rate == rates[id])
-			continue;
-		if (!fair_rate_set(&c->n, id, rates[id]))
-			c->t[id].rate = rates[id];
-	}
+	for (__u32 id = 1; id < XVR_MAX_ROUTERS; id++)
+		fair_rate_set(&c->n, id, rates[id]);
 	unlock(&c->n);
 	return true;
 }
@@ -359,8 +357,6 @@ static int fair_run(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	/* Start from no admission: rates written before are no one's now. */
-	for (__u32 id = 1; id < XVR_MAX_ROUTERS; id++)
-		c.t[id].rate = 1;
 	while (!write_rates(&c, none) && !fair_stop)
 		usleep(10000);
 	pr_info("fair: node %s, %d cpus, every %u ms, threshold %u%%, target %u%%\n", c.n.name,

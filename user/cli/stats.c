@@ -148,7 +148,8 @@ static void sample_print(struct xvr_node *n, const struct sample *s, double dt, 
 		print_double("cost_ns", " cost %.1f ns/pkt", cost_per_frame(s, dt <= 0));
 		print_u64("cost_samples", " (%llu samples)", s->cost_samples[1]);
 		print_double("cpu_share", " cpu share %.3f", cpu_sum > 0 ? s->cpu_ns / cpu_sum : 0);
-		print_u64("shed", " shed %llu pkts\n", c->drop[XVR_DROP_SHED]);
+		print_u64("shed", " shed %llu pkts", c->drop[XVR_DROP_SHED]);
+		print_u64("admission_pps", " admission %llu pps\n", fair_rate(n, s->key));
 	}
 	if (dt > 0) {
 		print_double("rx_pps", "  rate rx %.0f pps", rate);

@@ -80,6 +80,13 @@ __u32 fair_weight(struct xvr_node *n, __u32 id)
 	return f.weight;
 }
 
+__u64 fair_rate(struct xvr_node *n, __u32 id)
+{
+	struct xvr_fair f = {};
+
+	return bpf_map_lookup_elem(n->fair_fd, &id, &f) ? 0 : f.rate_pps;
+}
+
 int fair_weight_set(struct xvr_node *n, __u32 id, __u32 weight)
 {
 	struct xvr_fair f = {};

@@ -37,6 +37,8 @@ double fair_allocate(struct fair_claim *c, int n, double capacity_ns);
 
 /* A router's weight (XVR_WEIGHT_DEFAULT for 0 or a missing entry). */
 __u32 fair_weight(struct xvr_node *n, __u32 id);
+/* Its admission rate, frames per second (0: none). */
+__u64 fair_rate(struct xvr_node *n, __u32 id);
 int fair_weight_set(struct xvr_node *n, __u32 id, __u32 weight);
 /* Sets the admission rate (0: none), keeping weight and bucket state. */
 int fair_rate_set(struct xvr_node *n, __u32 id, __u64 pps);
