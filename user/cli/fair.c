@@ -22,7 +22,7 @@
 #include "fair.h"
 #include "supervise.h"
 
-#define FAIR_NAME		"fair"
+#define FAIR_NAME		FAIR_SUPERVISE_NAME
 #define FAIR_MAX_CPUS		1024
 #define COST_MIN_SAMPLES	4	/* fewer in a tick: keep the last estimate */
 #define COST_EWMA		0.3	/* weight of a tick's cost in the estimate */
@@ -170,11 +170,11 @@ struct controller {
 	bool saturated;
 };
 
-static volatile sig_atomic_t fair_stop;
+static volatile sig_atomic_t stop_signal;
 
 static void on_signal(int sig)
 {
-	fair_stop = sig;
+	stop_signal = sig;
 }
 
 static double mono_s(void)
@@ -357,18 +357,18 @@ static int fair_run(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	/* Start from no admission: rates written before are no one's now. */
-	while (!write_rates(&c, none) && !fair_stop)
+	while (!write_rates(&c, none) && !stop_signal)
 		usleep(10000);
 	pr_info("fair: node %s, %d cpus, every %u ms, threshold %u%%, target %u%%\n", c.n.name,
 		probe.cpus, c.o.interval_ms, c.o.threshold, c.o.target);
-	while (!fair_stop) {
+	while (!stop_signal) {
 		tick(&c);
 		usleep(c.o.interval_ms * 1000);
 	}
 	/* Leaving: nobody is shed without a controller watching. */
-	for (int tries = 0; tries < 500 && !write_rates(&c, none); tries++)
+	for (int tries = 0; tries < 50 && !write_rates(&c, none); tries++)
 		usleep(10000);
-	pr_info("fair: %s, admission removed, exiting\n", strsignal(fair_stop));
+	pr_info("fair: %s, admission removed, exiting\n", strsignal(stop_signal));
 	xvr_node_close(&c.n);
 	return 0;
 }
@@ -412,16 +412,17 @@ static int fair_start(int argc, char **argv)
 
 static int fair_stop_cmd(int argc, char **argv)
 {
-	int err;
 
 	if (argc)
 		return unexpected_arg(argv[0]);
 	if (cli_dry_run)
 		return CLI_DRY_RUN;
-	err = supervise_stop(xvr_node_name(cli_node), FAIR_NAME);
-	if (err == -ENOENT)
+	if (supervise_pid(xvr_node_name(cli_node), FAIR_NAME) < 0) {
 		pr_warn("fair: the controller does not run\n");
-	return err;
+		return -ENOENT;
+	}
+	fair_stop(xvr_node_name(cli_node));
+	return 0;
 }
 
 static int fair_show(int argc, char **argv)

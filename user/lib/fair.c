@@ -10,6 +10,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "fair.h"
+#include "supervise.h"
 
 #define NS_PER_S	1000000000ull
 
@@ -160,6 +161,17 @@ void fair_clear(struct xvr_node *n, __u32 id)
 static void status_path(char *buf, size_t len, const char *node)
 {
 	snprintf(buf, len, "%s/%s/fair.status", XVR_RUN_DIR, node);
+}
+
+void fair_stop(const char *node)
+{
+	char path[PATH_MAX];
+
+	supervise_stop(node, FAIR_SUPERVISE_NAME);
+	status_path(path, sizeof(path), node);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/%s", XVR_RUN_DIR, node);
+	rmdir(path);	/* only once nothing else of the node's is there */
 }
 
 int fair_status_write(const char *node, const struct fair_status *st)

@@ -35,6 +35,9 @@ struct fair_claim {
  */
 double fair_allocate(struct fair_claim *c, int n, double capacity_ns);
 
+/* The controller's name under supervision (lib/supervise.h). */
+#define FAIR_SUPERVISE_NAME	"fair"
+
 /* A router's weight (XVR_WEIGHT_DEFAULT for 0 or a missing entry). */
 __u32 fair_weight(struct xvr_node *n, __u32 id);
 /* Its admission rate, frames per second (0: none). */
@@ -67,6 +70,8 @@ struct fair_status {
 	struct fair_status_router r[XVR_MAX_ROUTERS];
 };
 
+/* Stops the node's supervised controller, if any, and removes its status. */
+void fair_stop(const char *node);
 int fair_status_write(const char *node, const struct fair_status *st);
 int fair_status_read(const char *node, struct fair_status *st);
 
