@@ -44,18 +44,20 @@ fair_counters() {
 # after FAIR_SETTLE s and FAIR_DURATION s later; prints the record's file.
 fair_window() {
 	local name=$1 dsts=$2 f=$TMP/fair-$1.json gpid t0 t1 total
-	total=$(awk -v a="$FAIR_SETTLE" -v b="$FAIR_DURATION" 'BEGIN { print a + b + 0.5 }')
+	total=$(awk -v a="$FAIR_SETTLE" -v b="$FAIR_DURATION" 'BEGIN { print a + b + 3 }')
 	"${GEN_SCHED[@]}" taskset -c "$GEN_CPU" "$PKTGEN" -N "$NS_G" -d "$MAC_A" -f "$dsts" \
 		-t "$total" -j "${P}g0" >"$TMP/fair-gen.json" 2>/dev/null &
 	gpid=$!
 	sleep "$FAIR_SETTLE"
 	fair_counters "$TMP/fair-a.json"
 	t0=$(date +%s.%N)
-	sleep "$FAIR_DURATION"
-	fair_counters "$TMP/fair-b.json"
-	t1=$(date +%s.%N)
+	sleep "$(awk -v d="$FAIR_DURATION" 'BEGIN { print d / 2 }')"
+	# the controller's view in the middle of the window
 	chrt -f "$FAIR_CTL_PRIO" "$XVR" -n "$NODE" -j fair show >"$TMP/fair-ctl.json" 2>/dev/null ||
 		echo '{}' >"$TMP/fair-ctl.json"
+	sleep "$(awk -v d="$FAIR_DURATION" 'BEGIN { print d / 2 }')"
+	fair_counters "$TMP/fair-b.json"
+	t1=$(date +%s.%N)
 	wait "$gpid"
 	jq -n --arg name "$name" --argjson dt "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" \
 		--slurpfile a "$TMP/fair-a.json" --slurpfile b "$TMP/fair-b.json" \
@@ -122,6 +124,7 @@ xp_fair() {
 			log "$name: weights $w: $(jq -r '[.routers | to_entries[] | "\(.key) \(.value.fwd_pps | floor) pps"] | join(", ")' "${runs[-1]}"), controller saturated: $(jq -r '.controller.saturated // "-"' "${runs[-1]}")"
 		done
 	done
+	[ -n "${FAIR_DEBUG:-}" ] && cp -r "$TMP" "$FAIR_DEBUG"
 	xvr_teardown >/dev/null 2>&1
 	topo_down ""
 	if [ -n "$reason" ] || [ ${#runs[@]} = 0 ]; then
@@ -138,21 +141,24 @@ xp_fair() {
 		{name: $name, kind: "fair", description: $desc, status: "measured",
 		 solo_capacity_pps: $cap,
 		 cost_ratio_v1_v2: ($cap.v2 / $cap.v1),
-		 mixes: [.[] | select(.name | startswith("mix")) | (.name | split("-")[1]) as $w |
+		 mixes: [.[] | select(.name | startswith("mix")) | . as $r |
+			(.name | split("-")[1]) as $w |
 			(if $w == "none" then [1, 1, 1] else ($w | split(":") | map(tonumber)) end) as $ws |
-			([range(0; 3) | .routers["v\(. + 1)"].fwd_pps / $cap["v\(. + 1)"]]) as $t |
+			[range(0; 3) as $i | $r.routers["v\($i + 1)"].fwd_pps] as $fwd |
+			[range(0; 3) as $i | $fwd[$i] / $cap["v\($i + 1)"]] as $t |
 			($t | add) as $tsum |
 			{weights: $w, saturated: .controller.saturated,
-			 offered_pps: .generator.offered_pps, sent: .generator.sent,
-			 fwd_pps: [range(0; 3) | .routers["v\(. + 1)"].fwd_pps],
-			 shed_pps: [range(0; 3) | .routers["v\(. + 1)"].shed_pps],
+			 saturated_ticks: .controller.saturated_ticks, ticks: .controller.ticks,
+			 offered_pps: (.generator.sent / .generator.duration_s), sent: .generator.sent,
+			 fwd_pps: $fwd,
+			 shed_pps: [range(0; 3) as $i | $r.routers["v\($i + 1)"].shed_pps],
 			 balanced: ([.routers[].balanced] | all),
 			 cpu_share: [$t[] / $tsum],
 			 weight_share: [$ws[] / ($ws | add)],
-			 share_error: [range(0; 3) | ($t[.] / $tsum) / ($ws[.] / ($ws | add)) - 1],
+			 share_error: [range(0; 3) as $i | ($t[$i] / $tsum) / ($ws[$i] / ($ws | add)) - 1],
 			 controller_share: [.controller.routers[]?.share],
 			 controller_cost_ns: [.controller.routers[]?.cost_ns],
-			 offered_over_capacity: (.generator.offered_pps / ([range(0; 3) | .routers["v\(. + 1)"].fwd_pps] | add))}],
+			 offered_over_capacity: (.generator.sent / .generator.duration_s / ($fwd | add))}],
 		 runs: .}' "${runs[@]}" >"$TMP/xp-$name.json"
 	jq -r '.mixes[] | "weights \(.weights): cpu share \(.cpu_share | map(. * 1000 | floor / 1000)) vs \(.weight_share | map(. * 1000 | floor / 1000)), error \(.share_error | map(. * 1000 | floor / 1000)), saturated \(.saturated), offered/forwarded \(.offered_over_capacity * 100 | floor / 100)"' \
 		"$TMP/xp-$name.json" | while read -r l; do log "$name: $l"; done

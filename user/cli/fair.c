@@ -246,7 +246,8 @@ static void tick(struct controller *c)
 	avail_ns = (now.avail - c->cpu.avail) * 1e9 / hz / (first ? 1 : dt);
 	c->cpu = now;
 	c->last_s = t;
-	memset(st, 0, offsetof(struct fair_status, r));
+	/* the header, but for the controller's running counts */
+	st->time_s = st->busy = st->capacity_ns = st->overhead_ns = 0;
 	for (__u32 id = 1; id < XVR_MAX_ROUTERS; id++) {
 		struct fair_track *tr = &c->t[id];
 		struct fair_status_router *sr;
@@ -269,6 +270,7 @@ static void tick(struct controller *c)
 				tr->path_ns = tr->path_ns ? (1 - COST_EWMA) * tr->path_ns +
 							    COST_EWMA * path : path;
 			sr = &st->r[cnt];
+			memset(sr, 0, sizeof(*sr));
 			ids[cnt] = id;
 			sr->id = id;
 			sr->weight = fair_weight(&c->n, id);
@@ -320,6 +322,8 @@ static void tick(struct controller *c)
 	else if (c->saturated && want < st->capacity_ns * 0.95)
 		c->saturated = false;
 	st->saturated = c->saturated;
+	st->ticks++;
+	st->saturated_ticks += c->saturated;
 	memset(rates, 0, sizeof(rates));
 	if (c->saturated && fair_allocate(claims, cnt, st->capacity_ns) >= 0) {
 		for (int i = 0; i < cnt; i++) {
@@ -452,6 +456,8 @@ static int fair_show(int argc, char **argv)
 	}
 	print_double("age_s", "  status %.1f s old\n", rt.tv_sec + rt.tv_nsec / 1e9 - st.time_s);
 	print_bool("saturated", "  saturated %s", st.saturated);
+	print_u64("ticks", " (%llu", st.ticks);
+	print_u64("saturated_ticks", " ticks, %llu of them saturated)", st.saturated_ticks);
 	print_double("busy", "  busy %.3f", st.busy);
 	print_u64("cpus", " of %llu cpus", st.cpus);
 	print_double("capacity_ns", "  capacity %.0f ns/s", st.capacity_ns);

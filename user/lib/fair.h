@@ -66,6 +66,7 @@ struct fair_status {
 	double overhead_ns;	/* per admitted frame, outside the sampled path */
 	int cpus;
 	bool saturated;
+	__u64 ticks, saturated_ticks;	/* since the controller started */
 	int count;
 	struct fair_status_router r[XVR_MAX_ROUTERS];
 };
