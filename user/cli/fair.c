@@ -26,6 +26,8 @@
 #define FAIR_MAX_CPUS		1024
 #define COST_MIN_SAMPLES	4	/* fewer in a tick: keep the last estimate */
 #define COST_EWMA		0.3	/* weight of a tick's cost in the estimate */
+/* a tick teaches the overhead with this many admitted frames, CPUs half busy */
+#define OVERHEAD_MIN_FRAMES	2000
 
 static int fair_help(void)
 {
@@ -167,6 +169,7 @@ struct controller {
 	struct fair_status st;
 	struct cpu_times cpu;
 	double last_s;
+	double overhead;	/* ns per admitted frame outside the paths, EWMA */
 	bool saturated;
 };
 
@@ -234,7 +237,7 @@ static void tick(struct controller *c)
 	struct fair_status *st = &c->st;
 	struct cpu_times now;
 	double t = mono_s(), dt = t - c->last_s, busy_ns, avail_ns, path_sum = 0, adm_sum = 0;
-	double overhead = 0, want = 0;
+	double rx_sum = 0, want = 0, capacity;
 	long hz = sysconf(_SC_CLK_TCK);
 	bool first = !c->last_s;
 	struct timespec rt;
@@ -280,6 +283,7 @@ static void tick(struct controller *c)
 			sr->path_ns = tr->path_ns;
 			path_sum += sr->admitted_pps * tr->path_ns;
 			adm_sum += sr->admitted_pps;
+			rx_sum += sr->demand_pps;
 			cnt++;
 		}
 		tr->seen = true;
@@ -292,18 +296,25 @@ static void tick(struct controller *c)
 		return;
 	/*
 	 * What the forwarding CPUs spent beyond the sampled paths (driver,
-	 * parsing, classification, transmit, shed frames), per admitted frame:
-	 * each router's cost is its own path plus this share of the rest.
+	 * parsing, classification, transmit), per admitted frame: each
+	 * router's cost is its own path plus this share of the rest. Learnt
+	 * while (almost) nothing is shed: shed frames' time, spread over the
+	 * admitted ones, would raise the cost as admission tightens, tighten it
+	 * further, and so on down.
 	 */
-	if (adm_sum > 0 && busy_ns > path_sum)
-		overhead = (busy_ns - path_sum) / adm_sum;
+	if (adm_sum * dt >= OVERHEAD_MIN_FRAMES && busy_ns > path_sum &&
+	    busy_ns >= 0.5 * avail_ns && rx_sum - adm_sum <= 0.05 * rx_sum) {
+		double o = (busy_ns - path_sum) / adm_sum;
+
+		c->overhead = c->overhead ? (1 - COST_EWMA) * c->overhead + COST_EWMA * o : o;
+	}
 	for (int i = 0; i < cnt; i++) {
 		struct fair_status_router *sr = &st->r[i];
 
 		claims[i] = (struct fair_claim){
 			.weight = sr->weight,
 			.demand_pps = sr->demand_pps,
-			.cost_ns = sr->path_ns > 0 ? sr->path_ns + overhead : 0,
+			.cost_ns = sr->path_ns > 0 ? sr->path_ns + c->overhead : 0,
 		};
 		sr->cost_ns = claims[i].cost_ns;
 		want += sr->demand_pps * claims[i].cost_ns;
@@ -312,7 +323,7 @@ static void tick(struct controller *c)
 	st->cpus = now.cpus;
 	st->busy = avail_ns > 0 ? busy_ns / avail_ns : 0;
 	st->capacity_ns = avail_ns * c->o.target / 100;
-	st->overhead_ns = overhead;
+	st->overhead_ns = c->overhead;
 	/*
 	 * Saturated: the CPUs are busier than the threshold; and while shedding,
 	 * until the demand, at its measured cost, fits into the target again.
@@ -322,10 +333,11 @@ static void tick(struct controller *c)
 	else if (c->saturated && want < st->capacity_ns * 0.95)
 		c->saturated = false;
 	st->saturated = c->saturated;
+	capacity = st->capacity_ns;
 	st->ticks++;
 	st->saturated_ticks += c->saturated;
 	memset(rates, 0, sizeof(rates));
-	if (c->saturated && fair_allocate(claims, cnt, st->capacity_ns) >= 0) {
+	if (c->saturated && fair_allocate(claims, cnt, capacity) >= 0) {
 		for (int i = 0; i < cnt; i++) {
 			rates[ids[i]] = claims[i].rate_pps > 0 ? (__u64)claims[i].rate_pps + 1 : 0;
 			st->r[i].rate_pps = rates[ids[i]];
