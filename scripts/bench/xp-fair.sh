@@ -27,6 +27,7 @@ FAIR_PREFIXES=${FAIR_PREFIXES:-170000}
 FAIR_DURATION=${FAIR_DURATION:-3}
 FAIR_SETTLE=${FAIR_SETTLE:-1.5}
 FAIR_REPS=${FAIR_REPS:-1}
+FAIR_SOLO_REPS=${FAIR_SOLO_REPS:-3}	# interleaved solo rounds; capacity = their median
 FAIR_WEIGHTS=${FAIR_WEIGHTS:-none 1:1:1 2:1:1}
 FAIR_CTL_PRIO=${FAIR_CTL_PRIO:-45}	# above the generator on its CPU: it must run
 
@@ -96,7 +97,7 @@ fair_setup() {
 }
 
 xp_fair() {
-	local mode=$1 name=fair-$1 reason="" runs=() rep w k f ctl desc
+	local mode=$1 name=fair-$1 reason="" runs=() rep w k f ctl desc s
 	[ "$mode" = xdp ] || die "fair:$mode: only fair:xdp"
 	desc="three xdp-mode routers, v1 with a $FAIR_PREFIXES-prefix table and random destinations, v2 and v3 one route; offered together at full generator rate; CPU share by weight with the fair-sharing controller"
 	log "$name: three routers, v1 dear ($FAIR_PREFIXES prefixes), weights: $FAIR_WEIGHTS"
@@ -104,9 +105,11 @@ xp_fair() {
 	fair_setup >"$TMP/xvr.log" 2>&1 || reason="setup failed: $(tail -1 "$TMP/xvr.log")"
 	for rep in $(seq 1 "$FAIR_REPS"); do
 		[ -z "$reason" ] || break
-		for k in 1 2 3; do
-			runs+=("$(fair_window "solo$k-r$rep" "$TMP/fair-solo$k.txt")")
-			log "$name: v$k alone: $(jq -r ".routers.v$k.fwd_pps | floor" "${runs[-1]}") pps"
+		for s in $(seq 1 "$FAIR_SOLO_REPS"); do
+			for k in 1 2 3; do
+				runs+=("$(fair_window "solo$k-r$rep.$s" "$TMP/fair-solo$k.txt")")
+				log "$name: v$k alone: $(jq -r ".routers.v$k.fwd_pps | floor" "${runs[-1]}") pps"
+			done
 		done
 		for w in $FAIR_WEIGHTS; do
 			ctl=""
@@ -138,10 +141,13 @@ xp_fair() {
 		return 0
 	fi
 	jq -s --arg name "$name" --arg desc "$desc" --arg weights "$FAIR_WEIGHTS" '
-		(map(select(.name | startswith("solo"))) | map(.name[4:5] as $k |
-			{("v" + $k): .routers["v" + $k].fwd_pps}) | add) as $cap |
+		def med: sort | .[(length - 1) / 2 | floor];
+		(map(select(.name | startswith("solo"))) | group_by(.name[4:5]) | map(.[0].name[4:5] as $k |
+			{("v" + $k): ([.[].routers["v" + $k].fwd_pps] | med)}) | add) as $cap |
+		(map(select(.name | startswith("solo"))) | group_by(.name[4:5]) | map(.[0].name[4:5] as $k |
+			{("v" + $k): [.[].routers["v" + $k].fwd_pps]}) | add) as $solos |
 		{name: $name, kind: "fair", description: $desc, status: "measured",
-		 solo_capacity_pps: $cap,
+		 solo_capacity_pps: $cap, solo_runs_pps: $solos,
 		 cost_ratio_v1_v2: ($cap.v2 / $cap.v1),
 		 mixes: [.[] | select(.name | startswith("mix")) | . as $r |
 			(.name | split("-")[1]) as $w |
