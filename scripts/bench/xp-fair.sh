@@ -146,8 +146,10 @@ xp_fair() {
 			{("v" + $k): ([.[].routers["v" + $k].fwd_pps] | med)}) | add) as $cap |
 		(map(select(.name | startswith("solo"))) | group_by(.name[4:5]) | map(.[0].name[4:5] as $k |
 			{("v" + $k): [.[].routers["v" + $k].fwd_pps]}) | add) as $solos |
+		(($solos.v2 + $solos.v3) | med) as $cc |
 		{name: $name, kind: "fair", description: $desc, status: "measured",
 		 solo_capacity_pps: $cap, solo_runs_pps: $solos,
+		 cheap_capacity_pps: $cc,
 		 cost_ratio_v1_v2: ($cap.v2 / $cap.v1),
 		 mixes: [.[] | select(.name | startswith("mix")) | . as $r |
 			(.name | split("-")[1]) as $w |
@@ -164,12 +166,18 @@ xp_fair() {
 			 cpu_share: [$t[] / $tsum],
 			 weight_share: [$ws[] / ($ws | add)],
 			 share_error: [range(0; 3) as $i | ($t[$i] / $tsum) / ($ws[$i] / ($ws | add)) - 1],
+			 # v2 and v3 are the same router twice: one capacity for both,
+			 # the median of both their solo runs, halves the noise
+			 cpu_share_pooled: ([$fwd[0] / $cap.v1, $fwd[1] / $cc, $fwd[2] / $cc] |
+				add as $sum | map(. / $sum)),
+			 share_error_pooled: ([$fwd[0] / $cap.v1, $fwd[1] / $cc, $fwd[2] / $cc] |
+				add as $sum | [range(0; 3) as $i | (.[$i] / $sum) / ($ws[$i] / ($ws | add)) - 1]),
 			 controller_share: [.controller.routers[]?.share],
 			 controller_cost_ns: [.controller.routers[]?.cost_ns],
 			 controller_overhead_ns: .controller.overhead_ns,
 			 offered_over_capacity: (.generator.sent / .generator.duration_s / ($fwd | add))}],
 		 runs: .}' "${runs[@]}" >"$TMP/xp-$name.json"
-	jq -r '.mixes[] | "weights \(.weights): cpu share \(.cpu_share | map(. * 1000 | floor / 1000)) vs \(.weight_share | map(. * 1000 | floor / 1000)), error \(.share_error | map(. * 1000 | floor / 1000)), saturated \(.saturated), offered/forwarded \(.offered_over_capacity * 100 | floor / 100)"' \
+	jq -r '.mixes[] | "weights \(.weights): cpu share \(.cpu_share | map(. * 1000 | floor / 1000)) vs \(.weight_share | map(. * 1000 | floor / 1000)), error \(.share_error | map(. * 1000 | floor / 1000)) (v2, v3 pooled: \(.share_error_pooled | map(. * 1000 | floor / 1000))), saturated \(.saturated), offered/forwarded \(.offered_over_capacity * 100 | floor / 100)"' \
 		"$TMP/xp-$name.json" | while read -r l; do log "$name: $l"; done
 	cp "$TMP/xp-$name.json" "${FAIR_KEEP:-/dev/null}" 2>/dev/null || true
 	xp_record "$TMP/xp-$name.json"
