@@ -79,7 +79,9 @@ vic_run() {
 	chrt -f -p "$VIC_CTL_PRIO" "$BASHPID" >/dev/null
 	case $cfg in
 	alone | burn) gen_args=(-f "$TMP/vic-only.txt" -r "$VIC_RATE") ;;
-	*) gen_args=(-f "$TMP/vic-mix.txt") ;;
+	# the flood at the calibrated generator rate, so that the victim's
+	# share of the list is VIC_RATE (the generator's speed varies by run)
+	*) gen_args=(-f "$TMP/vic-mix.txt" -r "$VIC_GEN_RATE") ;;
 	esac
 	case $cfg in
 	flood-fair)
@@ -132,6 +134,7 @@ xp_victim() {
 			-f "$TMP/vic-cal.txt" "${P}g0" >"$TMP/vic-cal.json" 2>/dev/null
 		cap=$(( $("$XVR" -n "$NODE" -j stats v1 interval 0 | jq '.[0].fwd_packets') / 2 ))
 		g=$(jq '.sent / .duration_s | floor' "$TMP/vic-cal.json")
+		VIC_GEN_RATE=$g
 		VIC_RATE=${VIC_RATE:-$(awk -v c="$cap" -v s="$VIC_SHARE" 'BEGIN { printf "%d", c * s }')}
 		VIC_V1_LIMIT=$(awk -v c="$cap" -v s="$VIC_LIMIT" 'BEGIN { printf "%d", c * s }')
 		k=$(awk -v r="$VIC_RATE" -v g="$g" -v n="$VIC_DSTS" 'BEGIN { k = int(r / g * n + 0.5); print (k < 1 ? 1 : k) }')
