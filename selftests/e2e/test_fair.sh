@@ -142,8 +142,10 @@ x fair start interval 100 || t_fail "fair start"
 t_fails "a second start is refused" x fair start
 status_ok() { x -j fair show | jq -e '.supervised and (.routers | length) == 2' >/dev/null; }
 t_check "fair show: supervised, both routers reported" t_wait 5 status_ok
-t_eq "the controller, on an idle node, sheds nobody" \
-	"$(x -j fair show | jq -c '[.saturated, ([.routers[].rate_pps] | max)]')" "[false,0]"
+# (Whether it finds the machine saturated depends on who else runs on it;
+# without demand nobody gets a rate either way.)
+t_eq "the controller, with no traffic, sheds nobody" \
+	"$(x -j fair show | jq -c '[.routers[].rate_pps] | max')" 0
 t_eq "it cleared the admission rate set before it" "$(stat r2 admission_pps)" 0
 x fair set r2 rate 1000
 x fair stop || t_fail "fair stop"
