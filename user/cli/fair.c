@@ -216,15 +216,17 @@ static void unlock(struct xvr_node *n)
 }
 
 /*
- * Writes every router's rate (0: none) that differs from the map's (also
- * one set by hand meanwhile); false if the node was busy.
+ * Writes the routers' rates (0: none) that differ from the map's (also one
+ * set by hand meanwhile): every router slot with all, else the routers the
+ * last scan found. False if the node was busy.
  */
-static bool write_rates(struct controller *c, const __u64 *rates)
+static bool write_rates(struct controller *c, const __u64 *rates, bool all)
 {
 	if (!try_lock(&c->n))
 		return false;
 	for (__u32 id = 1; id < XVR_MAX_ROUTERS; id++)
-		fair_rate_set(&c->n, id, rates[id]);
+		if (all || c->t[id].seen)
+			fair_rate_set(&c->n, id, rates[id]);
 	unlock(&c->n);
 	return true;
 }
@@ -344,7 +346,7 @@ static void tick(struct controller *c)
 			st->r[i].capped = claims[i].capped;
 		}
 	}
-	if (!write_rates(c, rates))
+	if (!write_rates(c, rates, false))
 		pr_debug("fair: node busy, rates unchanged this time\n");
 	st->count = cnt;
 	clock_gettime(CLOCK_REALTIME, &rt);
@@ -373,7 +375,7 @@ static int fair_run(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	/* Start from no admission: rates written before are no one's now. */
-	while (!write_rates(&c, none) && !stop_signal)
+	while (!write_rates(&c, none, true) && !stop_signal)
 		usleep(10000);
 	pr_info("fair: node %s, %d cpus, every %u ms, threshold %u%%, target %u%%\n", c.n.name,
 		probe.cpus, c.o.interval_ms, c.o.threshold, c.o.target);
@@ -382,7 +384,7 @@ static int fair_run(int argc, char **argv)
 		usleep(c.o.interval_ms * 1000);
 	}
 	/* Leaving: nobody is shed without a controller watching. */
-	for (int tries = 0; tries < 50 && !write_rates(&c, none); tries++)
+	for (int tries = 0; tries < 50 && !write_rates(&c, none, true); tries++)
 		usleep(10000);
 	pr_info("fair: %s, admission removed, exiting\n", strsignal(stop_signal));
 	xvr_node_close(&c.n);
