@@ -267,6 +267,22 @@ struct {
 	__type(value, struct xvr_limit);
 } xvr_limits SEC(".maps");
 
+/* Weights and admission buckets per router. Written by `xvr router set` and `xvr fair`, read and updated by ingress. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XVR_MAX_ROUTERS);
+	__type(key, __u32);
+	__type(value, struct xvr_fair);
+} xvr_fair SEC(".maps");
+
+/* Sampled processing cost per router and CPU. Written by ingress, read by `xvr fair` and `xvr stats`. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XVR_MAX_ROUTERS);
+	__type(key, __u32);
+	__type(value, struct xvr_cost);
+} xvr_cost SEC(".maps");
+
 /* Virtual links by id (= VIF id). Written by `xvr link`, read by ingress and egress. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -24,6 +24,7 @@
 #include "stats.h"
 #include "l2.h"
 #include "policer.h"
+#include "fair.h"
 #include "egre.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -455,7 +456,8 @@ __noinline int router_path(struct xdp_md *ctx, __u32 vr_id, __u32 vif_id, __u32 
 	struct xvr_router *vr;
 	struct xvr_port *port;
 	struct frame f = {};
-	int reason;
+	int reason, act;
+	__u64 t0;
 
 	if (!ctx)
 		return XDP_ABORTED;
@@ -487,15 +489,28 @@ __noinline int router_path(struct xdp_md *ctx, __u32 vr_id, __u32 vif_id, __u32 
 			f.vif = NULL;
 	}
 
+	/*
+	 * The section the cost sample (bpf/fair.h) times, about once in
+	 * XVR_COST_SAMPLE_MEAN frames: whichever CPU runs the router's path,
+	 * inline or after a cpumap handoff, measures the same work.
+	 */
+	t0 = cost_begin(vr_id);
 	switch (vr->mode) {
 	case XVR_MODE_XDP:
-		return xdp_forward(ctx, vr_id, vr->fib4_bank, &f);
+		act = xdp_forward(ctx, vr_id, vr->fib4_bank, &f);
+		break;
 	case XVR_MODE_NETNS:
-		return netns_deliver(ctx, &f);
+		act = netns_deliver(ctx, &f);
+		break;
 	case XVR_MODE_AFXDP:
-		return afxdp_deliver(ctx, vr_id, &f);
+		act = afxdp_deliver(ctx, vr_id, &f);
+		break;
+	default:
+		act = drop(&f.b, XVR_DROP_MODE);
 	}
-	return drop(&f.b, XVR_DROP_MODE);
+	if (t0)
+		cost_end(vr_id, t0);
+	return act;
 }
 
 /*
@@ -637,6 +652,9 @@ __noinline int xvr_ingress_frame(struct xdp_md *ctx, __u32 len, __u32 link_vr, _
 		f.punt_admitted = true;
 	} else if (!police_frame(vr_id, f.b.len)) {
 		return drop(&f.b, XVR_DROP_POLICED);
+	} else if (!admit_fair(vr_id)) {
+		/* over its fair share while the node is overloaded (xvr fair) */
+		return drop(&f.b, XVR_DROP_SHED);
 	}
 	group = vr->cpu_group;
 	if (group)

@@ -31,6 +31,11 @@
 #   tcp:MODE      iperf3 throughput, reordering with engines (exp. 7)
 #   isolation:MODE  a flooded router beside a victim, with and without a
 #                 limit on the flooded one (exp. 9; xdp netns macvlan bridge)
+#   fair:xdp      three routers of unequal cost under the fair-sharing
+#                 controller, weights 1:1:1 and 2:1:1: CPU share by weight
+#                 (issue 10, exp. 2)
+#   victim:xdp    a victim's loss and p99 latency beside a flooded or
+#                 CPU-burning neighbour (issue 10, exp. 3)
 # MODE: kernel bridge macvlan pfpacket redirect xdp netns afxdp afxdp-N.
 #
 #   scripts/bench.sh           the suite; results in bench/results/<date>/
@@ -119,7 +124,7 @@ if [ "$QUICK" = 1 ]; then
 		$(for p in $POOLS; do printf 'afxdp-pool-%s ' "$p"; done) \
 		afxdp-3-rr afxdp-3-flowhash afxdp-idle \
 		sweep:kernel sweep:xdp size:xdp fib:1000 routers:8 vifs:8 lat:xdp tcp:xdp \
-		isolation:xdp link-p2p"
+		isolation:xdp link-p2p fair:xdp victim:xdp"
 else
 	DEFAULT_POINTS="kernel netns macvlan bridge xdp-static xdp-bird redirect \
 		fibfwd xvr-2 xvr-170k fibfwd-170k pfpacket afxdp link-p2p link-mp bridge-vxlan \
@@ -133,7 +138,8 @@ else
 		lat:kernel lat:bridge lat:macvlan lat:xdp lat:netns lat:afxdp \
 		tcp:kernel tcp:bridge tcp:macvlan tcp:xdp tcp:netns tcp:afxdp \
 		tcp:afxdp-3-rr tcp:afxdp-3-weighted tcp:afxdp-3-flowhash \
-		isolation:xdp isolation:netns isolation:macvlan isolation:bridge"
+		isolation:xdp isolation:netns isolation:macvlan isolation:bridge \
+		fair:xdp victim:xdp"
 fi
 POINTS=$(echo ${POINTS:-$DEFAULT_POINTS})
 # Generator of the points that forward in a Linux stack. xvr-pktgen's live

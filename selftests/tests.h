@@ -2,6 +2,7 @@
 /* Every test of test_progs; one DEFINE_TEST per test_<name>() function. */
 DEFINE_TEST(alloc)
 DEFINE_TEST(egress)
+DEFINE_TEST(fair)
 DEFINE_TEST(fib4)
 DEFINE_TEST(fib4_table)
 DEFINE_TEST(fib6)

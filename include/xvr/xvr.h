@@ -549,6 +549,43 @@ struct xvr_limit {
 };
 
 /*
+ * Fair sharing under overload (docs/fair-sharing.md): xvr_fair[vr_id].
+ * weight is the router's claim on the forwarding CPUs when they saturate
+ * (`xvr router set R weight W`; 0 reads as the default 1). adm is the
+ * router's admission bucket, a GCRA bucket like a limit's (see above), whose
+ * rate the fair-sharing controller (`xvr fair`) sets from measured demand
+ * and cost; frame_cost 0: no admission, nothing shed. Ingress checks it
+ * right after the router's limits; a refused frame is dropped as
+ * XVR_DROP_SHED.
+ */
+#define XVR_WEIGHT_DEFAULT	1
+#define XVR_WEIGHT_MAX		1000
+
+struct xvr_fair {
+	struct xvr_bucket adm;	/* written by `xvr fair` (costs), ingress (tat) */
+	__u64 rate_pps;		/* adm's rate as set, for listings; 0: none */
+	__u32 weight;		/* 1..XVR_WEIGHT_MAX, 0: XVR_WEIGHT_DEFAULT */
+	__u32 pad;
+};
+
+/*
+ * Sampled per-router processing cost, per CPU: xvr_cost[vr_id]. Ingress
+ * times about one frame in XVR_COST_SAMPLE_MEAN of each router (a random
+ * gap, so no traffic pattern lines up with it) with bpf_ktime_get_ns around
+ * the router's path (FIB, rewrite, redirect; or delivery to the namespace
+ * or engine): ns is the sum of those times, samples their count. gap is the
+ * data path's own countdown to the next sample.
+ */
+#define XVR_COST_SAMPLE_MEAN	32	/* gaps are uniform in 1..2*MEAN-1 */
+
+struct xvr_cost {
+	__u64 ns;
+	__u64 samples;
+	__u32 gap;
+	__u32 pad;
+};
+
+/*
  * Virtual links (EGRE): a tenant's Ethernet carried in GRE (protocol
  * 0x6558) with a 32-bit key between nodes. A link is a VIF with
  * XVR_VIF_LINK: its veth end in the router's namespace is the link's

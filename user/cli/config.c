@@ -17,6 +17,7 @@
 #include "fibsync.h"
 #include "supervise.h"
 #include "cglimits.h"
+#include "fair.h"
 
 #define BATCH_MAX_ARGS	256
 
@@ -532,6 +533,22 @@ static int save_links(struct xvr_node *n)
 	return 0;
 }
 
+static int save_weights(struct xvr_node *n)
+{
+	struct xvr_router r;
+
+	for (__u32 id = 1; id < XVR_MAX_ROUTERS; id++) {
+		__u32 w;
+
+		if (router_get(n, id, &r))
+			continue;
+		w = fair_weight(n, id);
+		if (w != XVR_WEIGHT_DEFAULT)
+			printf("router set %s weight %u\n", r.name, w);
+	}
+	return 0;
+}
+
 static int save_limits(struct xvr_node *n)
 {
 	struct xvr_router r;
@@ -573,6 +590,7 @@ static const struct saver {
 	{ "static routes", save_routes },
 	{ "engines", save_fes },
 	{ "limits", save_limits },
+	{ "weights", save_weights },
 };
 
 int node_save(int argc, char **argv)

@@ -14,6 +14,7 @@
 #include "xvr.h"
 #include "cgroup.h"
 #include "cglimits.h"
+#include "fair.h"
 #include "netns.h"
 #include "link.h"
 #include "xvr_ingress.skel.h"
@@ -490,6 +491,8 @@ static int node_down(int argc, char **argv)
 		pr_warn("node %s: not up (no %s), nothing to take down\n", cli_node, root);
 		return -ENOENT;
 	}
+	/* The fair-sharing controller first: it writes the maps going away. */
+	fair_stop(cli_node);
 	err = cli_node_open(&n, true);
 	if (err)
 		return err;

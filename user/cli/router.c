@@ -22,6 +22,7 @@
 #include "cglimits.h"
 #include "pidns.h"
 #include "cpugroup.h"
+#include "fair.h"
 
 static int router_help(void)
 {
@@ -30,7 +31,7 @@ static int router_help(void)
 		"                      [fibsync { on | off }]\n"
 		"                      [cpu PCT] [memory BYTES] [pids N]\n"
 		"       xvr router set NAME [dist { rr | weighted | flowhash }] [cpu PCT]\n"
-		"                      [memory BYTES] [pids N] [max-routes N]\n"
+		"                      [memory BYTES] [pids N] [max-routes N] [weight W]\n"
 		"                      [cpus { LIST | any }]\n"
 		"       xvr router del NAME\n"
 		"       xvr router list\n"
@@ -53,8 +54,10 @@ static int router_help(void)
 		"'cpus' binds the router's data path to CPUs (LIST := 0,1 or 0-3,6; each\n"
 		"online): its frames are classified on the CPU that received them and\n"
 		"handed through a cpumap to one of LIST, chosen by flow (a flow keeps its\n"
-		"CPU). 'any' runs it inline on the receiving CPU again (the default).\n",
-		XVR_MAX_ROUTERS - 1, FIBSYNC_MAX_ROUTES);
+		"CPU). 'any' runs it inline on the receiving CPU again (the default).\n"
+		"'weight' (1..%d, default %d) is the router's claim on the forwarding CPUs\n"
+		"when they are overloaded ('xvr fair', docs/fair-sharing.md).\n",
+		XVR_MAX_ROUTERS - 1, FIBSYNC_MAX_ROUTES, XVR_WEIGHT_MAX, XVR_WEIGHT_DEFAULT);
 	return 0;
 }
 
@@ -209,6 +212,7 @@ static int router_add(int argc, char **argv)
 	xvr_die_at("router-add:pidns");
 	/* FIB and counters exist before the router turns active. */
 	counters_zero(n.vr_stats_fd, id);
+	fair_clear(&n, id);
 	err = fib_router_init(&n, id);
 	if (err) {
 		pr_warn("router %s: create FIB: %s\n", name, strerror(-err));
@@ -301,6 +305,7 @@ int router_release(struct xvr_node *n, __u32 id, struct router_released *rel)
 	rel->nexthops = nexthops_flush_router(n, id);
 	limit_clear(n, id);
 	cpu_bind(n, id, 0);
+	fair_clear(n, id);
 	bpf_map_update_elem(n->routers_fd, &id, &zero, BPF_ANY);
 	counters_zero(n->vr_stats_fd, id);
 	cpu_counters_zero(n, id);
@@ -385,6 +390,7 @@ static void router_print(struct xvr_node *n, __u32 id, const struct xvr_router *
 	print_u64("fib4_groups_used", " fib4 groups %llu", book.fib4_groups_used);
 	print_u64("fib4_groups_max", "/%llu", book.fib4_groups_max);
 	print_string("cpus", " cpus %s", cpu_list_format(r->cpus, cpus, sizeof(cpus)));
+	print_u64("weight", " weight %llu", fair_weight(n, id));
 	print_string("netns", " netns %s", ns);
 	pid = fibsync_pid(n->name, r->name);
 	if (pid > 0)
@@ -663,6 +669,7 @@ struct router_set_req {
 	__u32 max_routes;		/* 0: unchanged */
 	bool cpus_set;
 	__u64 cpus;			/* 0: any */
+	__u32 weight;			/* 0: unchanged */
 };
 
 static int set_cpus(struct router_set_req *req, const char *key, const char *val)
@@ -680,6 +687,14 @@ static int set_cpus(struct router_set_req *req, const char *key, const char *val
 	if (err)
 		return bad_arg("cpus (any, or a list like 0,1 or 0-3)", bad);
 	req->cpus_set = true;
+	return 0;
+}
+
+static int set_weight(struct router_set_req *req, const char *key, const char *val)
+{
+	(void)key;
+	if (parse_u32(val, &req->weight, XVR_WEIGHT_MAX) || !req->weight)
+		return bad_arg("weight (1..1000)", val);
 	return 0;
 }
 
@@ -726,6 +741,7 @@ static const struct {
 	{ "memory", set_limit },
 	{ "pids", set_limit },
 	{ "max-routes", set_max_routes },
+	{ "weight", set_weight },
 };
 
 static int router_set(int argc, char **argv)
@@ -803,6 +819,13 @@ static int router_set(int argc, char **argv)
 				pr_warn("router %s: dist was changed already\n", name);
 			if (limits)
 				router_cg_apply(n.name, name, &old);
+			goto out;
+		}
+	}
+	if (req.weight) {
+		err = fair_weight_set(&n, id, req.weight);
+		if (err) {
+			pr_warn("router %s: weight: %s\n", name, strerror(-err));
 			goto out;
 		}
 	}

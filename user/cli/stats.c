@@ -9,6 +9,7 @@
 #include <bpf/libbpf.h>
 #include "xvr.h"
 #include "cpugroup.h"
+#include "fair.h"
 
 static int stats_help(void)
 {
@@ -28,7 +29,45 @@ struct sample {
 	__u32 key;		/* router id or port slot */
 	char name[XVR_NAME_LEN];
 	struct xvr_counters a, b;
+	__u64 cost_ns[2], cost_samples[2];	/* routers: sampled cost at a and b */
+	double cpu_ns;		/* routers: estimated path time in the sample */
 };
+
+/* A router's frames past admission (its limits and its fair share). */
+static __u64 admitted(const struct xvr_counters *c)
+{
+	return c->rx_packets - c->drop[XVR_DROP_POLICED] - c->drop[XVR_DROP_PUNT_POLICED] -
+	       c->drop[XVR_DROP_SHED];
+}
+
+/*
+ * Each router's path time in the sample, estimated as its admitted frames
+ * times its sampled ns per frame (over the sample, or since it began if the
+ * sample has too few); the CPU share is its part of all routers' time.
+ */
+static double cost_per_frame(const struct sample *s, bool totals)
+{
+	__u64 ns = s->cost_ns[1] - (totals ? 0 : s->cost_ns[0]);
+	__u64 n = s->cost_samples[1] - (totals ? 0 : s->cost_samples[0]);
+
+	if (!totals && n < 4)
+		return cost_per_frame(s, true);
+	return n ? (double)ns / n : 0;
+}
+
+static double shares_compute(struct sample *s, int cnt, bool totals)
+{
+	double sum = 0;
+
+	for (int i = 0; i < cnt; i++) {
+		if (s[i].is_port || s[i].is_link)
+			continue;
+		s[i].cpu_ns = cost_per_frame(&s[i], totals) *
+			      (admitted(&s[i].b) - (totals ? 0 : admitted(&s[i].a)));
+		sum += s[i].cpu_ns;
+	}
+	return sum;
+}
 
 static double now_s(void)
 {
@@ -118,7 +157,7 @@ out:
 	free(vc);
 }
 
-static void sample_print(struct xvr_node *n, const struct sample *s, double dt)
+static void sample_print(struct xvr_node *n, const struct sample *s, double dt, double cpu_sum)
 {
 	const struct xvr_counters *c = &s->b;
 	double rate = 0, fwd_rate = 0, drop_rate = 0, bps = 0;
@@ -151,6 +190,12 @@ static void sample_print(struct xvr_node *n, const struct sample *s, double dt)
 			  "  sent by the router %llu pkts", c->tx_packets);
 		print_u64("tx_bytes", " %llu bytes\n", c->tx_bytes);
 		limit_print_brief(n, s->key);
+		print_u64("weight", "  weight %llu", fair_weight(n, s->key));
+		print_double("cost_ns", " cost %.1f ns/pkt", cost_per_frame(s, dt <= 0));
+		print_u64("cost_samples", " (%llu samples)", s->cost_samples[1]);
+		print_double("cpu_share", " cpu share %.3f", cpu_sum > 0 ? s->cpu_ns / cpu_sum : 0);
+		print_u64("shed", " shed %llu pkts", c->drop[XVR_DROP_SHED]);
+		print_u64("admission_pps", " admission %llu pps\n", fair_rate(n, s->key));
 		if (!s->is_link)
 			cpu_rows_print(n, s->key);
 	}
@@ -233,6 +278,8 @@ static void samples_read(struct xvr_node *n, struct sample *s, int cnt, bool sec
 		struct xvr_counters *c = second ? &s[i].b : &s[i].a;
 		__u64 lost;
 
+		if (!s[i].is_port && !s[i].is_link)
+			fair_cost_read(n, s[i].key, &s[i].cost_ns[second], &s[i].cost_samples[second]);
 		counters_read(s[i].is_port ? n->port_stats_fd :
 			      s[i].is_link ? n->vlink_stats_fd : n->vr_stats_fd, s[i].key, c);
 		if (s[i].is_port || s[i].is_link)
@@ -252,7 +299,7 @@ static int stats_run(int argc, char **argv, bool top)
 	bool prometheus = false;
 	struct sample *s;
 	struct xvr_node n;
-	double t0, t1;
+	double t0, t1, cpu_sum;
 	int cnt, err;
 
 	while (argc > 0) {
@@ -309,12 +356,16 @@ static int stats_run(int argc, char **argv, bool top)
 			print_text("%sxvr top: node %s, every %u ms (ctrl-c quits)\n\n",
 				   isatty(STDOUT_FILENO) ? "\033[H\033[2J" : "", n.name, interval);
 		print_open_array(NULL);
+		cpu_sum = shares_compute(s, cnt, !interval);
 		for (int i = 0; i < cnt; i++)
-			sample_print(&n, &s[i], interval ? t1 - t0 : 0);
+			sample_print(&n, &s[i], interval ? t1 - t0 : 0, cpu_sum);
 		print_close_array();
 		print_end();
-		for (int i = 0; i < cnt; i++)
+		for (int i = 0; i < cnt; i++) {
 			s[i].a = s[i].b;
+			s[i].cost_ns[0] = s[i].cost_ns[1];
+			s[i].cost_samples[0] = s[i].cost_samples[1];
+		}
 		t0 = t1;
 	} while (top);
 	free(s);

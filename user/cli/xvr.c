@@ -156,6 +156,7 @@ static const struct cmd objects[] = {
 	{ "stats", do_stats },
 	{ "top", do_top },
 	{ "limit", do_limit },
+	{ "fair", do_fair },
 	{ "version", do_version },
 	{ "batch", do_batch },
 	{ "trace", do_trace },

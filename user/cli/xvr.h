@@ -97,6 +97,7 @@ int do_link(int argc, char **argv);
 int link_stats_find(struct xvr_node *n, const char *router, const char *name, __u32 *id);
 int do_top(int argc, char **argv);
 int do_limit(int argc, char **argv);
+int do_fair(int argc, char **argv);
 /* Removes the router's limits (back to no limit, the default punt budget). */
 int limit_clear(struct xvr_node *n, __u32 id);
 int do_version(int argc, char **argv);

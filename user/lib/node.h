@@ -40,6 +40,8 @@
 	X(vr_stats)	\
 	X(port_stats)	\
 	X(limits)	\
+	X(fair)		\
+	X(cost)		\
 	X(vlinks)	\
 	X(vlink_keys)	\
 	X(vlink_locals)	\

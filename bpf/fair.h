@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Fair sharing under overload (docs/fair-sharing.md): the router's
+ * admission bucket, whose rate the `xvr fair` controller sets, and the
+ * sampling of each router's processing cost that the controller reads.
+ * Uses policer.h's GCRA bucket.
+ */
+#ifndef XVR_BPF_FAIR_H
+#define XVR_BPF_FAIR_H
+
+/*
+ * The router's fair-share admission; true if the frame is admitted. A
+ * global function like the limits' checks: verified once. Without a rate
+ * (the controller sees no overload) it costs one lookup.
+ */
+__noinline bool admit_fair(__u32 vr_id)
+{
+	struct xvr_fair *fair = bpf_map_lookup_elem(&xvr_fair, &vr_id);
+
+	if (!fair || !fair->adm.frame_cost)
+		return true;
+	return bucket_take(&fair->adm, bucket_now(), fair->adm.frame_cost, fair->adm.tolerance);
+}
+
+/*
+ * Whether this frame of the router is timed: about one in
+ * XVR_COST_SAMPLE_MEAN, at random gaps. Returns the start time, or 0 for a
+ * frame that is not sampled.
+ */
+static __always_inline __u64 cost_begin(__u32 vr_id)
+{
+	struct xvr_cost *c = bpf_map_lookup_elem(&xvr_cost, &vr_id);
+
+	if (!c)
+		return 0;
+	if (c->gap > 1) {
+		c->gap--;
+		return 0;
+	}
+	c->gap = bpf_get_prandom_u32() % (2 * XVR_COST_SAMPLE_MEAN - 1) + 1;
+	return bpf_ktime_get_ns();
+}
+
+/* Books a sampled frame's time since t0 (from cost_begin). */
+static __always_inline void cost_end(__u32 vr_id, __u64 t0)
+{
+	struct xvr_cost *c = bpf_map_lookup_elem(&xvr_cost, &vr_id);
+
+	if (!c)
+		return;
+	c->ns += bpf_ktime_get_ns() - t0;
+	c->samples++;
+}
+
+#endif /* XVR_BPF_FAIR_H */

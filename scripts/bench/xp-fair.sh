@@ -1,0 +1,185 @@
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# Experiment 2 of issue 10: weighted, cost-aware fair sharing (the fairness
+# paper). Sourced by scripts/bench.sh; the point fair:xdp builds three
+# xdp-mode routers on the DUT's two ports, told apart by the MAC the
+# generator sends to:
+#
+#   v1  dear: a FAIR_PREFIXES-prefix table (scripts/gen-table.py), random
+#       destinations across it
+#   v2, v3  cheap: one route, one destination
+#
+# 1. Solo capacity of each router (the generator at full rate to it alone,
+#    no controller): C_k frames/s with the DUT's CPU saturated, so 1/C_k is
+#    the CPU time one of its frames costs, everything included (driver, XDP,
+#    the sink's NAPI on the same CPU). Their ratio is the cost ratio.
+# 2. All three offered together, evenly, at all the generator sends (well
+#    over 2x what the node forwards; the record says how much), with the
+#    controller (`xvr fair run cpus DUT_CPU`) and weights 1:1:1, then 2:1:1,
+#    and once without controller for reference. Each router's CPU share is
+#    (fwd_k / C_k) / sum_j (fwd_j / C_j), over a FAIR_DURATION s window
+#    after FAIR_SETTLE s for the controller to settle; the target is its
+#    weight share, within +-10%. The controller must report the node
+#    saturated, else the run says so ("not saturated"), it does not pass.
+# The numbers of the controller itself (its cost estimates and shares) are
+# recorded beside the independent ones. FAIR_REPS rounds (default 1).
+
+FAIR_PREFIXES=${FAIR_PREFIXES:-170000}
+FAIR_DURATION=${FAIR_DURATION:-3}
+FAIR_SETTLE=${FAIR_SETTLE:-1.5}
+FAIR_REPS=${FAIR_REPS:-1}
+FAIR_SOLO_REPS=${FAIR_SOLO_REPS:-3}	# interleaved solo rounds; capacity = their median
+FAIR_WEIGHTS=${FAIR_WEIGHTS:-none 1:1:1 2:1:1}
+FAIR_CTL_PRIO=${FAIR_CTL_PRIO:-45}	# above the generator on its CPU: it must run
+
+fair_mac() { printf '02:00:00:2c:00:%02x' "$1"; }
+
+# fair_counters FILE: every router's counters, one JSON object by name.
+fair_counters() {
+	chrt -f "$FAIR_CTL_PRIO" "$XVR" -n "$NODE" -j stats interval 0 |
+		jq '[.[] | select(.router) | {(.router): {rx: .rx_packets, fwd: .fwd_packets,
+			punt: .punt_packets, drop: .drop_packets, shed: (.drop.shed // 0),
+			cost_ns: .cost_ns}}] | add' >"$1"
+}
+
+# fair_window NAME DSTS: the generator at full rate over DSTS; counters
+# after FAIR_SETTLE s and FAIR_DURATION s later; prints the record's file.
+fair_window() {
+	local name=$1 dsts=$2 f=$TMP/fair-$1.json gpid t0 t1 total
+	# This subshell outranks the generator on its CPU, or its timing slips.
+	chrt -f -p "$FAIR_CTL_PRIO" "$BASHPID" >/dev/null
+	total=$(awk -v a="$FAIR_SETTLE" -v b="$FAIR_DURATION" 'BEGIN { print a + b + 3 }')
+	"${GEN_SCHED[@]}" taskset -c "$GEN_CPU" "$PKTGEN" -N "$NS_G" -d "$MAC_A" -f "$dsts" \
+		-t "$total" -j "${P}g0" >"$TMP/fair-gen.json" 2>/dev/null &
+	gpid=$!
+	sleep "$FAIR_SETTLE"
+	fair_counters "$TMP/fair-a.json"
+	t0=$(date +%s.%N)
+	sleep "$(awk -v d="$FAIR_DURATION" 'BEGIN { print d / 2 }')"
+	# the controller's view in the middle of the window
+	chrt -f "$FAIR_CTL_PRIO" "$XVR" -n "$NODE" -j fair show >"$TMP/fair-ctl.json" 2>/dev/null ||
+		echo '{}' >"$TMP/fair-ctl.json"
+	sleep "$(awk -v d="$FAIR_DURATION" 'BEGIN { print d / 2 }')"
+	fair_counters "$TMP/fair-b.json"
+	t1=$(date +%s.%N)
+	wait "$gpid"
+	jq -n --arg name "$name" --argjson dt "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" \
+		--slurpfile a "$TMP/fair-a.json" --slurpfile b "$TMP/fair-b.json" \
+		--slurpfile g "$TMP/fair-gen.json" --slurpfile c "$TMP/fair-ctl.json" '
+		{name: $name, window_s: $dt, generator: $g[0], controller: $c[0],
+		 routers: ($b[0] | to_entries | map(.key as $k | .value as $v | $a[0][$k] as $u |
+			{(.key): {rx_pps: (($v.rx - $u.rx) / $dt), fwd_pps: (($v.fwd - $u.fwd) / $dt),
+			 shed_pps: (($v.shed - $u.shed) / $dt), cost_ns: $v.cost_ns,
+			 balanced: ($v.rx == $v.fwd + $v.punt + $v.drop)}}) | add)}' >"$f"
+	echo "$f"
+}
+
+# fair_setup: node, ports, v1 (table) v2 v3; destination files.
+fair_setup() {
+	local k
+	xvr_ports_up || return 1
+	$PY "$ROOT/scripts/gen-table.py" -n "$FAIR_PREFIXES" --via $GW_SINK --lladdr $MAC_S \
+		--dev "${P}b" -o "$TMP/fair-table.txt" --dst-file "$TMP/fair-v1.txt" \
+		--dst-count 65536 || return 1
+	for k in 1 2 3; do
+		"$XVR" -n "$NODE" router add "v$k" id "$k" mode xdp fibsync off &&
+		"$XVR" -n "$NODE" classify add "v$k" mac "$(fair_mac "$k")" port "${P}a" || return 1
+	done
+	"$XVR" -n "$NODE" route load v1 "$TMP/fair-table.txt" || return 1
+	for k in 2 3; do
+		"$XVR" -n "$NODE" route add "v$k" 198.19.0.0/16 via $GW_SINK lladdr $MAC_S \
+			dev "${P}b" || return 1
+	done
+	sed "s/\$/ $(fair_mac 1)/" "$TMP/fair-v1.txt" >"$TMP/fair-solo1.txt"
+	for k in 2 3; do echo "$DST_IP $(fair_mac "$k")" >"$TMP/fair-solo$k.txt"; done
+	# Evenly interleaved: v1, v2, v3, v1, ...
+	awk -v m2="$DST_IP $(fair_mac 2)" -v m3="$DST_IP $(fair_mac 3)" \
+		'{ print; print m2; print m3 }' "$TMP/fair-solo1.txt" >"$TMP/fair-mix.txt"
+}
+
+xp_fair() {
+	local mode=$1 name=fair-$1 reason="" runs=() rep w k f ctl desc s
+	[ "$mode" = xdp ] || die "fair:$mode: only fair:xdp"
+	desc="three xdp-mode routers, v1 with a $FAIR_PREFIXES-prefix table and random destinations, v2 and v3 one route; offered together at full generator rate; CPU share by weight with the fair-sharing controller"
+	log "$name: three routers, v1 dear ($FAIR_PREFIXES prefixes), weights: $FAIR_WEIGHTS"
+	topo_up ""
+	fair_setup >"$TMP/xvr.log" 2>&1 || reason="setup failed: $(tail -1 "$TMP/xvr.log")"
+	for rep in $(seq 1 "$FAIR_REPS"); do
+		[ -z "$reason" ] || break
+		for s in $(seq 1 "$FAIR_SOLO_REPS"); do
+			for k in 1 2 3; do
+				runs+=("$(fair_window "solo$k-r$rep.$s" "$TMP/fair-solo$k.txt")")
+				log "$name: v$k alone: $(jq -r ".routers.v$k.fwd_pps | floor" "${runs[-1]}") pps"
+			done
+		done
+		for w in $FAIR_WEIGHTS; do
+			ctl=""
+			if [ "$w" != none ]; then
+				for k in 1 2 3; do
+					"$XVR" -n "$NODE" router set "v$k" weight "$(cut -d: -f"$k" <<<"$w")"
+				done
+				chrt -f "$FAIR_CTL_PRIO" taskset -c "$GEN_CPU" "$XVR" -n "$NODE" fair run \
+					cpus "$DUT_CPU" interval 100 >>"$TMP/fair-ctl.log" 2>&1 &
+				ctl=$!
+			fi
+			runs+=("$(fair_window "mix-$w-r$rep" "$TMP/fair-mix.txt")")
+			if [ -n "$ctl" ]; then
+				kill "$ctl"
+				wait "$ctl" 2>/dev/null
+			fi
+			log "$name: weights $w: $(jq -r '[.routers | to_entries[] | "\(.key) \(.value.fwd_pps | floor) pps"] | join(", ")' "${runs[-1]}"), controller saturated: $(jq -r '.controller.saturated // "-"' "${runs[-1]}")"
+		done
+	done
+	[ -n "${FAIR_DEBUG:-}" ] && cp -r "$TMP" "$FAIR_DEBUG"
+	xvr_teardown >/dev/null 2>&1
+	topo_down ""
+	if [ -n "$reason" ] || [ ${#runs[@]} = 0 ]; then
+		jq -n --arg name "$name" --arg desc "$desc" --arg reason "${reason:-no runs}" \
+			'{name: $name, kind: "fair", description: $desc, status: "not measured",
+			  reason: $reason}' >"$TMP/xp-$name.json"
+		log "$name: not measured: ${reason:-no runs}"
+		xp_record "$TMP/xp-$name.json"
+		return 0
+	fi
+	jq -s --arg name "$name" --arg desc "$desc" --arg weights "$FAIR_WEIGHTS" '
+		def med: sort | .[(length - 1) / 2 | floor];
+		(map(select(.name | startswith("solo"))) | group_by(.name[4:5]) | map(.[0].name[4:5] as $k |
+			{("v" + $k): ([.[].routers["v" + $k].fwd_pps] | med)}) | add) as $cap |
+		(map(select(.name | startswith("solo"))) | group_by(.name[4:5]) | map(.[0].name[4:5] as $k |
+			{("v" + $k): [.[].routers["v" + $k].fwd_pps]}) | add) as $solos |
+		(($solos.v2 + $solos.v3) | med) as $cc |
+		{name: $name, kind: "fair", description: $desc, status: "measured",
+		 solo_capacity_pps: $cap, solo_runs_pps: $solos,
+		 cheap_capacity_pps: $cc,
+		 cost_ratio_v1_v2: ($cap.v2 / $cap.v1),
+		 mixes: [.[] | select(.name | startswith("mix")) | . as $r |
+			(.name | split("-")[1]) as $w |
+			(if $w == "none" then [1, 1, 1] else ($w | split(":") | map(tonumber)) end) as $ws |
+			[range(0; 3) as $i | $r.routers["v\($i + 1)"].fwd_pps] as $fwd |
+			[range(0; 3) as $i | $fwd[$i] / $cap["v\($i + 1)"]] as $t |
+			($t | add) as $tsum |
+			{weights: $w, saturated: .controller.saturated,
+			 saturated_ticks: .controller.saturated_ticks, ticks: .controller.ticks,
+			 offered_pps: (.generator.sent / .generator.duration_s), sent: .generator.sent,
+			 fwd_pps: $fwd,
+			 shed_pps: [range(0; 3) as $i | $r.routers["v\($i + 1)"].shed_pps],
+			 balanced: ([.routers[].balanced] | all),
+			 cpu_share: [$t[] / $tsum],
+			 weight_share: [$ws[] / ($ws | add)],
+			 share_error: [range(0; 3) as $i | ($t[$i] / $tsum) / ($ws[$i] / ($ws | add)) - 1],
+			 # v2 and v3 are the same router twice: one capacity for both,
+			 # the median of both their solo runs, halves the noise
+			 cpu_share_pooled: ([$fwd[0] / $cap.v1, $fwd[1] / $cc, $fwd[2] / $cc] |
+				add as $sum | map(. / $sum)),
+			 share_error_pooled: ([$fwd[0] / $cap.v1, $fwd[1] / $cc, $fwd[2] / $cc] |
+				add as $sum | [range(0; 3) as $i | (.[$i] / $sum) / ($ws[$i] / ($ws | add)) - 1]),
+			 controller_share: [.controller.routers[]?.share],
+			 controller_cost_ns: [.controller.routers[]?.cost_ns],
+			 controller_overhead_ns: .controller.overhead_ns,
+			 offered_over_capacity: (.generator.sent / .generator.duration_s / ($fwd | add))}],
+		 runs: .}' "${runs[@]}" >"$TMP/xp-$name.json"
+	jq -r '.mixes[] | "weights \(.weights): cpu share \(.cpu_share | map(. * 1000 | floor / 1000)) vs \(.weight_share | map(. * 1000 | floor / 1000)), error \(.share_error | map(. * 1000 | floor / 1000)) (v2, v3 pooled: \(.share_error_pooled | map(. * 1000 | floor / 1000))), saturated \(.saturated), offered/forwarded \(.offered_over_capacity * 100 | floor / 100)"' \
+		"$TMP/xp-$name.json" | while read -r l; do log "$name: $l"; done
+	cp "$TMP/xp-$name.json" "${FAIR_KEEP:-/dev/null}" 2>/dev/null || true
+	xp_record "$TMP/xp-$name.json"
+	return 0
+}

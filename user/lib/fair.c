@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* Fair sharing: the controller's arithmetic and its maps (lib/fair.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "fair.h"
+#include "supervise.h"
+
+#define NS_PER_S	1000000000ull
+
+double fair_allocate(struct fair_claim *c, int n, double capacity_ns)
+{
+	double left = capacity_ns, wsum = 0, level = -1;
+	bool *done = calloc(n ? n : 1, sizeof(*done));
+	int open = 0;
+
+	if (!done)
+		return -1;
+	for (int i = 0; i < n; i++) {
+		c[i].cpu_ns = 0;
+		c[i].rate_pps = 0;
+		c[i].capped = false;
+		/* a router without demand or cost asks for nothing now */
+		if (c[i].demand_pps <= 0 || c[i].cost_ns <= 0 || c[i].weight <= 0) {
+			done[i] = true;
+			continue;
+		}
+		wsum += c[i].weight;
+		open++;
+	}
+	/* Serve whoever asks for no more than its share of what is left; repeat. */
+	while (open) {
+		bool served = false;
+
+		for (int i = 0; i < n; i++) {
+			double want;
+
+			if (done[i])
+				continue;
+			want = c[i].demand_pps * c[i].cost_ns;
+			if (want <= left * c[i].weight / wsum) {
+				c[i].cpu_ns = want;
+				left -= want;
+				wsum -= c[i].weight;
+				done[i] = true;
+				open--;
+				served = true;
+			}
+		}
+		if (!served)
+			break;
+	}
+	if (open) {
+		level = left / wsum;
+		for (int i = 0; i < n; i++) {
+			if (!done[i]) {
+				c[i].cpu_ns = level * c[i].weight;
+				c[i].capped = true;
+			}
+		}
+		for (int i = 0; i < n; i++)
+			if (c[i].cost_ns > 0 && c[i].weight > 0)
+				c[i].rate_pps = level * c[i].weight / c[i].cost_ns;
+	}
+	free(done);
+	return level;
+}
+
+__u32 fair_weight(struct xvr_node *n, __u32 id)
+{
+	struct xvr_fair f = {};
+
+	if (bpf_map_lookup_elem(n->fair_fd, &id, &f) || !f.weight)
+		return XVR_WEIGHT_DEFAULT;
+	return f.weight;
+}
+
+__u64 fair_rate(struct xvr_node *n, __u32 id)
+{
+	struct xvr_fair f = {};
+
+	return bpf_map_lookup_elem(n->fair_fd, &id, &f) ? 0 : f.rate_pps;
+}
+
+int fair_weight_set(struct xvr_node *n, __u32 id, __u32 weight)
+{
+	struct xvr_fair f = {};
+
+	if (bpf_map_lookup_elem(n->fair_fd, &id, &f))
+		return -errno;
+	f.weight = weight;
+	return bpf_map_update_elem(n->fair_fd, &id, &f, BPF_ANY) ? -errno : 0;
+}
+
+int fair_rate_set(struct xvr_node *n, __u32 id, __u64 pps)
+{
+	struct xvr_fair f = {};
+	__u64 burst;
+
+	if (bpf_map_lookup_elem(n->fair_fd, &id, &f))
+		return -errno;
+	if (f.rate_pps == pps)
+		return 0;
+	f.rate_pps = pps;
+	if (!pps) {
+		f.adm.frame_cost = 0;
+		f.adm.tolerance = 0;
+	} else {
+		/* room for 20 ms of the rate back to back, as a limit's default */
+		burst = pps / 50 > XVR_LIMIT_MIN_BURST ? pps / 50 : XVR_LIMIT_MIN_BURST;
+		f.adm.frame_cost = (NS_PER_S << XVR_BUCKET_SHIFT) / pps ?: 1;
+		f.adm.tolerance = f.adm.frame_cost * (burst - 1);
+	}
+	return bpf_map_update_elem(n->fair_fd, &id, &f, BPF_ANY) ? -errno : 0;
+}
+
+int fair_cost_read(struct xvr_node *n, __u32 id, __u64 *ns, __u64 *samples)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct xvr_cost *per;
+
+	*ns = *samples = 0;
+	if (ncpu < 0)
+		return ncpu;
+	per = calloc(ncpu, sizeof(*per));
+	if (!per)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(n->cost_fd, &id, per)) {
+		free(per);
+		return -errno;
+	}
+	for (int c = 0; c < ncpu; c++) {
+		*ns += per[c].ns;
+		*samples += per[c].samples;
+	}
+	free(per);
+	return 0;
+}
+
+void fair_clear(struct xvr_node *n, __u32 id)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct xvr_fair zero = {};
+	struct xvr_cost *per;
+
+	bpf_map_update_elem(n->fair_fd, &id, &zero, BPF_ANY);
+	if (ncpu <= 0)
+		return;
+	per = calloc(ncpu, sizeof(*per));
+	if (per)
+		bpf_map_update_elem(n->cost_fd, &id, per, BPF_ANY);
+	free(per);
+}
+
+static void status_path(char *buf, size_t len, const char *node)
+{
+	snprintf(buf, len, "%s/%s/fair.status", XVR_RUN_DIR, node);
+}
+
+void fair_stop(const char *node)
+{
+	char path[PATH_MAX];
+
+	supervise_stop(node, FAIR_SUPERVISE_NAME);
+	status_path(path, sizeof(path), node);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/%s", XVR_RUN_DIR, node);
+	rmdir(path);	/* only once nothing else of the node's is there */
+}
+
+int fair_status_write(const char *node, const struct fair_status *st)
+{
+	char path[PATH_MAX], tmp[PATH_MAX + 8];
+	size_t len = offsetof(struct fair_status, r) + st->count * sizeof(st->r[0]);
+	int fd, err = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", XVR_RUN_DIR, node);
+	if ((mkdir(XVR_RUN_DIR, 0700) && errno != EEXIST) || (mkdir(path, 0700) && errno != EEXIST))
+		return -errno;
+	status_path(path, sizeof(path), node);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, st, len) != (ssize_t)len)
+		err = -EIO;
+	close(fd);
+	if (!err && rename(tmp, path))
+		err = -errno;
+	return err;
+}
+
+int fair_status_read(const char *node, struct fair_status *st)
+{
+	char path[PATH_MAX];
+	ssize_t got;
+	int fd;
+
+	memset(st, 0, sizeof(*st));
+	status_path(path, sizeof(path), node);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	got = read(fd, st, sizeof(*st));
+	close(fd);
+	if (got < (ssize_t)offsetof(struct fair_status, r) || st->count < 0 ||
+	    st->count > XVR_MAX_ROUTERS ||
+	    (size_t)got < offsetof(struct fair_status, r) + st->count * sizeof(st->r[0]))
+		return -EINVAL;
+	return 0;
+}
