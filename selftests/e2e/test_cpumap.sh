@@ -28,7 +28,11 @@ x() { "$XVR" -n "$NODE" "$@"; }
 
 # gen (g0) -> port PA | node | port PB -> sink (s0). No threaded NAPI: PA's
 # poll runs on the CPU the generator sends from, CPU 0.
+# No IPv6 on the generator's side: its multicast (ND, MLD) reaches every
+# router with a VIF on the port as broadcast-set copies, counted where the
+# port's poll ran, which would blur the per-CPU counts.
 t_netns "$NSG" && t_netns "$NSS" &&
+ip netns exec "$NSG" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 &&
 t_veth "$PA" "$NSG" g0 && t_veth "$PB" "$NSS" s0 &&
 t_node "$NODE" >/dev/null && x port add "$PA" 2>/dev/null && x port add "$PB" 2>/dev/null &&
 x router add r1 mode xdp fibsync off >/dev/null &&

@@ -103,8 +103,11 @@ t_eq "the tenant's uid 0 is the router's first host id" \
 	"0 $(x -j router show r1 | jq .uid_base)"
 t_check "the tenant can still configure its own interfaces" \
 	x router exec r1 -- ip addr add 10.1.1.9/24 dev e0
-# Builtins only: the shell globs /proc itself, so it is the one process.
+# Builtins only: the shell globs /proc itself. The router's PID namespace
+# holds its init (pid 1), the exec's parent and the shell: nothing else.
 t_eq "the tenant sees only its own processes" \
-	"$(x router exec r1 -- sh -c 'set -- /proc/[0-9]*; echo $# $$')" "1 1"
+	"$(x router exec r1 -- sh -c 'set -- /proc/[0-9]*; echo $#; [ -d /proc/1 ] && echo init')" \
+	"3
+init"
 t_fails "the tenant cannot enter another namespace" \
 	x router exec r1 -- ip netns exec "${T_P}h1" true
