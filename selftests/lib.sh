@@ -12,6 +12,7 @@ T_NS=()
 T_LINKS=()
 T_NODES=()
 T_PIDS=()
+T_SINK_PINS=()
 
 t_init() {
 	T_NAME=$1
@@ -26,6 +27,10 @@ t_cleanup() {
 	local rc=$?
 	for pid in "${T_PIDS[@]}"; do kill "$pid" 2>/dev/null; done
 	wait 2>/dev/null
+	for pin in "${T_SINK_PINS[@]}"; do
+		"$(dirname "$XVR")/xvr-sink" detach "$pin" >/dev/null 2>&1
+		rm -rf "$pin"
+	done
 	for node in "${T_NODES[@]}"; do
 		"$XVR" -n "$node" node down >/dev/null 2>&1
 		rm -rf "/sys/fs/bpf/xvr/$node" 2>/dev/null
@@ -124,6 +129,40 @@ t_veth() {
 	ip netns exec "$2" ethtool -K "$3" gro on >/dev/null &&
 	# XDP forwarding cannot complete a checksum left to offload.
 	ip netns exec "$2" ethtool -K "$3" tx off >/dev/null
+}
+
+# t_gen_sink: the rate tests' topology. A generator namespace $NSG (g0, no
+# IPv6: its multicast would reach routers with VIFs on the port) on port $PA,
+# a sink namespace $NSS (s0: xvr-sink counts and drops, its state at $PIN) on
+# port $PB, and node $NODE up with both ports. Sets NODE NSG NSS PA PB PIN
+# PKTGEN SINK; the sink is detached by t_cleanup.
+t_gen_sink() {
+	NODE=$T_P NSG=${T_P}g NSS=${T_P}s PA=${T_P}pa PB=${T_P}pb
+	PIN=/sys/fs/bpf/xvr-test-$T_P
+	PKTGEN=$(dirname "$XVR")/xvr-pktgen SINK=$(dirname "$XVR")/xvr-sink
+	[ -x "$PKTGEN" ] && [ -x "$SINK" ] || { t_fail "xvr-pktgen or xvr-sink missing (make)"; return 1; }
+	T_SINK_PINS+=("$PIN")
+	t_netns "$NSG" && t_netns "$NSS" &&
+	ip netns exec "$NSG" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+		net.ipv6.conf.default.disable_ipv6=1 &&
+	t_veth "$PA" "$NSG" g0 && t_veth "$PB" "$NSS" s0 &&
+	t_node "$NODE" >/dev/null && "$XVR" -n "$NODE" port add "$PA" 2>/dev/null &&
+	"$XVR" -n "$NODE" port add "$PB" 2>/dev/null &&
+	"$SINK" -N "$NSS" attach s0 "$PIN"
+}
+
+# t_gen_sink_xdp2 MAC1 MAC2 SINK_MAC: t_gen_sink, then xdp routers r1 and
+# r2 told apart by destination MAC on $PA, both routing 198.19.0.0/16 to
+# the sink on $PB.
+t_gen_sink_xdp2() {
+	local x=("$XVR" -n "$T_P")
+	t_gen_sink &&
+	"${x[@]}" router add r1 mode xdp fibsync off >/dev/null &&
+	"${x[@]}" router add r2 mode xdp fibsync off >/dev/null &&
+	"${x[@]}" classify add r1 mac "$1" port "$PA" &&
+	"${x[@]}" classify add r2 mac "$2" port "$PA" &&
+	"${x[@]}" route add r1 198.19.0.0/16 via 198.51.101.2 lladdr "$3" dev "$PB" &&
+	"${x[@]}" route add r2 198.19.0.0/16 via 198.51.101.2 lladdr "$3" dev "$PB"
 }
 
 # Counter field of a router (or "port DEV") from 'xvr stats -j'.

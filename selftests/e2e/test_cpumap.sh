@@ -10,36 +10,20 @@ set -u
 . "$(dirname "$0")/../lib.sh"
 t_init cpumap
 t_need jq ethtool bpftool
-BUILD=$(dirname "$XVR")
-PKTGEN=$BUILD/xvr-pktgen
-SINK=$BUILD/xvr-sink
-[ -x "$PKTGEN" ] && [ -x "$SINK" ] || { t_fail "xvr-pktgen or xvr-sink missing (make)"; exit 1; }
 [ "$(nproc)" -ge 2 ] || { t_skip "needs 2 online CPUs (receiving CPU and bound CPU apart)"; exit 0; }
 
-NODE=$T_P
-NSG=${T_P}g NSS=${T_P}s
-PA=${T_P}pa PB=${T_P}pb
-PIN=/sys/fs/bpf/xvr-test-$T_P
-ROOT=/sys/fs/bpf/xvr/$NODE
+ROOT=/sys/fs/bpf/xvr/$T_P
 M1=02:00:00:2a:00:01 M2=02:00:00:2a:00:02
 MAC_S=02:00:00:2b:00:99
-trap '"$SINK" detach "$PIN" >/dev/null 2>&1; rm -rf "$PIN"; t_cleanup' EXIT
 x() { "$XVR" -n "$NODE" "$@"; }
 
 # gen (g0) -> port PA | node | port PB -> sink (s0). No threaded NAPI: PA's
 # poll runs on the CPU the generator sends from, CPU 0.
-# No IPv6 on the generator's side: its multicast (ND, MLD) reaches every
-# router with a VIF on the port as broadcast-set copies, counted where the
-# port's poll ran, which would blur the per-CPU counts.
-t_netns "$NSG" && t_netns "$NSS" &&
-ip netns exec "$NSG" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 &&
-t_veth "$PA" "$NSG" g0 && t_veth "$PB" "$NSS" s0 &&
-t_node "$NODE" >/dev/null && x port add "$PA" 2>/dev/null && x port add "$PB" 2>/dev/null &&
+t_gen_sink &&
 x router add r1 mode xdp fibsync off >/dev/null &&
 x router add r2 mode netns >/dev/null && x vif add r2 e0 port "$PA" mac $M2 >/dev/null &&
 x classify add r1 mac $M1 port "$PA" &&
-x route add r1 198.19.0.0/16 via 198.51.101.2 lladdr $MAC_S dev "$PB" &&
-"$SINK" -N "$NSS" attach s0 "$PIN" ||
+x route add r1 198.19.0.0/16 via 198.51.101.2 lladdr $MAC_S dev "$PB" ||
 	{ t_fail "topology setup"; exit 1; }
 t_ok "topology: node, 2 ports, xdp router r1, netns router r2, sink"
 

@@ -12,29 +12,13 @@ set -u
 . "$(dirname "$0")/../lib.sh"
 t_init fair
 t_need jq
-BUILD=$(dirname "$XVR")
-PKTGEN=$BUILD/xvr-pktgen
-SINK=$BUILD/xvr-sink
-[ -x "$PKTGEN" ] && [ -x "$SINK" ] || { t_fail "xvr-pktgen or xvr-sink missing (make)"; exit 1; }
 
-NODE=$T_P
-NSG=${T_P}g NSS=${T_P}s
-PA=${T_P}pa PB=${T_P}pb
-PIN=/sys/fs/bpf/xvr-test-$T_P
 M1=02:00:00:2a:00:01 M2=02:00:00:2a:00:02
 MAC_S=02:00:00:2b:00:99
-trap '"$XVR" -n "$NODE" fair stop >/dev/null 2>&1; "$SINK" detach "$PIN" >/dev/null 2>&1; rm -rf "$PIN"; t_cleanup' EXIT
+trap '"$XVR" -n "${NODE:-$T_P}" fair stop >/dev/null 2>&1; t_cleanup' EXIT
 x() { "$XVR" -n "$NODE" "$@"; }
 
-t_netns "$NSG" && t_netns "$NSS" &&
-t_veth "$PA" "$NSG" g0 && t_veth "$PB" "$NSS" s0 &&
-t_node "$NODE" >/dev/null && x port add "$PA" && x port add "$PB" &&
-x router add r1 mode xdp fibsync off >/dev/null &&
-x router add r2 mode xdp fibsync off >/dev/null &&
-x classify add r1 mac $M1 port "$PA" && x classify add r2 mac $M2 port "$PA" &&
-x route add r1 198.19.0.0/16 via 198.51.101.2 lladdr $MAC_S dev "$PB" &&
-x route add r2 198.19.0.0/16 via 198.51.101.2 lladdr $MAC_S dev "$PB" &&
-"$SINK" -N "$NSS" attach s0 "$PIN" ||
+t_gen_sink_xdp2 $M1 $M2 $MAC_S ||
 	{ t_fail "topology setup"; exit 1; }
 t_ok "topology: node, 2 ports, routers r1 and r2, sink"
 
