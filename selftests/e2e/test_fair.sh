@@ -15,7 +15,7 @@ t_need jq
 
 M1=02:00:00:2a:00:01 M2=02:00:00:2a:00:02
 MAC_S=02:00:00:2b:00:99
-trap '"$XVR" -n "${NODE:-$T_P}" fair stop >/dev/null 2>&1; t_cleanup' EXIT
+trap 'rc=$?; "$XVR" -n "${NODE:-$T_P}" fair stop >/dev/null 2>&1; (exit $rc); t_cleanup' EXIT
 x() { "$XVR" -n "$NODE" "$@"; }
 
 t_gen_sink_xdp2 $M1 $M2 $MAC_S ||
