@@ -131,6 +131,19 @@ t_veth() {
 	ip netns exec "$2" ethtool -K "$3" tx off >/dev/null
 }
 
+# t_settle NODE ROUTER: waits (2 s at most) until the router's rx counter
+# stops moving between two reads 0.1 s apart.
+t_settle() {
+	local a b
+	b=$(t_stat "$1" "$2" rx_packets)
+	for _ in $(seq 1 20); do
+		sleep 0.1
+		a=$b
+		b=$(t_stat "$1" "$2" rx_packets)
+		[ "$a" = "$b" ] && return 0
+	done
+}
+
 # t_gen_sink: the rate tests' topology. A generator namespace $NSG (g0, no
 # IPv6: its multicast would reach routers with VIFs on the port) on port $PA,
 # a sink namespace $NSS (s0: xvr-sink counts and drops, its state at $PIN) on

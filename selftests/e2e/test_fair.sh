@@ -28,17 +28,7 @@ gen() {
 	local mac=$1 rate=$2 secs=$3; shift 3
 	"$PKTGEN" -N "$NSG" -d "$mac" -r "$rate" -t "$secs" -j "$@" g0 2>/dev/null
 }
-# settle ROUTER: waits until the router's rx counter stops moving.
-settle() {
-	local a b
-	b=$(stat "$1" rx_packets)
-	for _ in $(seq 1 20); do
-		sleep 0.1
-		a=$b
-		b=$(stat "$1" rx_packets)
-		[ "$a" = "$b" ] && return 0
-	done
-}
+settle() { t_settle "$NODE" "$1"; }
 
 # 1. Weights: default 1, set, shown everywhere; bad input changes nothing.
 t_eq "default weight 1" "$(x -j router show r1 | jq '.weight')" 1

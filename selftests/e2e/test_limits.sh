@@ -34,17 +34,7 @@ gen() {
 	local mac=$1 rate=$2 secs=$3; shift 3
 	taskset -c 0 "$PKTGEN" -N "$NSG" -d "$mac" -r "$rate" -t "$secs" -c 0 -j "$@" g0 2>/dev/null
 }
-# settle ROUTER: waits until the router's rx counter stops moving.
-settle() {
-	local a b
-	b=$(stat "$1" rx_packets)
-	for _ in $(seq 1 20); do
-		sleep 0.1
-		a=$b
-		b=$(stat "$1" rx_packets)
-		[ "$a" = "$b" ] && return 0
-	done
-}
+settle() { t_settle "$NODE" "$1"; }
 
 # 1. Bad input: a clear error naming the token, nothing changed.
 x limit set r2 pps 5000
