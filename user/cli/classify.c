@@ -230,42 +230,24 @@ static const char *const kind_names[XVR_RULE_KIND_MAX] = {
 	[XVR_RULE_GRE] = "gre-key",
 };
 
-static void rule_print(struct xvr_node *n, __u8 kind, const char *value, __u32 ifindex,
-		       __u32 vr_id)
+const char *rule_kind_name(__u8 kind)
 {
-	char ifname[IF_NAMESIZE];
-	struct xvr_router r = {};
-
-	router_get(n, vr_id, &r);
-	print_open_object(NULL);
-	print_string("router", "%-16s", r.name);
-	print_string("kind", " %s", kind < XVR_RULE_KIND_MAX ? kind_names[kind] : "?");
-	if (value)
-		print_string("value", " %s", value);
-	else
-		print_string("value", NULL, NULL);
-	print_string("port", " port %s\n", ifindex ? if_name(ifindex, ifname) : "any");
-	print_close_object();
+	return kind < XVR_RULE_KIND_MAX && kind_names[kind] ? kind_names[kind] : NULL;
 }
 
-static int classify_list(int argc, char **argv)
+void rules_walk(struct xvr_node *n, rule_walk_cb cb, void *ctx)
 {
-	struct xvr_cls_key key, next, *prev = NULL;
+	static const __u8 v4mapped[12] = { [10] = 0xff, [11] = 0xff };
 	struct xvr_cls_prefix_key pkey, pnext, *pprev = NULL;
+	struct xvr_cls_key key, next, *prev = NULL;
+	char buf[INET6_ADDRSTRLEN + 8], addr[INET6_ADDRSTRLEN];
 	struct xvr_cls_val val;
-	struct xvr_node n;
-	__u32 only;
-	char buf[64], addr[INET6_ADDRSTRLEN];
-	int err;
+	int plen;
 
-	err = cli_list_open(argc, argv, &n, &only);
-	if (err)
-		return err;
-	print_open_array(NULL);
-	while (!bpf_map_get_next_key(n.classify_fd, prev, &next)) {
+	while (!bpf_map_get_next_key(n->classify_fd, prev, &next)) {
 		key = next;
 		prev = &key;
-		if (bpf_map_lookup_elem(n.classify_fd, &key, &val) || (only && val.vr_id != only))
+		if (bpf_map_lookup_elem(n->classify_fd, &key, &val))
 			continue;
 		switch (key.kind) {
 		case XVR_RULE_MAC:
@@ -283,16 +265,12 @@ static int classify_list(int argc, char **argv)
 		default:
 			buf[0] = '\0';
 		}
-		rule_print(&n, key.kind, buf[0] ? buf : NULL, key.ifindex, val.vr_id);
+		cb(n, key.kind, buf[0] ? buf : NULL, key.ifindex, &val, ctx);
 	}
-	while (!bpf_map_get_next_key(n.cls_prefix_fd, pprev, &pnext)) {
-		static const __u8 v4mapped[12] = { [10] = 0xff, [11] = 0xff };
-		int plen;
-
+	while (!bpf_map_get_next_key(n->cls_prefix_fd, pprev, &pnext)) {
 		pkey = pnext;
 		pprev = &pkey;
-		if (bpf_map_lookup_elem(n.cls_prefix_fd, &pkey, &val) ||
-		    (only && val.vr_id != only))
+		if (bpf_map_lookup_elem(n->cls_prefix_fd, &pkey, &val))
 			continue;
 		plen = pkey.prefixlen - 32;
 		if (plen >= 96 && !memcmp(pkey.addr, v4mapped, 12))
@@ -301,12 +279,42 @@ static int classify_list(int argc, char **argv)
 		else
 			snprintf(buf, sizeof(buf), "%s/%d", fmt_addr(AF_INET6, pkey.addr, addr),
 				 plen);
-		rule_print(&n, XVR_RULE_PREFIX, buf, ntohl(pkey.ifindex), val.vr_id);
+		cb(n, XVR_RULE_PREFIX, buf, ntohl(pkey.ifindex), &val, ctx);
 	}
-	print_close_array();
-	print_end();
-	xvr_node_close(&n);
-	return 0;
+}
+
+static void rule_print(struct xvr_node *n, __u8 kind, const char *value, __u32 ifindex,
+		       const struct xvr_cls_val *val, void *ctx)
+{
+	__u32 only = *(__u32 *)ctx;
+	char ifname[IF_NAMESIZE];
+	struct xvr_router r = {};
+
+	if (only && val->vr_id != only)
+		return;
+	router_get(n, val->vr_id, &r);
+	print_open_object(NULL);
+	print_string("router", "%-16s", r.name);
+	print_string("kind", " %s", rule_kind_name(kind) ?: "?");
+	if (value)
+		print_string("value", " %s", value);
+	else
+		print_string("value", NULL, NULL);
+	print_string("port", " port %s\n", ifindex ? if_name(ifindex, ifname) : "any");
+	print_close_object();
+}
+
+static int classify_list(int argc, char **argv)
+{
+	struct xvr_node n;
+	__u32 only;
+	int err;
+
+	err = cli_list_open(argc, argv, &n, &only);
+	if (err)
+		return err;
+	rules_walk(&n, rule_print, &only);
+	return cli_list_close(&n);
 }
 
 int do_classify(int argc, char **argv)

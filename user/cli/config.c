@@ -344,61 +344,23 @@ static int line_cmp(const void *a, const void *b)
 	return strcmp(a, b);
 }
 
+/* A rule as the line that adds it; a VIF's own rule comes back with the VIF. */
+static void rule_line(struct xvr_node *n, __u8 kind, const char *value, __u32 ifindex,
+		      const struct xvr_cls_val *val, void *ctx)
+{
+	if (!rule_kind_name(kind) || (kind != XVR_RULE_PREFIX && val->vif))
+		return;
+	rule_save(n, ctx, val->vr_id, rule_kind_name(kind), value, ifindex);
+}
+
 static int save_rules(struct xvr_node *n)
 {
-	static const __u8 v4mapped[12] = { [10] = 0xff, [11] = 0xff };
-	struct xvr_cls_prefix_key pkey, pnext, *pprev = NULL;
-	struct xvr_cls_key key, next, *prev = NULL;
-	char buf[INET6_ADDRSTRLEN + 8], addr[INET6_ADDRSTRLEN];
 	struct rule_lines rl = { .max = XVR_MAX_RULES + XVR_MAX_PREFIX_RULES };
-	struct xvr_cls_val val;
 
 	rl.line = calloc(rl.max, sizeof(*rl.line));
 	if (!rl.line)
 		return -ENOMEM;
-	while (!bpf_map_get_next_key(n->classify_fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		/* A VIF's own rule comes back with the VIF. */
-		if (bpf_map_lookup_elem(n->classify_fd, &key, &val) || val.vif)
-			continue;
-		switch (key.kind) {
-		case XVR_RULE_MAC:
-			rule_save(n, &rl, val.vr_id, "mac", fmt_mac(key.mac, buf), key.ifindex);
-			break;
-		case XVR_RULE_VLAN:
-			snprintf(buf, sizeof(buf), "%u", key.vlan);
-			rule_save(n, &rl, val.vr_id, "vlan", buf, key.ifindex);
-			break;
-		case XVR_RULE_UDP:
-			snprintf(buf, sizeof(buf), "%u", key.port);
-			rule_save(n, &rl, val.vr_id, "udp-port", buf, key.ifindex);
-			break;
-		case XVR_RULE_GRE:
-			snprintf(buf, sizeof(buf), "%u", key.gre_key);
-			rule_save(n, &rl, val.vr_id, "gre-key", buf, key.ifindex);
-			break;
-		case XVR_RULE_DEFAULT:
-			rule_save(n, &rl, val.vr_id, "default", NULL, key.ifindex);
-			break;
-		}
-	}
-	while (!bpf_map_get_next_key(n->cls_prefix_fd, pprev, &pnext)) {
-		int plen;
-
-		pkey = pnext;
-		pprev = &pkey;
-		if (bpf_map_lookup_elem(n->cls_prefix_fd, &pkey, &val))
-			continue;
-		plen = pkey.prefixlen - 32;
-		if (plen >= 96 && !memcmp(pkey.addr, v4mapped, 12))
-			snprintf(buf, sizeof(buf), "%s/%d",
-				 fmt_addr(AF_INET, &pkey.addr[12], addr), plen - 96);
-		else
-			snprintf(buf, sizeof(buf), "%s/%d", fmt_addr(AF_INET6, pkey.addr, addr),
-				 plen);
-		rule_save(n, &rl, val.vr_id, "prefix", buf, ntohl(pkey.ifindex));
-	}
+	rules_walk(n, rule_line, &rl);
 	qsort(rl.line, rl.count, sizeof(*rl.line), line_cmp);
 	for (int i = 0; i < rl.count; i++)
 		printf("%s\n", rl.line[i]);

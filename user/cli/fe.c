@@ -351,58 +351,49 @@ out:
 	return err;
 }
 
-static int fe_list(int argc, char **argv)
+static void fe_row(struct xvr_node *n, __u32 id, __u32 only)
 {
 	char name[32], ifname[IF_NAMESIZE];
 	struct xvr_fe_state st;
 	struct xvr_router r;
-	struct xvr_node n;
 	struct xvr_fe fe;
-	__u32 only;
-	int err;
+	long age;
+	int pid;
 
-	err = cli_list_open(argc, argv, &n, &only);
-	if (err)
-		return err;
-	print_open_array(NULL);
-	for (__u32 id = 1; id < XVR_MAX_FES; id++) {
-		long age;
-		int pid;
+	if (fe_get(n, id, &fe) || (only && fe.vr_id != only))
+		return;
+	router_get(n, fe.vr_id, &r);
+	fe_state_read(n, id, &st);
+	age = fe_heartbeat_age_ms(&st);
+	supervise_name(name, sizeof(name), id);
+	pid = supervise_pid(n->name, name);
+	print_open_object(NULL);
+	print_u64("id", "%-4llu", id);
+	print_string("router", " router %-12s", r.name);
+	print_string("dev", " dev %-10s", if_name(fe.dev, ifname));
+	if (fe.cpu >= 0)
+		print_u64("cpu", " cpu %llu", fe.cpu);
+	else
+		print_string("cpu", " cpu %s", "any");
+	print_u64("share", " share %llu%%", fe.share ? fe.share : 100);
+	print_u64("weight", " weight %llu", fe.weight);
+	print_bool("alive", " alive %s", age >= 0 && age < 200);
+	print_u64("supervisor_pid", " supervisor %llu", pid > 0 ? pid : 0);
+	print_u64("restarts", " restarts %llu\n", st.restarts);
+	print_u64("rx_packets", "     rx %llu", st.rx_packets);
+	print_u64("tx_packets", " tx %llu", st.tx_packets);
+	print_u64("drop_packets", " dropped %llu", st.drop_packets);
+	print_u64("rx_ring_full", " rx-ring-full %llu", st.rx_ring_full);
+	print_u64("rx_dropped", " rx-dropped %llu", st.rx_dropped);
+	print_u64("tx_invalid", " tx-invalid %llu", st.tx_invalid);
+	print_u64("wakeups", " wakeups %llu", st.wakeups);
+	print_u64("idle_sleeps", " idle-sleeps %llu\n", st.idle_sleeps);
+	print_close_object();
+}
 
-		if (fe_get(&n, id, &fe) || (only && fe.vr_id != only))
-			continue;
-		router_get(&n, fe.vr_id, &r);
-		fe_state_read(&n, id, &st);
-		age = fe_heartbeat_age_ms(&st);
-		supervise_name(name, sizeof(name), id);
-		pid = supervise_pid(n.name, name);
-		print_open_object(NULL);
-		print_u64("id", "%-4llu", id);
-		print_string("router", " router %-12s", r.name);
-		print_string("dev", " dev %-10s", if_name(fe.dev, ifname));
-		if (fe.cpu >= 0)
-			print_u64("cpu", " cpu %llu", fe.cpu);
-		else
-			print_string("cpu", " cpu %s", "any");
-		print_u64("share", " share %llu%%", fe.share ? fe.share : 100);
-		print_u64("weight", " weight %llu", fe.weight);
-		print_bool("alive", " alive %s", age >= 0 && age < 200);
-		print_u64("supervisor_pid", " supervisor %llu", pid > 0 ? pid : 0);
-		print_u64("restarts", " restarts %llu\n", st.restarts);
-		print_u64("rx_packets", "     rx %llu", st.rx_packets);
-		print_u64("tx_packets", " tx %llu", st.tx_packets);
-		print_u64("drop_packets", " dropped %llu", st.drop_packets);
-		print_u64("rx_ring_full", " rx-ring-full %llu", st.rx_ring_full);
-		print_u64("rx_dropped", " rx-dropped %llu", st.rx_dropped);
-		print_u64("tx_invalid", " tx-invalid %llu", st.tx_invalid);
-		print_u64("wakeups", " wakeups %llu", st.wakeups);
-		print_u64("idle_sleeps", " idle-sleeps %llu\n", st.idle_sleeps);
-		print_close_object();
-	}
-	print_close_array();
-	print_end();
-	xvr_node_close(&n);
-	return 0;
+static int fe_list(int argc, char **argv)
+{
+	return cli_list(argc, argv, true, XVR_MAX_FES, fe_row);
 }
 
 /*

@@ -630,8 +630,6 @@ struct show_ctx {
 
 static void show_nexthop(const struct nexthop *nh)
 {
-	char buf[INET6_ADDRSTRLEN], mac[18], ifname[IF_NAMESIZE];
-
 	if (!(nh->flags & XVR_NH_VALID)) {
 		print_string("type", " invalid", "invalid");
 		return;
@@ -644,16 +642,7 @@ static void show_nexthop(const struct nexthop *nh)
 		print_string("type", " %s", "punt");
 		return;
 	}
-	print_string("type", NULL, "unicast");
-	if (nh->family)
-		print_string("via", " via %s", fmt_addr(nh->family, nh->gw, buf));
-	if (nh->flags & XVR_NH_UNRESOLVED)
-		print_string("lladdr", " %s", "unresolved");
-	else
-		print_string("lladdr", " lladdr %s", fmt_mac(nh->dmac, mac));
-	print_string("dev", " dev %s", if_name(nh->ifindex, ifname));
-	if (nh->vlan && !(nh->flags & XVR_NH_LINK))	/* a link's: its id */
-		print_u64("vlan", " vlan %llu", nh->vlan);
+	nexthop_print_unicast(nh);
 }
 
 static int show_route(const struct fib_route *r, void *ctx)

@@ -234,31 +234,22 @@ void limit_print_brief(struct xvr_node *n, __u32 id)
 	print_close_object();
 }
 
-static int limit_list(int argc, char **argv)
+static void limit_row(struct xvr_node *n, __u32 id, __u32 only)
 {
 	struct xvr_limit lim;
 	struct xvr_router r;
-	struct xvr_node n;
-	__u32 only;
-	int err;
 
-	err = cli_list_open(argc, argv, &n, &only);
-	if (err)
-		return err;
-	print_open_array(NULL);
-	for (__u32 id = only ?: 1; id < XVR_MAX_ROUTERS; id++) {
-		if (router_get(&n, id, &r) || bpf_map_lookup_elem(n.limits_fd, &id, &lim))
-			continue;
-		/* All routers: the ones with limits; one router: it, limits or not. */
-		if (only || (lim.flags & XVR_LIMIT_SET))
-			limit_print(&n, id, &r, &lim);
-		if (only)
-			break;
-	}
-	print_close_array();
-	print_end();
-	xvr_node_close(&n);
-	return 0;
+	if ((only && id != only) || router_get(n, id, &r) ||
+	    bpf_map_lookup_elem(n->limits_fd, &id, &lim))
+		return;
+	/* All routers: the ones with limits; one router: it, limits or not. */
+	if (only || (lim.flags & XVR_LIMIT_SET))
+		limit_print(n, id, &r, &lim);
+}
+
+static int limit_list(int argc, char **argv)
+{
+	return cli_list(argc, argv, true, XVR_MAX_ROUTERS, limit_row);
 }
 
 int do_limit(int argc, char **argv)

@@ -200,48 +200,40 @@ static int link_set(int argc, char **argv)
 	return err;
 }
 
-static int link_list(int argc, char **argv)
+static void link_row(struct xvr_node *n, __u32 id, __u32 only)
 {
 	char buf[INET_ADDRSTRLEN], ifname[IF_NAMESIZE];
 	struct xvr_router r;
-	struct xvr_node n;
 	struct xvr_link l;
-	__u32 only;
-	int err;
 
-	err = cli_list_open(argc, argv, &n, &only);
-	if (err)
-		return err;
-	print_open_array(NULL);
-	for (__u32 id = 1; id < XVR_MAX_VIFS; id++) {
-		if (link_get(&n, id, &l) || (only && l.vr_id != only))
-			continue;
-		router_get(&n, l.vr_id, &r);
-		print_open_object(NULL);
-		print_string("router", "%-16s", r.name);
-		print_string("name", " %-16s", l.name);
-		print_u64("id", " id %-4llu", id);
-		print_string("type", " %s", "egre");
-		print_string("kind", " %s", l.flags & XVR_LINK_MULTI ? "multipoint" :
-			     "point-to-point");
-		print_u64("key", " key %llu", l.key);
-		print_string("local", " local %s", inet_ntop(AF_INET, &l.local, buf, sizeof(buf)));
-		print_open_array("remotes");
-		for (__u32 i = 0; i < l.nremotes && i < XVR_LINK_MAX_REMOTES; i++)
-			print_string(NULL, " remote %s",
-				     inet_ntop(AF_INET, &l.remote[i], buf, sizeof(buf)));
-		print_close_array();
-		if (l.port)
-			print_string("port", " port %s", if_name(l.port, ifname));
-		print_u64("ttl", " ttl %llu", l.ttl);
-		print_u64("mtu", " mtu %llu", l.mtu);
-		print_string("dev", " dev %s\n", if_name(l.dev, ifname));
-		print_close_object();
-	}
+	if (link_get(n, id, &l) || (only && l.vr_id != only))
+		return;
+	router_get(n, l.vr_id, &r);
+	print_open_object(NULL);
+	print_string("router", "%-16s", r.name);
+	print_string("name", " %-16s", l.name);
+	print_u64("id", " id %-4llu", id);
+	print_string("type", " %s", "egre");
+	print_string("kind", " %s", l.flags & XVR_LINK_MULTI ? "multipoint" :
+		     "point-to-point");
+	print_u64("key", " key %llu", l.key);
+	print_string("local", " local %s", inet_ntop(AF_INET, &l.local, buf, sizeof(buf)));
+	print_open_array("remotes");
+	for (__u32 i = 0; i < l.nremotes && i < XVR_LINK_MAX_REMOTES; i++)
+		print_string(NULL, " remote %s",
+			     inet_ntop(AF_INET, &l.remote[i], buf, sizeof(buf)));
 	print_close_array();
-	print_end();
-	xvr_node_close(&n);
-	return 0;
+	if (l.port)
+		print_string("port", " port %s", if_name(l.port, ifname));
+	print_u64("ttl", " ttl %llu", l.ttl);
+	print_u64("mtu", " mtu %llu", l.mtu);
+	print_string("dev", " dev %s\n", if_name(l.dev, ifname));
+	print_close_object();
+}
+
+static int link_list(int argc, char **argv)
+{
+	return cli_list(argc, argv, true, XVR_MAX_VIFS, link_row);
 }
 
 int link_stats_find(struct xvr_node *n, const char *router, const char *name, __u32 *id)

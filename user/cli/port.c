@@ -454,12 +454,9 @@ static int port_list(int argc, char **argv)
 	char mac[18], name[IF_NAMESIZE];
 	int err;
 
-	if (argc)
-		return unexpected_arg(argv[0]);
-	err = cli_node_open(&n, false);
+	err = cli_list_open(argc, argv, &n, NULL);
 	if (err)
 		return err;
-	print_open_array(NULL);
 	while (!bpf_map_get_next_key(n.ports_fd, prev, &next)) {
 		key = next;
 		prev = &key;
@@ -475,10 +472,7 @@ static int port_list(int argc, char **argv)
 		print_u64("mtu", " mtu %llu\n", port.mtu);
 		print_close_object();
 	}
-	print_close_array();
-	print_end();
-	xvr_node_close(&n);
-	return 0;
+	return cli_list_close(&n);
 }
 
 int do_port(int argc, char **argv)

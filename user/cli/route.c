@@ -439,9 +439,25 @@ static void group_print(const struct nexthop *tbl, const struct xvr_nh_group *gr
 	print_close_array();
 }
 
-static void nexthop_print(const struct nexthop *nh)
+void nexthop_print_unicast(const struct nexthop *nh)
 {
 	char buf[INET6_ADDRSTRLEN], mac[18], ifname[IF_NAMESIZE];
+
+	print_string("type", NULL, "unicast");
+	if (nh->family)
+		print_string("via", " via %s", fmt_addr(nh->family, nh->gw, buf));
+	if (nh->flags & XVR_NH_UNRESOLVED)
+		print_string("lladdr", " %s", "unresolved");
+	else
+		print_string("lladdr", " lladdr %s", fmt_mac(nh->dmac, mac));
+	print_string("dev", " dev %s", if_name(nh->ifindex, ifname));
+	if (nh->vlan && !(nh->flags & XVR_NH_LINK))	/* a link's: its id */
+		print_u64("vlan", " vlan %llu", nh->vlan);
+}
+
+static void nexthop_print(const struct nexthop *nh)
+{
+	char mac[18];
 
 	if (!nh || !(nh->flags & XVR_NH_VALID)) {
 		print_string("type", " (invalid nexthop)", "invalid");
@@ -455,16 +471,7 @@ static void nexthop_print(const struct nexthop *nh)
 		print_string("type", " %s", "blackhole");
 		return;
 	}
-	print_string("type", NULL, "unicast");
-	if (nh->family)
-		print_string("via", " via %s", fmt_addr(nh->family, nh->gw, buf));
-	if (nh->flags & XVR_NH_UNRESOLVED)
-		print_string("lladdr", " %s", "unresolved");
-	else
-		print_string("lladdr", " lladdr %s", fmt_mac(nh->dmac, mac));
-	print_string("dev", " dev %s", if_name(nh->ifindex, ifname));
-	if (nh->vlan && !(nh->flags & XVR_NH_LINK))	/* a link's: its id */
-		print_u64("vlan", " vlan %llu", nh->vlan);
+	nexthop_print_unicast(nh);
 	print_string("src_mac", NULL, fmt_mac(nh->smac, mac));
 }
 

@@ -413,25 +413,18 @@ static void router_print(struct xvr_node *n, __u32 id, const struct xvr_router *
 	print_close_object();
 }
 
+static void router_row(struct xvr_node *n, __u32 id, __u32 only)
+{
+	struct xvr_router r;
+
+	(void)only;
+	if (!router_get(n, id, &r))
+		router_print(n, id, &r);
+}
+
 static int router_list(int argc, char **argv)
 {
-	struct xvr_node n;
-	struct xvr_router r;
-	int err;
-
-	if (argc)
-		return unexpected_arg(argv[0]);
-	err = cli_node_open(&n, false);
-	if (err)
-		return err;
-	print_open_array(NULL);
-	for (__u32 id = 1; id < XVR_MAX_ROUTERS; id++)
-		if (!router_get(&n, id, &r))
-			router_print(&n, id, &r);
-	print_close_array();
-	print_end();
-	xvr_node_close(&n);
-	return 0;
+	return cli_list(argc, argv, false, XVR_MAX_ROUTERS, router_row);
 }
 
 static int router_show(int argc, char **argv)
@@ -505,6 +498,19 @@ static void exec_reap_all(void)
 	}
 }
 
+struct exec_mounts {
+	const char *node, *router;
+	const struct tenant_bind *binds;
+	int nbinds;
+};
+
+static int exec_mounts(void *ctx)
+{
+	const struct exec_mounts *m = ctx;
+
+	return tenant_mounts(m->node, m->router, m->binds, m->nbinds);
+}
+
 /*
  * Runs in the child, born in the router's PID namespace: the router's
  * cgroup and network namespace, the mounts of tenant_mounts() (its /proc
@@ -517,33 +523,17 @@ static void exec_reap_all(void)
 static int exec_in_router(const char *node, const char *router, const char *ns,
 			  const struct tenant_bind *binds, int nbinds, char **argv)
 {
-	int err, userns;
+	struct exec_mounts m = { node, router, binds, nbinds };
+	int err;
 	pid_t pid;
 
-	userns = tenant_userns_open(node, router);
-	if (userns < 0) {
-		pr_warn("exec: router %s: its user namespace: %s\n", router, strerror(-userns));
-		return 127;
-	}
 	err = router_cg_join(node, router, 0);
 	if (err) {
 		pr_warn("exec: router %s: join its cgroup: %s\n", router, strerror(-err));
 		return 127;
 	}
-	err = netns_enter(ns);
-	if (err) {
-		pr_warn("exec: enter %s: %s\n", ns, strerror(-err));
+	if (tenant_enter(node, router, ns, exec_mounts, &m, "exec: "))
 		return 127;
-	}
-	err = tenant_mounts(node, router, binds, nbinds);
-	if (err)
-		return 127;
-	err = tenant_join(userns);
-	close(userns);
-	if (err) {
-		pr_warn("exec: router %s: join its user namespace: %s\n", router, strerror(-err));
-		return 127;
-	}
 	/*
 	 * Goes when 'router exec' goes, however it goes (set after the uid
 	 * change). Our parent is outside the namespace: its pid here is 0.

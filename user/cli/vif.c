@@ -135,40 +135,32 @@ out:
 	return err;
 }
 
-static int vif_list(int argc, char **argv)
+static void vif_row(struct xvr_node *n, __u32 id, __u32 only)
 {
 	char ifname[IF_NAMESIZE], mac[18];
 	struct xvr_router r;
-	struct xvr_node n;
 	struct xvr_vif v;
-	__u32 only;
-	int err;
 
-	err = cli_list_open(argc, argv, &n, &only);
-	if (err)
-		return err;
-	print_open_array(NULL);
-	for (__u32 id = 1; id < XVR_MAX_VIFS; id++) {
-		if (vif_get(&n, id, &v) || (only && v.vr_id != only))
-			continue;
-		router_get(&n, v.vr_id, &r);
-		print_open_object(NULL);
-		print_string("router", "%-16s", r.name);
-		print_string("ifname", " %-16s", v.name);
-		print_u64("id", " id %-4llu", id);
-		print_string("port", " port %-12s", if_name(v.port, ifname));
-		print_string("mac", " mac %s", fmt_mac(v.mac, mac));
-		print_u64("vlan", " vlan %llu", v.vlan);
-		/* JSON true/false; text the on/off that 'vif add' takes. */
-		print_bool("spoof", NULL, v.flags & XVR_VIF_SPOOF);
-		print_text(" spoof %s", v.flags & XVR_VIF_SPOOF ? "on" : "off");
-		print_string("dev", " dev %s\n", if_name(v.dev, ifname));
-		print_close_object();
-	}
-	print_close_array();
-	print_end();
-	xvr_node_close(&n);
-	return 0;
+	if (vif_get(n, id, &v) || (only && v.vr_id != only))
+		return;
+	router_get(n, v.vr_id, &r);
+	print_open_object(NULL);
+	print_string("router", "%-16s", r.name);
+	print_string("ifname", " %-16s", v.name);
+	print_u64("id", " id %-4llu", id);
+	print_string("port", " port %-12s", if_name(v.port, ifname));
+	print_string("mac", " mac %s", fmt_mac(v.mac, mac));
+	print_u64("vlan", " vlan %llu", v.vlan);
+	/* JSON true/false; text the on/off that 'vif add' takes. */
+	print_bool("spoof", NULL, v.flags & XVR_VIF_SPOOF);
+	print_text(" spoof %s", v.flags & XVR_VIF_SPOOF ? "on" : "off");
+	print_string("dev", " dev %s\n", if_name(v.dev, ifname));
+	print_close_object();
+}
+
+static int vif_list(int argc, char **argv)
+{
+	return cli_list(argc, argv, true, XVR_MAX_VIFS, vif_row);
 }
 
 int do_vif(int argc, char **argv)

@@ -129,9 +129,10 @@ int cli_list_open(int argc, char **argv, struct xvr_node *n, __u32 *only)
 {
 	int err;
 
-	*only = 0;
-	if (argc > 1)
-		return unexpected_arg(argv[1]);
+	if (only)
+		*only = 0;
+	if (argc > (only ? 1 : 0))
+		return unexpected_arg(argv[only ? 1 : 0]);
 	err = cli_node_open(n, false);
 	if (err)
 		return err;
@@ -140,7 +141,30 @@ int cli_list_open(int argc, char **argv, struct xvr_node *n, __u32 *only)
 		xvr_node_close(n);
 		return -ENOENT;
 	}
+	print_open_array(NULL);
 	return 0;
+}
+
+int cli_list_close(struct xvr_node *n)
+{
+	print_close_array();
+	print_end();
+	xvr_node_close(n);
+	return 0;
+}
+
+int cli_list(int argc, char **argv, bool by_router, __u32 end, cli_row_fn row)
+{
+	struct xvr_node n;
+	__u32 only = 0;
+	int err;
+
+	err = cli_list_open(argc, argv, &n, by_router ? &only : NULL);
+	if (err)
+		return err;
+	for (__u32 id = 1; id < end; id++)
+		row(&n, id, only);
+	return cli_list_close(&n);
 }
 
 static const struct cmd objects[] = {

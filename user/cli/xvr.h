@@ -55,11 +55,18 @@ int arg_once(unsigned int *seen, const char *arg);
 /* Opens (and for mutations locks) the current node; prints on failure. */
 int cli_node_open(struct xvr_node *n, bool lock);
 /*
- * For 'OBJECT list [ROUTER]': opens the node and resolves the optional
- * router into *only (0: all routers). Prints on failure; the node is
- * closed then.
+ * Listings. cli_list_open() serves 'OBJECT list [ROUTER]': it opens the
+ * node, resolves the optional router into *only (0: all routers; only
+ * NULL: the listing takes no argument) and opens the array of rows. It
+ * prints on failure; the node is closed then. cli_list_close() closes the
+ * array and the node and returns 0.
  */
 int cli_list_open(int argc, char **argv, struct xvr_node *n, __u32 *only);
+int cli_list_close(struct xvr_node *n);
+/* A row of a listing: what id is, if it exists and belongs to only (0: any). */
+typedef void (*cli_row_fn)(struct xvr_node *n, __u32 id, __u32 only);
+/* A whole listing by id: row() for each id in [1, end), between open and close. */
+int cli_list(int argc, char **argv, bool by_router, __u32 end, cli_row_fn row);
 
 /* Removes router id and all it owns (rules, VIFs, FIB, nexthops, namespace). */
 int router_destroy(struct xvr_node *n, __u32 id);
@@ -82,7 +89,23 @@ int do_node(int argc, char **argv);
 int do_port(int argc, char **argv);
 int do_router(int argc, char **argv);
 int do_classify(int argc, char **argv);
+/*
+ * Every classifier rule of the node, exact kinds first, then prefixes: cb
+ * gets its kind, its value as 'classify add' takes it (NULL for default),
+ * its port (0: any) and the router (and VIF) it maps to.
+ */
+typedef void (*rule_walk_cb)(struct xvr_node *n, __u8 kind, const char *value, __u32 ifindex,
+			     const struct xvr_cls_val *val, void *ctx);
+void rules_walk(struct xvr_node *n, rule_walk_cb cb, void *ctx);
+/* The keyword of a rule kind ('mac', 'prefix', …), NULL for an unknown one. */
+const char *rule_kind_name(__u8 kind);
 int do_route(int argc, char **argv);
+/*
+ * A forwarding nexthop's fields as 'route list' and 'fibsync show' print
+ * them: type unicast, via, lladdr, dev, vlan (user/cli/route.c).
+ */
+struct nexthop;
+void nexthop_print_unicast(const struct nexthop *nh);
 int do_fibsync(int argc, char **argv);
 /* fibsync of an xdp-mode router under supervision (user/cli/fibsync.c). */
 int fibsync_start(const char *node, const char *router);

@@ -14,6 +14,21 @@
 
 int xvr_verbose;
 
+int fork_split(const int *parent_ends, const int *child_ends, int n)
+{
+	const int *close_here;
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	close_here = pid ? child_ends : parent_ends;
+	for (int i = 0; i < n; i++)
+		close(close_here[i]);
+	return pid;
+}
+
 void xvr_log(int level, const char *fmt, ...)
 {
 	va_list ap;

@@ -40,6 +40,14 @@ const char *if_name(int ifindex, char *buf);	/* buf >= IF_NAMESIZE */
 int if_mac(const char *name, __u8 mac[6]);
 int if_mtu(const char *name);
 
+/*
+ * fork() for a child that talks to its parent over pipes: stdio is flushed
+ * first; the child closes the n fds in parent_ends (the parent's sides),
+ * the parent closes the n fds in child_ends. Returns the child's pid, 0 in
+ * the child, or -errno (nothing closed).
+ */
+int fork_split(const int *parent_ends, const int *child_ends, int n);
+
 /* Keyword matching: true when arg is a non-empty prefix of word. */
 bool matches(const char *arg, const char *word);
 

@@ -216,7 +216,7 @@ static void __attribute__((noreturn)) init_main(int lock_fd, int ready_fd)
 int pidns_init_run(const char *node, const char *router)
 {
 	char path[PATH_MAX], dir[PATH_MAX], ns[128], buf[32];
-	int lock_fd, userns = -1, ready[2] = { -1, -1 }, err, len;
+	int lock_fd, ready[2] = { -1, -1 }, err, len;
 	pid_t pid;
 	char c;
 
@@ -234,36 +234,22 @@ int pidns_init_run(const char *node, const char *router)
 		return lock_fd;
 	if (ftruncate(lock_fd, 0))
 		goto fail_errno;
-	userns = tenant_userns_open(node, router);
-	if (userns < 0) {
-		err = userns;
-		pr_warn("router %s: its user namespace: %s\n", router, strerror(-err));
-		goto fail;
-	}
-	/* Not the node's: its /proc/1/net would show the node's interfaces. */
+	/* Not the node's netns: its /proc/1/net would show the node's interfaces. */
 	netns_name(ns, sizeof(ns), node, router);
-	err = netns_enter(ns);
-	if (err) {
-		pr_warn("router %s: enter %s: %s\n", router, ns, strerror(-err));
+	err = tenant_enter(node, router, ns, NULL, NULL, "");
+	if (err)
 		goto fail;
-	}
-	err = tenant_join(userns);
-	if (err) {
-		pr_warn("router %s: join its user namespace: %s\n", router, strerror(-err));
-		goto fail;
-	}
 	/* Made as the router's root: the router's user namespace owns it. */
 	if (unshare(CLONE_NEWPID) || pipe2(ready, O_CLOEXEC))
 		goto fail_errno;
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0)
+	pid = fork_split(&ready[0], &ready[1], 1);
+	if (pid < 0) {
+		errno = -pid;
 		goto fail_errno;
-	if (!pid) {
-		close(ready[0]);
-		init_main(lock_fd, ready[1]);
 	}
-	close(ready[1]);
+	if (!pid)
+		init_main(lock_fd, ready[1]);
+	ready[1] = -1;
 	len = snprintf(buf, sizeof(buf), "%d\n", (int)pid);
 	if (pwrite(lock_fd, buf, len, 0) != len)
 		goto fail_errno;
@@ -273,17 +259,15 @@ int pidns_init_run(const char *node, const char *router)
 		goto fail;
 	}
 	close(ready[0]);
-	close(userns);
 	close(lock_fd);
 	return 0;
 fail_errno:
 	err = -errno;
 	pr_warn("router %s: PID namespace: %s\n", router, strerror(-err));
 fail:
-	if (ready[0] >= 0)
-		close(ready[0]);
-	if (userns >= 0)
-		close(userns);
+	for (int i = 0; i < 2; i++)
+		if (ready[i] >= 0)
+			close(ready[i]);
 	unlink(path);
 	close(lock_fd);
 	return err;

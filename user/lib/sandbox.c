@@ -30,6 +30,7 @@
 #include <linux/openat2.h>
 #include <linux/seccomp.h>
 #include "common.h"
+#include "netns.h"
 #include "node.h"
 #include "sandbox.h"
 
@@ -232,17 +233,13 @@ static int ns_create(const char *node, const char *router, const char *ns, __u32
 		return err;
 	if (pipe2(up, O_CLOEXEC) || pipe2(down, O_CLOEXEC))
 		goto fail_errno;
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0)
+	pid = fork_split((int[]){ up[0], down[1] }, (int[]){ up[1], down[0] }, 2);
+	if (pid < 0) {
+		errno = -pid;
 		goto fail_errno;
-	if (!pid) {
-		close(up[0]);
-		close(down[1]);
-		ns_child(up[1], down[0]);
 	}
-	close(up[1]);
-	close(down[0]);
+	if (!pid)
+		ns_child(up[1], down[0]);
 	up[1] = down[0] = -1;
 	err = -EIO;
 	if (read(up[0], &c, 1) != 1)
@@ -419,6 +416,31 @@ int tenant_userns_open(const char *node, const char *router)
 	tenant_userns_path(path, sizeof(path), node, router);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	return fd < 0 ? -errno : fd;
+}
+
+int tenant_enter(const char *node, const char *router, const char *ns,
+		 int (*as_root)(void *ctx), void *ctx, const char *pfx)
+{
+	int userns, err;
+
+	userns = tenant_userns_open(node, router);
+	if (userns < 0) {
+		pr_warn("%srouter %s: its user namespace: %s\n", pfx, router, strerror(-userns));
+		return userns;
+	}
+	err = netns_enter(ns);
+	if (err)
+		pr_warn("%srouter %s: enter %s: %s\n", pfx, router, ns, strerror(-err));
+	if (!err && as_root)
+		err = as_root(ctx);
+	if (!err) {
+		err = tenant_join(userns);
+		if (err)
+			pr_warn("%srouter %s: join its user namespace: %s\n", pfx, router,
+				strerror(-err));
+	}
+	close(userns);
+	return err;
 }
 
 int tenant_join(int userns_fd)

@@ -67,6 +67,14 @@ int tenant_mounts(const char *node, const char *router, const struct tenant_bind
 int tenant_join(int userns_fd);
 /* The router's user namespace (before anything hides XVR_RUN_DIR); fd or -errno. */
 int tenant_userns_open(const char *node, const char *router);
+/*
+ * Enters the router's namespaces as its processes live in them: its
+ * network namespace ns (as the node's root), then as_root(ctx) if given
+ * (e.g. mounts, which need the node's root), then its user namespace as
+ * its root. Says what failed, each message beginning with pfx.
+ */
+int tenant_enter(const char *node, const char *router, const char *ns,
+		 int (*as_root)(void *ctx), void *ctx, const char *pfx);
 /* Every capability gone: bounding set, ambient, permitted, effective. */
 int tenant_caps_drop(void);
 /*
