@@ -39,9 +39,8 @@ static const char *const dev_names[NDEVS] = {
 };
 
 static struct {
-	int saved_ns;
 	__u32 ifindex[NDEVS];	/* the node-side ends (<name>0) */
-} net = { .saved_ns = -1 };
+} net;
 
 #define NVR		4	/* routers 0..3 are watched */
 #define VR_A		1
@@ -68,49 +67,22 @@ static struct {
 #define MAC_BCAST	{ 0xff, 0xff, 0xff, 0xff, 0xff, 0xff }
 #define MACP(m)		((const __u8[6])m)
 
-static int sh(const char *cmd)
-{
-	char buf[256];
-
-	snprintf(buf, sizeof(buf), "%s >/dev/null 2>&1", cmd);
-	return system(buf) ? -1 : 0;
-}
-
 /* A private netns with a veth pair per device; false: skipped. */
 static bool netns_enter(void)
 {
 	char cmd[128];
 
-	net.saved_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (net.saved_ns < 0) {
-		test__skip("cannot open /proc/self/ns/net");
+	if (!test_netns_enter())
 		return false;
-	}
-	if (unshare(CLONE_NEWNET)) {
-		test__skip("unshare(CLONE_NEWNET) failed (needs CAP_SYS_ADMIN)");
-		close(net.saved_ns);
-		net.saved_ns = -1;
-		return false;
-	}
 	for (int i = 0; i < NDEVS; i++) {
 		snprintf(cmd, sizeof(cmd), "ip link add %s0 type veth peer name %s1", dev_names[i],
 			 dev_names[i]);
-		if (!ASSERT_OK(sh(cmd), cmd))
+		if (!ASSERT_OK(test_sh(cmd), cmd))
 			return true;	/* entered; the caller leaves */
 		snprintf(cmd, sizeof(cmd), "%s0", dev_names[i]);
 		net.ifindex[i] = if_nametoindex(cmd);
 	}
 	return true;
-}
-
-static void netns_leave(void)
-{
-	if (net.saved_ns < 0)
-		return;
-	if (setns(net.saved_ns, CLONE_NEWNET))
-		fprintf(stderr, "setns back: %s\n", strerror(errno));
-	close(net.saved_ns);
-	net.saved_ns = -1;
 }
 
 /* ---- fixture ---- */
@@ -461,5 +433,5 @@ void test_egress(void)
 out:
 	test__end_subtest();
 	printf("egress: %u frames run and checked\n", frames_run);
-	netns_leave();
+	test_netns_leave();
 }

@@ -47,13 +47,12 @@
 /* ---- the private netns ---- */
 
 static struct {
-	int saved_ns;
 	__u32 a, b;	/* ingress ports (xvr_ports slots SLOT_A, SLOT_B) */
 	__u32 e1, e2;	/* egress ports in the devmap */
 	__u32 notx;	/* a device that is neither a port nor in the devmap */
 	__u32 emtu;	/* egress port in the devmap with MTU EMTU_MTU */
 	__u32 elow;	/* egress port whose MTU was lowered below 1280 after `port add` */
-} net = { .saved_ns = -1 };
+} net;
 
 #define SLOT_A		1
 #define SLOT_B		2
@@ -63,34 +62,17 @@ static struct {
 #define STR(x)		#x
 #define XSTR(x)		STR(x)
 
-static int sh(const char *cmd)
-{
-	char buf[256];
-
-	snprintf(buf, sizeof(buf), "%s >/dev/null 2>&1", cmd);
-	return system(buf) ? -1 : 0;
-}
-
 /* Enters a new netns with veth pairs xvrt-{a,b,c}{0,1}; false: skipped. */
 static bool netns_enter(void)
 {
-	net.saved_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (net.saved_ns < 0) {
-		test__skip("cannot open /proc/self/ns/net");
+	if (!test_netns_enter())
 		return false;
-	}
-	if (unshare(CLONE_NEWNET)) {
-		test__skip("unshare(CLONE_NEWNET) failed (needs CAP_SYS_ADMIN)");
-		close(net.saved_ns);
-		net.saved_ns = -1;
-		return false;
-	}
-	if (sh("ip link add xvrt-a0 type veth peer name xvrt-a1") ||
-	    sh("ip link add xvrt-b0 type veth peer name xvrt-b1") ||
-	    sh("ip link add xvrt-c0 type veth peer name xvrt-c1") ||
-	    sh("ip link set xvrt-c1 mtu " XSTR(EMTU_MTU)) ||
-	    sh("ip link add xvrt-d0 type veth peer name xvrt-d1") ||
-	    sh("ip link set xvrt-d1 mtu " XSTR(ELOW_MTU))) {
+	if (test_sh("ip link add xvrt-a0 type veth peer name xvrt-a1") ||
+	    test_sh("ip link add xvrt-b0 type veth peer name xvrt-b1") ||
+	    test_sh("ip link add xvrt-c0 type veth peer name xvrt-c1") ||
+	    test_sh("ip link set xvrt-c1 mtu " XSTR(EMTU_MTU)) ||
+	    test_sh("ip link add xvrt-d0 type veth peer name xvrt-d1") ||
+	    test_sh("ip link set xvrt-d1 mtu " XSTR(ELOW_MTU))) {
 		test__skip("cannot create veth devices with ip(8)");
 		return true;	/* entered; the caller leaves */
 	}
@@ -102,17 +84,6 @@ static bool netns_enter(void)
 	net.emtu = if_nametoindex("xvrt-c1");
 	net.elow = if_nametoindex("xvrt-d1");
 	return true;
-}
-
-/* Back to the original netns; the private one and its veths go with it. */
-static void netns_leave(void)
-{
-	if (net.saved_ns < 0)
-		return;
-	if (setns(net.saved_ns, CLONE_NEWNET))
-		fprintf(stderr, "setns back: %s\n", strerror(errno));
-	close(net.saved_ns);
-	net.saved_ns = -1;
 }
 
 enum port_id { PA, PB, PNOTX };
@@ -1032,6 +1003,27 @@ static void ipv4_csum_via_id(struct frame *f, __u16 csum)
 	frame_ipv4_fix_csum(f);
 }
 
+/*
+ * fin, built from in with TTL (or hop limit) ttl, arriving on port A: at 1
+ * or less it is punted (ttl); otherwise it leaves as in rebuilt from
+ * scratch with TTL - 1 and a fresh checksum.
+ */
+static bool check_hop(struct fx *fx, const char *name, const struct frame *fin,
+		      const struct frame_spec *in, int ttl)
+{
+	struct expect e = { .what = FWD, .vr = 1 };
+	struct frame_spec ws;
+	struct frame fwant;
+
+	if (ttl <= 1) {
+		e = (struct expect){ .what = PUNT, .reason = XVR_PUNT_TTL, .vr = 1 };
+	} else {
+		ws = fwd_spec(fx, in, 1);
+		frame_build(&fwant, &ws);
+	}
+	return check_frame(fx, name, net.a, fin, &e, &fwant);
+}
+
 static void subtest_ttl(void)
 {
 	/*
@@ -1058,9 +1050,8 @@ static void subtest_ttl(void)
 	for (int ttl = 0; ttl <= 255 && fails < MAX_LOOP_FAILS; ttl++) {
 		for (size_t c = 0; c < ARRAY_SIZE(csums); c++) {
 			struct frame_spec in = { .family = AF_INET, .ttl = ttl ? ttl : 64,
-						 .dst = "203.0.113.9", .payload = 11 }, ws;
-			struct expect e = { .what = FWD, .vr = 1 };
-			struct frame fin, fwant;
+						 .dst = "203.0.113.9", .payload = 11 };
+			struct frame fin;
 			char name[96];
 
 			frame_build(&fin, &in);
@@ -1078,15 +1069,8 @@ static void subtest_ttl(void)
 				 ntohs(frame_ip4(&fin)->check));
 			if (csums[c] != ~0u && !ASSERT_EQ(ntohs(frame_ip4(&fin)->check), csums[c], name))
 				continue;
-			if (ttl <= 1) {
-				e = (struct expect){ .what = PUNT, .reason = XVR_PUNT_TTL, .vr = 1 };
-			} else {
-				/* Expected: rebuilt from scratch with TTL - 1 and a fresh checksum. */
-				in.ip_id = ntohs(frame_ip4(&fin)->id);
-				ws = fwd_spec(&fx, &in, 1);
-				frame_build(&fwant, &ws);
-			}
-			if (!check_frame(&fx, name, net.a, &fin, &e, &fwant))
+			in.ip_id = ntohs(frame_ip4(&fin)->id);
+			if (!check_hop(&fx, name, &fin, &in, ttl))
 				fails++;
 			frames++;
 		}
@@ -1094,22 +1078,15 @@ static void subtest_ttl(void)
 
 	for (int hop = 0; hop <= 255 && fails < MAX_LOOP_FAILS; hop++) {
 		struct frame_spec in = { .family = AF_INET6, .ttl = hop ? hop : 64,
-					 .dst = "2001:db8:77::9", .payload = 11 }, ws;
-		struct expect e = { .what = FWD, .vr = 1 };
-		struct frame fin, fwant;
+					 .dst = "2001:db8:77::9", .payload = 11 };
+		struct frame fin;
 		char name[64];
 
 		frame_build(&fin, &in);
 		if (!hop)
 			mut_ttl(&fin, 0);
 		snprintf(name, sizeof(name), "hop limit %d", hop);
-		if (hop <= 1) {
-			e = (struct expect){ .what = PUNT, .reason = XVR_PUNT_TTL, .vr = 1 };
-		} else {
-			ws = fwd_spec(&fx, &in, 1);
-			frame_build(&fwant, &ws);
-		}
-		if (!check_frame(&fx, name, net.a, &fin, &e, &fwant))
+		if (!check_hop(&fx, name, &fin, &in, hop))
 			fails++;
 		frames++;
 	}
@@ -2345,10 +2322,10 @@ static void subtest_egre_encap(void)
 	struct fx fx;
 	__u32 nh = 9;
 
-	if (sh("sysctl -qw net.ipv4.conf.all.forwarding=1") ||
-	    sh("ip link set xvrt-a0 up") || sh("ip link set xvrt-a1 up") ||
-	    sh("ip addr add " EGRE_ULOCAL "/24 dev xvrt-a1") ||
-	    sh("ip neigh replace " EGRE_UREMOTE " lladdr 02:00:00:00:aa:02 dev xvrt-a1 nud permanent")) {
+	if (test_sh("sysctl -qw net.ipv4.conf.all.forwarding=1") ||
+	    test_sh("ip link set xvrt-a0 up") || test_sh("ip link set xvrt-a1 up") ||
+	    test_sh("ip addr add " EGRE_ULOCAL "/24 dev xvrt-a1") ||
+	    test_sh("ip neigh replace " EGRE_UREMOTE " lladdr 02:00:00:00:aa:02 dev xvrt-a1 nud permanent")) {
 		test__skip("cannot set up the underlay with ip(8)");
 		return;
 	}
@@ -2438,5 +2415,5 @@ void test_ingress(void)
 out:
 	test__end_subtest();
 	printf("ingress: %u frames run and checked\n", frames_run);
-	netns_leave();
+	test_netns_leave();
 }

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Runs every test in tests.h, or those named with -t NAME[/SUBTEST]. */
+#include <fcntl.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
@@ -11,6 +13,42 @@ static const char *filter_test, *filter_sub;
 
 #define DEFINE_TEST(name) void test_##name(void);
 #include "tests.h"
+
+static int saved_ns = -1;
+
+bool test_netns_enter(void)
+{
+	saved_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (saved_ns < 0) {
+		test__skip("cannot open /proc/self/ns/net");
+		return false;
+	}
+	if (unshare(CLONE_NEWNET)) {
+		test__skip("unshare(CLONE_NEWNET) failed (needs CAP_SYS_ADMIN)");
+		close(saved_ns);
+		saved_ns = -1;
+		return false;
+	}
+	return true;
+}
+
+void test_netns_leave(void)
+{
+	if (saved_ns < 0)
+		return;
+	if (setns(saved_ns, CLONE_NEWNET))
+		fprintf(stderr, "setns back: %s\n", strerror(errno));
+	close(saved_ns);
+	saved_ns = -1;
+}
+
+int test_sh(const char *cmd)
+{
+	char buf[256];
+
+	snprintf(buf, sizeof(buf), "%s >/dev/null 2>&1", cmd);
+	return system(buf) ? -1 : 0;
+}
 #undef DEFINE_TEST
 
 static const struct {

@@ -58,4 +58,16 @@ void test__fail(void);
 #define ASSERT_MEMEQ(a, b, n, name) _CHECK(memcmp((a), (b), (n)), name, \
 	"%zu bytes differ", (size_t)(n))
 
+
+/*
+ * Tests with devices run in a private network namespace: test_netns_enter()
+ * keeps the current one and enters a new one (false: the test is skipped,
+ * nothing changed); test_netns_leave() goes back, and the private one and
+ * its devices go with it. test_sh() runs a shell command, its output
+ * discarded: 0, or -1 if it failed.
+ */
+bool test_netns_enter(void);
+void test_netns_leave(void);
+int test_sh(const char *cmd);
+
 #endif
