@@ -186,6 +186,38 @@ t_stat() {
 # test_ge_cmd COMMAND MIN: the number COMMAND prints is at least MIN (for t_wait).
 test_ge_cmd() { [ "$("$1")" -ge "$2" ] 2>/dev/null; }
 
+# t_afxdp_pair NODE: the afxdp tests' topology, on node NODE:
+#   h1 (10.1.1.2) ── p0 ─ ar (afxdp) ─ p1 ── h2 (10.2.1.2)
+#   h3 (10.3.1.2) ── p2 ─ xr (xdp)   ─ p3 ── h4 (10.4.1.2)   the bystander
+# ar (no engine yet) forwards in its namespace's stack; xr, without
+# fibsync, has static routes and neighbours. Says what failed.
+t_afxdp_pair() {
+	local node=$1 i mac vmac
+	local x=("$XVR" -n "$node") rns="xvr-$node-ar"
+	for i in 1 2 3 4; do
+		t_netns "${T_P}h$i" && t_veth "${T_P}p$((i - 1))" "${T_P}h$i" eth0 &&
+		ip -n "${T_P}h$i" addr add "10.$i.1.2/24" dev eth0 &&
+		ip -n "${T_P}h$i" route add default via "10.$i.1.1" ||
+		{ t_fail "setup host h$i"; return 1; }
+	done
+	t_node "$node" >/dev/null || { t_fail "setup node"; return 1; }
+	for i in 0 1 2 3; do "${x[@]}" port add "${T_P}p$i" || { t_fail "port p$i"; return 1; }; done
+	"${x[@]}" router add ar mode afxdp && "${x[@]}" vif add ar e0 port "${T_P}p0" &&
+		"${x[@]}" vif add ar e1 port "${T_P}p1" && ip -n "$rns" addr add 10.1.1.1/24 dev e0 &&
+		ip -n "$rns" addr add 10.2.1.1/24 dev e1 &&
+		ip netns exec "$rns" sysctl -qw net.ipv4.ip_forward=1 ||
+		{ t_fail "setup afxdp router"; return 1; }
+	"${x[@]}" router add xr mode xdp fibsync off && "${x[@]}" vif add xr e0 port "${T_P}p2" &&
+		"${x[@]}" vif add xr e1 port "${T_P}p3" || { t_fail "setup bystander router"; return 1; }
+	for i in 3 4; do
+		mac=$(ip -n "${T_P}h$i" -j link show eth0 | jq -r '.[0].address') &&
+		vmac=$("${x[@]}" -j vif list xr | jq -r ".[] | select(.ifname == \"e$((i - 3))\") | .mac") &&
+		ip -n "${T_P}h$i" neigh add "10.$i.1.1" lladdr "$vmac" dev eth0 &&
+		"${x[@]}" route add xr "10.$i.1.0/24" via "10.$i.1.2" lladdr "$mac" dev "${T_P}p$((i - 1))" ||
+		{ t_fail "setup bystander route to h$i"; return 1; }
+	done
+}
+
 # t_two_routers NODE: the routing-daemon tests' topology. Hosts h1
 # (10.1.1.2/24) and h2 (10.2.1.2/24) behind xdp-mode routers R1 and R2 of
 # node NODE, which meet on 10.12.0.0/30 over the veth pair pa/pb; every

@@ -19,27 +19,7 @@ RNS="xvr-$NODE-ar"
 
 # h1 (10.1.1.2) ── p0 ─ ar (afxdp) ─ p1 ── h2 (10.2.1.2)
 # h3 (10.3.1.2) ── p2 ─ xr (xdp)   ─ p3 ── h4 (10.4.1.2)   the bystander
-for i in 1 2 3 4; do t_netns "${T_P}h$i"; t_veth "${T_P}p$((i - 1))" "${T_P}h$i" eth0; done
-for i in 1 2 3 4; do
-	ip -n "${T_P}h$i" addr add "10.$i.1.2/24" dev eth0
-	ip -n "${T_P}h$i" route add default via "10.$i.1.1"
-done
-t_node "$NODE"
-for p in 0 1 2 3; do x port add "${T_P}p$p"; done
-x router add ar mode afxdp && x vif add ar e0 port "${T_P}p0" && x vif add ar e1 port "${T_P}p1" ||
-	{ t_fail "setup afxdp router"; exit 1; }
-ip -n "$RNS" addr add 10.1.1.1/24 dev e0
-ip -n "$RNS" addr add 10.2.1.1/24 dev e1
-in_ns "$RNS" sysctl -qw net.ipv4.ip_forward=1
-# The bystander: an xdp router with static routes and neighbours.
-x router add xr mode xdp fibsync off && x vif add xr e0 port "${T_P}p2" && x vif add xr e1 port "${T_P}p3" ||
-	{ t_fail "setup bystander router"; exit 1; }
-for i in 3 4; do
-	mac=$(ip -n "${T_P}h$i" -j link show eth0 | jq -r '.[0].address')
-	vmac=$(x -j vif list xr | jq -r ".[] | select(.ifname == \"e$((i - 3))\") | .mac")
-	ip -n "${T_P}h$i" neigh add "10.$i.1.1" lladdr "$vmac" dev eth0
-	x route add xr "10.$i.1.0/24" via "10.$i.1.2" lladdr "$mac" dev "${T_P}p$((i - 1))"
-done
+t_afxdp_pair "$NODE" || exit 1
 
 # udp_run SRC DST_NS ADDR COUNT PORT [SPORTS] [GAP]: sends COUNT sequenced
 # datagrams (source ports cycling over SPORTS flows; a GAP-second pause

@@ -37,26 +37,7 @@ orphan_cleanup() {
 
 # h1 ── p0 ─ ar (afxdp) ─ p1 ── h2
 # h3 ── p2 ─ xr (xdp)   ─ p3 ── h4   the bystander
-for i in 1 2 3 4; do t_netns "${T_P}h$i"; t_veth "${T_P}p$((i - 1))" "${T_P}h$i" eth0; done
-for i in 1 2 3 4; do
-	ip -n "${T_P}h$i" addr add "10.$i.1.2/24" dev eth0
-	ip -n "${T_P}h$i" route add default via "10.$i.1.1"
-done
-t_node "$NODE" >/dev/null
-for p in 0 1 2 3; do x port add "${T_P}p$p"; done
-x router add ar mode afxdp && x vif add ar e0 port "${T_P}p0" && x vif add ar e1 port "${T_P}p1" ||
-	{ t_fail "setup afxdp router"; exit 1; }
-ip -n "xvr-$NODE-ar" addr add 10.1.1.1/24 dev e0
-ip -n "xvr-$NODE-ar" addr add 10.2.1.1/24 dev e1
-in_ns "xvr-$NODE-ar" sysctl -qw net.ipv4.ip_forward=1
-x router add xr mode xdp fibsync off && x vif add xr e0 port "${T_P}p2" && x vif add xr e1 port "${T_P}p3" ||
-	{ t_fail "setup bystander router"; exit 1; }
-for i in 3 4; do
-	mac=$(ip -n "${T_P}h$i" -j link show eth0 | jq -r '.[0].address')
-	vmac=$(x -j vif list xr | jq -r ".[] | select(.ifname == \"e$((i - 3))\") | .mac")
-	ip -n "${T_P}h$i" neigh add "10.$i.1.1" lladdr "$vmac" dev eth0
-	x route add xr "10.$i.1.0/24" via "10.$i.1.2" lladdr "$mac" dev "${T_P}p$((i - 1))"
-done
+t_afxdp_pair "$NODE" || exit 1
 
 # bystander COUNT PORT: UDP datagrams h3 -> h4 through xr; prints how many arrived.
 bystander() {
