@@ -14,6 +14,8 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <net/if.h>
+#include <linux/net_namespace.h>
+#include <linux/rtnetlink.h>
 #include <bpf/bpf.h>
 #include "xvr.h"
 #include "cpugroup.h"
@@ -21,6 +23,8 @@
 #include "fib.h"
 #include "fibsync.h"
 #include "netns.h"
+#include "nl.h"
+#include "veth.h"
 #include "vif.h"
 #include "link.h"
 #include "bcast.h"
@@ -319,43 +323,130 @@ static bool dev_is_vif_or_fe(struct xvr_node *n, __u32 ifindex)
 	       (fes[id].flags & XVR_FE_ACTIVE) && fes[id].dev == ifindex;
 }
 
+#define REPAIR_MAX_NS	256
+
+/* The namespaces of our routers, by the id the node's namespace gives each. */
+struct our_ns {
+	int count;
+	__s32 nsid[REPAIR_MAX_NS];
+};
+
+static int nsid_answer(const struct nlmsghdr *h, void *ctx)
+{
+	const struct nlattr *a;
+
+	if (h->nlmsg_type != RTM_NEWNSID)
+		return 0;
+	mnl_attr_for_each(a, h, sizeof(struct rtgenmsg))
+		if (mnl_attr_get_type(a) == NETNSA_NSID && !mnl_attr_validate(a, MNL_TYPE_U32))
+			*(__s32 *)ctx = (__s32)mnl_attr_get_u32(a);
+	return 0;
+}
+
+/* Namespace ns's id in ours, or NETNSA_NSID_NOT_ASSIGNED (no device of ours reaches it). */
+static __s32 ns_id(struct nl *nl, const char *ns)
+{
+	__s32 nsid = NETNSA_NSID_NOT_ASSIGNED;
+	struct nlmsghdr *h;
+	int fd = netns_open(ns);
+
+	if (fd < 0)
+		return nsid;
+	h = nl_request(nl, RTM_GETNSID, 0, sizeof(struct rtgenmsg));
+	((struct rtgenmsg *)mnl_nlmsg_get_payload(h))->rtgen_family = AF_UNSPEC;
+	mnl_attr_put_u32(h, NETNSA_FD, fd);
+	nl_ask(nl, h, nsid_answer, &nsid);
+	close(fd);
+	return nsid;
+}
+
+/* Our routers' namespaces (xvr-NODE-…, not another node's) into o. */
+static void our_namespaces(struct xvr_node *n, struct nl *nl, struct our_ns *o)
+{
+	DIR *d = opendir("/run/netns");
+	struct dirent *de;
+	char pfx[128];
+	__s32 id;
+
+	o->count = 0;
+	if (!d)
+		return;
+	snprintf(pfx, sizeof(pfx), "xvr-%s-", n->name);
+	while ((de = readdir(d)) && o->count < REPAIR_MAX_NS) {
+		if (strncmp(de->d_name, pfx, strlen(pfx)) || other_node_owns(n->name, de->d_name))
+			continue;
+		id = ns_id(nl, de->d_name);
+		if (id != NETNSA_NSID_NOT_ASSIGNED)
+			o->nsid[o->count++] = id;
+	}
+	closedir(d);
+}
+
+struct stray_devs {
+	struct xvr_node *n;
+	const struct our_ns *ours;
+	char tag[8];
+	int count;
+	char name[REPAIR_MAX_NS][IF_NAMESIZE];
+};
+
+static int stray_dev(const struct nlmsghdr *h, void *ctx)
+{
+	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(h);
+	const struct nlattr *tb[IFLA_MAX + 1] = {};
+	struct stray_devs *s = ctx;
+	const char *dev;
+	__s32 nsid;
+	bool ours = false;
+
+	if (h->nlmsg_type != RTM_NEWLINK || s->count == REPAIR_MAX_NS ||
+	    nl_attrs(h, sizeof(*ifi), tb, IFLA_MAX, nl_link_policy) || !tb[IFLA_IFNAME] ||
+	    !tb[IFLA_LINK_NETNSID] || mnl_attr_validate(tb[IFLA_LINK_NETNSID], MNL_TYPE_U32))
+		return 0;
+	dev = mnl_attr_get_str(tb[IFLA_IFNAME]);
+	nsid = (__s32)mnl_attr_get_u32(tb[IFLA_LINK_NETNSID]);
+	for (int i = 0; i < s->ours->count && !ours; i++)
+		ours = s->ours->nsid[i] == nsid;
+	if (!ours || (*dev != 'v' && *dev != 'f') || strlen(dev) != 11 ||
+	    strncmp(dev + 1, s->tag, 4) || dev_is_vif_or_fe(s->n, ifi->ifi_index))
+		return 0;
+	snprintf(s->name[s->count++], IF_NAMESIZE, "%s", dev);
+	return 0;
+}
+
 /*
  * Node-side veth ends (v<tag>… for VIFs, f<tag>… for engines) that no VIF
  * or engine names: a 'vif add' killed between the veth and the maps. The
  * tag is a hash of the node's name, so a device counts as ours only when
- * its peer sits in one of our routers' namespaces ('ip -o link' prints it).
+ * its peer sits in one of our routers' namespaces.
  */
 static int repair_devices(struct xvr_node *n)
 {
-	FILE *f = popen("ip -o link show 2>/dev/null", "r");
-	char line[1024], tag[8], pfx[128], dev[IF_NAMESIZE], *at, *ns;
+	struct stray_devs *s = calloc(1, sizeof(*s));
+	struct our_ns *ours = calloc(1, sizeof(*ours));
+	struct nl *nl = nl_alloc();
 	int fixed = 0;
 
-	if (!f)
-		return 0;
-	snprintf(tag, sizeof(tag), "%04x", xvr_node_tag(n->name));
-	snprintf(pfx, sizeof(pfx), "xvr-%s-", n->name);
-	while (fgets(line, sizeof(line), f)) {
-		const char *del[] = { "ip", "link", "del", dev, NULL };
-		char *name = strchr(line, ' ');
-
-		ns = strstr(line, " link-netns ");
-		if (!name || !ns || sscanf(name + 1, "%15[^@:]", dev) != 1)
-			continue;
-		ns += strlen(" link-netns ");
-		ns[strcspn(ns, " \\\n")] = 0;
-		at = dev;
-		if ((*at != 'v' && *at != 'f') || strlen(at) != 11 || strncmp(at + 1, tag, 4) ||
-		    strncmp(ns, pfx, strlen(pfx)) || other_node_owns(n->name, ns) ||
-		    dev_is_vif_or_fe(n, if_nametoindex(dev)))
-			continue;
-		if (!run_cmd(del)) {
+	if (!s || !ours || !nl)
+		goto out;
+	our_namespaces(n, nl, ours);
+	s->n = n;
+	s->ours = ours;
+	snprintf(s->tag, sizeof(s->tag), "%04x", xvr_node_tag(n->name));
+	if (ours->count)
+		nl_dump(nl, RTM_GETLINK, AF_UNSPEC, sizeof(struct ifinfomsg), stray_dev, s);
+	for (int i = 0; i < s->count; i++) {
+		if (!veth_del(s->name[i])) {
 			pr_warn("node %s: repair: removed device %s (no VIF or engine)\n", n->name,
-				dev);
+				s->name[i]);
 			fixed++;
 		}
 	}
-	pclose(f);
+out:
+	if (nl)
+		nl_free(nl);
+	free(ours);
+	free(s);
 	return fixed;
 }
 

@@ -96,10 +96,8 @@ int bcast_leave(struct xvr_node *n, const struct xvr_vif *v)
 
 	bcast_key(v, &key);
 	fd = set_fd(n, &key);
-	if (fd == -ENOENT)
-		return 0;
 	if (fd < 0)
-		return fd;
+		return fd == -ENOENT ? 0 : fd;	/* no set: nothing to leave, not in it */
 	if (bpf_map_delete_elem(fd, &v->dev) && errno != ENOENT)
 		err = -errno;
 	if (!err && bpf_map_get_next_key(fd, NULL, &next) && errno == ENOENT &&
@@ -117,10 +115,8 @@ int bcast_has(struct xvr_node *n, const struct xvr_vif *v)
 
 	bcast_key(v, &key);
 	fd = set_fd(n, &key);
-	if (fd == -ENOENT)
-		return 0;
 	if (fd < 0)
-		return fd;
+		return fd == -ENOENT ? 0 : fd;	/* no set: nothing to leave, not in it */
 	ret = bpf_map_lookup_elem(fd, &v->dev, &dv) ? (errno == ENOENT ? 0 : -errno) : 1;
 	close(fd);
 	return ret;

@@ -298,9 +298,8 @@ int router_defaults_read(const char *node, struct router_limits *l)
 
 int router_defaults_write(const char *node, const struct router_limits *l)
 {
-	char path[PATH_MAX], tmp[PATH_MAX + 8];
-	FILE *f;
-	int err = 0;
+	char path[PATH_MAX], text[96];
+	int len;
 
 	snprintf(path, sizeof(path), "%s", XVR_STATE_DIR);
 	if (mkdir(path, 0755) && errno != EEXIST)
@@ -309,21 +308,10 @@ int router_defaults_write(const char *node, const struct router_limits *l)
 	if (mkdir(path, 0700) && errno != EEXIST)
 		return -errno;
 	defaults_path(path, sizeof(path), node);
-	snprintf(tmp, sizeof(tmp), "%s.new", path);
-	f = fopen(tmp, "w");
-	if (!f)
-		return -errno;
-	if (fprintf(f, "cpu %u memory %llu pids %u\n", l->cpu, (unsigned long long)l->memory,
-		    l->pids) < 0)
-		err = -EIO;
-	if (fclose(f) && !err)
-		err = -errno;
+	len = snprintf(text, sizeof(text), "cpu %u memory %llu pids %u\n", l->cpu,
+		       (unsigned long long)l->memory, l->pids);
 	/* A reader sees the old defaults or the new ones, never half. */
-	if (!err && rename(tmp, path))
-		err = -errno;
-	if (err)
-		unlink(tmp);
-	return err;
+	return file_replace(path, text, len);
 }
 
 int router_defaults_remove(const char *node)

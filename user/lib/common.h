@@ -48,6 +48,15 @@ int if_mtu(const char *name);
  */
 int fork_split(const int *parent_ends, const int *child_ends, int n);
 
+/*
+ * Replace the file at path with len bytes of data, all at once (through
+ * path.tmp and a rename: a reader sees the old content or the new).
+ */
+int file_replace(const char *path, const void *data, size_t len);
+
+/* A name of 1..max letters, digits, '-' and '_' (routers, nodes). */
+bool name_ok(const char *name, size_t max);
+
 /* Keyword matching: true when arg is a non-empty prefix of word. */
 bool matches(const char *arg, const char *word);
 

@@ -154,28 +154,6 @@ void fibsync_forget(const char *node, const char *router)
 	rmdir(path);	/* only once nothing else of the node's is there */
 }
 
-/* Replace the file with text, all at once (a reader sees the old or the new). */
-static int file_replace(const char *path, const char *text)
-{
-	char tmp[PATH_MAX + 8];
-	FILE *f;
-	int err = 0;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "we");
-	if (!f)
-		return -errno;
-	if (fputs(text, f) < 0)
-		err = -EIO;
-	if (fclose(f) && !err)
-		err = -errno;
-	if (!err && rename(tmp, path))
-		err = -errno;
-	if (err)
-		unlink(tmp);
-	return err;
-}
-
 unsigned long fibsync_limit_read(const char *node, const char *router)
 {
 	unsigned long max = FIBSYNC_MAX_ROUTES;
@@ -201,7 +179,7 @@ int fibsync_limit_write(const char *node, const char *router, unsigned long max)
 		return err;
 	run_path(path, sizeof(path), node, router, "max-routes");
 	snprintf(text, sizeof(text), "%lu\n", max);
-	return file_replace(path, text);
+	return file_replace(path, text, strlen(text));
 }
 
 int fibsync_status_write(const char *node, const char *router, const struct fibsync_status *st)
@@ -214,7 +192,7 @@ int fibsync_status_write(const char *node, const char *router, const struct fibs
 	run_path(path, sizeof(path), node, router, "status");
 	snprintf(text, sizeof(text), "%lu %lu %lu %lu\n", st->routes, st->refused,
 		 st->max_routes, st->lock_ms_max);
-	return file_replace(path, text);
+	return file_replace(path, text, strlen(text));
 }
 
 int fibsync_status_read(const char *node, const char *router, struct fibsync_status *st)

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <linux/neighbour.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <sys/socket.h>
@@ -24,6 +25,7 @@
 #include <bpf/libbpf.h>
 #include "common.h"
 #include "netns.h"
+#include "nl.h"
 #include "objects.h"
 #include "fe.h"
 #include "vif.h"
@@ -65,73 +67,54 @@ void link_dev_setup(const char *dev)
 	}
 }
 
+struct underlay {
+	int oif;
+	__be32 gw;
+};
+
+static int underlay_answer(const struct nlmsghdr *h, void *ctx)
+{
+	const struct nlattr *tb[RTA_MAX + 1] = {};
+	const struct rtmsg *r = mnl_nlmsg_get_payload(h);
+	struct underlay *u = ctx;
+
+	if (h->nlmsg_type != RTM_NEWROUTE)
+		return 0;
+	if (nl_attrs(h, sizeof(*r), tb, RTA_MAX, nl_route_policy))
+		return -EINVAL;
+	if (r->rtm_type != RTN_UNICAST)
+		return -ENETUNREACH;	/* local, blackhole, unreachable… */
+	if (tb[RTA_OIF])
+		u->oif = mnl_attr_get_u32(tb[RTA_OIF]);
+	if (tb[RTA_GATEWAY] && mnl_attr_get_payload_len(tb[RTA_GATEWAY]) == 4)
+		memcpy(&u->gw, mnl_attr_get_payload(tb[RTA_GATEWAY]), 4);
+	return 0;
+}
+
 /* The node's route to addr: its device and next hop (addr itself if on-link). */
 static int underlay_route(__be32 addr, int *oif, __be32 *gw)
 {
-	struct {
-		struct nlmsghdr h;
-		struct rtmsg r;
-		char attrs[64];
-	} req = {};
-	char buf[4096];
-	struct rtattr *rta;
+	struct underlay u = { .gw = addr };
 	struct nlmsghdr *h;
-	int fd, len, err = -ENETUNREACH;
+	struct rtmsg *r;
+	struct nl *nl;
+	int err;
 
-	req.h.nlmsg_len = NLMSG_LENGTH(sizeof(req.r));
-	req.h.nlmsg_type = RTM_GETROUTE;
-	req.h.nlmsg_flags = NLM_F_REQUEST;
-	req.r.rtm_family = AF_INET;
-	req.r.rtm_dst_len = 32;
-	rta = (struct rtattr *)((char *)&req + NLMSG_ALIGN(req.h.nlmsg_len));
-	rta->rta_type = RTA_DST;
-	rta->rta_len = RTA_LENGTH(4);
-	memcpy(RTA_DATA(rta), &addr, 4);
-	req.h.nlmsg_len = NLMSG_ALIGN(req.h.nlmsg_len) + RTA_ALIGN(rta->rta_len);
-
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (fd < 0)
+	nl = nl_alloc();
+	if (!nl)
 		return -errno;
-	if (send(fd, &req, req.h.nlmsg_len, 0) < 0) {
-		err = -errno;
-		goto out;
-	}
-	len = recv(fd, buf, sizeof(buf), 0);
-	if (len < 0) {
-		err = -errno;
-		goto out;
-	}
-	*oif = 0;
-	*gw = addr;
-	for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, (unsigned int)len); h = NLMSG_NEXT(h, len)) {
-		struct rtmsg *r = NLMSG_DATA(h);
-		int alen;
-
-		if (h->nlmsg_type == NLMSG_ERROR) {
-			struct nlmsgerr *e = NLMSG_DATA(h);
-
-			err = e->error ? e->error : -ENETUNREACH;
-			break;
-		}
-		if (h->nlmsg_type != RTM_NEWROUTE)
-			continue;
-		if (r->rtm_type != RTN_UNICAST) {
-			err = -ENETUNREACH;	/* local, blackhole, unreachable… */
-			break;
-		}
-		alen = RTM_PAYLOAD(h);
-		for (rta = RTM_RTA(r); RTA_OK(rta, alen); rta = RTA_NEXT(rta, alen)) {
-			if (rta->rta_type == RTA_OIF)
-				*oif = *(int *)RTA_DATA(rta);
-			else if (rta->rta_type == RTA_GATEWAY)
-				memcpy(gw, RTA_DATA(rta), 4);
-		}
-		err = *oif ? 0 : -ENETUNREACH;
-		break;
-	}
-out:
-	close(fd);
-	return err;
+	h = nl_request(nl, RTM_GETROUTE, 0, sizeof(*r));
+	r = mnl_nlmsg_get_payload(h);
+	r->rtm_family = AF_INET;
+	r->rtm_dst_len = 32;
+	mnl_attr_put(h, RTA_DST, 4, &addr);
+	err = nl_ask(nl, h, underlay_answer, &u);
+	nl_free(nl);
+	if (err)
+		return err;
+	*oif = u.oif;
+	*gw = u.gw;
+	return u.oif ? 0 : -ENETUNREACH;
 }
 
 static bool addr_is_local(__be32 addr)
@@ -148,16 +131,36 @@ static bool addr_is_local(__be32 addr)
 	return found;
 }
 
-/* Have the node's stack keep gw on oif resolved (or stop: a plain entry again). */
+/*
+ * Have the node's stack keep gw on oif resolved (a managed entry, which
+ * the kernel refreshes on its own), or stop: the entry is deleted.
+ */
 static int neigh_manage(__be32 gw, int oif, bool on)
 {
-	char addr[INET_ADDRSTRLEN], dev[IF_NAMESIZE];
-	const char *rep[] = { "ip", "neigh", "replace", addr, "dev", dev, "managed", NULL };
-	const char *del[] = { "ip", "neigh", "del", addr, "dev", dev, NULL };
+	struct nlmsghdr *h;
+	struct ndmsg *nd;
+	struct nl *nl;
+	int err;
 
-	if (!inet_ntop(AF_INET, &gw, addr, sizeof(addr)) || !if_indextoname(oif, dev))
-		return -ENODEV;
-	return run_cmd(on ? rep : del);
+	nl = nl_alloc();
+	if (!nl)
+		return -errno;
+	h = nl_request(nl, on ? RTM_NEWNEIGH : RTM_DELNEIGH,
+		       on ? NLM_F_CREATE | NLM_F_REPLACE : 0, sizeof(*nd));
+	nd = mnl_nlmsg_get_payload(h);
+	nd->ndm_family = AF_INET;
+	nd->ndm_ifindex = oif;
+	nd->ndm_state = NUD_NONE;
+	mnl_attr_put(h, NDA_DST, 4, &gw);
+	if (on)
+		mnl_attr_put_u32(h, NDA_FLAGS_EXT, NTF_EXT_MANAGED);
+	err = nl_talk(nl, h);
+	if (err && !(err == -ENOENT && !on))
+		pr_warn("neighbour %s on %s: %s%s%s%s\n", inet_ntoa((struct in_addr){ gw }),
+			if_name(oif, (char[IF_NAMESIZE]){}), strerror(-err), nl->err[0] ? " (" : "",
+			nl->err, nl->err[0] ? ")" : "");
+	nl_free(nl);
+	return err == -ENOENT && !on ? 0 : err;
 }
 
 /* Another link of the node reaches its remotes through gw on oif. */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
@@ -174,14 +175,41 @@ static int nl_answers(struct nl *nl, __u32 seq, nl_msg_cb cb, void *ctx)
 	}
 }
 
-int nl_talk(struct nl *nl, struct nlmsghdr *h)
+int nl_ask(struct nl *nl, struct nlmsghdr *h, nl_msg_cb cb, void *ctx)
 {
 	int err;
 
 	h->nlmsg_flags |= NLM_F_ACK;
 	nl->err[0] = 0;
 	err = nl_send(nl, h);
-	return err ?: nl_answers(nl, h->nlmsg_seq, NULL, NULL);
+	return err ?: nl_answers(nl, h->nlmsg_seq, cb, ctx);
+}
+
+int nl_talk(struct nl *nl, struct nlmsghdr *h)
+{
+	return nl_ask(nl, h, NULL, NULL);
+}
+
+struct nl *nl_alloc(void)
+{
+	struct nl *nl = malloc(sizeof(*nl));
+	int err;
+
+	if (!nl)
+		return NULL;
+	err = nl_open(nl, NULL, NULL, 0, 0);
+	if (err) {
+		free(nl);
+		errno = -err;
+		return NULL;
+	}
+	return nl;
+}
+
+void nl_free(struct nl *nl)
+{
+	nl_close(nl);
+	free(nl);
 }
 
 int nl_dump(struct nl *nl, __u16 type, __u8 family, size_t hdrlen, nl_msg_cb cb, void *ctx)

@@ -47,7 +47,17 @@ struct nl {
  */
 int nl_open(struct nl *nl, const char *netns, const int *groups, int ngroups, int rcvbuf);
 void nl_close(struct nl *nl);
+/*
+ * A struct nl is too big for most stacks: nl_alloc() opens one in the
+ * caller's namespace, without groups, on the heap (NULL and errno if it
+ * cannot); nl_free() closes and frees it.
+ */
+struct nl *nl_alloc(void);
+void nl_free(struct nl *nl);
 int nl_fd(const struct nl *nl);
+
+/* Called per message; a negative return ends a dump with that error. */
+typedef int (*nl_msg_cb)(const struct nlmsghdr *h, void *ctx);
 
 /* A request header in nl->buf, with its family header of hdrlen bytes zeroed. */
 struct nlmsghdr *nl_request(struct nl *nl, __u16 type, __u16 flags, size_t hdrlen);
@@ -57,11 +67,11 @@ struct nlmsghdr *nl_request(struct nl *nl, __u16 type, __u16 flags, size_t hdrle
  * the kernel gave one) is in nl->err.
  */
 int nl_talk(struct nl *nl, struct nlmsghdr *h);
+/* The same for a request the kernel answers (RTM_GETROUTE …): each answer to cb. */
+int nl_ask(struct nl *nl, struct nlmsghdr *h, nl_msg_cb cb, void *ctx);
 /* Send h without waiting for anything. */
 int nl_send(struct nl *nl, struct nlmsghdr *h);
 
-/* Called per message; a negative return ends a dump with that error. */
-typedef int (*nl_msg_cb)(const struct nlmsghdr *h, void *ctx);
 
 /*
  * Dump type for family; hdrlen is the family header the request carries

@@ -40,15 +40,7 @@ unsigned int xvr_node_tag(const char *name)
 
 bool xvr_node_name_ok(const char *name)
 {
-	size_t n = strlen(name);
-
-	if (!n || n > 32)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!(name[i] == '-' || name[i] == '_' || (name[i] >= 'a' && name[i] <= 'z') ||
-		      (name[i] >= 'A' && name[i] <= 'Z') || (name[i] >= '0' && name[i] <= '9')))
-			return false;
-	return true;
+	return name_ok(name, 32);
 }
 
 void xvr_node_init(struct xvr_node *n, const char *name)

@@ -33,15 +33,7 @@ int mode_parse(const char *s, __u32 *mode)
 
 bool router_name_ok(const char *name)
 {
-	size_t n = strlen(name);
-
-	if (!n || n >= XVR_NAME_LEN)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!(name[i] == '-' || name[i] == '_' || (name[i] >= 'a' && name[i] <= 'z') ||
-		      (name[i] >= 'A' && name[i] <= 'Z') || (name[i] >= '0' && name[i] <= '9')))
-			return false;
-	return true;
+	return name_ok(name, XVR_NAME_LEN - 1);
 }
 
 int router_get(struct xvr_node *n, __u32 id, struct xvr_router *out)

@@ -17,29 +17,6 @@
 #include "nl.h"
 #include "veth.h"
 
-/* A netlink socket's buffer is too big for every caller's stack. */
-static struct nl *nl_new(void)
-{
-	struct nl *nl = malloc(sizeof(*nl));
-	int err;
-
-	if (!nl)
-		return NULL;
-	err = nl_open(nl, NULL, NULL, 0, 0);
-	if (err) {
-		free(nl);
-		errno = -err;
-		return NULL;
-	}
-	return nl;
-}
-
-static void nl_free(struct nl *nl)
-{
-	nl_close(nl);
-	free(nl);
-}
-
 /* Prints "veth NAME: what: error (the kernel's words)"; returns err. */
 static int veth_err(const char *name, const char *what, const struct nl *nl, int err)
 {
@@ -107,7 +84,7 @@ static int peer_setup_here(void *arg)
 		if (err)
 			return veth_err(s->peer, "tx checksum offload off", NULL, err);
 	}
-	nl = nl_new();
+	nl = nl_alloc();
 	if (!nl)
 		return veth_err(s->peer, "netlink", NULL, -errno);
 	err = link_up(nl, s->peer);
@@ -152,7 +129,7 @@ int veth_create(const struct veth_spec *s)
 	ns_fd = netns_open(s->netns);
 	if (ns_fd < 0)
 		return veth_err(s->name, s->netns, NULL, ns_fd);
-	nl = nl_new();
+	nl = nl_alloc();
 	if (!nl) {
 		close(ns_fd);
 		return veth_err(s->name, "netlink", NULL, -errno);
@@ -190,7 +167,7 @@ out:
 
 int veth_del(const char *name)
 {
-	struct nl *nl = nl_new();
+	struct nl *nl = nl_alloc();
 	struct nlmsghdr *h;
 	int err;
 
