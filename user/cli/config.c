@@ -560,9 +560,7 @@ int node_save(int argc, char **argv)
 	struct xvr_node n;
 	int err = 0;
 
-	if (argc)
-		return unexpected_arg(argv[0]);
-	err = cli_node_open(&n, false);
+	err = cli_show_open(argc, argv, &n);
 	if (err)
 		return err;
 	printf("# xvr node %s, saved by 'xvr node save'; restore with 'xvr -n NODE batch FILE'\n",

@@ -164,34 +164,18 @@ static int sysfs_read(const char *dev, const char *leaf, char *buf, size_t len)
 	return ok ? 0 : -EIO;
 }
 
-static int ethtool(const char *dev, void *cmd)
-{
-	struct ifreq ifr = {};
-	int fd, err = 0;
-
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", dev);
-	ifr.ifr_data = cmd;
-	if (ioctl(fd, SIOCETHTOOL, &ifr))
-		err = -errno;
-	close(fd);
-	return err;
-}
-
 static bool gro_on(const char *dev)
 {
 	struct ethtool_value ev = { .cmd = ETHTOOL_GGRO };
 
-	return !ethtool(dev, &ev) && ev.data;
+	return !if_ethtool(dev, &ev) && ev.data;
 }
 
 static bool is_veth(const char *dev)
 {
 	struct ethtool_drvinfo info = { .cmd = ETHTOOL_GDRVINFO };
 
-	return !ethtool(dev, &info) && !strcmp(info.driver, "veth");
+	return !if_ethtool(dev, &info) && !strcmp(info.driver, "veth");
 }
 
 /*

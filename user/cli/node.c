@@ -591,14 +591,11 @@ static int node_show(int argc, char **argv)
 	struct xvr_node n;
 	int err;
 
-	if (argc)
-		return unexpected_arg(argv[0]);
-	err = cli_node_open(&n, false);
+	err = cli_show_open(argc, argv, &n);
 	if (err)
 		return err;
 	err = node_print(&n);
-	print_end();
-	xvr_node_close(&n);
+	cli_show_close(&n);
 	return err;
 }
 

@@ -57,28 +57,11 @@ static int port_slot_alloc(struct xvr_node *n, __u32 *slot)
 	return -ENOSPC;
 }
 
-/* SIOCETHTOOL on ifname in the caller's netns; -errno. */
-static int ethtool_ioctl(const char *ifname, void *cmd)
-{
-	struct ifreq ifr = {};
-	int fd, err = 0;
-
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-	ifr.ifr_data = cmd;
-	if (ioctl(fd, SIOCETHTOOL, &ifr))
-		err = -errno;
-	close(fd);
-	return err;
-}
-
 static bool is_veth(const char *ifname)
 {
 	struct ethtool_drvinfo info = { .cmd = ETHTOOL_GDRVINFO };
 
-	return !ethtool_ioctl(ifname, &info) && !strcmp(info.driver, "veth");
+	return !if_ethtool(ifname, &info) && !strcmp(info.driver, "veth");
 }
 
 /* A veth's "peer_ifindex" statistic: the other end's index, in its own netns. */
@@ -93,7 +76,7 @@ static int veth_peer_ifindex(const char *ifname)
 	int ret = -ENOENT;
 	__u32 n;
 
-	if (ethtool_ioctl(ifname, &sset) || !sset.hdr.sset_mask || !(n = sset.len) || n > 256)
+	if (if_ethtool(ifname, &sset) || !sset.hdr.sset_mask || !(n = sset.len) || n > 256)
 		return -ENOENT;
 	names = calloc(1, sizeof(*names) + n * ETH_GSTRING_LEN);
 	stats = calloc(1, sizeof(*stats) + n * sizeof(__u64));
@@ -102,7 +85,7 @@ static int veth_peer_ifindex(const char *ifname)
 	*names = (struct ethtool_gstrings){ .cmd = ETHTOOL_GSTRINGS, .string_set = ETH_SS_STATS,
 					    .len = n };
 	*stats = (struct ethtool_stats){ .cmd = ETHTOOL_GSTATS, .n_stats = n };
-	if (ethtool_ioctl(ifname, names) || ethtool_ioctl(ifname, stats))
+	if (if_ethtool(ifname, names) || if_ethtool(ifname, stats))
 		goto out;
 	for (__u32 i = 0; i < n; i++)
 		if (!strncmp((char *)names->data + i * ETH_GSTRING_LEN, "peer_ifindex",
@@ -140,7 +123,7 @@ static int peer_napi_here(int ifindex, int port_ifindex)
 		return 0;
 	if (!bpf_xdp_query(ifindex, 0, &xdp) && xdp.attach_mode != XDP_ATTACHED_NONE)
 		return 1;
-	return !ethtool_ioctl(name, &gro) && gro.data;
+	return !if_ethtool(name, &gro) && gro.data;
 }
 
 /*

@@ -503,6 +503,27 @@ static int route_print(const struct fib_route *r, void *ctx)
 	return 0;
 }
 
+/*
+ * 'route list|flush ROUTER': the node (locked for a change, which the
+ * router must then take) and the nexthop table, for the caller to free.
+ * Prints on failure; the node is closed then.
+ */
+static int route_router_open(int argc, char **argv, bool change, struct xvr_node *n, __u32 *vr,
+			     struct nexthop **tbl)
+{
+	int err;
+
+	if (argc != 1)
+		return cli_nargs(argc, argv, 1, route_help);
+	err = cli_node_open(n, change);
+	if (err)
+		return err;
+	err = (change ? router_arg_writable : router_arg)(n, argv[0], vr) ?: nexthops_read(n, tbl);
+	if (err)
+		xvr_node_close(n);
+	return err;
+}
+
 static int route_list(int argc, char **argv)
 {
 	struct list_ctx lc;
@@ -511,14 +532,9 @@ static int route_list(int argc, char **argv)
 	__u32 vr;
 	int err;
 
-	if (argc != 1)
-		return cli_nargs(argc, argv, 1, route_help);
-	err = cli_node_open(&n, false);
+	err = route_router_open(argc, argv, false, &n, &vr, &tbl);
 	if (err)
 		return err;
-	err = router_arg(&n, argv[0], &vr) ?: nexthops_read(&n, &tbl);
-	if (err)
-		goto out;
 	lc.tbl = tbl;
 	lc.groups_fd = n.nh_groups_fd;
 	print_open_array(NULL);
@@ -526,7 +542,6 @@ static int route_list(int argc, char **argv)
 	print_close_array();
 	print_end();
 	free(tbl);
-out:
 	xvr_node_close(&n);
 	return err;
 }
@@ -771,15 +786,11 @@ static int route_flush(int argc, char **argv)
 	__u32 vr;
 	int err;
 
-	if (argc != 1)
-		return cli_nargs(argc, argv, 1, route_help);
-	err = cli_node_open(&n, true);
+	err = route_router_open(argc, argv, true, &n, &vr, &c.tbl);
 	if (err)
 		return err;
 	ld.refs = calloc(XVR_MAX_NEXTHOPS, sizeof(*ld.refs));
-	err = !ld.refs ? -ENOMEM : router_arg_writable(&n, argv[0], &vr) ?: nexthops_read(&n, &c.tbl);
-	if (!err)
-		err = load_replace(&n, vr, argv[0], &ld, &c);
+	err = !ld.refs ? -ENOMEM : load_replace(&n, vr, argv[0], &ld, &c);
 	free(ld.refs);
 	free(c.tbl);
 	xvr_node_close(&n);

@@ -125,15 +125,28 @@ int cli_node_open(struct xvr_node *n, bool lock)
 	return 0;
 }
 
+int cli_show_open(int argc, char **argv, struct xvr_node *n)
+{
+	if (argc)
+		return unexpected_arg(argv[0]);
+	return cli_node_open(n, false);
+}
+
+int cli_show_close(struct xvr_node *n)
+{
+	print_end();
+	xvr_node_close(n);
+	return 0;
+}
+
 int cli_list_open(int argc, char **argv, struct xvr_node *n, __u32 *only)
 {
 	int err;
 
 	if (only)
 		*only = 0;
-	if (argc > (only ? 1 : 0))
-		return unexpected_arg(argv[only ? 1 : 0]);
-	err = cli_node_open(n, false);
+	err = only && argc > 1 ? unexpected_arg(argv[1]) :
+	      cli_show_open(only ? 0 : argc, argv, n);
 	if (err)
 		return err;
 	if (argc == 1 && router_find(n, argv[0], only, NULL)) {
@@ -148,9 +161,7 @@ int cli_list_open(int argc, char **argv, struct xvr_node *n, __u32 *only)
 int cli_list_close(struct xvr_node *n)
 {
 	print_close_array();
-	print_end();
-	xvr_node_close(n);
-	return 0;
+	return cli_show_close(n);
 }
 
 int cli_list(int argc, char **argv, bool by_router, __u32 end, cli_row_fn row)

@@ -62,6 +62,10 @@ int cli_node_open(struct xvr_node *n, bool lock);
  * array and the node and returns 0.
  */
 int cli_list_open(int argc, char **argv, struct xvr_node *n, __u32 *only);
+/* For 'OBJECT show' that takes no argument: opens the node read-only. */
+int cli_show_open(int argc, char **argv, struct xvr_node *n);
+/* Ends what a show printed and closes the node; returns 0. */
+int cli_show_close(struct xvr_node *n);
 int cli_list_close(struct xvr_node *n);
 /* A row of a listing: what id is, if it exists and belongs to only (0: any). */
 typedef void (*cli_row_fn)(struct xvr_node *n, __u32 id, __u32 only);

@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
+#include <linux/sockios.h>
 #include <sys/socket.h>
 #include <bpf/libbpf.h>
 #include "common.h"
@@ -247,7 +248,6 @@ static int if_ioctl(const char *name, unsigned long req, struct ifreq *ifr)
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	memset(ifr, 0, sizeof(*ifr));
 	strcpy(ifr->ifr_name, name);
 	if (ioctl(fd, req, ifr) < 0)
 		err = -errno;
@@ -257,7 +257,7 @@ static int if_ioctl(const char *name, unsigned long req, struct ifreq *ifr)
 
 int if_mac(const char *name, __u8 mac[6])
 {
-	struct ifreq ifr;
+	struct ifreq ifr = {};
 	int err = if_ioctl(name, SIOCGIFHWADDR, &ifr);
 
 	if (!err)
@@ -265,9 +265,16 @@ int if_mac(const char *name, __u8 mac[6])
 	return err;
 }
 
+int if_ethtool(const char *name, void *cmd)
+{
+	struct ifreq ifr = { .ifr_data = cmd };
+
+	return if_ioctl(name, SIOCETHTOOL, &ifr);
+}
+
 int if_mtu(const char *name)
 {
-	struct ifreq ifr;
+	struct ifreq ifr = {};
 	int err = if_ioctl(name, SIOCGIFMTU, &ifr);
 
 	return err ? err : ifr.ifr_mtu;

@@ -39,6 +39,8 @@ int if_index(const char *name);		/* ifindex or -ENODEV */
 const char *if_name(int ifindex, char *buf);	/* buf >= IF_NAMESIZE */
 int if_mac(const char *name, __u8 mac[6]);
 int if_mtu(const char *name);
+/* SIOCETHTOOL with cmd (struct ethtool_value, _drvinfo, …) on a link here; -errno. */
+int if_ethtool(const char *name, void *cmd);
 
 /*
  * fork() for a child that talks to its parent over pipes: stdio is flushed

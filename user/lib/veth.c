@@ -42,18 +42,8 @@ static int link_up(struct nl *nl, const char *name)
 static int ethtool_set(const char *name, __u32 cmd, __u32 on)
 {
 	struct ethtool_value ev = { .cmd = cmd, .data = on };
-	struct ifreq ifr = {};
-	int fd, err = 0;
 
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
-	ifr.ifr_data = (void *)&ev;
-	if (ioctl(fd, SIOCETHTOOL, &ifr))
-		err = -errno;
-	close(fd);
-	return err;
+	return if_ethtool(name, &ev);
 }
 
 static int no_ipv6(const char *name, const char *netns)

@@ -64,6 +64,7 @@ struct pktgen_dst {
 };
 
 #include "xvr_pktgen.skel.h"
+#include "common.h"
 #include "netns.h"
 
 #define PKTGEN_MAGIC		0x78767270	/* "xvrp", see bpf/tools/xvr_pktgen.bpf.c */
@@ -183,23 +184,6 @@ static int parse_seconds(const char *s, double *v)
 	return 0;
 }
 
-static int dev_mac(const char *dev, __u8 mac[6])
-{
-	struct ifreq ifr = {};
-	int fd, err = 0;
-
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", dev);
-	if (ioctl(fd, SIOCGIFHWADDR, &ifr))
-		err = -errno;
-	else
-		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
-	close(fd);
-	return err;
-}
-
 /*
  * The device's own count of XDP frames it transmitted and failed to
  * (veth: tx_queue_N_xdp_xmit and _xdp_xmit_errors, summed). A live-frame
@@ -212,15 +196,9 @@ static int dev_xmit_counters(const char *dev, __u64 *xmit, __u64 *errors)
 	struct ethtool_sset_info *sset = NULL;
 	struct ethtool_gstrings *strings = NULL;
 	struct ethtool_stats *stats = NULL;
-	struct ifreq ifr = {};
 	bool found = false;
-	int fd, err = 0;
+	int err = 0;
 	__u32 n;
-
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", dev);
 
 	sset = calloc(1, sizeof(*sset) + sizeof(__u32));
 	if (!sset) {
@@ -229,8 +207,7 @@ static int dev_xmit_counters(const char *dev, __u64 *xmit, __u64 *errors)
 	}
 	sset->cmd = ETHTOOL_GSSET_INFO;
 	sset->sset_mask = 1ull << ETH_SS_STATS;
-	ifr.ifr_data = (void *)sset;
-	if (ioctl(fd, SIOCETHTOOL, &ifr) || !sset->sset_mask) {
+	if (if_ethtool(dev, sset) || !sset->sset_mask) {
 		err = -EOPNOTSUPP;
 		goto out;
 	}
@@ -244,18 +221,14 @@ static int dev_xmit_counters(const char *dev, __u64 *xmit, __u64 *errors)
 	strings->cmd = ETHTOOL_GSTRINGS;
 	strings->string_set = ETH_SS_STATS;
 	strings->len = n;
-	ifr.ifr_data = (void *)strings;
-	if (ioctl(fd, SIOCETHTOOL, &ifr)) {
-		err = -errno;
+	err = if_ethtool(dev, strings);
+	if (err)
 		goto out;
-	}
 	stats->cmd = ETHTOOL_GSTATS;
 	stats->n_stats = n;
-	ifr.ifr_data = (void *)stats;
-	if (ioctl(fd, SIOCETHTOOL, &ifr)) {
-		err = -errno;
+	err = if_ethtool(dev, stats);
+	if (err)
 		goto out;
-	}
 	*xmit = *errors = 0;
 	for (__u32 i = 0; i < n; i++) {
 		const char *name = (const char *)strings->data + i * ETH_GSTRING_LEN;
@@ -280,7 +253,6 @@ out:
 	free(sset);
 	free(strings);
 	free(stats);
-	close(fd);
 	return err;
 }
 
@@ -910,7 +882,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (!o.have_src_mac) {
-		err = dev_mac(o.dev, o.src_mac);
+		err = if_mac(o.dev, o.src_mac);
 		if (err) {
 			pr_err("%s: reading MAC: %s\n", o.dev, strerror(-err));
 			return 1;
