@@ -317,6 +317,22 @@ static int router_arg_writable(struct xvr_node *n, const char *name, __u32 *vr)
 	return err;
 }
 
+/*
+ * The node (locked for a change, which the router must then take) and the
+ * router's id. Prints on failure; the node is closed then.
+ */
+static int route_node_open(struct xvr_node *n, const char *router, bool change, __u32 *vr)
+{
+	int err = cli_node_open(n, change);
+
+	if (err)
+		return err;
+	err = (change ? router_arg_writable : router_arg)(n, router, vr);
+	if (err)
+		xvr_node_close(n);
+	return err;
+}
+
 static int route_add_common(int argc, char **argv, bool replace)
 {
 	struct nh_cache c = {};
@@ -334,12 +350,9 @@ static int route_add_common(int argc, char **argv, bool replace)
 	/* The prefix before the node: --dry-run stops at the node. */
 	if (route_prefix_check(where, argv[1], &r))
 		return -EINVAL;
-	err = cli_node_open(&n, true);
+	err = route_node_open(&n, argv[0], true, &vr);
 	if (err)
 		return err;
-	err = router_arg_writable(&n, argv[0], &vr);
-	if (err)
-		goto out;
 	err = parse_route(&n, vr, where, argc - 1, argv + 1, &r, true);
 	if (err)
 		goto out;
@@ -397,12 +410,9 @@ static int route_del(int argc, char **argv)
 
 	if (argc != 2)
 		return cli_nargs(argc, argv, 2, route_help);
-	err = cli_node_open(&n, true);
+	err = route_node_open(&n, argv[0], true, &vr);
 	if (err)
 		return err;
-	err = router_arg_writable(&n, argv[0], &vr);
-	if (err)
-		goto out;
 	snprintf(where, sizeof(where), "router %s: route", argv[0]);
 	err = parse_route(&n, vr, where, 1, argv + 1, &r, false);
 	if (err)
@@ -515,10 +525,10 @@ static int route_router_open(int argc, char **argv, bool change, struct xvr_node
 
 	if (argc != 1)
 		return cli_nargs(argc, argv, 1, route_help);
-	err = cli_node_open(n, change);
+	err = route_node_open(n, argv[0], change, vr);
 	if (err)
 		return err;
-	err = (change ? router_arg_writable : router_arg)(n, argv[0], vr) ?: nexthops_read(n, tbl);
+	err = nexthops_read(n, tbl);
 	if (err)
 		xvr_node_close(n);
 	return err;
@@ -558,12 +568,9 @@ static int route_get(int argc, char **argv)
 		return cli_nargs(argc, argv, 2, route_help);
 	if (parse_addr(argv[1], &family, addr))
 		return bad_arg("address", argv[1]);
-	err = cli_node_open(&n, false);
+	err = route_node_open(&n, argv[0], false, &vr);
 	if (err)
 		return err;
-	err = router_arg(&n, argv[0], &vr);
-	if (err)
-		goto out;
 	err = fib_lookup(&n, vr, family, addr, &id);
 	if (err) {
 		pr_warn("router %s: %s: %s\n", argv[0], argv[1],
@@ -749,7 +756,7 @@ static int route_load(int argc, char **argv)
 	if (argc != 2)
 		return cli_nargs(argc, argv, 2, route_help);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	err = cli_node_open(&n, true);
+	err = route_router_open(1, argv, true, &n, &vr, &c.tbl);
 	if (err)
 		return err;
 	ld.refs = calloc(XVR_MAX_NEXTHOPS, sizeof(*ld.refs));
@@ -757,9 +764,6 @@ static int route_load(int argc, char **argv)
 		err = -ENOMEM;
 		goto out;
 	}
-	err = router_arg_writable(&n, argv[0], &vr) ?: nexthops_read(&n, &c.tbl);
-	if (err)
-		goto out;
 	/* Duplicates within the file: the later line wins, as fib_routes_replace does. */
 	err = load_file(&n, vr, argv[0], argv[1], &ld, &c);
 	if (err)

@@ -42,6 +42,19 @@ static int sup_path(char *buf, size_t len, const char *node, const char *name, c
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
+/* The supervisor's file name.ext, read-only: its fd or -errno. */
+static int sup_open(const char *node, const char *name, const char *ext)
+{
+	char path[PATH_MAX];
+	int fd, err;
+
+	err = sup_path(path, sizeof(path), node, name, ext);
+	if (err)
+		return err;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
 long supervise_now_ms(void)
 {
 	struct timespec ts;
@@ -61,16 +74,13 @@ static void sleep_ms(long ms)
 /* Reads "SUPERVISOR CHILD" from a pidfile that is locked (alive); -ENOENT otherwise. */
 static int pidfile_read(const char *node, const char *name, int *sup, int *child)
 {
-	char path[PATH_MAX], buf[64];
+	char buf[64];
 	ssize_t len;
 	int fd, err;
 
-	err = sup_path(path, sizeof(path), node, name, "pid");
-	if (err)
-		return err;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = sup_open(node, name, "pid");
 	if (fd < 0)
-		return errno == ENOENT ? -ENOENT : -errno;
+		return fd;
 	/* Lockable means nobody holds it: the supervisor is gone. */
 	if (!flock(fd, LOCK_SH | LOCK_NB)) {
 		close(fd);
@@ -400,16 +410,12 @@ static void argv_record(const char *path, char *const argv[])
 
 int supervise_argv(const char *node, const char *name, char *buf, size_t len)
 {
-	char path[PATH_MAX];
 	ssize_t n;
 	int fd, err;
 
-	err = sup_path(path, sizeof(path), node, name, "argv");
-	if (err)
-		return err;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = sup_open(node, name, "argv");
 	if (fd < 0)
-		return -errno;
+		return fd;
 	n = read(fd, buf, len);
 	err = n < 0 ? -errno : (size_t)n == len ? -E2BIG : (int)n;
 	close(fd);

@@ -387,11 +387,17 @@ static int do_fibfwd(int argc, char **argv)
 	return err;
 }
 
-static int open_stats(const char *dir)
+/* 'CMD PINDIR': the pinned counters of the sink there; prints usage or what failed. */
+static int open_stats(int argc, char **argv, const char *cmd)
 {
 	char path[PATH_MAX];
+	const char *dir = argv[0];
 	int fd, err;
 
+	if (argc != 1) {
+		pr_err("usage: %s PINDIR\n", cmd);
+		return -EINVAL;
+	}
 	err = pin_path(path, sizeof(path), dir, PIN_SINK_STATS);
 	if (err)
 		return err;
@@ -633,13 +639,9 @@ static int do_read(int argc, char **argv)
 	struct sink_stats sum, *percpu = NULL;
 	int fd, err;
 
-	if (argc != 1) {
-		pr_err("usage: read PINDIR\n");
-		return -EINVAL;
-	}
 	if (ncpu < 0)
 		return ncpu;
-	fd = open_stats(argv[0]);
+	fd = open_stats(argc, argv, "read");
 	if (fd < 0)
 		return fd;
 	if (opt.interval > 0) {
@@ -684,13 +686,9 @@ static int do_reset(int argc, char **argv)
 	__u32 key = 0;
 	int fd, err = 0;
 
-	if (argc != 1) {
-		pr_err("usage: reset PINDIR\n");
-		return -EINVAL;
-	}
 	if (ncpu < 0)
 		return ncpu;
-	fd = open_stats(argv[0]);
+	fd = open_stats(argc, argv, "reset");
 	if (fd < 0)
 		return fd;
 	zero = calloc(ncpu, sizeof(*zero));
