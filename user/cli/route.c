@@ -514,7 +514,7 @@ static int route_print(const struct fib_route *r, void *ctx)
 }
 
 /*
- * 'route list|flush ROUTER': the node (locked for a change, which the
+ * 'route list|flush|load ROUTER …': the node (locked for a change, which the
  * router must then take) and the nexthop table, for the caller to free.
  * Prints on failure; the node is closed then.
  */
