@@ -128,8 +128,9 @@ static void check_tools(struct doctor *d)
 		const char *tool, *package, *why;
 		bool needed;
 	} tools[] = {
-		{ "ip", "iproute2", "namespaces and VIFs", true },
-		{ "ethtool", "ethtool", "veth offloads", true },
+		/* xvr itself runs neither (netlink and ioctls); operators do. */
+		{ "ip", "iproute2", "addresses and routes inside routers", false },
+		{ "ethtool", "ethtool", "the fixes suggested here", false },
 		{ "bpftool", "bpftool", "reading pinned maps", false },
 		{ "xdp-loader", "xdp-tools", "attaching with libxdp", false },
 		{ "bird", "bird2", "a routing daemon inside routers", false },

@@ -6,7 +6,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,43 +18,9 @@
 #include "common.h"
 #include "netns.h"
 
-extern char **environ;
-
 void netns_name(char *buf, size_t len, const char *node, const char *router)
 {
 	snprintf(buf, len, "xvr-%s-%s", node, router);
-}
-
-int run_cmd(const char *const argv[])
-{
-	posix_spawn_file_actions_t fa;
-	int status, err;
-	pid_t pid;
-
-	posix_spawn_file_actions_init(&fa);
-	if (xvr_verbose < 2) {
-		posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-		if (xvr_verbose < 1)
-			posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-	}
-	err = posix_spawnp(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	if (err) {
-		pr_warn("cannot run %s: %s\n", argv[0], strerror(err));
-		return -err;
-	}
-	if (waitpid(pid, &status, 0) < 0)
-		return -errno;
-	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
-		if (xvr_verbose) {
-			fprintf(stderr, "failed:");
-			for (int i = 0; argv[i]; i++)
-				fprintf(stderr, " %s", argv[i]);
-			fprintf(stderr, "\n");
-		}
-		return -EIO;
-	}
-	return 0;
 }
 
 int netns_exists(const char *name)
@@ -64,23 +29,6 @@ int netns_exists(const char *name)
 
 	snprintf(path, sizeof(path), "/run/netns/%s", name);
 	return !access(path, F_OK);
-}
-
-int netns_add(const char *name)
-{
-	const char *add[] = { "ip", "netns", "add", name, NULL };
-	const char *lo[] = { "ip", "-n", name, "link", "set", "lo", "up", NULL };
-
-	return run_cmd(add) ?: run_cmd(lo);
-}
-
-int netns_del(const char *name)
-{
-	const char *del[] = { "ip", "netns", "del", name, NULL };
-
-	if (!netns_exists(name))
-		return 0;
-	return run_cmd(del);
 }
 
 int netns_open(const char *name)

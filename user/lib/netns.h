@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* Router namespaces: creating them, running code and writing sysctls inside. */
+/* Router namespaces: entering them, running code and writing sysctls inside. */
 #ifndef XVR_NETNS_H
 #define XVR_NETNS_H
 
@@ -7,10 +7,6 @@
 
 /* "xvr-<node>-<router>", an 'ip netns' name. */
 void netns_name(char *buf, size_t len, const char *node, const char *router);
-/* Runs argv (no shell), its output hidden unless -v; 0 or -EIO/-errno. */
-int run_cmd(const char *const argv[]);
-int netns_add(const char *name);
-int netns_del(const char *name);
 /*
  * Ends every process in the namespace: SIGTERM, then SIGKILL after 2 s.
  * A namespace outlives its name while a process holds it.
