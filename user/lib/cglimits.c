@@ -311,7 +311,7 @@ int router_defaults_write(const char *node, const struct router_limits *l)
 	len = snprintf(text, sizeof(text), "cpu %u memory %llu pids %u\n", l->cpu,
 		       (unsigned long long)l->memory, l->pids);
 	/* A reader sees the old defaults or the new ones, never half. */
-	return file_replace(path, text, len);
+	return file_replace(path, text, len, 0666);
 }
 
 int router_defaults_remove(const char *node)

@@ -17,13 +17,13 @@
 
 int xvr_verbose;
 
-int file_replace(const char *path, const void *data, size_t len)
+int file_replace(const char *path, const void *data, size_t len, mode_t mode)
 {
 	char tmp[PATH_MAX + 8];
 	int fd, err = 0;
 
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 	if (fd < 0)
 		return -errno;
 	if (write(fd, data, len) != (ssize_t)len)

@@ -3,6 +3,7 @@
 #define XVR_COMMON_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <linux/types.h>
@@ -52,9 +53,10 @@ int fork_split(const int *parent_ends, const int *child_ends, int n);
 
 /*
  * Replace the file at path with len bytes of data, all at once (through
- * path.tmp and a rename: a reader sees the old content or the new).
+ * path.tmp and a rename: a reader sees the old content or the new); a new
+ * file gets mode (less the umask).
  */
-int file_replace(const char *path, const void *data, size_t len);
+int file_replace(const char *path, const void *data, size_t len, mode_t mode);
 
 /* A name of 1..max letters, digits, '-' and '_' (routers, nodes). */
 bool name_ok(const char *name, size_t max);

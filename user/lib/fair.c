@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "common.h"
 #include "fair.h"
 #include "supervise.h"
 
@@ -176,24 +177,14 @@ void fair_stop(const char *node)
 
 int fair_status_write(const char *node, const struct fair_status *st)
 {
-	char path[PATH_MAX], tmp[PATH_MAX + 8];
+	char path[PATH_MAX];
 	size_t len = offsetof(struct fair_status, r) + st->count * sizeof(st->r[0]);
-	int fd, err = 0;
 
 	snprintf(path, sizeof(path), "%s/%s", XVR_RUN_DIR, node);
 	if ((mkdir(XVR_RUN_DIR, 0700) && errno != EEXIST) || (mkdir(path, 0700) && errno != EEXIST))
 		return -errno;
 	status_path(path, sizeof(path), node);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, st, len) != (ssize_t)len)
-		err = -EIO;
-	close(fd);
-	if (!err && rename(tmp, path))
-		err = -errno;
-	return err;
+	return file_replace(path, st, len, 0600);
 }
 
 int fair_status_read(const char *node, struct fair_status *st)

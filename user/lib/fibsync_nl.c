@@ -179,7 +179,7 @@ int fibsync_limit_write(const char *node, const char *router, unsigned long max)
 		return err;
 	run_path(path, sizeof(path), node, router, "max-routes");
 	snprintf(text, sizeof(text), "%lu\n", max);
-	return file_replace(path, text, strlen(text));
+	return file_replace(path, text, strlen(text), 0666);
 }
 
 int fibsync_status_write(const char *node, const char *router, const struct fibsync_status *st)
@@ -192,7 +192,7 @@ int fibsync_status_write(const char *node, const char *router, const struct fibs
 	run_path(path, sizeof(path), node, router, "status");
 	snprintf(text, sizeof(text), "%lu %lu %lu %lu\n", st->routes, st->refused,
 		 st->max_routes, st->lock_ms_max);
-	return file_replace(path, text, strlen(text));
+	return file_replace(path, text, strlen(text), 0666);
 }
 
 int fibsync_status_read(const char *node, const char *router, struct fibsync_status *st)
