@@ -450,7 +450,9 @@ static int fair_show(int argc, char **argv)
 	struct xvr_node n;
 	int err, pid;
 
-	err = cli_show_open(argc, argv, &n);
+	if (argc)
+		return unexpected_arg(argv[0]);
+	err = cli_node_open(&n, false);
 	if (err)
 		return err;
 	pid = supervise_child(n.name, FAIR_NAME);
@@ -462,7 +464,9 @@ static int fair_show(int argc, char **argv)
 	if (err) {
 		print_bool("status", "  no status yet\n", false);
 		print_close_object();
-		return cli_show_close(&n);
+		print_end();
+		xvr_node_close(&n);
+		return 0;
 	}
 	print_double("age_s", "  status %.1f s old\n", rt.tv_sec + rt.tv_nsec / 1e9 - st.time_s);
 	print_bool("saturated", "  saturated %s", st.saturated);
@@ -490,7 +494,9 @@ static int fair_show(int argc, char **argv)
 	}
 	print_close_array();
 	print_close_object();
-	return cli_show_close(&n);
+	print_end();
+	xvr_node_close(&n);
+	return 0;
 }
 
 static int fair_set(int argc, char **argv)
