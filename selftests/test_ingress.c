@@ -2013,7 +2013,6 @@ static bool fx_bind(struct fx *fx, __u32 vr, __u32 target_cpu)
 	     ASSERT_OK(bpf_map_lookup_elem(fx->n.routers_fd, &vr, &r), "router");
 	close(fd);
 	r.cpu_group = g;
-	r.cpus = 1ull << target_cpu;
 	return ok && ASSERT_OK(bpf_map_update_elem(fx->n.routers_fd, &vr, &r, BPF_ANY),
 			       "router's group");
 }

@@ -135,10 +135,9 @@ struct xvr_router {
 	 * Core binding (`router set NAME cpus LIST`): the router's frames are
 	 * classified and admitted on the CPU that received them, then handed
 	 * through cpumap group cpu_group (0: none, the router runs inline) to
-	 * one of its CPUs. cpus is the set as configured, for user space.
+	 * one of its CPUs. The set as configured is in xvr_router_book.
 	 */
 	__u32 cpu_group;
-	__u64 cpus;		/* bit per CPU; user space only */
 };
 
 /*
@@ -151,6 +150,7 @@ struct xvr_router_book {
 	__u32 routes6;
 	__u32 fib4_groups_used;	/* IPv4 DIR table occupancy, live bank */
 	__u32 fib4_groups_max;
+	__u64 cpus;		/* `router set cpus`: the set, bit per CPU; 0: unbound */
 };
 
 /*
@@ -704,6 +704,6 @@ struct xvr_link_nh {
  * version (map reuse alone compares only sizes). Pinned by user space as
  * the one-entry array <pin root>/abi.
  */
-#define XVR_ABI_VERSION		2
+#define XVR_ABI_VERSION		3
 
 #endif /* XVR_XVR_H */

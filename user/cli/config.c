@@ -268,11 +268,11 @@ static int save_routers(struct xvr_node *n)
 		    fibsync_limit_read(n->name, r.name) != FIBSYNC_MAX_ROUTES)
 			printf("router set %s max-routes %lu\n", r.name,
 			       fibsync_limit_read(n->name, r.name));
-		if (r.cpus) {
+		if (cpu_bound(n, id)) {
 			char cpus[3 * XVR_MAX_BOUND_CPUS];
 
 			printf("router set %s cpus %s\n", r.name,
-			       cpu_list_format(r.cpus, cpus, sizeof(cpus)));
+			       cpu_list_format(cpu_bound(n, id), cpus, sizeof(cpus)));
 		}
 	}
 	return 0;

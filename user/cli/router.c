@@ -389,7 +389,7 @@ static void router_print(struct xvr_node *n, __u32 id, const struct xvr_router *
 	print_u64("routes6", " routes6 %-8llu", book.routes6);
 	print_u64("fib4_groups_used", " fib4 groups %llu", book.fib4_groups_used);
 	print_u64("fib4_groups_max", "/%llu", book.fib4_groups_max);
-	print_string("cpus", " cpus %s", cpu_list_format(r->cpus, cpus, sizeof(cpus)));
+	print_string("cpus", " cpus %s", cpu_list_format(book.cpus, cpus, sizeof(cpus)));
 	print_u64("weight", " weight %llu", fair_weight(n, id));
 	print_string("netns", " netns %s", ns);
 	pid = fibsync_pid(n->name, r->name);

@@ -128,7 +128,7 @@ static void cpu_rows_print(struct xvr_node *n, __u32 id)
 
 	if (router_get(n, id, &r))
 		return;
-	print_string("cpus", "  cpus %s", cpu_list_format(r.cpus, cpus, sizeof(cpus)));
+	print_string("cpus", "  cpus %s", cpu_list_format(cpu_bound(n, id), cpus, sizeof(cpus)));
 	print_u64("cpu_handoff_lost", " handoff lost %llu\n", cpu_handoff_lost(n, id));
 	if (ncpu <= 0)
 		return;

@@ -133,7 +133,7 @@ static __u32 groups_scan(struct xvr_node *n, __u32 id, __u64 mask, int refs[XVR_
 		    r.cpu_group >= XVR_MAX_CPU_GROUPS || i == id)
 			continue;
 		refs[r.cpu_group]++;
-		if (mask && r.cpus == mask && (r.flags & XVR_ROUTER_ACTIVE))
+		if (mask && (r.flags & XVR_ROUTER_ACTIVE) && cpu_bound(n, i) == mask)
 			same = r.cpu_group;
 	}
 	return same;
@@ -215,6 +215,23 @@ static void group_free(struct xvr_node *n, __u32 g)
 	bpf_map_update_elem(n->cpu_sets_fd, &g, &zero, BPF_ANY);
 }
 
+__u64 cpu_bound(struct xvr_node *n, __u32 id)
+{
+	struct xvr_router_book b;
+
+	return bpf_map_lookup_elem(n->router_book_fd, &id, &b) ? 0 : b.cpus;
+}
+
+static int cpu_bound_set(struct xvr_node *n, __u32 id, __u64 mask)
+{
+	struct xvr_router_book b;
+
+	if (bpf_map_lookup_elem(n->router_book_fd, &id, &b))
+		return -errno;
+	b.cpus = mask;
+	return bpf_map_update_elem(n->router_book_fd, &id, &b, BPF_EXIST) ? -errno : 0;
+}
+
 int cpu_bind(struct xvr_node *n, __u32 id, __u64 mask)
 {
 	int refs[XVR_MAX_CPU_GROUPS];
@@ -225,7 +242,7 @@ int cpu_bind(struct xvr_node *n, __u32 id, __u64 mask)
 	if (bpf_map_lookup_elem(n->routers_fd, &id, &r))
 		return -errno;
 	old = r.cpu_group < XVR_MAX_CPU_GROUPS ? r.cpu_group : 0;
-	if (r.cpus == mask && (!mask || group_exists(n, old)))
+	if (cpu_bound(n, id) == mask && (!mask || group_exists(n, old)))
 		return 0;
 	g = groups_scan(n, id, mask, refs);
 	if (mask && !g) {
@@ -236,7 +253,6 @@ int cpu_bind(struct xvr_node *n, __u32 id, __u64 mask)
 		xvr_die_at("router-set:cpus-group");
 	}
 	r.cpu_group = g;
-	r.cpus = mask;
 	if (bpf_map_update_elem(n->routers_fd, &id, &r, BPF_ANY)) {
 		err = -errno;
 		if (g && !refs[g])
@@ -244,6 +260,13 @@ int cpu_bind(struct xvr_node *n, __u32 id, __u64 mask)
 		return err;
 	}
 	xvr_die_at("router-set:cpus");
+	/*
+	 * The set is recorded after the router moved: killed in between, the
+	 * same 'router set cpus' finds the record differing and binds again.
+	 */
+	err = cpu_bound_set(n, id, mask);
+	if (err)
+		return err;
 	if (old && old != g && !refs[old])
 		group_free(n, old);
 	return 0;

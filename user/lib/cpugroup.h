@@ -27,6 +27,8 @@ __u64 cpus_online(void);
  * old group freed after, if no router uses it any more.
  */
 int cpu_bind(struct xvr_node *n, __u32 id, __u64 mask);
+/* The CPU set router id is bound to (xvr_router_book), 0: none. */
+__u64 cpu_bound(struct xvr_node *n, __u32 id);
 /* Points every group's CPUs at the cpumap program prog_fd (after 'node up' swapped it). */
 int cpu_groups_reprog(struct xvr_node *n, int prog_fd);
 /* Frees groups no router names (what a killed command left); the count freed. */
