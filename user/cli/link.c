@@ -203,16 +203,10 @@ static int link_set(int argc, char **argv)
 static void link_row(struct xvr_node *n, __u32 id, __u32 only)
 {
 	char buf[INET_ADDRSTRLEN], ifname[IF_NAMESIZE];
-	struct xvr_router r;
 	struct xvr_link l;
 
-	if (link_get(n, id, &l) || (only && l.vr_id != only))
+	if (link_get(n, id, &l) || !cli_row_open(n, l.vr_id, only, "name", l.name, id))
 		return;
-	router_get(n, l.vr_id, &r);
-	print_open_object(NULL);
-	print_string("router", "%-16s", r.name);
-	print_string("name", " %-16s", l.name);
-	print_u64("id", " id %-4llu", id);
 	print_string("type", " %s", "egre");
 	print_string("kind", " %s", l.flags & XVR_LINK_MULTI ? "multipoint" :
 		     "point-to-point");

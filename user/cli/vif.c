@@ -138,16 +138,10 @@ out:
 static void vif_row(struct xvr_node *n, __u32 id, __u32 only)
 {
 	char ifname[IF_NAMESIZE], mac[18];
-	struct xvr_router r;
 	struct xvr_vif v;
 
-	if (vif_get(n, id, &v) || (only && v.vr_id != only))
+	if (vif_get(n, id, &v) || !cli_row_open(n, v.vr_id, only, "ifname", v.name, id))
 		return;
-	router_get(n, v.vr_id, &r);
-	print_open_object(NULL);
-	print_string("router", "%-16s", r.name);
-	print_string("ifname", " %-16s", v.name);
-	print_u64("id", " id %-4llu", id);
 	print_string("port", " port %-12s", if_name(v.port, ifname));
 	print_string("mac", " mac %s", fmt_mac(v.mac, mac));
 	print_u64("vlan", " vlan %llu", v.vlan);

@@ -164,6 +164,21 @@ int cli_list_close(struct xvr_node *n)
 	return cli_show_close(n);
 }
 
+bool cli_row_open(struct xvr_node *n, __u32 vr_id, __u32 only, const char *key,
+		  const char *name, __u32 id)
+{
+	struct xvr_router r = {};
+
+	if (only && vr_id != only)
+		return false;
+	router_get(n, vr_id, &r);
+	print_open_object(NULL);
+	print_string("router", "%-16s", r.name);
+	print_string(key, " %-16s", name);
+	print_u64("id", " id %-4llu", id);
+	return true;
+}
+
 int cli_list(int argc, char **argv, bool by_router, __u32 end, cli_row_fn row)
 {
 	struct xvr_node n;

@@ -69,6 +69,13 @@ int cli_show_close(struct xvr_node *n);
 int cli_list_close(struct xvr_node *n);
 /* A row of a listing: what id is, if it exists and belongs to only (0: any). */
 typedef void (*cli_row_fn)(struct xvr_node *n, __u32 id, __u32 only);
+/*
+ * The start of a row of router vr_id's object named name (JSON key key):
+ * false if only (0: any) is another router; else opens the row and prints
+ * router, name and id.
+ */
+bool cli_row_open(struct xvr_node *n, __u32 vr_id, __u32 only, const char *key,
+		  const char *name, __u32 id);
 /* A whole listing by id: row() for each id in [1, end), between open and close. */
 int cli_list(int argc, char **argv, bool by_router, __u32 end, cli_row_fn row);
 
