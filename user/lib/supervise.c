@@ -42,6 +42,19 @@ static int sup_path(char *buf, size_t len, const char *node, const char *name, c
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
+/* A supervised process's directory and files. */
+struct sup_files {
+	char dir[PATH_MAX], pid[PATH_MAX], log[PATH_MAX], argv[PATH_MAX];
+};
+
+static int sup_files(struct sup_files *f, const char *node, const char *name)
+{
+	return sup_path(f->dir, sizeof(f->dir), node, name, NULL) ?:
+	       sup_path(f->pid, sizeof(f->pid), node, name, "pid") ?:
+	       sup_path(f->log, sizeof(f->log), node, name, "log") ?:
+	       sup_path(f->argv, sizeof(f->argv), node, name, "argv");
+}
+
 /* The supervisor's file name.ext, read-only: its fd or -errno. */
 static int sup_open(const char *node, const char *name, const char *ext)
 {
@@ -443,24 +456,21 @@ int supervise_start_in(const char *node, const char *name, char *const argv[],
 		       const struct supervise_probe *probe, const char *pidns_router)
 {
 	const struct spawn_ns ns = { .node = node, .router = pidns_router };
-	char dir[PATH_MAX], pidpath[PATH_MAX], logpath[PATH_MAX], argvpath[PATH_MAX];
+	struct sup_files f;
 	struct start_msg msg = { .err = -ECHILD };
 	int pipefd[2], err;
 	pid_t pid;
 
-	err = sup_path(dir, sizeof(dir), node, name, NULL) ?:
-	      sup_path(pidpath, sizeof(pidpath), node, name, "pid") ?:
-	      sup_path(logpath, sizeof(logpath), node, name, "log") ?:
-	      sup_path(argvpath, sizeof(argvpath), node, name, "argv");
+	err = sup_files(&f, node, name);
 	if (err)
 		return err;
 	if (!argv || !argv[0] || argv[0][0] != '/')
 		return -EINVAL;
-	if ((mkdir(XVR_RUN_DIR, 0700) && errno != EEXIST) || (mkdir(dir, 0700) && errno != EEXIST))
+	if ((mkdir(XVR_RUN_DIR, 0700) && errno != EEXIST) || (mkdir(f.dir, 0700) && errno != EEXIST))
 		return -errno;
 	if (supervise_pid(node, name) > 0)
 		return -EEXIST;
-	argv_record(argvpath, argv);
+	argv_record(f.argv, argv);
 	if (pipe2(pipefd, O_CLOEXEC))
 		return -errno;
 	fflush(NULL);
@@ -496,7 +506,7 @@ int supervise_start_in(const char *node, const char *name, char *const argv[],
 			dup2(fd, STDIN_FILENO);
 			close(fd);
 		}
-		fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		fd = open(f.log, O_WRONLY | O_CREAT | O_APPEND, 0600);
 		if (fd >= 0) {
 			dup2(fd, STDOUT_FILENO);
 			dup2(fd, STDERR_FILENO);
@@ -515,7 +525,7 @@ int supervise_start_in(const char *node, const char *name, char *const argv[],
 		sigaddset(&set, SIGCHLD);
 		sigprocmask(SIG_BLOCK, &set, &orig);
 		signal(SIGPIPE, SIG_IGN);
-		msg.err = fd = supervise_pidfile_lock(pidpath);
+		msg.err = fd = supervise_pidfile_lock(f.pid);
 		if (fd >= 0) {
 			msg.err = 0;
 			msg.pid = getpid();
@@ -525,7 +535,7 @@ int supervise_start_in(const char *node, const char *name, char *const argv[],
 		if (write(wfd, &msg, sizeof(msg)) != sizeof(msg) || fd < 0)
 			_exit(1);
 		close(wfd);
-		supervisor(name, pidpath, fd, argv, &set, &orig, probe, &ns);
+		supervisor(name, f.pid, fd, argv, &set, &orig, probe, &ns);
 	}
 	close(pipefd[1]);
 	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
@@ -557,14 +567,11 @@ static bool exited(pid_t pid)
 
 int supervise_stop(const char *node, const char *name)
 {
-	char dir[PATH_MAX], pidpath[PATH_MAX], logpath[PATH_MAX], argvpath[PATH_MAX];
+	struct sup_files f;
 	int sup, child, err;
 	long deadline;
 
-	err = sup_path(dir, sizeof(dir), node, name, NULL) ?:
-	      sup_path(pidpath, sizeof(pidpath), node, name, "pid") ?:
-	      sup_path(logpath, sizeof(logpath), node, name, "log") ?:
-	      sup_path(argvpath, sizeof(argvpath), node, name, "argv");
+	err = sup_files(&f, node, name);
 	if (err)
 		return err;
 	err = pidfile_read(node, name, &sup, &child);
@@ -591,10 +598,10 @@ int supervise_stop(const char *node, const char *name)
 	}
 	/* A supervisor started meanwhile keeps its files. */
 	if (pidfile_read(node, name, &sup, &child) == -ENOENT) {
-		unlink(pidpath);
-		unlink(logpath);
-		unlink(argvpath);
+		unlink(f.pid);
+		unlink(f.log);
+		unlink(f.argv);
 	}
-	rmdir(dir);	/* only once nothing else of the node's is there */
+	rmdir(f.dir);	/* only once nothing else of the node's is there */
 	return err;
 }
