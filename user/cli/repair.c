@@ -612,8 +612,12 @@ static int repair_bcast(struct xvr_node *n)
 			n->name, fixed);
 	for (__u32 i = 1; i < XVR_MAX_VIFS; i++) {
 		const struct xvr_vif *v = &vifs[i];
+		char ifname[IF_NAMESIZE];
 
+		/* A VIF whose device is gone (its router's namespace deleted
+		 * by hand) cannot join: a devmap refuses a missing ifindex. */
 		if ((v->flags & XVR_VIF_ACTIVE) && !(v->flags & XVR_VIF_LINK) &&
+		    if_indextoname(v->dev, ifname) &&
 		    !bcast_has(n, v) && !bcast_join(n, v)) {
 			pr_warn("node %s: repair: VIF %.*s of router slot %u joined its port's "
 				"broadcast set\n", n->name, XVR_NAME_LEN, v->name, v->vr_id);
