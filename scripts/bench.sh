@@ -16,9 +16,11 @@
 #   xdp-static, xdp-bird   xdp mode with VIFs, routes from `xvr route add`
 #              (fibsync off) / from BIRD 2 in the router's namespace
 #   pfpacket   build/xvr-pfpacket, recvfrom/sendto forwarder (issue 4)
+#   pfmmap     build/xvr-pfmmap, PF_PACKET on PACKET_MMAP rings (TPACKET_V3
+#              RX, TX ring, one sendto per batch), the stronger baseline
 #   afxdp      afxdp router, 1 engine; afxdp-pool-N: pool of N frames;
 #              afxdp-{2,3}-{rr,weighted,flowhash}: reordering; afxdp-idle
-#   kernel, netns, macvlan, bridge, pfpacket share one generator ($L3GEN)
+#   kernel, netns, macvlan, bridge, pfpacket, pfmmap share one generator ($L3GEN)
 #
 # and the experiments, KIND:ARG, each in scripts/bench/xp-KIND.sh with its
 # report section in scripts/bench/report_eN_KIND.py:
@@ -36,7 +38,7 @@
 #                 (issue 10, exp. 2)
 #   victim:xdp    a victim's loss and p99 latency beside a flooded or
 #                 CPU-burning neighbour (issue 10, exp. 3)
-# MODE: kernel bridge macvlan pfpacket redirect xdp netns afxdp afxdp-N.
+# MODE: kernel bridge macvlan pfpacket pfmmap redirect xdp netns afxdp afxdp-N.
 #
 #   scripts/bench.sh           the suite; results in bench/results/<date>/
 #   scripts/bench.sh micro     micro benchmarks (make bench-micro, exp. 8)
@@ -120,14 +122,14 @@ fi
 # A point POINT@BYTES runs a standard point with frames of BYTES.
 if [ "$QUICK" = 1 ]; then
 	SIZE_STEPS=${SIZE_STEPS:-64 1500}
-	DEFAULT_POINTS="kernel netns redirect fibfwd xvr-2 pfpacket afxdp \
+	DEFAULT_POINTS="kernel netns redirect fibfwd xvr-2 pfpacket pfmmap afxdp \
 		$(for p in $POOLS; do printf 'afxdp-pool-%s ' "$p"; done) \
 		afxdp-3-rr afxdp-3-flowhash afxdp-idle \
 		sweep:kernel sweep:xdp size:xdp fib:1000 routers:8 vifs:8 lat:xdp tcp:xdp \
 		isolation:xdp link-p2p fair:xdp victim:xdp"
 else
 	DEFAULT_POINTS="kernel netns macvlan bridge xdp-static xdp-bird redirect \
-		fibfwd xvr-2 xvr-170k fibfwd-170k pfpacket afxdp link-p2p link-mp bridge-vxlan \
+		fibfwd xvr-2 xvr-170k fibfwd-170k pfpacket pfmmap afxdp link-p2p link-mp bridge-vxlan \
 		$(for p in $POOLS; do printf 'afxdp-pool-%s ' "$p"; done) \
 		afxdp-3-rr afxdp-3-weighted afxdp-3-flowhash afxdp-idle \
 		$(for m in $MODES_SWEEP; do printf 'sweep:%s ' "$m"; done) \
@@ -151,7 +153,7 @@ L3GEN=${L3GEN:-pktgen}
 # Points that also get a no-drop rate (binary search on the offered rate,
 # pktgen only): the figure the afxdp ratios use, since an overloaded engine
 # loses frames inside the DUT (at its ring) after port A spent CPU on them.
-NDR_POINTS=${NDR_POINTS-kernel pfpacket afxdp}
+NDR_POINTS=${NDR_POINTS-kernel pfpacket pfmmap afxdp}
 # Offered rate of the afxdp pool sweep and reordering points (below one
 # engine's capacity, so that what they show is not overload loss).
 AF_RATE=${AF_RATE:-200000}
@@ -938,11 +940,13 @@ point_xdp_src() {
 	return 0
 }
 
-# The PF_PACKET forwarder runs for one generator run at a time: its socket's
-# drop counter is read (and reset) when it exits.
+# The PF_PACKET forwarder (PF_TOOL: pfpacket or pfmmap) runs for one
+# generator run at a time: its socket's drop counter is read (and reset)
+# when it exits.
+PF_TOOL=pfpacket
 pfpacket_start() {
 	ip netns exec "$NS_D" ${DUT_PRIO:+chrt -f $((DUT_PRIO + 1))} \
-		"$BUILD/xvr-pfpacket" -c "$DUT_CPU" -s $MAC_B -d $MAC_S \
+		"$BUILD/xvr-$PF_TOOL" -c "$DUT_CPU" -s $MAC_B -d $MAC_S \
 		"${P}a" "${P}b" >"$TMP/fwd.json" 2>"$TMP/fwd.err" &
 	FWD_PID=$!
 	MX_PIDS=("$FWD_PID")
@@ -956,8 +960,9 @@ pfpacket_stop() {
 	wait "$FWD_PID" 2>/dev/null || true
 	FWD_PID=""
 	jq -r '"fwd_sock_drops=\(.sock_drops)", "fwd_not_ipv4=\(.drop_proto)",
-		"fwd_ttl=\(.drop_ttl)", "fwd_tx_err=\(.tx_err)"' "$TMP/fwd.json" \
-		>"$TMP/extra_drops" 2>/dev/null || { cat "$TMP/fwd.err" >&2; die "xvr-pfpacket failed"; }
+		"fwd_ttl=\(.drop_ttl)", "fwd_tx_err=\(.tx_err)",
+		(if .tx_full then "fwd_tx_full=\(.tx_full)" else empty end)' "$TMP/fwd.json" \
+		>"$TMP/extra_drops" 2>/dev/null || { cat "$TMP/fwd.err" >&2; die "xvr-$PF_TOOL failed"; }
 }
 
 point_pfpacket() {
@@ -973,6 +978,26 @@ point_pfpacket() {
 	MX_PRE=pfpacket_start
 	MX_POST=pfpacket_stop
 	$MEASURE pfpacket "$L3GEN" "$NS_D" "" "$desc"
+	l3_point_end
+	topo_down "$NS_D"
+}
+
+# pfmmap: the same forwarder's work on PACKET_MMAP rings (build/xvr-pfmmap):
+# a TPACKET_V3 RX ring handing over blocks of frames, a TX ring sent with
+# one sendto() per block, the qdisc bypassed. The same topology and
+# generator as pfpacket.
+point_pfmmap() {
+	local desc="user-space forwarder on PACKET_MMAP rings (build/xvr-pfmmap: TPACKET_V3 RX ring on A, blocks of up to 64 frames, MAC rewrite, TTL and checksum, copied into a TPACKET_V2 TX ring on B with PACKET_QDISC_BYPASS, one sendto per block; one process on the DUT's CPU), $L3GEN generator"
+	[ -x "$BUILD/xvr-pfmmap" ] || { not_measured pfmmap "$desc" "build/xvr-pfmmap missing"; return; }
+	log "pfmmap: PACKET_MMAP forwarder, $L3GEN on CPU $GEN_CPU"
+	l3_point_begin
+	add_ns "$NS_D"
+	topo_up "$NS_D"
+	ip -n "$NS_D" link set "${P}a" address 02:00:00:00:01:0a
+	local PF_TOOL=pfmmap
+	MX_PRE=pfpacket_start
+	MX_POST=pfpacket_stop
+	$MEASURE pfmmap "$L3GEN" "$NS_D" "" "$desc"
 	l3_point_end
 	topo_down "$NS_D"
 }
@@ -1340,7 +1365,7 @@ point_bridge_vxlan() {
 # mode_run MODE: set up MODE's DUT, call $MEASURE NAME KIND DUT_NS NODE
 # DESCRIPTION [generator args] once, tear it down. The modes are the
 # points of experiment 1: the baselines and xvr in every mode.
-MODES_ALL="kernel bridge macvlan pfpacket redirect xdp netns afxdp afxdp-3"
+MODES_ALL="kernel bridge macvlan pfpacket pfmmap redirect xdp netns afxdp afxdp-3"
 mode_run() {
 	case $1 in
 	xdp) std_point xvr-2 ;;
@@ -1357,7 +1382,7 @@ mode_run() {
 # the median of the per-round ratios with their min-max. PAIR=0 measures
 # each point on its own instead (REPS runs back to back).
 ROUND_POINTS="kernel netns macvlan bridge xdp-static xdp-bird redirect fibfwd xvr-2 \
-	xvr-170k fibfwd-170k pfpacket afxdp link-p2p link-mp bridge-vxlan"
+	xvr-170k fibfwd-170k pfpacket pfmmap afxdp link-p2p link-mp bridge-vxlan"
 ROUNDS=${ROUNDS:-$([ "$QUICK" = 1 ] && echo 2 || echo 5)}
 ROUND=""
 round_measure() {
@@ -1475,6 +1500,7 @@ std_point() {
 	kernel) point_kernel ;;
 	netns) point_netns ;;
 	pfpacket) point_pfpacket ;;
+	pfmmap) point_pfmmap ;;
 	afxdp) point_afxdp afxdp ;;
 	afxdp-pool-*) GEN_RATE=${GEN_RATE:-$AF_RATE} point_afxdp "$1" "${1#afxdp-pool-}" ;;
 	afxdp-[23]-rr | afxdp-[23]-weighted | afxdp-[23]-flowhash)
@@ -1592,6 +1618,7 @@ jq -s --slurpfile micro "$OUT/micro.json" --slurpfile plots "$TMP/plots.json" --
 		  ratio("netns mode / veth + bridge namespace router (issue 3)"; "netns"; "bridge"; 1.0),
 		  band("xdp, routes from BIRD / from xvr route add (issue 3)"; "xdp-bird"; "xdp-static"; 0.95; 1.05),
 		  ratio_ndr("afxdp 1 engine / PF_PACKET forwarder (issue 4)"; "afxdp"; "pfpacket"; 4.0),
+		  ratio_ndr("afxdp 1 engine / PACKET_MMAP forwarder (issue 15)"; "afxdp"; "pfmmap"; 1.0),
 		  ratio_ndr("afxdp 1 engine / Linux forwarding (issue 4)"; "afxdp"; "kernel"; 1.0),
 		  ratio("onto a p2p link / Linux forwarding (issue 11)"; "link-p2p"; "kernel"; 2.5),
 		  ratio("onto a p2p link / plain xdp forwarding (issue 11)"; "link-p2p"; "xvr-2"; 0.8),
