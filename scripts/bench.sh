@@ -836,14 +836,35 @@ xvr_vifs() {
 	MX_DEVS=(":$d0" "$VIF_NS:${P}e0" "$VIF_NS:${P}e1" ":$d1")
 }
 
+# NETNS_THREADED says whether the VIFs' veth ends get NAPI threads of their
+# own: 0 (default), they do not, so the router end's NAPI (skb build, the
+# namespace's forwarding) and the host end's (xvr_egress, redirect to port
+# B) run in softirq in port A's thread, which scheduled them: the whole path
+# in one thread, as the kernel point's is; 1, each end its own SCHED_FIFO
+# thread on the DUT's CPU (a context switch per poll at each hop). The
+# points netns-threaded (NETNS_THREADED=1) and netns-gro (NETNS_GRO=on)
+# are netns with the other choice, for A/B in rounds.
+# NETNS_GRO: GRO on the router end of the generator-side VIF (on|off,
+# default off: one flow of UDP has nothing to coalesce, and a frame the
+# router forwards would only pay for the attempt).
+NETNS_THREADED=${NETNS_THREADED:-0}
+NETNS_GRO=${NETNS_GRO:-off}
 point_netns() {
+	local name=${1:-netns} threaded=$NETNS_THREADED NETNS_GRO=$NETNS_GRO
 	local desc="xvr, one router in netns mode: ingress redirects into its VIF, the router's namespace forwards, xvr_egress sends out of the port ($L3GEN generator)"
-	local reason
+	local reason x
+	[ "$name" = netns-threaded ] && threaded=1
+	[ "$name" = netns-gro ] && NETNS_GRO=on
+	if [ "$threaded" = 1 ]; then
+		desc="$desc; the VIFs' veth ends have NAPI threads of their own"
+	else
+		desc="$desc; the VIFs' veth ends without NAPI threads (their NAPI runs in port A's thread)"
+	fi
 	if ! reason=$(xvr_ready); then
-		not_measured netns "$desc" "$reason"
+		not_measured "$name" "$desc" "$reason"
 		return
 	fi
-	log "netns: xvr netns-mode router, $L3GEN on CPU $GEN_CPU"
+	log "$name: xvr netns-mode router, $L3GEN on CPU $GEN_CPU"
 	l3_point_begin
 	topo_up ""
 	if ! {
@@ -856,15 +877,30 @@ point_netns() {
 		xvr_teardown >/dev/null 2>&1
 		topo_down ""
 		l3_point_end
-		not_measured netns "$desc" "$reason"
+		not_measured "$name" "$desc" "$reason"
 		return
 	fi
 	MX_SNMP_NS=$VIF_NS
-	$MEASURE netns "$L3GEN" "" "$NODE" "$desc"
+	if [ "$threaded" != 1 ]; then
+		# Their drops still count; their work is port A's thread's.
+		for x in "${MX_DEVS[@]}"; do
+			ns_sh "${x%%:*}" "echo 0 > /sys/class/net/${x#*:}/threaded"
+		done
+		MX_DROPDEVS=("${MX_DEVS[@]}")
+		MX_DEVS=()
+		ip netns exec "$VIF_NS" ethtool -K "${P}e0" gro "$NETNS_GRO" >/dev/null
+	else
+		MX_PIN=netns_gro
+	fi
+	desc="$desc, GRO $NETNS_GRO on the router's end of VIF e0"
+	$MEASURE "$name" "$L3GEN" "" "$NODE" "$desc"
 	l3_point_end
 	xvr_teardown
 	topo_down ""
 }
+
+# pin_napi turns GRO on; NETNS_GRO decides for the router's end of e0.
+netns_gro() { ip netns exec "$VIF_NS" ethtool -K "${P}e0" gro "$NETNS_GRO" >/dev/null; }
 
 # xdp mode with VIFs: routes from `xvr route add` (fibsync off) or from
 # BIRD in the router's namespace, mirrored into the BPF FIB by fibsync.
@@ -1381,7 +1417,7 @@ mode_run() {
 # ratio has one pair of runs per round (A B ... A B ...). The report gives
 # the median of the per-round ratios with their min-max. PAIR=0 measures
 # each point on its own instead (REPS runs back to back).
-ROUND_POINTS="kernel netns macvlan bridge xdp-static xdp-bird redirect fibfwd xvr-2 \
+ROUND_POINTS="kernel netns netns-threaded netns-gro macvlan bridge xdp-static xdp-bird redirect fibfwd xvr-2 \
 	xvr-170k fibfwd-170k pfpacket pfmmap afxdp link-p2p link-mp bridge-vxlan"
 ROUNDS=${ROUNDS:-$([ "$QUICK" = 1 ] && echo 2 || echo 5)}
 ROUND=""
@@ -1498,7 +1534,7 @@ plots() {
 std_point() {
 	case $1 in
 	kernel) point_kernel ;;
-	netns) point_netns ;;
+	netns | netns-threaded | netns-gro) point_netns "$1" ;;
 	pfpacket) point_pfpacket ;;
 	pfmmap) point_pfmmap ;;
 	afxdp) point_afxdp afxdp ;;
