@@ -299,6 +299,91 @@ int xvr_egress(struct xdp_md *ctx)
 #define TC_ACT_SHOT	2
 
 /*
+ * xvr_egress_skb: the checks and forwarding of egress() for a port VIF, as
+ * a tc program at ingress of the VIF's node-side end. A frame the router's
+ * namespace sends arrives there as an skb; XDP on it (veth's XDP on an skb)
+ * turns it into an xdp_buff, and redirects it as an xdp_frame, after the
+ * skb is built and before the port rebuilds one. Here the skb goes on as it
+ * is. Engines' ends and link VIFs are XDP's (TC_ACT_OK: left alone).
+ */
+static __always_inline int egress_skb(struct __sk_buff *skb)
+{
+	__u32 dev = skb->ifindex, *vif_id, mtu_len = 0;
+	struct books b = {};
+	struct xvr_vif *vif;
+	struct ethhdr *eth;
+	void *data, *data_end;
+	struct {
+		__u8 macs[2 * ETH_ALEN];
+		__be16 tpid, tci, proto;
+	} hdr;
+
+	if (bpf_map_lookup_elem(&xvr_fe_by_dev, &dev))
+		return TC_ACT_OK;
+	vif_id = bpf_map_lookup_elem(&xvr_vif_by_dev, &dev);
+	if (!vif_id)
+		return TC_ACT_OK;
+	vif = bpf_map_lookup_elem(&xvr_vifs, vif_id);
+	if (!vif)
+		return TC_ACT_SHOT;
+	b.vr = bpf_map_lookup_elem(&xvr_vr_stats, &vif->vr_id);
+	b.len = skb->len;
+	b.vr_id = vif->vr_id;
+	if (!(vif->flags & XVR_VIF_ACTIVE) || vif->dev != dev) {
+		book_drop(&b, XVR_DROP_VIF_DOWN);
+		return TC_ACT_SHOT;
+	}
+	if (vif->flags & XVR_VIF_LINK)
+		return TC_ACT_OK;
+	data = (void *)(long)skb->data;
+	data_end = (void *)(long)skb->data_end;
+	eth = data;
+	if ((void *)(eth + 1) > data_end) {
+		book_drop(&b, XVR_DROP_BAD_L2);
+		return TC_ACT_SHOT;
+	}
+	/* A tag the namespace's VLAN device left to offload is a tag too. */
+	if (skb->vlan_present || is_vlan_proto(bpf_ntohs(eth->h_proto))) {
+		book_drop(&b, XVR_DROP_EGR_VLAN);
+		return TC_ACT_SHOT;
+	}
+	if (!src_mac_ok(vif, eth->h_source)) {
+		book_drop(&b, XVR_DROP_EGR_SRC_MAC);
+		return TC_ACT_SHOT;
+	}
+	if (bpf_check_mtu(skb, vif->port, &mtu_len, 0, 0) == BPF_MTU_CHK_RET_FRAG_NEEDED) {
+		book_drop(&b, XVR_DROP_TX_MTU);
+		return TC_ACT_SHOT;
+	}
+	if (vif->vlan) {
+		/*
+		 * The tag in the frame, as xvr_egress writes it, not left to
+		 * offload; for any protocol (bpf_skb_adjust_room takes IP only).
+		 */
+		__builtin_memcpy(hdr.macs, eth, sizeof(hdr.macs));
+		hdr.tpid = bpf_htons(ETH_P_8021Q);
+		hdr.tci = bpf_htons(vif->vlan & VLAN_VID_MASK);
+		hdr.proto = eth->h_proto;
+		if (bpf_skb_change_head(skb, sizeof(struct vlan_hdr_), 0) ||
+		    bpf_skb_store_bytes(skb, 0, &hdr, sizeof(hdr), 0)) {
+			book_drop(&b, XVR_DROP_ADJUST);
+			return TC_ACT_SHOT;
+		}
+	}
+	if (b.vr) {
+		b.vr->tx_packets++;
+		b.vr->tx_bytes += b.len;
+	}
+	return bpf_redirect(vif->port, 0);
+}
+
+SEC("tc")
+int xvr_egress_skb(struct __sk_buff *skb)
+{
+	return egress_skb(skb);
+}
+
+/*
  * Multipoint flooding, at tc ingress of a link's node-side end: what
  * xvr_egress passed on (broadcast, multicast, unknown unicast of a
  * multipoint link) leaves once per remote. XDP cannot do this: it has no

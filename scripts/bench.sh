@@ -48,7 +48,8 @@
 # pairs: the report gives each ratio's median with the min-max of its
 # per-round values. The kernel's per-program statistics are on for the run.
 #
-# Environment: QUICK=1 (the 5-minute suite: fewer points, 1 repetition of
+# Environment: XVR_A=PATH (another build's build/xvr, for points POINT.a),
+# QUICK=1 (the 5-minute suite: fewer points, 1 repetition of
 # 2 s), DURATION=SEC, REPS=N (runs of a point outside the rounds),
 # ROUNDS=N, PAIR=0 (no rounds), POINTS="kernel sweep:xdp ..." (default: see
 # DEFAULT_POINTS below), experiment knobs at the head of each xp-*.sh,
@@ -842,19 +843,24 @@ xvr_vifs() {
 # B) run in softirq in port A's thread, which scheduled them: the whole path
 # in one thread, as the kernel point's is; 1, each end its own SCHED_FIFO
 # thread on the DUT's CPU (a context switch per poll at each hop). The
-# points netns-threaded (NETNS_THREADED=1) and netns-gro (NETNS_GRO=on)
-# are netns with the other choice, for A/B in rounds.
-# NETNS_GRO: GRO on the router end of the generator-side VIF (on|off,
-# default off: one flow of UDP has nothing to coalesce, and a frame the
-# router forwards would only pay for the attempt).
+# point netns-threaded is netns with NETNS_THREADED=1, for A/B in rounds.
+# GRO stays on at the router's end of each VIF: it is what gives that veth
+# end the NAPI instance that frames redirected into the VIF need (without
+# it they are lost).
+# NETNS_EGRESS: the egress checks on the VIFs' host ends as XDP (xdp, what
+# xvr attaches) or as the tc program xvr_egress_skb at their clsact ingress
+# (tc: the XDP link detached; veth then hands the namespace's skbs to the
+# host end through the backlog, tcgro: through its NAPI, GRO on). Points
+# netns-tc and netns-tcgro are netns with those.
 NETNS_THREADED=${NETNS_THREADED:-0}
-NETNS_GRO=${NETNS_GRO:-off}
+NETNS_EGRESS=${NETNS_EGRESS:-xdp}
 point_netns() {
-	local name=${1:-netns} threaded=$NETNS_THREADED NETNS_GRO=$NETNS_GRO
+	local name=${1:-netns} threaded=$NETNS_THREADED egress=$NETNS_EGRESS
 	local desc="xvr, one router in netns mode: ingress redirects into its VIF, the router's namespace forwards, xvr_egress sends out of the port ($L3GEN generator)"
 	local reason x
 	[ "$name" = netns-threaded ] && threaded=1
-	[ "$name" = netns-gro ] && NETNS_GRO=on
+	[ "$name" = netns-tc ] && egress=tc
+	[ "$name" = netns-tcgro ] && egress=tcgro
 	if [ "$threaded" = 1 ]; then
 		desc="$desc; the VIFs' veth ends have NAPI threads of their own"
 	else
@@ -888,19 +894,36 @@ point_netns() {
 		done
 		MX_DROPDEVS=("${MX_DEVS[@]}")
 		MX_DEVS=()
-		ip netns exec "$VIF_NS" ethtool -K "${P}e0" gro "$NETNS_GRO" >/dev/null
-	else
-		MX_PIN=netns_gro
 	fi
-	desc="$desc, GRO $NETNS_GRO on the router's end of VIF e0"
+	if [ "$egress" != xdp ] && ! netns_egress_tc "$egress" >"$TMP/xvr.log" 2>&1; then
+		reason="egress as tc: $(tail -1 "$TMP/xvr.log")"
+		l3_point_end
+		xvr_teardown >/dev/null 2>&1
+		topo_down ""
+		not_measured "$name" "$desc" "$reason"
+		return
+	fi
+	[ "$egress" != xdp ] && desc="$desc; egress checks as tc (xvr_egress_skb) at the VIFs' host ends' ingress, $([ "$egress" = tc ] && echo "through the backlog" || echo "through their NAPI, GRO on")"
 	$MEASURE "$name" "$L3GEN" "" "$NODE" "$desc"
 	l3_point_end
 	xvr_teardown
 	topo_down ""
 }
 
-# pin_napi turns GRO on; NETNS_GRO decides for the router's end of e0.
-netns_gro() { ip netns exec "$VIF_NS" ethtool -K "${P}e0" gro "$NETNS_GRO" >/dev/null; }
+# netns_egress_tc tc|tcgro: each VIF host end of the bench router
+# (MX_DROPDEVS ":dev") runs xvr_egress_skb at tc ingress instead of XDP.
+netns_egress_tc() {
+	local x dev idx
+	for x in "${MX_DROPDEVS[@]}" "${MX_DEVS[@]}"; do
+		[ -z "${x%%:*}" ] || continue
+		dev=${x#*:}
+		idx=$(cat "/sys/class/net/$dev/ifindex")
+		bpftool link detach pinned "/sys/fs/bpf/xvr/$NODE/vif_links/$idx" || return 1
+		tc qdisc add dev "$dev" clsact &&
+		tc filter add dev "$dev" ingress bpf da pinned "/sys/fs/bpf/xvr/$NODE/prog_egress_skb" || return 1
+		ethtool -K "$dev" gro "$([ "$1" = tcgro ] && echo on || echo off)" >/dev/null || return 1
+	done
+}
 
 # xdp mode with VIFs: routes from `xvr route add` (fibsync off) or from
 # BIRD in the router's namespace, mirrored into the BPF FIB by fibsync.
@@ -1417,7 +1440,7 @@ mode_run() {
 # ratio has one pair of runs per round (A B ... A B ...). The report gives
 # the median of the per-round ratios with their min-max. PAIR=0 measures
 # each point on its own instead (REPS runs back to back).
-ROUND_POINTS="kernel netns netns-threaded netns-gro macvlan bridge xdp-static xdp-bird redirect fibfwd xvr-2 \
+ROUND_POINTS="kernel netns netns-threaded netns-tc netns-tcgro macvlan bridge xdp-static xdp-bird redirect fibfwd xvr-2 \
 	xvr-170k fibfwd-170k pfpacket pfmmap afxdp link-p2p link-mp bridge-vxlan"
 ROUNDS=${ROUNDS:-$([ "$QUICK" = 1 ] && echo 2 || echo 5)}
 ROUND=""
@@ -1531,10 +1554,16 @@ plots() {
 }
 
 # std_point POINT: one standard point (not an experiment) by its name.
+# POINT.a: the point with the binaries of $XVR_A (another build's xvr, with
+# its xvr-router and programs), named POINT.a: A/B of two builds in rounds.
 std_point() {
 	case $1 in
+	*.a)
+		[ -x "${XVR_A:-}" ] || die "point $1: XVR_A (another build's xvr) is not set"
+		NAME_SUFFIX=$NAME_SUFFIX.a XVR=$XVR_A std_point "${1%.a}"
+		return ;;
 	kernel) point_kernel ;;
-	netns | netns-threaded | netns-gro) point_netns "$1" ;;
+	netns | netns-threaded | netns-tc | netns-tcgro) point_netns "$1" ;;
 	pfpacket) point_pfpacket ;;
 	pfmmap) point_pfmmap ;;
 	afxdp) point_afxdp afxdp ;;
@@ -1575,12 +1604,12 @@ for pt in $POINTS; do
 	case $pt in
 	*@*) SIZE=${pt#*@}; NAME_SUFFIX=@$SIZE; pt=${pt%@*} ;;
 	esac
-	if [ "${PAIR:-1}" = 1 ] && [[ " $ROUND_POINTS " == *" $pt "* ]] && [ -z "$NAME_SUFFIX" ]; then
+	if [ "${PAIR:-1}" = 1 ] && [[ " $ROUND_POINTS " == *" ${pt%.a} "* ]] && [ -z "$NAME_SUFFIX" ]; then
 		# All standard points of the suite, in rounds, at the first of them.
 		if [ -z "${ROUNDS_DONE:-}" ]; then
 			rp=()
 			for x in $POINTS; do
-				[[ " $ROUND_POINTS " == *" $x "* ]] && rp+=("$x")
+				[[ " $ROUND_POINTS " == *" ${x%.a} "* ]] && rp+=("$x")
 			done
 			run_rounds "${rp[@]}"
 			ROUNDS_DONE=1

@@ -24,6 +24,7 @@
 
 #define PROG_PIN	"prog_ingress"
 #define EGRESS_PIN	"prog_egress"
+#define EGRESS_SKB_PIN	"prog_egress_skb"
 #define LINKS_DIR	"links"		/* ports: ingress */
 #define VIF_LINKS_DIR	"vif_links"	/* node-side VIF ends: egress */
 
@@ -403,6 +404,10 @@ static int node_up(int argc, char **argv)
 	}
 	/* Every broadcast set entry runs the new copy program from here on. */
 	err = prog_pin(egress->progs.xvr_bcast_copy, root, XVR_BCAST_PIN);
+	if (err)
+		goto out;
+	/* The egress checks as a tc program on the skb (see xvr_egress_skb). */
+	err = prog_pin(egress->progs.xvr_egress_skb, root, EGRESS_SKB_PIN);
 	if (err)
 		goto out;
 	/* Links, engines and broadcast sets that exist run the old programs until told. */

@@ -56,8 +56,16 @@
 #define FE_SLEEP_MAX_MS		10
 /* A sched_yield() that took longer ran someone else: the core is shared. */
 #define FE_YIELD_SHARED_NS	(5ull * 1000)
-/* sendto() calls per kick: copy-mode TX sends at most 32 frames per call. */
+/*
+ * sendto() calls per kick: copy-mode TX sends at most 32 frames per call,
+ * unless the socket's XDP_MAX_TX_SKB_BUDGET (Linux 6.17) raises that; then
+ * FE_TX_BUDGET, a veth ring's worth, so one call sends what a pass queued.
+ */
 #define FE_KICKS_MAX		8
+#define FE_TX_BUDGET		256
+#ifndef XDP_MAX_TX_SKB_BUDGET
+#define XDP_MAX_TX_SKB_BUDGET	9
+#endif
 #define FE_PIN_ROOT		"/sys/fs/bpf/xvr"
 /* A predecessor's socket can hold the queue for a moment after it exits. */
 #define FE_BIND_TRIES		60
@@ -91,6 +99,7 @@ struct fe {
 	size_t area_len;
 	__u64 frame_mask;	/* base of a buffer = addr & frame_mask */
 	__u32 ring_size;
+	__u32 tx_budget;	/* frames one sendto() may send (XDP_MAX_TX_SKB_BUDGET) */
 	struct xsk_umem *umem;
 	struct xsk_socket *xsk;
 	struct xsk_ring_prod fq, tx;
@@ -519,6 +528,25 @@ static void umem_discard(struct fe *f)
 	f->umem = NULL;
 }
 
+/*
+ * Fewer, larger transmissions: each sendto() costs a system call and a
+ * wake-up of the host end's NAPI, for at most 32 frames by default. The
+ * kernel takes 32 up to the TX ring's size; older kernels do not know the
+ * option (ENOPROTOOPT) and keep 32.
+ */
+static void tx_budget_set(struct fe *f)
+{
+	unsigned int budget = FE_TX_BUDGET < f->ring_size ? FE_TX_BUDGET : f->ring_size;
+
+	if (budget <= 32)
+		return;
+	if (setsockopt(f->xsk_fd, SOL_XDP, XDP_MAX_TX_SKB_BUDGET, &budget, sizeof(budget)))
+		pr_debug("engine %u: TX budget %u: %s (32 frames per sendto)\n", f->o.fe_id,
+			 budget, strerror(errno));
+	else
+		f->tx_budget = budget;
+}
+
 static int xsk_setup(struct fe *f)
 {
 	struct xsk_umem_config ucfg = {
@@ -571,6 +599,7 @@ static int xsk_setup(struct fe *f)
 		usleep(FE_BIND_WAIT_US);
 	}
 	f->xsk_fd = xsk_socket__fd(f->xsk);
+	tx_budget_set(f);
 
 	/* Every buffer starts on the fill ring; the pool is the only budget. */
 	for (__u32 i = 0; i < f->o.pool; i++)
@@ -1003,8 +1032,9 @@ dropped:
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	pr_info("engine %u: %s/%s on %s: pool %u x %u, batch %u, %u IPv4 and %u IPv6 routes\n",
+	pr_info("engine %u: %s/%s on %s: pool %u x %u, batch %u, %u frames per sendto, %u IPv4 and %u IPv6 routes\n",
 		f.o.fe_id, f.o.node, f.o.router, f.o.dev, f.o.pool, f.o.frame_size, f.o.batch,
+		f.tx_budget ? f.tx_budget : 32,
 		f.e.rib.rt4.count, f.e.rib.rt6.count);
 
 	err = fe_loop(&f);
