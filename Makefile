@@ -36,7 +36,8 @@ BPF_OBJS	:= $(patsubst %.bpf.c,$(BUILD)/%.bpf.o,$(notdir $(BPF_SRCS)))
 SKELS		:= $(patsubst %.bpf.c,$(BUILD)/%.skel.h,$(notdir $(BPF_SRCS)))
 
 # user/lib: shared by every binary; user/cli: xvr, one file per object;
-# user/engine: xvr-router; user/tools: xvr-pktgen, xvr-sink, xvr-pfpacket.
+# user/engine: xvr-router; user/tools: xvr-pktgen, xvr-sink, xvr-pfpacket,
+# xvr-pfmmap.
 LIB_SRCS	:= $(wildcard user/lib/*.c)
 LIB_OBJS	:= $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
 XVR_SRCS	:= $(wildcard user/cli/*.c)
