@@ -1024,39 +1024,30 @@ pfpacket_stop() {
 		>"$TMP/extra_drops" 2>/dev/null || { cat "$TMP/fwd.err" >&2; die "xvr-$PF_TOOL failed"; }
 }
 
+# point_pfpacket pfpacket|pfmmap: a user-space forwarder on PF_PACKET
+# sockets on the DUT's CPU. pfpacket: build/xvr-pfpacket, one recvfrom and
+# one sendto per frame. pfmmap: the same forwarder's work on PACKET_MMAP
+# rings (build/xvr-pfmmap): a TPACKET_V3 RX ring handing over blocks of
+# frames, a TX ring sent with one sendto() per block, the qdisc bypassed.
 point_pfpacket() {
-	local desc="user-space forwarder on PF_PACKET sockets (build/xvr-pfpacket: recvfrom on A, MAC rewrite, TTL and checksum, sendto on B; one process on the DUT's CPU), $L3GEN generator"
-	[ -x "$BUILD/xvr-pfpacket" ] || { not_measured pfpacket "$desc" "build/xvr-pfpacket missing"; return; }
-	log "pfpacket: PF_PACKET forwarder, $L3GEN on CPU $GEN_CPU"
+	local name=$1 desc
+	if [ "$name" = pfmmap ]; then
+		desc="user-space forwarder on PACKET_MMAP rings (build/xvr-pfmmap: TPACKET_V3 RX ring on A, blocks of up to 64 frames, MAC rewrite, TTL and checksum, copied into a TPACKET_V2 TX ring on B with PACKET_QDISC_BYPASS, one sendto per block; one process on the DUT's CPU), $L3GEN generator"
+	else
+		desc="user-space forwarder on PF_PACKET sockets (build/xvr-pfpacket: recvfrom on A, MAC rewrite, TTL and checksum, sendto on B; one process on the DUT's CPU), $L3GEN generator"
+	fi
+	[ -x "$BUILD/xvr-$name" ] || { not_measured "$name" "$desc" "build/xvr-$name missing"; return; }
+	log "$name: PF_PACKET forwarder (xvr-$name), $L3GEN on CPU $GEN_CPU"
 	l3_point_begin
 	add_ns "$NS_D"
 	topo_up "$NS_D"
 	# A gives up MAC_A: the stack drops the generator's frames as not its
 	# own (a silent drop of the original; the forwarder has its copy).
 	ip -n "$NS_D" link set "${P}a" address 02:00:00:00:01:0a
+	local PF_TOOL=$name
 	MX_PRE=pfpacket_start
 	MX_POST=pfpacket_stop
-	$MEASURE pfpacket "$L3GEN" "$NS_D" "" "$desc"
-	l3_point_end
-	topo_down "$NS_D"
-}
-
-# pfmmap: the same forwarder's work on PACKET_MMAP rings (build/xvr-pfmmap):
-# a TPACKET_V3 RX ring handing over blocks of frames, a TX ring sent with
-# one sendto() per block, the qdisc bypassed. The same topology and
-# generator as pfpacket.
-point_pfmmap() {
-	local desc="user-space forwarder on PACKET_MMAP rings (build/xvr-pfmmap: TPACKET_V3 RX ring on A, blocks of up to 64 frames, MAC rewrite, TTL and checksum, copied into a TPACKET_V2 TX ring on B with PACKET_QDISC_BYPASS, one sendto per block; one process on the DUT's CPU), $L3GEN generator"
-	[ -x "$BUILD/xvr-pfmmap" ] || { not_measured pfmmap "$desc" "build/xvr-pfmmap missing"; return; }
-	log "pfmmap: PACKET_MMAP forwarder, $L3GEN on CPU $GEN_CPU"
-	l3_point_begin
-	add_ns "$NS_D"
-	topo_up "$NS_D"
-	ip -n "$NS_D" link set "${P}a" address 02:00:00:00:01:0a
-	local PF_TOOL=pfmmap
-	MX_PRE=pfpacket_start
-	MX_POST=pfpacket_stop
-	$MEASURE pfmmap "$L3GEN" "$NS_D" "" "$desc"
+	$MEASURE "$name" "$L3GEN" "$NS_D" "" "$desc"
 	l3_point_end
 	topo_down "$NS_D"
 }
@@ -1564,8 +1555,7 @@ std_point() {
 		return ;;
 	kernel) point_kernel ;;
 	netns | netns-threaded | netns-tc | netns-tcgro) point_netns "$1" ;;
-	pfpacket) point_pfpacket ;;
-	pfmmap) point_pfmmap ;;
+	pfpacket | pfmmap) point_pfpacket "$1" ;;
 	afxdp) point_afxdp afxdp ;;
 	afxdp-pool-*) GEN_RATE=${GEN_RATE:-$AF_RATE} point_afxdp "$1" "${1#afxdp-pool-}" ;;
 	afxdp-[23]-rr | afxdp-[23]-weighted | afxdp-[23]-flowhash)

@@ -39,6 +39,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common.h"
+
 #define FRAME_SIZE	2048
 #define RX_BLOCK_SIZE	(1 << 17)	/* 64 frames of 2 KiB per block */
 #define RX_BLOCK_TOV_MS	1
@@ -61,32 +63,11 @@ struct tx_ring {
 	unsigned int nr, head, pending;
 };
 
-static int parse_mac(const char *s, unsigned char *mac)
+/* A count in [lo, hi]. */
+static int parse_count(const char *s, __u32 lo, __u32 hi, __u32 *out)
 {
-	unsigned int b[6];
-	char extra;
-
-	if (sscanf(s, "%x:%x:%x:%x:%x:%x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
-		   &extra) != 6)
+	if (parse_u32(s, out, hi) || *out < lo)
 		return -1;
-	for (int i = 0; i < 6; i++) {
-		if (b[i] > 0xff)
-			return -1;
-		mac[i] = b[i];
-	}
-	return 0;
-}
-
-static int parse_count(const char *s, unsigned int lo, unsigned int hi, unsigned int *out)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || end == s || *end || v < lo || v > hi)
-		return -1;
-	*out = v;
 	return 0;
 }
 
