@@ -91,6 +91,7 @@ struct fx {
 	struct xvr_egress *skel;
 	struct xvr_node n;
 	int prog_fd;
+	int skb_fd;	/* xvr_egress_skb, the same checks as a tc program */
 };
 
 static bool fx_vif(struct fx *fx, __u32 id, __u32 vr, enum dev_id dev, __u32 peer,
@@ -136,6 +137,7 @@ static bool fx_open(struct fx *fx)
 	if (!ASSERT_OK_PTR(fx->skel, "xvr_egress__open_and_load"))
 		return false;
 	fx->prog_fd = bpf_program__fd(fx->skel->progs.xvr_egress);
+	fx->skb_fd = bpf_program__fd(fx->skel->progs.xvr_egress_skb);
 	xvr_node_init(&fx->n, "test");
 #define FX_FD(m) fx->n.m##_fd = bpf_map__fd(fx->skel->maps.xvr_##m);
 	XVR_MAPS(FX_FD)
@@ -299,13 +301,28 @@ static bool read_all(struct fx *fx, struct xvr_counters c[NVR])
 
 static unsigned int frames_run;
 
-static void run_row(struct fx *fx, const struct row *r)
+#define TC_ACT_OK	0
+#define TC_ACT_SHOT	2
+#define TC_ACT_REDIRECT	7
+
+/* The tc program's verdict for the XDP program's. */
+static __u32 tc_verdict(__u32 xdp)
+{
+	return xdp == XDP_REDIRECT ? TC_ACT_REDIRECT : xdp == XDP_DROP ? TC_ACT_SHOT : TC_ACT_OK;
+}
+
+/*
+ * One row through xvr_egress, or (skb) through xvr_egress_skb on an skb
+ * that came in on the same device: the same verdict, output and counters.
+ */
+static void run_row(struct fx *fx, const struct row *r, bool skb)
 {
 	struct frame in, want;
 	struct frame_spec ws = r->in;
 	struct xvr_counters before[NVR], after[NVR], expect, zero = {};
 	__u8 out[FRAME_MAX + 64];
 	struct xdp_md ctx = { .ingress_ifindex = net.ifindex[r->from] };
+	struct __sk_buff skb_ctx = { .ifindex = net.ifindex[r->from] };
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_out = out, .data_size_out = sizeof(out),
 		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = 1);
 	char what[200];
@@ -317,15 +334,20 @@ static void run_row(struct fx *fx, const struct row *r)
 	ctx.data_end = in.len;
 	opts.data_in = in.data;
 	opts.data_size_in = in.len;
+	if (skb) {
+		opts.ctx_in = &skb_ctx;
+		opts.ctx_size_in = sizeof(skb_ctx);
+	}
 	if (!read_all(fx, before))
 		return;
 	frames_run++;
-	snprintf(what, sizeof(what), "%s: test_run", r->desc);
-	if (!ASSERT_OK(bpf_prog_test_run_opts(fx->prog_fd, &opts), what) || !read_all(fx, after))
+	snprintf(what, sizeof(what), "%s%s: test_run", skb ? "skb: " : "", r->desc);
+	if (!ASSERT_OK(bpf_prog_test_run_opts(skb ? fx->skb_fd : fx->prog_fd, &opts), what) ||
+	    !read_all(fx, after))
 		return;
 
-	snprintf(what, sizeof(what), "%s: verdict", r->desc);
-	ASSERT_EQ(opts.retval, r->verdict, what);
+	snprintf(what, sizeof(what), "%s%s: verdict", skb ? "skb: " : "", r->desc);
+	ASSERT_EQ(opts.retval, skb ? tc_verdict(r->verdict) : r->verdict, what);
 
 	/* What leaves: the frame without the engine's tag, with the VIF's. */
 	if (r->verdict == XDP_REDIRECT) {
@@ -361,7 +383,21 @@ static void subtest_rows(void)
 	if (!fx_open(&fx))
 		goto out;
 	for (size_t i = 0; i < ARRAY_SIZE(rows); i++)
-		run_row(&fx, &rows[i]);
+		run_row(&fx, &rows[i], false);
+out:
+	xvr_egress__destroy(fx.skel);
+}
+
+/* The VIF rows through xvr_egress_skb (engines' frames are XDP's only). */
+static void subtest_skb_rows(void)
+{
+	struct fx fx;
+
+	if (!fx_open(&fx))
+		goto out;
+	for (size_t i = 0; i < ARRAY_SIZE(rows); i++)
+		if (rows[i].from != D_FE)
+			run_row(&fx, &rows[i], true);
 out:
 	xvr_egress__destroy(fx.skel);
 }
@@ -430,6 +466,8 @@ void test_egress(void)
 		subtest_rows();
 	if (test__start_subtest("balance"))
 		subtest_balance();
+	if (test__start_subtest("skb_rows"))
+		subtest_skb_rows();
 out:
 	test__end_subtest();
 	printf("egress: %u frames run and checked\n", frames_run);
