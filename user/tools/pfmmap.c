@@ -31,6 +31,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -172,6 +173,38 @@ static void forward(struct tx_ring *tx, const unsigned char *pkt, unsigned int l
 	c->tx++;
 }
 
+struct rx_ring {
+	unsigned char *map;
+	unsigned int nr, next;	/* blocks, the next one to read */
+};
+
+/*
+ * The next block, if the kernel has handed it over: each frame forwarded
+ * into the TX ring, the block given back, one sendto() for its frames.
+ * Returns whether there was one.
+ */
+static bool rx_block(struct rx_ring *rx, struct tx_ring *tx, const unsigned char *smac,
+		     const unsigned char *dmac, struct counters *c)
+{
+	struct tpacket_block_desc *bd =
+		(struct tpacket_block_desc *)(rx->map + (size_t)rx->next * RX_BLOCK_SIZE);
+	struct tpacket3_hdr *h;
+	unsigned int n;
+
+	if (!(__atomic_load_n(&bd->hdr.bh1.block_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER))
+		return false;
+	n = bd->hdr.bh1.num_pkts;
+	h = (struct tpacket3_hdr *)((unsigned char *)bd + bd->hdr.bh1.offset_to_first_pkt);
+	for (unsigned int i = 0; i < n; i++) {
+		forward(tx, (unsigned char *)h + h->tp_mac, h->tp_snaplen, smac, dmac, c);
+		h = (struct tpacket3_hdr *)((unsigned char *)h + h->tp_next_offset);
+	}
+	__atomic_store_n(&bd->hdr.bh1.block_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
+	rx->next = (rx->next + 1) % rx->nr;
+	tx_flush(tx, c, 0);
+	return true;
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
@@ -183,11 +216,12 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
-	unsigned int rx_blocks = 64, tx_frames = 4096, blk = 0;
-	unsigned char smac[6], dmac[6], *rx_map;
+	unsigned int rx_blocks = 64, tx_frames = 4096;
+	unsigned char smac[6], dmac[6];
 	int c, cpu = -1, secs = 0, have_s = 0, have_d = 0, in_idx, out_idx, in, one = 1;
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct tx_ring tx = { 0 };
+	struct rx_ring rx = { 0 };
 	struct tpacket_req3 rreq = { 0 };
 	struct tpacket_req treq = { 0 };
 	struct counters cnt = { 0 };
@@ -250,9 +284,10 @@ int main(int argc, char **argv)
 		perror("xvr-pfmmap: PACKET_RX_RING");
 		return 1;
 	}
-	rx_map = mmap(NULL, (size_t)RX_BLOCK_SIZE * rx_blocks, PROT_READ | PROT_WRITE,
+	rx.nr = rx_blocks;
+	rx.map = mmap(NULL, (size_t)RX_BLOCK_SIZE * rx_blocks, PROT_READ | PROT_WRITE,
 		      MAP_SHARED | MAP_LOCKED, in, 0);
-	if (rx_map == MAP_FAILED) {
+	if (rx.map == MAP_FAILED) {
 		perror("xvr-pfmmap: mmap RX ring");
 		return 1;
 	}
@@ -296,34 +331,20 @@ int main(int argc, char **argv)
 	fprintf(stderr, "xvr-pfmmap: forwarding %s -> %s\n", argv[optind], argv[optind + 1]);
 
 	while (!stop) {
-		struct tpacket_block_desc *bd =
-			(struct tpacket_block_desc *)(rx_map + (size_t)blk * RX_BLOCK_SIZE);
-		struct tpacket3_hdr *h;
-		unsigned int n;
+		struct pollfd pfd = { .fd = in, .events = POLLIN | POLLERR };
 
-		if (!(__atomic_load_n(&bd->hdr.bh1.block_status, __ATOMIC_ACQUIRE) &
-		      TP_STATUS_USER)) {
-			struct pollfd pfd = { .fd = in, .events = POLLIN | POLLERR };
-
-			/* Nothing to read: what is queued goes out before we sleep. */
-			tx_flush(&tx, &cnt, 0);
-			if (poll(&pfd, 1, 100) < 0 && errno != EINTR) {
-				perror("poll");
-				break;
-			}
+		if (rx_block(&rx, &tx, smac, dmac, &cnt))
 			continue;
-		}
-		n = bd->hdr.bh1.num_pkts;
-		h = (struct tpacket3_hdr *)((unsigned char *)bd + bd->hdr.bh1.offset_to_first_pkt);
-		for (unsigned int i = 0; i < n; i++) {
-			forward(&tx, (unsigned char *)h + h->tp_mac, h->tp_snaplen, smac, dmac, &cnt);
-			h = (struct tpacket3_hdr *)((unsigned char *)h + h->tp_next_offset);
-		}
-		/* The block back to the kernel, then one sendto for its frames. */
-		__atomic_store_n(&bd->hdr.bh1.block_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
-		blk = (blk + 1) % rx_blocks;
+		/* Nothing to read: what is queued goes out before we sleep. */
 		tx_flush(&tx, &cnt, 0);
+		if (poll(&pfd, 1, 100) < 0 && errno != EINTR) {
+			perror("poll");
+			break;
+		}
 	}
+	/* Blocks handed over before the signal are forwarded, not left behind. */
+	while (rx_block(&rx, &tx, smac, dmac, &cnt))
+		;
 	tx_flush(&tx, &cnt, 1);
 
 	struct tpacket_stats_v3 st = { 0 };
