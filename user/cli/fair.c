@@ -9,6 +9,7 @@
  * removes every admission rate.
  */
 #include <fcntl.h>
+#include <net/if.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -28,6 +29,8 @@
 #define COST_EWMA		0.3	/* weight of a tick's cost in the estimate */
 /* a tick teaches the overhead with this many admitted frames, CPUs half busy */
 #define OVERHEAD_MIN_FRAMES	2000
+/* a tick teaches a shed frame's cost with this many shed, a tenth of all */
+#define SHED_MIN_FRAMES		2000
 
 static int fair_help(void)
 {
@@ -41,7 +44,7 @@ static int fair_help(void)
 		"0,2-3) among routers by weight ('xvr router set R weight W') when they are\n"
 		"more than threshold %% busy (default 90): every interval ms (default 150,\n"
 		"50..2000) it sets each router's admission rate to its max-min fair share\n"
-		"of target %% (default 85) of those CPUs' time, divided by the router's\n"
+		"of target %% (default 100) of those CPUs' time, divided by the router's\n"
 		"measured cost per frame; frames beyond it are dropped at ingress (shed).\n"
 		"'set' fixes a router's admission rate by hand (a running controller\n"
 		"overwrites it).\n");
@@ -89,7 +92,7 @@ static int parse_opts(int argc, char **argv, struct fair_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->interval_ms = 150;
 	o->threshold = 90;
-	o->target = 85;
+	o->target = 100;
 	o->all_cpus = true;
 	while (argc > 0) {
 		if (arg_once(&seen, argv[0]))
@@ -155,6 +158,41 @@ static int read_cpu_times(const struct fair_opts *o, struct cpu_times *t)
 	return t->cpus ? 0 : -ENOENT;
 }
 
+/*
+ * Frames the node's ports lost before XDP ran (a full ring, missed by the
+ * card): rx_dropped, rx_missed_errors and rx_fifo_errors of every port.
+ * On veth a frame the peer could not put on the port's ring is in its
+ * rx_dropped.
+ */
+static __u64 ports_lost(struct xvr_node *n)
+{
+	static const char *const names[] = { "rx_dropped", "rx_missed_errors", "rx_fifo_errors" };
+	__u32 key, *prev = NULL;
+	__u64 sum = 0;
+
+	while (!bpf_map_get_next_key(n->ports_fd, prev, &key)) {
+		char ifname[IF_NAMESIZE], path[128];
+
+		prev = &key;
+		if (!if_indextoname(key, ifname))
+			continue;
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+			unsigned long long v = 0;
+			FILE *f;
+
+			snprintf(path, sizeof(path), "/sys/class/net/%s/statistics/%s", ifname,
+				 names[i]);
+			f = fopen(path, "re");
+			if (!f)
+				continue;
+			if (fscanf(f, "%llu", &v) == 1)
+				sum += v;
+			fclose(f);
+		}
+	}
+	return sum;
+}
+
 /* What the controller keeps of each router between ticks. */
 struct fair_track {
 	bool seen;
@@ -170,6 +208,8 @@ struct controller {
 	struct cpu_times cpu;
 	double last_s;
 	double overhead;	/* ns per admitted frame outside the paths, EWMA */
+	double shed_cost;	/* ns per shed frame, EWMA; 0: not learnt yet */
+	__u64 lost;		/* frames the ports lost before XDP, last count */
 	bool saturated;
 };
 
@@ -231,6 +271,11 @@ static bool write_rates(struct controller *c, const __u64 *rates, bool all)
 	return true;
 }
 
+static double ewma(double old, double v)
+{
+	return old ? (1 - COST_EWMA) * old + COST_EWMA * v : v;
+}
+
 static void tick(struct controller *c)
 {
 	static struct fair_claim claims[XVR_MAX_ROUTERS];
@@ -239,17 +284,21 @@ static void tick(struct controller *c)
 	struct fair_status *st = &c->st;
 	struct cpu_times now;
 	double t = mono_s(), dt = t - c->last_s, busy_ns, avail_ns, path_sum = 0, adm_sum = 0;
-	double rx_sum = 0, want = 0, capacity;
+	double rx_sum = 0, want = 0, capacity, scale = 1, lost_pps, shed_sum, shed_ns;
 	long hz = sysconf(_SC_CLK_TCK);
 	bool first = !c->last_s;
 	struct timespec rt;
-	int cnt = 0;
+	int cnt = 0, asking = 0;
+	__u64 lost;
 
 	if (read_cpu_times(&c->o, &now))
 		return;
+	lost = ports_lost(&c->n);
 	busy_ns = (now.busy - c->cpu.busy) * 1e9 / hz / (first ? 1 : dt);
 	avail_ns = (now.avail - c->cpu.avail) * 1e9 / hz / (first ? 1 : dt);
+	lost_pps = first || lost < c->lost ? 0 : (lost - c->lost) / dt;
 	c->cpu = now;
+	c->lost = lost;
 	c->last_s = t;
 	/* the header, but for the controller's running counts */
 	st->time_s = st->busy = st->capacity_ns = st->overhead_ns = 0;
@@ -272,8 +321,7 @@ static void tick(struct controller *c)
 				      (double)(ns - tr->cost_ns) / (samples - tr->samples) : 0;
 
 			if (path > 0)
-				tr->path_ns = tr->path_ns ? (1 - COST_EWMA) * tr->path_ns +
-							    COST_EWMA * path : path;
+				tr->path_ns = ewma(tr->path_ns, path);
 			sr = &st->r[cnt];
 			memset(sr, 0, sizeof(*sr));
 			ids[cnt] = id;
@@ -286,6 +334,7 @@ static void tick(struct controller *c)
 			path_sum += sr->admitted_pps * tr->path_ns;
 			adm_sum += sr->admitted_pps;
 			rx_sum += sr->demand_pps;
+			asking += sr->demand_pps > 0;
 			cnt++;
 		}
 		tr->seen = true;
@@ -296,6 +345,7 @@ static void tick(struct controller *c)
 	}
 	if (first)
 		return;
+	shed_sum = rx_sum - adm_sum;
 	/*
 	 * What the forwarding CPUs spent beyond the sampled paths (driver,
 	 * parsing, classification, transmit), per admitted frame: each
@@ -305,27 +355,49 @@ static void tick(struct controller *c)
 	 * further, and so on down.
 	 */
 	if (adm_sum * dt >= OVERHEAD_MIN_FRAMES && busy_ns > path_sum &&
-	    busy_ns >= 0.5 * avail_ns && rx_sum - adm_sum <= 0.05 * rx_sum) {
-		double o = (busy_ns - path_sum) / adm_sum;
+	    busy_ns >= 0.5 * avail_ns && shed_sum <= 0.05 * rx_sum)
+		c->overhead = ewma(c->overhead, (busy_ns - path_sum) / adm_sum);
+	/*
+	 * And what a shed frame costs (the driver, parsing, classification,
+	 * and freeing it: on veth about as much as forwarding one), learnt
+	 * while a tenth or more is shed: the busy time the admitted frames do
+	 * not explain, per shed frame. Until then it is taken to be the
+	 * overhead, a frame's cost without its router's path.
+	 */
+	if (c->overhead && shed_sum * dt >= SHED_MIN_FRAMES && shed_sum >= 0.1 * rx_sum &&
+	    busy_ns >= 0.5 * avail_ns) {
+		double q = (busy_ns - path_sum - adm_sum * c->overhead) / shed_sum;
 
-		c->overhead = c->overhead ? (1 - COST_EWMA) * c->overhead + COST_EWMA * o : o;
+		q = q < 0 ? 0 : q > 2 * c->overhead ? 2 * c->overhead : q;
+		c->shed_cost = ewma(c->shed_cost, q);
 	}
+	shed_ns = c->shed_cost ? c->shed_cost : c->overhead;
+	/*
+	 * What the routers were sent: what reached XDP, and the frames the
+	 * ports lost before it, shared among the routers as they arrive (a
+	 * full ring refuses frames blindly).
+	 */
+	if (rx_sum > 0)
+		scale += lost_pps / rx_sum;
 	for (int i = 0; i < cnt; i++) {
 		struct fair_status_router *sr = &st->r[i];
 
 		claims[i] = (struct fair_claim){
 			.weight = sr->weight,
-			.demand_pps = sr->demand_pps,
+			.demand_pps = sr->demand_pps * scale,
+			.arrival_pps = sr->demand_pps,
 			.cost_ns = sr->path_ns > 0 ? sr->path_ns + c->overhead : 0,
 		};
 		sr->cost_ns = claims[i].cost_ns;
-		want += sr->demand_pps * claims[i].cost_ns;
+		want += claims[i].demand_pps * claims[i].cost_ns;
 		sr->share = busy_ns > 0 ? sr->admitted_pps * sr->cost_ns / busy_ns : 0;
 	}
 	st->cpus = now.cpus;
 	st->busy = avail_ns > 0 ? busy_ns / avail_ns : 0;
 	st->capacity_ns = avail_ns * c->o.target / 100;
 	st->overhead_ns = c->overhead;
+	st->shed_ns = shed_ns;
+	st->lost_pps = lost_pps;
 	/*
 	 * Saturated: the CPUs are busier than the threshold; and while shedding,
 	 * until the demand, at its measured cost, fits into the target again.
@@ -339,7 +411,12 @@ static void tick(struct controller *c)
 	st->ticks++;
 	st->saturated_ticks += c->saturated;
 	memset(rates, 0, sizeof(rates));
-	if (c->saturated && fair_allocate(claims, cnt, capacity) >= 0) {
+	/*
+	 * A router alone has nobody to be unfair to: shedding its frames only
+	 * costs what is left of the node. With two or more, only those asking
+	 * for more than their share get a rate (fair_allocate).
+	 */
+	if (c->saturated && asking >= 2 && fair_allocate(claims, cnt, capacity, shed_ns) >= 0) {
 		for (int i = 0; i < cnt; i++) {
 			rates[ids[i]] = claims[i].rate_pps > 0 ? (__u64)claims[i].rate_pps + 1 : 0;
 			st->r[i].rate_pps = rates[ids[i]];
@@ -360,6 +437,7 @@ static int fair_run(int argc, char **argv)
 	static const __u64 none[XVR_MAX_ROUTERS];
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct cpu_times probe;
+	struct timespec next;
 	int err;
 
 	err = parse_opts(argc, argv, &c.o);
@@ -379,9 +457,26 @@ static int fair_run(int argc, char **argv)
 		usleep(10000);
 	pr_info("fair: node %s, %d cpus, every %u ms, threshold %u%%, target %u%%\n", c.n.name,
 		probe.cpus, c.o.interval_ms, c.o.threshold, c.o.target);
+	/*
+	 * Ticks on a fixed beat (absolute deadlines): a tick's own work, or a
+	 * CPU shared with others, does not stretch the interval; a beat missed
+	 * altogether is skipped, not run twice.
+	 */
+	clock_gettime(CLOCK_MONOTONIC, &next);
 	while (!stop_signal) {
+		struct timespec now;
+
 		tick(&c);
-		usleep(c.o.interval_ms * 1000);
+		next.tv_nsec += (long)c.o.interval_ms * 1000000;
+		while (next.tv_nsec >= 1000000000) {
+			next.tv_nsec -= 1000000000;
+			next.tv_sec++;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec > next.tv_sec ||
+		    (now.tv_sec == next.tv_sec && now.tv_nsec > next.tv_nsec))
+			next = now;
+		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
 	}
 	/* Leaving: nobody is shed without a controller watching. */
 	for (int tries = 0; tries < 50 && !write_rates(&c, none, true); tries++)
@@ -475,7 +570,9 @@ static int fair_show(int argc, char **argv)
 	print_double("busy", "  busy %.3f", st.busy);
 	print_u64("cpus", " of %llu cpus", st.cpus);
 	print_double("capacity_ns", "  capacity %.0f ns/s", st.capacity_ns);
-	print_double("overhead_ns", "  overhead %.1f ns/frame\n", st.overhead_ns);
+	print_double("overhead_ns", "  overhead %.1f ns/frame", st.overhead_ns);
+	print_double("shed_ns", "  shed %.1f ns/frame", st.shed_ns);
+	print_double("lost_pps", "  lost at the ports %.0f pps\n", st.lost_pps);
 	print_open_array("routers");
 	for (int i = 0; i < st.count; i++) {
 		const struct fair_status_router *r = &st.r[i];

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Fair sharing: the controller's arithmetic and its maps (lib/fair.h). */
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,25 +16,22 @@
 
 #define NS_PER_S	1000000000ull
 
-double fair_allocate(struct fair_claim *c, int n, double capacity_ns)
+/* Water filling of capacity_ns by weight; fills cpu_ns and capped. */
+static double fill(struct fair_claim *c, int n, double capacity_ns, bool *done)
 {
 	double left = capacity_ns, wsum = 0, level = -1;
-	bool *done = calloc(n ? n : 1, sizeof(*done));
 	int open = 0;
 
-	if (!done)
-		return -1;
 	for (int i = 0; i < n; i++) {
 		c[i].cpu_ns = 0;
 		c[i].rate_pps = 0;
 		c[i].capped = false;
 		/* a router without demand or cost asks for nothing now */
-		if (c[i].demand_pps <= 0 || c[i].cost_ns <= 0 || c[i].weight <= 0) {
-			done[i] = true;
-			continue;
+		done[i] = c[i].demand_pps <= 0 || c[i].cost_ns <= 0 || c[i].weight <= 0;
+		if (!done[i]) {
+			wsum += c[i].weight;
+			open++;
 		}
-		wsum += c[i].weight;
-		open++;
 	}
 	/* Serve whoever asks for no more than its share of what is left; repeat. */
 	while (open) {
@@ -58,16 +56,58 @@ double fair_allocate(struct fair_claim *c, int n, double capacity_ns)
 			break;
 	}
 	if (open) {
-		level = left / wsum;
+		level = (left > 0 ? left : 0) / wsum;
 		for (int i = 0; i < n; i++) {
 			if (!done[i]) {
 				c[i].cpu_ns = level * c[i].weight;
 				c[i].capped = true;
+				c[i].rate_pps = c[i].cpu_ns / c[i].cost_ns;
 			}
 		}
-		for (int i = 0; i < n; i++)
-			if (c[i].cost_ns > 0 && c[i].weight > 0)
-				c[i].rate_pps = level * c[i].weight / c[i].cost_ns;
+	}
+	return level;
+}
+
+/* Frames per second the rates refuse of what arrives now. */
+static double shed_of(const struct fair_claim *c, int n)
+{
+	double s = 0;
+
+	for (int i = 0; i < n; i++) {
+		double arrive = c[i].arrival_pps > 0 ? c[i].arrival_pps : c[i].demand_pps;
+
+		if (c[i].capped && arrive > c[i].rate_pps)
+			s += arrive - c[i].rate_pps;
+	}
+	return s;
+}
+
+double fair_allocate(struct fair_claim *c, int n, double capacity_ns, double shed_ns)
+{
+	bool *done = calloc(n ? n : 1, sizeof(*done));
+	double level, budget = capacity_ns;
+
+	if (!done)
+		return -1;
+	level = fill(c, n, budget, done);
+	/*
+	 * A shed frame is not free: what the rates refuse costs shed_ns each,
+	 * taken from the capacity before it is shared (no router is charged
+	 * for it: shares stay by weight among the frames forwarded). Refusing
+	 * more leaves less to share, which refuses more: a few rounds find
+	 * the point where both agree, never below half the capacity (at a
+	 * shed cost near a frame's full cost, shedding buys nothing, and
+	 * chasing it would starve everyone).
+	 */
+	for (int round = 0; level >= 0 && shed_ns > 0 && round < 200; round++) {
+		double next = capacity_ns - shed_ns * shed_of(c, n);
+
+		if (next < capacity_ns / 2)
+			next = capacity_ns / 2;
+		if (fabs(next - budget) <= 1e-10 * capacity_ns)
+			break;
+		budget = next;
+		level = fill(c, n, budget, done);
 	}
 	free(done);
 	return level;

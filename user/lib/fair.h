@@ -15,6 +15,7 @@
 struct fair_claim {
 	double weight;		/* > 0 */
 	double demand_pps;	/* frames per second offered (after its limits) */
+	double arrival_pps;	/* of them, what reaches the rates (0: all) */
 	double cost_ns;		/* CPU time per admitted frame; <= 0: unknown */
 	/* results */
 	double cpu_ns;		/* CPU time per second it gets: min(demand, its share) */
@@ -27,13 +28,14 @@ struct fair_claim {
  * weight, in CPU time: a router asking for less than its weighted share
  * (demand x cost) gets all it asks, the rest is divided again among the
  * others by weight, until every remaining router asks for more than its
- * share (it is capped at weight x level) or all are served. Every router's
- * admission rate is weight x level / cost: a capped one is held to its
- * share, one asking for less may grow up to the share it would get.
+ * share (it is capped at weight x level) or all are served. A capped
+ * router's admission rate is weight x level / cost; a router served in
+ * full gets none (0): it is never shed. Frames the rates refuse (arrival
+ * over rate) cost shed_ns each, off the capacity before it is shared.
  * Returns the level (CPU ns per second per unit of weight), or a negative
  * value when everyone is served (nothing to cap: no admission needed).
  */
-double fair_allocate(struct fair_claim *c, int n, double capacity_ns);
+double fair_allocate(struct fair_claim *c, int n, double capacity_ns, double shed_ns);
 
 /* The controller's name under supervision (lib/supervise.h). */
 #define FAIR_SUPERVISE_NAME	"fair"
@@ -64,6 +66,8 @@ struct fair_status {
 	double busy;		/* forwarding CPUs' busy fraction (0..1 each, summed / cpus) */
 	double capacity_ns;	/* CPU ns per second the shares divide */
 	double overhead_ns;	/* per admitted frame, outside the sampled path */
+	double shed_ns;		/* per shed frame, learnt (or the overhead) */
+	double lost_pps;	/* frames the ports lost before XDP ran */
 	int cpus;
 	bool saturated;
 	__u64 ticks, saturated_ticks;	/* since the controller started */
