@@ -21,15 +21,28 @@
 #    weight share, within +-10%. The controller must report the node
 #    saturated, else the run says so ("not saturated"), it does not pass.
 # The numbers of the controller itself (its cost estimates and shares) are
-# recorded beside the independent ones. FAIR_REPS rounds (default 1).
+# recorded beside the independent ones. FAIR_REPS rounds (default 3), each
+# with its own solo runs: a mix's shares are computed from its own round's
+# capacities (the machine's speed drifts between rounds more than the
+# routers differ), and each router's error is reported per round with its
+# spread.
+#
+# Tokens of FAIR_WEIGHTS besides weights and none:
+#   lone   experiment 4: v2 alone at full rate, as its solo run, with limits
+#          on all three routers that nothing reaches (1 Gpps) and the
+#          controller on; its forwarded rate over the same round's solo v2
+#          is what the machinery costs (target >= 0.95)
+#   W/a, lone/a  the same with the controller of FAIR_XVR_A (another build's
+#          xvr: the A of an A/B comparison, interleaved in the same rounds)
 
 FAIR_PREFIXES=${FAIR_PREFIXES:-170000}
 FAIR_DURATION=${FAIR_DURATION:-3}
 FAIR_SETTLE=${FAIR_SETTLE:-1.5}
-FAIR_REPS=${FAIR_REPS:-1}
+FAIR_REPS=${FAIR_REPS:-3}
 FAIR_SOLO_REPS=${FAIR_SOLO_REPS:-3}	# interleaved solo rounds; capacity = their median
 FAIR_WEIGHTS=${FAIR_WEIGHTS:-none 1:1:1 2:1:1}
 FAIR_CTL_PRIO=${FAIR_CTL_PRIO:-45}	# above the generator on its CPU: it must run
+FAIR_XVR_A=${FAIR_XVR_A:-}		# the controller of W/a and lone/a
 
 fair_mac() { printf '02:00:00:2c:00:%02x' "$1"; }
 
@@ -96,8 +109,52 @@ fair_setup() {
 		'{ print; print m2; print m3 }' "$TMP/fair-solo1.txt" >"$TMP/fair-mix.txt"
 }
 
+# fair_ctl_start XVR: the controller on the DUT's CPU, in the background.
+fair_ctl_start() {
+	chrt -f "$FAIR_CTL_PRIO" taskset -c "$GEN_CPU" "$1" -n "$NODE" fair run \
+		cpus "$DUT_CPU" interval 100 >>"$TMP/fair-ctl.log" 2>&1 &
+	FAIR_CTL=$!
+}
+
+fair_ctl_stop() {
+	kill "$FAIR_CTL" 2>/dev/null
+	wait "$FAIR_CTL" 2>/dev/null
+}
+
+# fair_config TOKEN ROUND: one window of a FAIR_WEIGHTS token; appends to runs.
+fair_config() {
+	local w=$1 rep=$2 ctl_xvr=$XVR k
+	if [ "${w%/a}" != "$w" ]; then
+		[ -x "$FAIR_XVR_A" ] || { echo "$w: FAIR_XVR_A is no xvr" >>"$TMP/xvr.log"; return 1; }
+		ctl_xvr=$FAIR_XVR_A
+	fi
+	case ${w%/a} in
+	none)
+		runs+=("$(fair_window "mix-$w-r$rep" "$TMP/fair-mix.txt")") ;;
+	lone)
+		for k in 1 2 3; do
+			"$XVR" -n "$NODE" limit set "v$k" pps 1000000000 >>"$TMP/xvr.log" 2>&1 || return 1
+		done
+		fair_ctl_start "$ctl_xvr"
+		runs+=("$(fair_window "lone-$w-r$rep" "$TMP/fair-solo2.txt")")
+		fair_ctl_stop
+		for k in 1 2 3; do "$XVR" -n "$NODE" limit del "v$k" >>"$TMP/xvr.log" 2>&1; done
+		log "$name: $w (v2 alone, limits and controller on): $(jq -r '.routers.v2.fwd_pps | floor' "${runs[-1]}") pps, shed $(jq -r '.routers.v2.shed_pps | floor' "${runs[-1]}") pps"
+		return 0 ;;
+	*)
+		for k in 1 2 3; do
+			"$XVR" -n "$NODE" router set "v$k" weight "$(cut -d: -f"$k" <<<"${w%/a}")" \
+				>>"$TMP/xvr.log" 2>&1 || return 1
+		done
+		fair_ctl_start "$ctl_xvr"
+		runs+=("$(fair_window "mix-$w-r$rep" "$TMP/fair-mix.txt")")
+		fair_ctl_stop ;;
+	esac
+	log "$name: weights $w: $(jq -r '[.routers | to_entries[] | "\(.key) \(.value.fwd_pps | floor) pps"] | join(", ")' "${runs[-1]}"), controller saturated: $(jq -r '.controller.saturated // "-"' "${runs[-1]}")"
+}
+
 xp_fair() {
-	local mode=$1 name=fair-$1 reason="" runs=() rep w k f ctl desc s
+	local mode=$1 name=fair-$1 reason="" runs=() rep w k f desc s
 	[ "$mode" = xdp ] || die "fair:$mode: only fair:xdp"
 	desc="three xdp-mode routers, v1 with a $FAIR_PREFIXES-prefix table and random destinations, v2 and v3 one route; offered together at full generator rate; CPU share by weight with the fair-sharing controller"
 	log "$name: three routers, v1 dear ($FAIR_PREFIXES prefixes), weights: $FAIR_WEIGHTS"
@@ -112,21 +169,7 @@ xp_fair() {
 			done
 		done
 		for w in $FAIR_WEIGHTS; do
-			ctl=""
-			if [ "$w" != none ]; then
-				for k in 1 2 3; do
-					"$XVR" -n "$NODE" router set "v$k" weight "$(cut -d: -f"$k" <<<"$w")"
-				done
-				chrt -f "$FAIR_CTL_PRIO" taskset -c "$GEN_CPU" "$XVR" -n "$NODE" fair run \
-					cpus "$DUT_CPU" interval 100 >>"$TMP/fair-ctl.log" 2>&1 &
-				ctl=$!
-			fi
-			runs+=("$(fair_window "mix-$w-r$rep" "$TMP/fair-mix.txt")")
-			if [ -n "$ctl" ]; then
-				kill "$ctl"
-				wait "$ctl" 2>/dev/null
-			fi
-			log "$name: weights $w: $(jq -r '[.routers | to_entries[] | "\(.key) \(.value.fwd_pps | floor) pps"] | join(", ")' "${runs[-1]}"), controller saturated: $(jq -r '.controller.saturated // "-"' "${runs[-1]}")"
+			fair_config "$w" "$rep" || { reason="weights $w: $(tail -1 "$TMP/xvr.log")"; break; }
 		done
 	done
 	[ -n "${FAIR_DEBUG:-}" ] && cp -r "$TMP" "$FAIR_DEBUG"
@@ -142,42 +185,67 @@ xp_fair() {
 	fi
 	jq -s --arg name "$name" --arg desc "$desc" --arg weights "$FAIR_WEIGHTS" '
 		def med: sort | .[(length - 1) / 2 | floor];
-		(map(select(.name | startswith("solo"))) | group_by(.name[4:5]) | map(.[0].name[4:5] as $k |
-			{("v" + $k): ([.[].routers["v" + $k].fwd_pps] | med)}) | add) as $cap |
-		(map(select(.name | startswith("solo"))) | group_by(.name[4:5]) | map(.[0].name[4:5] as $k |
-			{("v" + $k): [.[].routers["v" + $k].fwd_pps]}) | add) as $solos |
-		(($solos.v2 + $solos.v3) | med) as $cc |
-		{name: $name, kind: "fair", description: $desc, status: "measured",
-		 solo_capacity_pps: $cap, solo_runs_pps: $solos,
-		 cheap_capacity_pps: $cc,
-		 cost_ratio_v1_v2: ($cap.v2 / $cap.v1),
-		 mixes: [.[] | select(.name | startswith("mix")) | . as $r |
+		def rnd: .name | capture("-r(?<r>[0-9]+)($|\\.)").r;
+		def spread: {median: med, min: min, max: max};
+		(map(select(.name | startswith("solo")))) as $solo |
+		# each round its own capacities: the solo runs of that round
+		($solo | group_by(rnd) | map(rnd as $r | . as $rs | {($r): (
+			[1, 2, 3] | map(tostring as $k | {("v" + $k): ([$rs[] | select(.name[4:5] == $k) |
+				.routers["v" + $k].fwd_pps] | med)}) | add) +
+			{cheap: ([$rs[] | select(.name[4:5] != "1") | .routers["v" + .name[4:5]].fwd_pps] | med)}
+		)}) | add) as $caps |
+		(map(select(.name | startswith("mix-none-"))) | map({(rnd): ([.routers[].fwd_pps] | add)}) |
+			add // {}) as $none |
+		([.[] | select(.name | startswith("mix")) | . as $r | rnd as $rd | $caps[$rd] as $cap |
 			(.name | split("-")[1]) as $w |
-			(if $w == "none" then [1, 1, 1] else ($w | split(":") | map(tonumber)) end) as $ws |
+			(if $w == "none" then [1, 1, 1] else ($w | split("/")[0] | split(":") | map(tonumber)) end) as $ws |
 			[range(0; 3) as $i | $r.routers["v\($i + 1)"].fwd_pps] as $fwd |
 			[range(0; 3) as $i | $fwd[$i] / $cap["v\($i + 1)"]] as $t |
 			($t | add) as $tsum |
-			{weights: $w, saturated: .controller.saturated,
+			([$fwd[0] / $cap.v1, $fwd[1] / $cap.cheap, $fwd[2] / $cap.cheap]) as $tp |
+			($tp | add) as $tpsum |
+			{weights: $w, round: ($rd | tonumber), saturated: .controller.saturated,
 			 saturated_ticks: .controller.saturated_ticks, ticks: .controller.ticks,
 			 offered_pps: (.generator.sent / .generator.duration_s), sent: .generator.sent,
-			 fwd_pps: $fwd,
+			 fwd_pps: $fwd, fwd_total_over_none: (($fwd | add) / ($none[$rd] // null)),
 			 shed_pps: [range(0; 3) as $i | $r.routers["v\($i + 1)"].shed_pps],
 			 balanced: ([.routers[].balanced] | all),
+			 capacity_pps: $cap,
 			 cpu_share: [$t[] / $tsum],
 			 weight_share: [$ws[] / ($ws | add)],
 			 share_error: [range(0; 3) as $i | ($t[$i] / $tsum) / ($ws[$i] / ($ws | add)) - 1],
 			 # v2 and v3 are the same router twice: one capacity for both,
-			 # the median of both their solo runs, halves the noise
-			 cpu_share_pooled: ([$fwd[0] / $cap.v1, $fwd[1] / $cc, $fwd[2] / $cc] |
-				add as $sum | map(. / $sum)),
-			 share_error_pooled: ([$fwd[0] / $cap.v1, $fwd[1] / $cc, $fwd[2] / $cc] |
-				add as $sum | [range(0; 3) as $i | (.[$i] / $sum) / ($ws[$i] / ($ws | add)) - 1]),
+			 # the median of both their solo runs of the round
+			 cpu_share_pooled: [$tp[] / $tpsum],
+			 share_error_pooled: [range(0; 3) as $i | ($tp[$i] / $tpsum) / ($ws[$i] / ($ws | add)) - 1],
 			 controller_share: [.controller.routers[]?.share],
 			 controller_cost_ns: [.controller.routers[]?.cost_ns],
 			 controller_overhead_ns: .controller.overhead_ns,
-			 offered_over_capacity: (.generator.sent / .generator.duration_s / ($fwd | add))}],
+			 controller_shed_ns: .controller.shed_ns,
+			 offered_over_capacity: (.generator.sent / .generator.duration_s / ($fwd | add))}]) as $mixes |
+		{name: $name, kind: "fair", description: $desc, status: "measured",
+		 rounds: ($caps | length), capacity_pps_by_round: $caps,
+		 solo_runs_pps: ($solo | group_by(.name[4:5]) | map(.[0].name[4:5] as $k |
+			{("v" + $k): [.[].routers["v" + $k].fwd_pps]}) | add),
+		 cost_ratio_v1_v2: ([$caps[] | .cheap / .v1] | spread),
+		 mixes: $mixes,
+		 errors: ($mixes | group_by(.weights) | map({weights: .[0].weights,
+			rounds: length,
+			share_error: [range(0; 3) as $i | [.[].share_error[$i]] | spread],
+			share_error_pooled: [range(0; 3) as $i | [.[].share_error_pooled[$i]] | spread],
+			fwd_total_over_none: ([.[].fwd_total_over_none | select(. != null)] |
+				if length > 0 then spread else null end)})),
+		 machinery: ([.[] | select(.name | startswith("lone")) | rnd as $rd |
+			{config: (.name | split("-")[1]), round: ($rd | tonumber),
+			 fwd_pps: .routers.v2.fwd_pps, shed_pps: .routers.v2.shed_pps,
+			 solo_pps: $caps[$rd].v2, over_solo: (.routers.v2.fwd_pps / $caps[$rd].v2),
+			 saturated: .controller.saturated, balanced: ([.routers[].balanced] | all)}] |
+			group_by(.config) | map({config: .[0].config, runs: .,
+				over_solo: ([.[].over_solo] | spread)})),
 		 runs: .}' "${runs[@]}" >"$TMP/xp-$name.json"
-	jq -r '.mixes[] | "weights \(.weights): cpu share \(.cpu_share | map(. * 1000 | floor / 1000)) vs \(.weight_share | map(. * 1000 | floor / 1000)), error \(.share_error | map(. * 1000 | floor / 1000)) (v2, v3 pooled: \(.share_error_pooled | map(. * 1000 | floor / 1000))), saturated \(.saturated), offered/forwarded \(.offered_over_capacity * 100 | floor / 100)"' \
+	jq -r '.mixes[] | "weights \(.weights) round \(.round): cpu share \(.cpu_share | map(. * 1000 | floor / 1000)) vs \(.weight_share | map(. * 1000 | floor / 1000)), error \(.share_error | map(. * 1000 | floor / 1000)) (v2, v3 pooled: \(.share_error_pooled | map(. * 1000 | floor / 1000))), saturated \(.saturated), offered/forwarded \(.offered_over_capacity * 100 | floor / 100), forwarded over no controller \(.fwd_total_over_none)"' \
+		"$TMP/xp-$name.json" | while read -r l; do log "$name: $l"; done
+	jq -r '.machinery[] | "machinery \(.config): v2 alone over its solo run \(.over_solo)"' \
 		"$TMP/xp-$name.json" | while read -r l; do log "$name: $l"; done
 	cp "$TMP/xp-$name.json" "${FAIR_KEEP:-/dev/null}" 2>/dev/null || true
 	xp_record "$TMP/xp-$name.json"

@@ -46,6 +46,8 @@ static int fair_help(void)
 		"50..2000) it sets each router's admission rate to its max-min fair share\n"
 		"of target %% (default 100) of those CPUs' time, divided by the router's\n"
 		"measured cost per frame; frames beyond it are dropped at ingress (shed).\n"
+		"Only routers asking for more than their share get a rate (a router alone\n"
+		"never does); what the shed frames cost comes off the shared time.\n"
 		"'set' fixes a router's admission rate by hand (a running controller\n"
 		"overwrites it).\n");
 	return 0;
