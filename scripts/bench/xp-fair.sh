@@ -57,7 +57,7 @@ fair_counters() {
 # fair_window NAME DSTS: the generator at full rate over DSTS; counters
 # after FAIR_SETTLE s and FAIR_DURATION s later; prints the record's file.
 fair_window() {
-	local name=$1 dsts=$2 f=$TMP/fair-$1.json gpid t0 t1 total
+	local name=$1 dsts=$2 f=$TMP/fair-${1//\//_}.json gpid t0 t1 total
 	# This subshell outranks the generator on its CPU, or its timing slips.
 	chrt -f -p "$FAIR_CTL_PRIO" "$BASHPID" >/dev/null
 	total=$(awk -v a="$FAIR_SETTLE" -v b="$FAIR_DURATION" 'BEGIN { print a + b + 3 }')
