@@ -54,10 +54,17 @@ fair_counters() {
 			cost_ns: .cost_ns}}] | add' >"$1"
 }
 
+# fair_cpu: the DUT's CPU's busy (system, irq, softirq) and steal time, in
+# ns: "BUSY STEAL".
+fair_cpu() {
+	awk -v c="cpu$DUT_CPU" -v hz="$(getconf CLK_TCK)" \
+		'$1 == c { printf "%.0f %.0f\n", ($4 + $7 + $8) * 1e9 / hz, $9 * 1e9 / hz }' /proc/stat
+}
+
 # fair_window NAME DSTS: the generator at full rate over DSTS; counters
 # after FAIR_SETTLE s and FAIR_DURATION s later; prints the record's file.
 fair_window() {
-	local name=$1 dsts=$2 f=$TMP/fair-${1//\//_}.json gpid t0 t1 total
+	local name=$1 dsts=$2 f=$TMP/fair-${1//\//_}.json gpid t0 t1 total b0 b1 s0 s1
 	# This subshell outranks the generator on its CPU, or its timing slips.
 	chrt -f -p "$FAIR_CTL_PRIO" "$BASHPID" >/dev/null
 	total=$(awk -v a="$FAIR_SETTLE" -v b="$FAIR_DURATION" 'BEGIN { print a + b + 3 }')
@@ -66,6 +73,7 @@ fair_window() {
 	gpid=$!
 	sleep "$FAIR_SETTLE"
 	fair_counters "$TMP/fair-a.json"
+	read -r b0 s0 < <(fair_cpu)
 	t0=$(date +%s.%N)
 	sleep "$(awk -v d="$FAIR_DURATION" 'BEGIN { print d / 2 }')"
 	# the controller's view in the middle of the window
@@ -73,12 +81,15 @@ fair_window() {
 		echo '{}' >"$TMP/fair-ctl.json"
 	sleep "$(awk -v d="$FAIR_DURATION" 'BEGIN { print d / 2 }')"
 	fair_counters "$TMP/fair-b.json"
+	read -r b1 s1 < <(fair_cpu)
 	t1=$(date +%s.%N)
 	wait "$gpid"
 	jq -n --arg name "$name" --argjson dt "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" \
 		--slurpfile a "$TMP/fair-a.json" --slurpfile b "$TMP/fair-b.json" \
-		--slurpfile g "$TMP/fair-gen.json" --slurpfile c "$TMP/fair-ctl.json" '
+		--slurpfile g "$TMP/fair-gen.json" --slurpfile c "$TMP/fair-ctl.json" \
+		--argjson busy "$((b1 - b0))" --argjson steal "$((s1 - s0))" '
 		{name: $name, window_s: $dt, generator: $g[0], controller: $c[0],
+		 dut_busy: ($busy / 1e9 / $dt), dut_steal: ($steal / 1e9 / $dt),
 		 routers: ($b[0] | to_entries | map(.key as $k | .value as $v | $a[0][$k] as $u |
 			{(.key): {rx_pps: (($v.rx - $u.rx) / $dt), fwd_pps: (($v.fwd - $u.fwd) / $dt),
 			 shed_pps: (($v.shed - $u.shed) / $dt), cost_ns: $v.cost_ns,
@@ -188,12 +199,19 @@ xp_fair() {
 		def rnd: .name | capture("-r(?<r>[0-9]+)($|\\.)").r;
 		def spread: {median: med, min: min, max: max};
 		(map(select(.name | startswith("solo")))) as $solo |
-		# each round its own capacities: the solo runs of that round
-		($solo | group_by(rnd) | map(rnd as $r | . as $rs | {($r): (
-			[1, 2, 3] | map(tostring as $k | {("v" + $k): ([$rs[] | select(.name[4:5] == $k) |
-				.routers["v" + $k].fwd_pps] | med)}) | add) +
-			{cheap: ([$rs[] | select(.name[4:5] != "1") | .routers["v" + .name[4:5]].fwd_pps] | med)}
-		)}) | add) as $caps |
+		def capof($rs; $k): [$rs[] | select(.name[4:5] == $k) | .routers["v" + $k].fwd_pps] | med;
+		def costof($rs; $k): [$rs[] | select(.name[4:5] == $k) |
+			.dut_busy * 1e9 / .routers["v" + $k].fwd_pps] | med;
+		# each round its own capacities: the solo runs of that round; v2
+		# and v3 (the same router twice) also pooled, as "cheap"
+		($solo | group_by(rnd) | map((.[0] | rnd) as $r | . as $rs | {($r):
+			({v1: capof($rs; "1"), v2: capof($rs; "2"), v3: capof($rs; "3")} |
+			 . + {cheap: ((.v2 + .v3) / 2)})}) | add) as $caps |
+		# and the CPU time per forwarded frame of each router, from the DUT
+		# CPU busy time in their solo runs (ns)
+		($solo | group_by(rnd) | map((.[0] | rnd) as $r | . as $rs | {($r):
+			({v1: costof($rs; "1"), v2: costof($rs; "2"), v3: costof($rs; "3")} |
+			 . + {cheap: ((.v2 + .v3) / 2)})}) | add) as $costs |
 		(map(select(.name | startswith("mix-none-"))) | map({(rnd): ([.routers[].fwd_pps] | add)}) |
 			add // {}) as $none |
 		([.[] | select(.name | startswith("mix")) | . as $r | rnd as $rd | $caps[$rd] as $cap |
@@ -204,6 +222,9 @@ xp_fair() {
 			($t | add) as $tsum |
 			([$fwd[0] / $cap.v1, $fwd[1] / $cap.cheap, $fwd[2] / $cap.cheap]) as $tp |
 			($tp | add) as $tpsum |
+			$costs[$rd] as $cost |
+			([$fwd[0] * $cost.v1, $fwd[1] * $cost.cheap, $fwd[2] * $cost.cheap]) as $u |
+			($u | add) as $usum |
 			{weights: $w, round: ($rd | tonumber), saturated: .controller.saturated,
 			 saturated_ticks: .controller.saturated_ticks, ticks: .controller.ticks,
 			 offered_pps: (.generator.sent / .generator.duration_s), sent: .generator.sent,
@@ -218,6 +239,11 @@ xp_fair() {
 			 # the median of both their solo runs of the round
 			 cpu_share_pooled: [$tp[] / $tpsum],
 			 share_error_pooled: [range(0; 3) as $i | ($tp[$i] / $tpsum) / ($ws[$i] / ($ws | add)) - 1],
+			 # CPU time: forwarded frames at the CPU time each took in its solo run
+			 cost_ns: $cost, dut_busy: .dut_busy, dut_steal: .dut_steal,
+			 cpu_time_explained: ($usum / 1e9 / .dut_busy),
+			 cpu_share_time: [$u[] / $usum],
+			 share_error_time: [range(0; 3) as $i | ($u[$i] / $usum) / ($ws[$i] / ($ws | add)) - 1],
 			 controller_share: [.controller.routers[]?.share],
 			 controller_cost_ns: [.controller.routers[]?.cost_ns],
 			 controller_overhead_ns: .controller.overhead_ns,
@@ -228,11 +254,15 @@ xp_fair() {
 		 solo_runs_pps: ($solo | group_by(.name[4:5]) | map(.[0].name[4:5] as $k |
 			{("v" + $k): [.[].routers["v" + $k].fwd_pps]}) | add),
 		 cost_ratio_v1_v2: ([$caps[] | .cheap / .v1] | spread),
+		 cost_ns_by_round: $costs,
+		 cost_ratio_v1_v2_time: ([$costs[] | .v1 / .cheap] | spread),
 		 mixes: $mixes,
 		 errors: ($mixes | group_by(.weights) | map({weights: .[0].weights,
 			rounds: length,
 			share_error: [range(0; 3) as $i | [.[].share_error[$i]] | spread],
 			share_error_pooled: [range(0; 3) as $i | [.[].share_error_pooled[$i]] | spread],
+			share_error_time: [range(0; 3) as $i | [.[].share_error_time[$i]] | spread],
+			cpu_time_explained: ([.[].cpu_time_explained] | spread),
 			fwd_total_over_none: ([.[].fwd_total_over_none | select(. != null)] |
 				if length > 0 then spread else null end)})),
 		 machinery: ([.[] | select(.name | startswith("lone")) | rnd as $rd |
@@ -243,7 +273,7 @@ xp_fair() {
 			group_by(.config) | map({config: .[0].config, runs: .,
 				over_solo: ([.[].over_solo] | spread)})),
 		 runs: .}' "${runs[@]}" >"$TMP/xp-$name.json"
-	jq -r '.mixes[] | "weights \(.weights) round \(.round): cpu share \(.cpu_share | map(. * 1000 | floor / 1000)) vs \(.weight_share | map(. * 1000 | floor / 1000)), error \(.share_error | map(. * 1000 | floor / 1000)) (v2, v3 pooled: \(.share_error_pooled | map(. * 1000 | floor / 1000))), saturated \(.saturated), offered/forwarded \(.offered_over_capacity * 100 | floor / 100), forwarded over no controller \(.fwd_total_over_none)"' \
+	jq -r '.mixes[] | "weights \(.weights) round \(.round): cpu share \(.cpu_share | map(. * 1000 | floor / 1000)) vs \(.weight_share | map(. * 1000 | floor / 1000)), error \(.share_error | map(. * 1000 | floor / 1000)) (v2, v3 pooled: \(.share_error_pooled | map(. * 1000 | floor / 1000)); by CPU time: \(.share_error_time | map(. * 1000 | floor / 1000)), explained \(.cpu_time_explained * 100 | floor / 100)), saturated \(.saturated), offered/forwarded \(.offered_over_capacity * 100 | floor / 100), forwarded over no controller \(.fwd_total_over_none)"' \
 		"$TMP/xp-$name.json" | while read -r l; do log "$name: $l"; done
 	jq -r '.machinery[] | "machinery \(.config): v2 alone over its solo run \(.over_solo)"' \
 		"$TMP/xp-$name.json" | while read -r l; do log "$name: $l"; done

@@ -27,10 +27,8 @@
 #define FAIR_MAX_CPUS		1024
 #define COST_MIN_SAMPLES	4	/* fewer in a tick: keep the last estimate */
 #define COST_EWMA		0.3	/* weight of a tick's cost in the estimate */
-/* a tick teaches the overhead with this many admitted frames, CPUs half busy */
+/* a tick teaches the overhead with this many frames, CPUs half busy */
 #define OVERHEAD_MIN_FRAMES	2000
-/* a tick teaches a shed frame's cost with this many shed, a tenth of all */
-#define SHED_MIN_FRAMES		2000
 
 static int fair_help(void)
 {
@@ -209,8 +207,7 @@ struct controller {
 	struct fair_status st;
 	struct cpu_times cpu;
 	double last_s;
-	double overhead;	/* ns per admitted frame outside the paths, EWMA */
-	double shed_cost;	/* ns per shed frame, EWMA; 0: not learnt yet */
+	double overhead;	/* ns per frame outside the paths, EWMA */
 	__u64 lost;		/* frames the ports lost before XDP, last count */
 	bool saturated;
 };
@@ -285,8 +282,8 @@ static void tick(struct controller *c)
 	static __u64 rates[XVR_MAX_ROUTERS];
 	struct fair_status *st = &c->st;
 	struct cpu_times now;
-	double t = mono_s(), dt = t - c->last_s, busy_ns, avail_ns, path_sum = 0, adm_sum = 0;
-	double rx_sum = 0, want = 0, capacity, scale = 1, lost_pps, shed_sum, shed_ns;
+	double t = mono_s(), dt = t - c->last_s, busy_ns, avail_ns, path_sum = 0;
+	double rx_sum = 0, want = 0, capacity, scale = 1, lost_pps, shed_ns;
 	long hz = sysconf(_SC_CLK_TCK);
 	bool first = !c->last_s;
 	struct timespec rt;
@@ -334,7 +331,6 @@ static void tick(struct controller *c)
 			sr->admitted_pps = (admitted - tr->admitted) / dt;
 			sr->path_ns = tr->path_ns;
 			path_sum += sr->admitted_pps * tr->path_ns;
-			adm_sum += sr->admitted_pps;
 			rx_sum += sr->demand_pps;
 			asking += sr->demand_pps > 0;
 			cnt++;
@@ -347,33 +343,23 @@ static void tick(struct controller *c)
 	}
 	if (first)
 		return;
-	shed_sum = rx_sum - adm_sum;
 	/*
 	 * What the forwarding CPUs spent beyond the sampled paths (driver,
-	 * parsing, classification, transmit), per admitted frame: each
-	 * router's cost is its own path plus this share of the rest. Learnt
-	 * while (almost) nothing is shed: shed frames' time, spread over the
-	 * admitted ones, would raise the cost as admission tightens, tighten it
-	 * further, and so on down.
+	 * parsing, classification, transmit or drop), per frame that reached
+	 * XDP, shed or not: each router's cost is its own path plus this, and
+	 * a shed frame costs this alone (on veth, dropping a frame costs about
+	 * as much as forwarding a cheap one). Learnt in every interval with
+	 * enough frames and the CPUs at least half busy, so an estimate a
+	 * noisy interval spoilt is put right by the next: an earlier version
+	 * learnt it only while nothing was shed and kept it while shedding,
+	 * where one bad estimate held the node at a tenth of its capacity.
+	 * Dividing by every frame, not the admitted ones, keeps the shed
+	 * frames' time from raising the admitted ones' cost.
 	 */
-	if (adm_sum * dt >= OVERHEAD_MIN_FRAMES && busy_ns > path_sum &&
-	    busy_ns >= 0.5 * avail_ns && shed_sum <= 0.05 * rx_sum)
-		c->overhead = ewma(c->overhead, (busy_ns - path_sum) / adm_sum);
-	/*
-	 * And what a shed frame costs (the driver, parsing, classification,
-	 * and freeing it: on veth about as much as forwarding one), learnt
-	 * while a tenth or more is shed: the busy time the admitted frames do
-	 * not explain, per shed frame. Until then it is taken to be the
-	 * overhead, a frame's cost without its router's path.
-	 */
-	if (c->overhead && shed_sum * dt >= SHED_MIN_FRAMES && shed_sum >= 0.1 * rx_sum &&
-	    busy_ns >= 0.5 * avail_ns) {
-		double q = (busy_ns - path_sum - adm_sum * c->overhead) / shed_sum;
-
-		q = q < 0 ? 0 : q > 2 * c->overhead ? 2 * c->overhead : q;
-		c->shed_cost = ewma(c->shed_cost, q);
-	}
-	shed_ns = c->shed_cost ? c->shed_cost : c->overhead;
+	if (rx_sum * dt >= OVERHEAD_MIN_FRAMES && busy_ns > path_sum &&
+	    busy_ns >= 0.5 * avail_ns)
+		c->overhead = ewma(c->overhead, (busy_ns - path_sum) / rx_sum);
+	shed_ns = c->overhead;
 	/*
 	 * What the routers were sent: what reached XDP, and the frames the
 	 * ports lost before it, shared among the routers as they arrive (a
