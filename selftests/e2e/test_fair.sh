@@ -5,7 +5,8 @@
 # router show, stats and node save; cost sampling yields about one sample in
 # 32 frames and a plausible ns/packet under traffic; an admission rate sheds
 # the excess at ingress as 'shed' and the books balance; the controller
-# starts, reports, stops and removes admission when it goes. (The max-min
+# starts, reports, stops and removes admission when it goes; it sheds
+# neither a router alone nor routers under capacity, saturated or not. (The max-min
 # arithmetic is test_progs' fair; 2:1 CPU under overload is the bench's
 # xp-fair: it needs a saturated node, which a test cannot promise.)
 set -u
@@ -126,5 +127,28 @@ x fair stop || t_fail "fair stop"
 t_eq "fair show: not supervised after stop" "$(x -j fair show | jq '.supervised')" false
 t_eq "stop removed admission" "$(stat r2 admission_pps)" 0
 t_fails "a second stop is refused" x fair stop
+
+# 5. Nobody asking for no more than its share is shed. The controller at
+# threshold 10% counts the node saturated under any load here; first r1
+# alone, flooded (nobody to be unfair to: never shed, however saturated),
+# then r1 and r2 at 30 kpps each (their demands sum far below capacity).
+x fair start interval 100 threshold 10 || t_fail "fair start threshold 10"
+ticks() { x -j fair show | jq '.ticks // 0'; }
+t_check "the controller reports" t_wait 5 eval '[ "$(ticks)" -ge 2 ]'
+s1=$(shed r1) s2=$(shed r2) rx0=$(stat r1 rx_packets)
+gen $M1 2000000 1.5 >/dev/null
+settle r1
+sat=$(x -j fair show | jq '.saturated_ticks')
+echo "# lone flood: $(( $(stat r1 rx_packets) - rx0 )) frames, $sat saturated ticks"
+t_ge "the controller saw the node saturated" "$sat" 1
+t_eq "r1 alone, flooded: nothing shed" "$(( $(shed r1) - s1 ))" 0
+gen $M1 30000 1 >/dev/null &
+g=$!
+gen $M2 30000 1 >/dev/null
+wait "$g"
+settle r1
+settle r2
+t_eq "r1 and r2 under capacity: nothing shed" "$(( $(shed r1) + $(shed r2) - s1 - s2 ))" 0
+x fair stop || t_fail "fair stop"
 
 t_summary
