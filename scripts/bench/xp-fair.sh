@@ -97,6 +97,17 @@ fair_window() {
 	echo "$f"
 }
 
+# fair_routers MACFN K...: xdp-mode routers vK (id K) on the node's ports,
+# each told apart on port A by the MAC `MACFN K` prints (xp-victim too).
+fair_routers() {
+	local macfn=$1 k
+	shift
+	for k in "$@"; do
+		"$XVR" -n "$NODE" router add "v$k" id "$k" mode xdp fibsync off &&
+		"$XVR" -n "$NODE" classify add "v$k" mac "$("$macfn" "$k")" port "${P}a" || return 1
+	done
+}
+
 # fair_setup: node, ports, v1 (table) v2 v3; destination files.
 fair_setup() {
 	local k
@@ -104,10 +115,7 @@ fair_setup() {
 	$PY "$ROOT/scripts/gen-table.py" -n "$FAIR_PREFIXES" --via $GW_SINK --lladdr $MAC_S \
 		--dev "${P}b" -o "$TMP/fair-table.txt" --dst-file "$TMP/fair-v1.txt" \
 		--dst-count 65536 || return 1
-	for k in 1 2 3; do
-		"$XVR" -n "$NODE" router add "v$k" id "$k" mode xdp fibsync off &&
-		"$XVR" -n "$NODE" classify add "v$k" mac "$(fair_mac "$k")" port "${P}a" || return 1
-	done
+	fair_routers fair_mac 1 2 3 || return 1
 	"$XVR" -n "$NODE" route load v1 "$TMP/fair-table.txt" || return 1
 	for k in 2 3; do
 		"$XVR" -n "$NODE" route add "v$k" 198.19.0.0/16 via $GW_SINK lladdr $MAC_S \
@@ -120,7 +128,8 @@ fair_setup() {
 		'{ print; print m2; print m3 }' "$TMP/fair-solo1.txt" >"$TMP/fair-mix.txt"
 }
 
-# fair_ctl_start XVR: the controller on the DUT's CPU, in the background.
+# fair_ctl_start XVR: the controller for the DUT's CPU, in the background on
+# the generator's, above the generator (xp-victim too).
 fair_ctl_start() {
 	chrt -f "$FAIR_CTL_PRIO" taskset -c "$GEN_CPU" "$1" -n "$NODE" fair run \
 		cpus "$DUT_CPU" interval 100 >>"$TMP/fair-ctl.log" 2>&1 &

@@ -57,10 +57,7 @@ vic_setup() {
 	pin_napi "$P-v" "${P}v0" "$SINK_CPU" $SINK_PRIO
 	pin_napi "" "${P}c" "$DUT_CPU" $DUT_PRIO
 	xvr_ports_up && "$XVR" -n "$NODE" port add "${P}c" || return 1
-	"$XVR" -n "$NODE" router add v1 id 1 mode xdp fibsync off &&
-	"$XVR" -n "$NODE" router add v2 id 2 mode xdp fibsync off &&
-	"$XVR" -n "$NODE" classify add v1 mac "$(vic_mac 1)" port "${P}a" &&
-	"$XVR" -n "$NODE" classify add v2 mac "$(vic_mac 2)" port "${P}a" &&
+	fair_routers vic_mac 1 2 &&
 	"$XVR" -n "$NODE" route add v1 198.19.0.0/16 via $GW_SINK lladdr $MAC_S dev "${P}b" &&
 	"$XVR" -n "$NODE" route add v2 198.19.0.0/16 via 198.51.102.2 lladdr $MAC_V dev "${P}c"
 }
@@ -85,9 +82,8 @@ vic_run() {
 	esac
 	case $cfg in
 	flood-fair)
-		taskset -c "$GEN_CPU" "$XVR" -n "$NODE" fair run cpus "$DUT_CPU" interval 100 \
-			>>"$TMP/vic-ctl.log" 2>&1 &
-		extra=$!
+		fair_ctl_start "$XVR"
+		extra=$FAIR_CTL
 		sleep 0.3 ;;
 	flood-limit) "$XVR" -n "$NODE" limit set v1 pps "$VIC_V1_LIMIT" ;;
 	burn)
