@@ -51,6 +51,19 @@ def section(res, w, ctx):
             w(f"| {e['weights']} | {e['rounds']} | "
               + " | ".join(spread(x, True) for x in errs)
               + f" | {spread(e.get('fwd_total_over_none'))} |")
+        if any(e.get("share_error_time") for e in p.get("errors", [])):
+            w("")
+            w("The same shares by CPU time: forwarded frames at the DUT CPU's "
+              "busy time per frame in the round's solo runs; *explained* is "
+              "that sum over the mix's own measured busy time.")
+            w("")
+            w("| weights | v1 error | v2 error | v3 error | explained |")
+            w("| --- | ---: | ---: | ---: | ---: |")
+            for e in p.get("errors", []):
+                errs = e.get("share_error_time") or []
+                w(f"| {e['weights']} | "
+                  + " | ".join(spread(x, True) for x in errs)
+                  + f" | {spread(e.get('cpu_time_explained'))} |")
         rows = p.get("machinery") or []
         if rows:
             w("")
