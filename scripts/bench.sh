@@ -11,6 +11,8 @@
 #              2 routes of xvr-2 / the table and destinations of xvr-170k
 #   xvr-2      xvr, xdp mode, 2 routes
 #   xvr-170k   xvr, xdp mode, a 170,000-prefix table, random destinations
+#   base-2, base-170k   xvr-2 / xvr-170k run with the xvr binary of another
+#              build (XVR_BASE=PATH), interleaved with them: A/B of a change
 #   netns      xvr netns-mode router (issue 3); macvlan, bridge: the same
 #              namespace router behind macvlan / veth + Linux bridge
 #   xdp-static, xdp-bird   xdp mode with VIFs, routes from `xvr route add`
@@ -1205,11 +1207,23 @@ xvr_teardown() {
 }
 
 point_xvr() {
-	local name=$1 desc reason table="" gen_args=()
-	if [ "$name" = xvr-2 ]; then
-		desc="xvr, one router in xdp mode, 2 routes, one destination"
+	local name=$1 desc reason table="" gen_args=() XVR=$XVR
+	case $name in
+	base-*)
+		# The same point with another build's xvr (XVR_BASE), for A/B
+		# pairs of a change within one run.
+		XVR=${XVR_BASE:-}
+		if [ ! -x "$XVR" ]; then
+			not_measured "$name" "$name: XVR_BASE build" "XVR_BASE is not set to an xvr binary"
+			return
+		fi
+		desc="XVR_BASE ($XVR), " ;;
+	*) desc="" ;;
+	esac
+	if [ "${name#*-}" = 2 ]; then
+		desc="${desc}xvr, one router in xdp mode, 2 routes, one destination"
 	else
-		desc="xvr, one router in xdp mode, $PREFIXES-prefix synthetic table (scripts/gen-table.py), $NDSTS random destinations across it"
+		desc="${desc}xvr, one router in xdp mode, $PREFIXES-prefix synthetic table (scripts/gen-table.py), $NDSTS random destinations across it"
 	fi
 	if ! reason=$(xvr_ready); then
 		not_measured "$name" "$desc" "$reason"
@@ -1217,7 +1231,7 @@ point_xvr() {
 	fi
 	log "$name: xvr xdp mode, xvr-pktgen on CPU $GEN_CPU"
 	topo_up ""
-	if [ "$name" = xvr-170k ]; then
+	if [ "${name#*-}" = 170k ]; then
 		table=$TMP/table.txt
 		$PY "$ROOT/scripts/gen-table.py" -n "$PREFIXES" --via $GW_SINK \
 			--lladdr $MAC_S --dev "${P}b" -o "$table" \
@@ -1357,7 +1371,7 @@ mode_run() {
 # the median of the per-round ratios with their min-max. PAIR=0 measures
 # each point on its own instead (REPS runs back to back).
 ROUND_POINTS="kernel netns macvlan bridge xdp-static xdp-bird redirect fibfwd xvr-2 \
-	xvr-170k fibfwd-170k pfpacket afxdp link-p2p link-mp bridge-vxlan"
+	xvr-170k fibfwd-170k base-2 base-170k pfpacket afxdp link-p2p link-mp bridge-vxlan"
 ROUNDS=${ROUNDS:-$([ "$QUICK" = 1 ] && echo 2 || echo 5)}
 ROUND=""
 round_measure() {
@@ -1486,7 +1500,7 @@ std_point() {
 	bridge) point_bridge ;;
 	redirect) point_redirect ;;
 	fibfwd | fibfwd-170k) point_fibfwd "$1" ;;
-	xvr-2 | xvr-170k) point_xvr "$1" ;;
+	xvr-2 | xvr-170k | base-2 | base-170k) point_xvr "$1" ;;
 	link-p2p | link-mp) point_link "$1" ;;
 	bridge-vxlan) point_bridge_vxlan ;;
 	*) die "unknown point $1" ;;
@@ -1587,6 +1601,8 @@ jq -s --slurpfile micro "$OUT/micro.json" --slurpfile plots "$TMP/plots.json" --
 		  ratio("xdp mode / XDP on the kernel FIB, 2 routes"; "xvr-2"; "fibfwd"; 1.0),
 		  ratio("xdp mode / XDP on the kernel FIB, 170k table"; "xvr-170k"; "fibfwd-170k"; 1.3),
 		  ratio("170k table, random / 2 routes"; "xvr-170k"; "xvr-2"; 0.8),
+		  ratio("this build / XVR_BASE, 2 routes (A/B of a change)"; "xvr-2"; "base-2"; 1.0),
+		  ratio("this build / XVR_BASE, 170k table (A/B of a change)"; "xvr-170k"; "base-170k"; 1.0),
 		  ratio("netns mode / Linux forwarding (issue 3)"; "netns"; "kernel"; 0.95),
 		  ratio("netns mode / macvlan namespace router (issue 3)"; "netns"; "macvlan"; 1.0),
 		  ratio("netns mode / veth + bridge namespace router (issue 3)"; "netns"; "bridge"; 1.0),
