@@ -409,32 +409,4 @@ struct {
 	__type(value, struct xvr_cpu_counters);
 } xvr_cpu_stats SEC(".maps");
 
-/*
- * What xvr_ingress_frame learned of a frame, for router_path on the same
- * CPU in the same run of xvr_ingress: the parse's scalars (packet pointers
- * cannot cross a global function's boundary, offsets can) and the port's
- * stats slot, so the inline path neither parses the frame again nor looks
- * the port up twice. No xvr_ prefix: per object, never pinned (nothing
- * outside one program run reads it).
- */
-struct path_scratch_val {
-	__u32 port_slot;	/* XVR_MAX_PORTS: not a port */
-	__u32 gre_key;
-	__u16 l3_proto;
-	__u16 l2_len;
-	__u16 vlan[XVR_MAX_VLANS];
-	__u16 sport, dport;
-	__u16 vlan_prio;
-	__u8 nvlans;
-	__u8 l4_proto;
-	__u8 flags;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct path_scratch_val);
-} path_scratch SEC(".maps");
-
 #endif /* XVR_BPF_MAPS_H */

@@ -439,30 +439,40 @@ static __always_inline int afxdp_deliver(struct xdp_md *ctx, __u32 vr_id, struct
 	return XDP_REDIRECT;
 }
 
-/* Keeps the parse of f, received on port slot, for router_path. */
+/*
+ * What xvr_ingress_frame (or xvr_cpumap) learned of a frame, for
+ * router_path on the same CPU in the same program run: the parse's scalars
+ * (packet pointers cannot cross a global function's boundary, offsets can)
+ * and the port's stats slot, so an inline frame is neither parsed again nor
+ * its port looked up twice. Not node state: no xvr_ prefix, never pinned.
+ */
+struct path_scratch_val {
+	__u32 port_slot;	/* XVR_MAX_PORTS: not a port */
+	__u8 pkt[PKT_SCALARS_LEN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct path_scratch_val);
+} path_scratch SEC(".maps");
+
+/* Keeps the parse p of a frame received on port slot, for router_path. */
 static __always_inline void scratch_save(const struct pkt *p, __u32 slot)
 {
+	struct path_scratch_val *s;
 	__u32 zero = 0;
-	struct path_scratch_val *s = bpf_map_lookup_elem(&path_scratch, &zero);
 
+	s = bpf_map_lookup_elem(&path_scratch, &zero);
 	if (!s)
 		return;
 	s->port_slot = slot;
-	s->gre_key = p->gre_key;
-	s->l3_proto = p->l3_proto;
-	s->l2_len = p->l2_len;
-	s->vlan[0] = p->vlan[0];
-	s->vlan[1] = p->vlan[1];
-	s->sport = p->sport;
-	s->dport = p->dport;
-	s->vlan_prio = p->vlan_prio;
-	s->nvlans = p->nvlans;
-	s->l4_proto = p->l4_proto;
-	s->flags = p->flags;
+	__builtin_memcpy(s->pkt, (void *)p + PKT_SCALARS_OFF, PKT_SCALARS_LEN);
 }
 
 /*
- * The parse xvr_ingress_frame kept, made whole again: its scalars, and the
+ * The parse scratch_save kept, made whole again: its scalars, and the
  * header pointers at their offsets (the frame is unchanged since; what the
  * full parse checked of the headers holds, the bounds are checked anew for
  * the verifier). 0, or a drop reason if the frame is not what was parsed.
@@ -470,24 +480,14 @@ static __always_inline void scratch_save(const struct pkt *p, __u32 slot)
 static __always_inline int scratch_load(const struct path_scratch_val *s, void *data,
 					void *data_end, struct pkt *p)
 {
-	__u32 l2_len = s->l2_len;
+	__u32 l2_len;
 	void *l3;
 
+	__builtin_memcpy((void *)p + PKT_SCALARS_OFF, s->pkt, PKT_SCALARS_LEN);
+	l2_len = p->l2_len;
 	if (l2_len > ETH_HLEN + XVR_MAX_VLANS * VLAN_HLEN || data + ETH_HLEN > data_end)
 		return XVR_DROP_BAD_L2;
 	p->eth = data;
-	p->len = data_end - data;
-	p->gre_key = s->gre_key;
-	p->l3_proto = s->l3_proto;
-	p->l2_len = l2_len;
-	p->vlan[0] = s->vlan[0];
-	p->vlan[1] = s->vlan[1];
-	p->sport = s->sport;
-	p->dport = s->dport;
-	p->vlan_prio = s->vlan_prio;
-	p->nvlans = s->nvlans;
-	p->l4_proto = s->l4_proto;
-	p->flags = s->flags;
 	l3 = data + l2_len;
 	if (p->l3_proto == ETH_P_IP) {
 		if (l3 + sizeof(struct iphdr) > data_end)
