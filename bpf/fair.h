@@ -9,6 +9,18 @@
 #define XVR_BPF_FAIR_H
 
 /*
+ * Whether the controller has set the router an admission rate (it does
+ * only while the node is overloaded); inlined, so that a frame of a router
+ * without one skips admit_fair()'s call.
+ */
+static __always_inline bool fair_limited(__u32 vr_id)
+{
+	struct xvr_fair *fair = bpf_map_lookup_elem(&xvr_fair, &vr_id);
+
+	return fair && fair->adm.frame_cost;
+}
+
+/*
  * The router's fair-share admission; true if the frame is admitted. A
  * global function like the limits' checks: verified once. Without a rate
  * (the controller sees no overload) it costs one lookup.

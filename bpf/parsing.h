@@ -55,6 +55,7 @@ struct gre_base_hdr_ {
 };
 
 struct pkt {
+	/* Pointers first: from len on, only scalars (PKT_SCALARS). */
 	struct ethhdr *eth;
 	struct iphdr *ip4;		/* exactly one of ip4/ip6 set for IP */
 	struct ipv6hdr *ip6;
@@ -69,6 +70,10 @@ struct pkt {
 	__u8 l4_proto;
 	__u8 flags;
 };
+
+/* The scalar part of struct pkt, which may be kept in a map between programs. */
+#define PKT_SCALARS_OFF		__builtin_offsetof(struct pkt, len)
+#define PKT_SCALARS_LEN		(sizeof(struct pkt) - PKT_SCALARS_OFF)
 
 struct cursor {
 	void *pos;

@@ -37,6 +37,18 @@ static __always_inline bool bucket_take(struct xvr_bucket *b, __u64 now, __u64 c
 }
 
 /*
+ * Whether the router has a data limit at all: an inlined array read, so
+ * that a router without limits (the common case) pays neither the global
+ * function's call nor its clock read. police_frame() checks again.
+ */
+static __always_inline bool data_limited(__u32 vr_id)
+{
+	struct xvr_limit *lim = bpf_map_lookup_elem(&xvr_limits, &vr_id);
+
+	return lim && (lim->pps.frame_cost || lim->bps.byte_cost);
+}
+
+/*
  * The two checks are global functions: the verifier checks a global
  * function once, on its own, where an inlined copy of the compare-and-swap
  * loop at each of the data path's punt sites multiplies the states it walks

@@ -440,21 +440,85 @@ static __always_inline int afxdp_deliver(struct xdp_md *ctx, __u32 vr_id, struct
 }
 
 /*
+ * What xvr_ingress_frame (or xvr_cpumap) learned of a frame, for
+ * router_path on the same CPU in the same program run: the parse's scalars
+ * (packet pointers cannot cross a global function's boundary, offsets can)
+ * and the port's stats slot, so an inline frame is neither parsed again nor
+ * its port looked up twice. Not node state: no xvr_ prefix, never pinned.
+ */
+struct path_scratch_val {
+	__u32 port_slot;	/* XVR_MAX_PORTS: not a port */
+	__u8 pkt[PKT_SCALARS_LEN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct path_scratch_val);
+} path_scratch SEC(".maps");
+
+/* Keeps the parse p of a frame received on port slot, for router_path. */
+static __always_inline void scratch_save(const struct pkt *p, __u32 slot)
+{
+	struct path_scratch_val *s;
+	__u32 zero = 0;
+
+	s = bpf_map_lookup_elem(&path_scratch, &zero);
+	if (!s)
+		return;
+	s->port_slot = slot;
+	__builtin_memcpy(s->pkt, (void *)p + PKT_SCALARS_OFF, PKT_SCALARS_LEN);
+}
+
+/*
+ * The parse scratch_save kept, made whole again: its scalars, and the
+ * header pointers at their offsets (the frame is unchanged since; what the
+ * full parse checked of the headers holds, the bounds are checked anew for
+ * the verifier). 0, or a drop reason if the frame is not what was parsed.
+ */
+static __always_inline int scratch_load(const struct path_scratch_val *s, void *data,
+					void *data_end, struct pkt *p)
+{
+	__u32 l2_len;
+	void *l3;
+
+	__builtin_memcpy((void *)p + PKT_SCALARS_OFF, s->pkt, PKT_SCALARS_LEN);
+	l2_len = p->l2_len;
+	if (l2_len > ETH_HLEN + XVR_MAX_VLANS * VLAN_HLEN || data + ETH_HLEN > data_end)
+		return XVR_DROP_BAD_L2;
+	p->eth = data;
+	l3 = data + l2_len;
+	if (p->l3_proto == ETH_P_IP) {
+		if (l3 + sizeof(struct iphdr) > data_end)
+			return XVR_DROP_BAD_IP;
+		p->ip4 = l3;
+	} else if (p->l3_proto == ETH_P_IPV6) {
+		if (l3 + sizeof(struct ipv6hdr) > data_end)
+			return XVR_DROP_BAD_IP;
+		p->ip6 = l3;
+	}
+	return 0;
+}
+
+/*
  * A router's data path for a frame already classified and admitted: on the
  * CPU that received it, or on one of the router's own CPUs after a cpumap
  * handoff. A global function, checked by the verifier once and on its own
  * (its arguments are plain scalars), so the ingress program and xvr_cpumap
- * share it without either paying for the other's states. It parses the
- * frame again: packet pointers cannot cross a global function's boundary,
- * nor a cpumap queue.
+ * share it without either paying for the other's states. Packet pointers
+ * cannot cross a global function's boundary: the caller parses the frame
+ * and leaves the parse in path_scratch (scratch_save), as offsets. Inline,
+ * that is xvr_ingress_frame's parse, so the frame is parsed once; after a
+ * cpumap handoff, xvr_cpumap parses it on the router's CPU.
  */
 __noinline int router_path(struct xdp_md *ctx, __u32 vr_id, __u32 vif_id, __u32 len,
 			   __u32 meta_flags)
 {
+	struct path_scratch_val *s;
 	void *data_end, *data;
-	__u32 ifindex, slot;
+	__u32 slot, zero = 0;
 	struct xvr_router *vr;
-	struct xvr_port *port;
 	struct frame f = {};
 	int reason, act;
 	__u64 t0;
@@ -463,12 +527,12 @@ __noinline int router_path(struct xdp_md *ctx, __u32 vr_id, __u32 vif_id, __u32 
 		return XDP_ABORTED;
 	data_end = (void *)(long)ctx->data_end;
 	data = (void *)(long)ctx->data;
-	ifindex = ctx->ingress_ifindex;
-	port = bpf_map_lookup_elem(&xvr_ports, &ifindex);
-	if (port) {
-		slot = port->slot;
+	s = bpf_map_lookup_elem(&path_scratch, &zero);
+	if (!s)
+		return XDP_ABORTED;	/* a per-CPU array's only entry: never */
+	slot = s->port_slot;
+	if (slot < XVR_MAX_PORTS)
 		f.b.port = bpf_map_lookup_elem(&xvr_port_stats, &slot);
-	}
 	f.b.vr = bpf_map_lookup_elem(&xvr_vr_stats, &vr_id);
 	f.b.vr_id = vr_id;
 	f.b.len = len;
@@ -476,7 +540,7 @@ __noinline int router_path(struct xdp_md *ctx, __u32 vr_id, __u32 vif_id, __u32 
 	f.vr_id = vr_id;
 	f.punt_admitted = meta_flags & XVR_CPU_META_PUNT_ADMITTED;
 
-	reason = parse_frame(data, data_end, &f.p);
+	reason = scratch_load(s, data, data_end, &f.p);
 	if (reason)
 		return drop(&f.b, reason);
 	vr = bpf_map_lookup_elem(&xvr_routers, &vr_id);
@@ -650,15 +714,16 @@ __noinline int xvr_ingress_frame(struct xdp_md *ctx, __u32 len, __u32 link_vr, _
 		if (!police_punt(vr_id))
 			return drop(&f.b, XVR_DROP_PUNT_POLICED);
 		f.punt_admitted = true;
-	} else if (!police_frame(vr_id, f.b.len)) {
+	} else if (data_limited(vr_id) && !police_frame(vr_id, f.b.len)) {
 		return drop(&f.b, XVR_DROP_POLICED);
-	} else if (!admit_fair(vr_id)) {
+	} else if (fair_limited(vr_id) && !admit_fair(vr_id)) {
 		/* over its fair share while the node is overloaded (xvr fair) */
 		return drop(&f.b, XVR_DROP_SHED);
 	}
 	group = vr->cpu_group;
 	if (group)
 		return cpu_steer(ctx, &f, group, vif_id);
+	scratch_save(&f.p, port->slot);
 	return PATH_NEXT | (f.punt_admitted ? PATH_PUNT_ADMITTED : 0) |
 	       vif_id << PATH_VIF_SHIFT | vr_id;
 }
@@ -767,7 +832,8 @@ int xvr_cpumap(struct xdp_md *ctx)
 	struct xvr_cpu_meta *m = (void *)(long)ctx->data_meta;
 	__u32 vr_id, vif_id, len, flags, ifindex, slot;
 	struct xvr_cpu_counters *cc;
-	int act;
+	struct pkt p = {};
+	int act, reason;
 	struct xvr_port *port;
 	struct books b = {};
 
@@ -794,6 +860,23 @@ int xvr_cpumap(struct xdp_md *ctx)
 		cc->arrived_packets++;
 		cc->arrived_bytes += len;
 	}
+	/* The port's books, and the parse, for router_path. */
+	ifindex = ctx->ingress_ifindex;
+	port = bpf_map_lookup_elem(&xvr_ports, &ifindex);
+	slot = port ? port->slot : XVR_MAX_PORTS;
+	reason = parse_frame((void *)(long)ctx->data, (void *)(long)ctx->data_end, &p);
+	if (reason) {
+		if (port)
+			b.port = bpf_map_lookup_elem(&xvr_port_stats, &slot);
+		b.vr = bpf_map_lookup_elem(&xvr_vr_stats, &vr_id);
+		b.vr_id = vr_id;
+		b.len = len;
+		b.ctx = ctx;
+		if (cc)
+			cc->arrived_dropped++;
+		return drop(&b, reason);
+	}
+	scratch_save(&p, slot);
 	act = router_path(ctx, vr_id, vif_id, len, flags);
 	if (act == XDP_DROP && cc)
 		cc->arrived_dropped++;

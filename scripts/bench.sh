@@ -1280,11 +1280,11 @@ xvr_teardown() {
 }
 
 point_xvr() {
-	local name=$1 desc reason table="" gen_args=()
-	if [ "$name" = xvr-2 ]; then
-		desc="xvr, one router in xdp mode, 2 routes, one destination"
+	local name=$1 desc="" reason table="" gen_args=()
+	if [ "${name#*-}" = 2 ]; then
+		desc="${desc}xvr, one router in xdp mode, 2 routes, one destination"
 	else
-		desc="xvr, one router in xdp mode, $PREFIXES-prefix synthetic table (scripts/gen-table.py), $NDSTS random destinations across it"
+		desc="${desc}xvr, one router in xdp mode, $PREFIXES-prefix synthetic table (scripts/gen-table.py), $NDSTS random destinations across it"
 	fi
 	if ! reason=$(xvr_ready); then
 		not_measured "$name" "$desc" "$reason"
@@ -1292,7 +1292,7 @@ point_xvr() {
 	fi
 	log "$name: xvr xdp mode, xvr-pktgen on CPU $GEN_CPU"
 	topo_up ""
-	if [ "$name" = xvr-170k ]; then
+	if [ "${name#*-}" = 170k ]; then
 		table=$TMP/table.txt
 		$PY "$ROOT/scripts/gen-table.py" -n "$PREFIXES" --via $GW_SINK \
 			--lladdr $MAC_S --dev "${P}b" -o "$table" \
@@ -1431,8 +1431,11 @@ mode_run() {
 # ratio has one pair of runs per round (A B ... A B ...). The report gives
 # the median of the per-round ratios with their min-max. PAIR=0 measures
 # each point on its own instead (REPS runs back to back).
-ROUND_POINTS="kernel netns netns-threaded netns-tc netns-tcgro macvlan bridge xdp-static xdp-bird redirect fibfwd xvr-2 \
-	xvr-170k fibfwd-170k pfpacket pfmmap afxdp link-p2p link-mp bridge-vxlan"
+# echo: one space between names (a tab after the line break would keep
+# the next name out of the " $ROUND_POINTS " matches below).
+ROUND_POINTS=$(echo kernel netns netns-threaded netns-tc netns-tcgro macvlan bridge xdp-static \
+	xdp-bird redirect fibfwd xvr-2 xvr-170k fibfwd-170k pfpacket pfmmap afxdp link-p2p link-mp \
+	bridge-vxlan)
 ROUNDS=${ROUNDS:-$([ "$QUICK" = 1 ] && echo 2 || echo 5)}
 ROUND=""
 round_measure() {
@@ -1679,7 +1682,10 @@ jq -s --slurpfile micro "$OUT/micro.json" --slurpfile plots "$TMP/plots.json" --
 		  ratio("onto a p2p link / plain xdp forwarding (issue 11)"; "link-p2p"; "xvr-2"; 0.8),
 		  ratio("onto a multipoint link / plain xdp forwarding (issue 11)"; "link-mp"; "xvr-2"; 0.8),
 		  ratio("p2p link / bridge + VXLAN namespace router (issue 11)"; "link-p2p"; "bridge-vxlan"; 2.5),
-		  ratio("multipoint link / bridge + VXLAN namespace router (issue 11)"; "link-mp"; "bridge-vxlan"; 2.5)]}
+		  ratio("multipoint link / bridge + VXLAN namespace router (issue 11)"; "link-mp"; "bridge-vxlan"; 2.5)]
+		 # Every POINT.a run beside its POINT: this build / XVR_A.
+		 + [($m // {}) | keys[] | select(endswith(".a")) | rtrimstr(".a") as $b | select($m[$b]) |
+		    ratio("\($b): this build / XVR_A (A/B of a change)"; $b; $b + ".a"; 1.0)]}
 	' "${RESULTS[@]}" >"$OUT/results.json"
 # REPORT=0: a partial run (make bench-links) leaves BENCHMARKS.md alone.
 [ "${REPORT:-1}" = 1 ] && $PY "$ACCT" report "$OUT/results.json" "$ROOT/BENCHMARKS.md"
