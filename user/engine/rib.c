@@ -5,7 +5,7 @@
  * current by netlink.c.
  *
  * Routes are held per family in a hash per prefix length. IPv4 lookups go
- * through a DIR-16-8-8 table (user/lib/fib.c, the same code that fills the
+ * through a DIR-16-8-8 table (user/lib/fib4.c, the same code that fills the
  * xdp mode's BPF table) holding nexthop ids; the per-length hashes give the
  * parent route a removal needs. IPv6 lookups probe the hashes longest
  * prefix first: only the lengths in use are probed, a handful in practice.
