@@ -1666,7 +1666,7 @@ jq -s --slurpfile micro "$OUT/micro.json" --slurpfile plots "$TMP/plots.json" --
 		results_file: $file, plots: $plots[0]},
 	 micro: $micro[0],
 	 points: [.[] | . + {kernel: $kernel, cpu_model: $cpu}],
-	 ratios: [ratio("xdp mode / kernel forwarding"; "xvr-2"; "kernel"; 3.0),
+	 ratios: ([ratio("xdp mode / kernel forwarding"; "xvr-2"; "kernel"; 3.0),
 		  ratio("xdp mode / minimal redirect"; "xvr-2"; "redirect"; 0.8),
 		  ratio("xdp mode / XDP on the kernel FIB, 2 routes"; "xvr-2"; "fibfwd"; 1.0),
 		  ratio("xdp mode / XDP on the kernel FIB, 170k table"; "xvr-170k"; "fibfwd-170k"; 1.3),
@@ -1685,7 +1685,7 @@ jq -s --slurpfile micro "$OUT/micro.json" --slurpfile plots "$TMP/plots.json" --
 		  ratio("multipoint link / bridge + VXLAN namespace router (issue 11)"; "link-mp"; "bridge-vxlan"; 2.5)]
 		 # Every POINT.a run beside its POINT: this build / XVR_A.
 		 + [($m // {}) | keys[] | select(endswith(".a")) | rtrimstr(".a") as $b | select($m[$b]) |
-		    ratio("\($b): this build / XVR_A (A/B of a change)"; $b; $b + ".a"; 1.0)]}
+		    ratio("\($b): this build / XVR_A (A/B of a change)"; $b; $b + ".a"; 1.0)])}
 	' "${RESULTS[@]}" >"$OUT/results.json"
 # REPORT=0: a partial run (make bench-links) leaves BENCHMARKS.md alone.
 [ "${REPORT:-1}" = 1 ] && $PY "$ACCT" report "$OUT/results.json" "$ROOT/BENCHMARKS.md"
