@@ -429,14 +429,8 @@ static int fe_exec(int argc, char **argv)
 	err = cg_attach(cg, 0);
 	if (err)
 		pr_warn("fe %u: join cgroup %s: %s\n", id, cg, strerror(-err));
-	if (fe.cpu >= 0) {
-		cpu_set_t set;
-
-		CPU_ZERO(&set);
-		CPU_SET(fe.cpu, &set);
-		if (sched_setaffinity(0, sizeof(set), &set))
-			pr_warn("fe %u: pin to cpu %d: %s\n", id, fe.cpu, strerror(errno));
-	}
+	if (fe.cpu >= 0 && (err = cpu_pin(fe.cpu)))
+		pr_warn("fe %u: pin to cpu %d: %s\n", id, fe.cpu, strerror(-err));
 	err = self_exe(exe, sizeof(exe));
 	if (err)
 		return err;

@@ -869,16 +869,9 @@ static int fe_setup(struct fe *f)
 	char ns[256];
 	int err;
 
-	if (f->o.cpu >= 0) {
-		cpu_set_t set;
-
-		CPU_ZERO(&set);
-		CPU_SET(f->o.cpu, &set);
-		if (sched_setaffinity(0, sizeof(set), &set)) {
-			err = -errno;
-			pr_warn("engine %u: cpu %d: %s\n", f->o.fe_id, f->o.cpu, strerror(-err));
-			return err;
-		}
+	if (f->o.cpu >= 0 && (err = cpu_pin(f->o.cpu))) {
+		pr_warn("engine %u: cpu %d: %s\n", f->o.fe_id, f->o.cpu, strerror(-err));
+		return err;
 	}
 	netns_name(ns, sizeof(ns), f->o.node, f->o.router);
 	err = netns_enter(ns);

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -95,6 +96,15 @@ bool matches(const char *arg, const char *word)
 	size_t n = strlen(arg);
 
 	return n && n <= strlen(word) && !strncmp(arg, word, n);
+}
+
+int cpu_pin(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
 }
 
 int parse_mac(const char *s, __u8 mac[6])

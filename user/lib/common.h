@@ -36,6 +36,8 @@ const char *prefix_problem(const char *s, char *buf, size_t len);
 const char *fmt_mac(const __u8 mac[6], char *buf);	/* buf >= 18 */
 /* addr: 4 bytes for AF_INET, 16 for AF_INET6; buf >= 46 */
 const char *fmt_addr(int family, const __u8 *addr, char *buf);
+/* Run the calling thread on cpu only: 0 or -errno. */
+int cpu_pin(int cpu);
 int if_index(const char *name);		/* ifindex or -ENODEV */
 const char *if_name(int ifindex, char *buf);	/* buf >= IF_NAMESIZE */
 int if_mac(const char *name, __u8 mac[6]);

@@ -218,7 +218,7 @@ int main(int argc, char **argv)
 {
 	unsigned int rx_blocks = 64, tx_frames = 4096;
 	unsigned char smac[6], dmac[6];
-	int c, cpu = -1, secs = 0, have_s = 0, have_d = 0, in_idx, out_idx, in, one = 1;
+	int c, cpu = -1, secs = 0, have_s = 0, have_d = 0, in_idx, out_idx, in, one = 1, err;
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct tx_ring tx = { 0 };
 	struct rx_ring rx = { 0 };
@@ -261,14 +261,8 @@ int main(int argc, char **argv)
 	}
 	if (argc - optind != 2 || !have_s || !have_d)
 		usage();
-	if (cpu >= 0) {
-		cpu_set_t set;
-
-		CPU_ZERO(&set);
-		CPU_SET(cpu, &set);
-		if (sched_setaffinity(0, sizeof(set), &set))
-			perror("sched_setaffinity");
-	}
+	if (cpu >= 0 && (err = cpu_pin(cpu)))
+		fprintf(stderr, "%s: cpu %d: %s\n", "xvr-pfmmap", cpu, strerror(-err));
 
 	/* IN: TPACKET_V3 receive ring, our own transmissions left out. */
 	in = ring_sock(argv[optind], TPACKET_V3, htons(ETH_P_ALL), &in_idx);

@@ -28,6 +28,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include "common.h"
 
 static volatile sig_atomic_t stop;
 
@@ -35,17 +36,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stop = 1;
-}
-
-static int parse_mac(const char *s, unsigned char *mac)
-{
-	unsigned int b[6];
-
-	if (sscanf(s, "%x:%x:%x:%x:%x:%x", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5]) != 6)
-		return -1;
-	for (int i = 0; i < 6; i++)
-		mac[i] = b[i];
-	return 0;
 }
 
 static int open_sock(const char *dev, int *ifindex)
@@ -82,7 +72,7 @@ int main(int argc, char **argv)
 {
 	unsigned char smac[6], dmac[6], buf[2048];
 	unsigned long long rx = 0, tx = 0, drop_proto = 0, drop_ttl = 0, tx_err = 0;
-	int c, cpu = -1, secs = 0, have_s = 0, have_d = 0, in_idx, out_idx, in, out;
+	int c, cpu = -1, secs = 0, have_s = 0, have_d = 0, in_idx, out_idx, in, out, err;
 	struct sockaddr_ll to = { .sll_family = AF_PACKET, .sll_halen = 6 };
 	struct sigaction sa = { .sa_handler = on_signal };
 
@@ -97,14 +87,8 @@ int main(int argc, char **argv)
 	}
 	if (argc - optind != 2 || !have_s || !have_d)
 		usage();
-	if (cpu >= 0) {
-		cpu_set_t set;
-
-		CPU_ZERO(&set);
-		CPU_SET(cpu, &set);
-		if (sched_setaffinity(0, sizeof(set), &set))
-			perror("sched_setaffinity");
-	}
+	if (cpu >= 0 && (err = cpu_pin(cpu)))
+		fprintf(stderr, "%s: cpu %d: %s\n", "xvr-pfpacket", cpu, strerror(-err));
 	in = open_sock(argv[optind], &in_idx);
 	out = open_sock(argv[optind + 1], &out_idx);
 	if (in < 0 || out < 0) {

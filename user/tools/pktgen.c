@@ -894,15 +894,10 @@ int main(int argc, char **argv)
 	 */
 	if (o.cpu < 0)
 		o.cpu = sched_getcpu();
-	{
-		cpu_set_t set;
-
-		CPU_ZERO(&set);
-		CPU_SET(o.cpu, &set);
-		if (sched_setaffinity(0, sizeof(set), &set)) {
-			pr_err("CPU %d: %s\n", o.cpu, strerror(errno));
-			return 1;
-		}
+	err = cpu_pin(o.cpu);
+	if (err) {
+		pr_err("CPU %d: %s\n", o.cpu, strerror(-err));
+		return 1;
 	}
 	if (o.dst_file) {
 		ndsts = read_dst_file(o.dst_file, o.family, &dsts);
