@@ -422,7 +422,10 @@ t_check "M reaches h1 (node 1) across the multipoint link" wait_for 10 in_ns "xv
 t_check "and h2 (node 2)" wait_for 10 in_ns "xvr-$N3-M" ping -c 1 -W 1 10.2.1.2
 
 # ---- a link removed while traffic flows leaves nothing behind ----
-in_ns "${T_P}g1" ping -i 0.01 -W 1 10.2.1.2 >/dev/null 2>&1 &
+# Not through in_ns: $! must be ping itself ('ip netns exec' becomes it), or
+# the kill below reaches only a subshell and ping outlives the test; -w
+# bounds it in any case.
+ip netns exec "${T_P}g1" ping -i 0.01 -w 60 -W 1 10.2.1.2 >/dev/null 2>&1 &
 PING=$!
 T_PIDS+=("$PING")
 sleep 0.5
