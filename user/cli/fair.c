@@ -533,9 +533,7 @@ static int fair_show(int argc, char **argv)
 	struct xvr_node n;
 	int err, pid;
 
-	if (argc)
-		return unexpected_arg(argv[0]);
-	err = cli_node_open(&n, false);
+	err = cli_show_open(argc, argv, &n);
 	if (err)
 		return err;
 	pid = supervise_child(n.name, FAIR_NAME);
@@ -547,9 +545,7 @@ static int fair_show(int argc, char **argv)
 	if (err) {
 		print_bool("status", "  no status yet\n", false);
 		print_close_object();
-		print_end();
-		xvr_node_close(&n);
-		return 0;
+		return cli_show_close(&n);
 	}
 	print_double("age_s", "  status %.1f s old\n", rt.tv_sec + rt.tv_nsec / 1e9 - st.time_s);
 	print_bool("saturated", "  saturated %s", st.saturated);
@@ -579,9 +575,7 @@ static int fair_show(int argc, char **argv)
 	}
 	print_close_array();
 	print_close_object();
-	print_end();
-	xvr_node_close(&n);
-	return 0;
+	return cli_show_close(&n);
 }
 
 static int fair_set(int argc, char **argv)
