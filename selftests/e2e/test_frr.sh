@@ -69,8 +69,13 @@ done
 frr_start R1 ospfd && frr_start R2 ospfd
 vtysh_() { x router exec "$1" -- vtysh -c "$2"; }
 
-t_check "zebra and ospfd run as FRR's user of each router's own range" \
-	sh -c "pgrep -u $(( $(x -j router show R1 | jq .uid_base) + $(id -u frr) )) -x ospfd"
+# ospfd was just started and drops to frr's user after it has read its
+# config: wait for both daemons of each router to run as that user.
+for r in R1 R2; do
+	uid=$(( $(x -j router show "$r" | jq .uid_base) + $(id -u frr) ))
+	t_check "$r: zebra and ospfd run as FRR's user of the router's own range ($uid)" \
+		wait_for 10 sh -c "pgrep -u $uid -x zebra >/dev/null && pgrep -u $uid -x ospfd >/dev/null"
+done
 t_check "OSPF adjacency R1-R2 comes up through xvr" \
 	wait_for 40 sh -c "\"$XVR\" -n $NODE router exec R1 -- vtysh -c 'show ip ospf neighbor' | grep -q Full"
 t_check "R1's zebra installed 10.2.1.0/24 (proto ospf)" \
