@@ -726,7 +726,10 @@ def cmd_report(args):
     w("")
     w(f"Machine: {meta['cpu_model']}, {meta['cpus']} CPUs, kernel "
       f"{meta['kernel']}; run {meta['date']}, load average "
-      f"{meta.get('loadavg_at_start', '?')} at the start. Other work on the "
+      f"{meta.get('loadavg_at_start', '?')} at the start"
+      + (f"; the suite took {meta['elapsed_s'] / 60:.1f} minutes"
+         if meta.get("elapsed_s") is not None else "")
+      + ". Other work on the "
       "machine moves these figures (per-frame costs varied by up to ~1.8x "
       "between runs on a shared machine); the ratios move much less.")
     w("")

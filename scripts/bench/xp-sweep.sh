@@ -21,13 +21,13 @@
 # run); the runs after it follow back to back. One record per mode, kind
 # "sweep", name sweep-MODE; report_e1_sweep.py renders them.
 #
-# Defaults: SWEEP_LOADS="10 25 50 75 90 100 125 150", SWEEP_REPS=2 (the
-# median and min-max of two runs per step), SWEEP_CAP_REPS=3,
+# Defaults: SWEEP_LOADS="10 25 50 75 90 100 125 150", SWEEP_REPS=1 (2 gives
+# the median and min-max of two runs per step), SWEEP_CAP_REPS=3,
 # SWEEP_DURATION=1 (s per run), SWEEP_NDR=1, SWEEP_NDR_STEPS=3; QUICK=1:
 # SWEEP_LOADS="25 50 90 100 125 150", SWEEP_REPS=1, SWEEP_CAP_REPS=1,
 # SWEEP_DURATION=0.5. A run costs its duration plus ~1.1 s (drain,
-# snapshots, accounting): a mode's 30 runs and its setup take ~65 s by
-# default (8 modes ~9 min), its 10 runs ~25 s with QUICK=1.
+# snapshots, accounting): a mode's 14 runs and its setup take ~35 s by
+# default, its 10 runs ~25 s with QUICK=1.
 
 if [ "$QUICK" = 1 ]; then
 	SWEEP_LOADS=${SWEEP_LOADS:-25 50 90 100 125 150}
@@ -36,7 +36,7 @@ if [ "$QUICK" = 1 ]; then
 else
 	SWEEP_LOADS=${SWEEP_LOADS:-10 25 50 75 90 100 125 150}
 	SWEEP_DURATION=${SWEEP_DURATION:-1}
-	SWEEP_REPS=${SWEEP_REPS:-2}
+	SWEEP_REPS=${SWEEP_REPS:-1}
 fi
 SWEEP_CAP_REPS=${SWEEP_CAP_REPS:-$([ "$QUICK" = 1 ] && echo 1 || echo 3)}
 SWEEP_NDR=${SWEEP_NDR:-1}
