@@ -86,8 +86,14 @@ if [ "${1:-}" = micro ]; then
 	if [ -f "$OUT/results.json" ]; then
 		jq --slurpfile m "$OUT/micro.json" '.micro = $m[0]' "$OUT/results.json" \
 			>"$OUT/results.json.tmp" && mv "$OUT/results.json.tmp" "$OUT/results.json"
-		/usr/bin/python3 "$ROOT/scripts/bench/acct.py" report "$OUT/results.json" "$ROOT/BENCHMARKS.md"
-		echo "bench-micro: $OUT/micro.json, merged into $OUT/results.json and BENCHMARKS.md"
+		if jq -e .meta.full_run "$OUT/results.json" >/dev/null; then
+			/usr/bin/python3 "$ROOT/scripts/bench/acct.py" report "$OUT/results.json" \
+				"$ROOT/BENCHMARKS.md" --readme "$ROOT/README.md"
+			echo "bench-micro: $OUT/micro.json, merged into $OUT/results.json, BENCHMARKS.md and README.md"
+		else
+			/usr/bin/python3 "$ROOT/scripts/bench/acct.py" report "$OUT/results.json" "$OUT/BENCHMARKS.md"
+			echo "bench-micro: $OUT/micro.json, merged into $OUT/results.json and $OUT/BENCHMARKS.md (not a full run)"
+		fi
 	else
 		echo "bench-micro: $OUT/micro.json (no results.json of this date to merge into)"
 	fi
@@ -144,6 +150,11 @@ else
 		isolation:xdp isolation:netns isolation:macvlan isolation:bridge \
 		fair:xdp victim:xdp"
 fi
+# A full run (the default points, not QUICK) writes BENCHMARKS.md and the
+# README's ratio table; any other run writes its report next to its
+# results, so that the documents always come from one full run.
+FULL_RUN=0
+[ "$QUICK" != 1 ] && [ -z "${POINTS:-}" ] && FULL_RUN=1
 POINTS=$(echo ${POINTS:-$DEFAULT_POINTS})
 # Generator of the points that forward in a Linux stack. xvr-pktgen's live
 # frames do reach the stack through a veth whose NAPI (GRO) path builds skbs
@@ -1632,7 +1643,7 @@ mapfile -t RESULTS < <(printf '%s\n' "${RESULTS[@]}" | awk '!seen[$0]++')
 jq -s --slurpfile micro "$OUT/micro.json" --slurpfile plots "$TMP/plots.json" --arg kernel "$(uname -r)" \
 	--arg cpu "$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)" \
 	--argjson cpus "$(nproc --all)" --arg date "$(date -Is)" --arg cmd "$CMD" \
-	--arg load "$LOAD_START" --argjson elapsed "$ELAPSED" \
+	--arg load "$LOAD_START" --argjson elapsed "$ELAPSED" --argjson full "$FULL_RUN" \
 	--argjson dur "$DURATION" --argjson reps "$REPS" --argjson size "$SIZE0" \
 	--argjson gcpu "$GEN_CPU" --argjson dcpu "$DUT_CPU" --argjson scpu "$SINK_CPU_XDP" \
 	--arg file "bench/results/$(basename "$OUT")/results.json" '
@@ -1662,7 +1673,7 @@ jq -s --slurpfile micro "$OUT/micro.json" --slurpfile plots "$TMP/plots.json" --
 	def band($n; $a; $b; $lo; $hi): ratio($n; $a; $b; $lo) + {target_max: $hi};
 	{meta: {kernel: $kernel, cpu_model: $cpu, cpus: $cpus, date: $date,
 		command: $cmd, duration_s: $dur, repetitions: $reps,
-		loadavg_at_start: $load, elapsed_s: $elapsed,
+		loadavg_at_start: $load, elapsed_s: $elapsed, full_run: ($full == 1),
 		frame_size: $size, gen_cpu: $gcpu, dut_cpu: $dcpu, sink_cpu: $scpu,
 		results_file: $file, plots: $plots[0]},
 	 micro: $micro[0],
@@ -1688,10 +1699,18 @@ jq -s --slurpfile micro "$OUT/micro.json" --slurpfile plots "$TMP/plots.json" --
 		 + [($m // {}) | keys[] | select(endswith(".a")) | rtrimstr(".a") as $b | select($m[$b]) |
 		    ratio("\($b): this build / XVR_A (A/B of a change)"; $b; $b + ".a"; 1.0)])}
 	' "${RESULTS[@]}" >"$OUT/results.json"
-# REPORT=0: a partial run (make bench-links) leaves BENCHMARKS.md alone.
-[ "${REPORT:-1}" = 1 ] && $PY "$ACCT" report "$OUT/results.json" "$ROOT/BENCHMARKS.md"
+# REPORT=0: no report at all (make bench-links renders its own).
+REPORT_MD=$OUT/BENCHMARKS.md
+if [ "${REPORT:-1}" = 1 ]; then
+	if [ "$FULL_RUN" = 1 ]; then
+		REPORT_MD=$ROOT/BENCHMARKS.md
+		$PY "$ACCT" report "$OUT/results.json" "$REPORT_MD" --readme "$ROOT/README.md"
+	else
+		$PY "$ACCT" report "$OUT/results.json" "$REPORT_MD"
+	fi
+fi
 
-log "results: $OUT/results.json, BENCHMARKS.md ($ELAPSED s)"
+log "results: $OUT/results.json, report $REPORT_MD ($ELAPSED s)"
 jq -r '.points[] | select(.kind == null or .kind == "idle") | "\(.name): " + (if .kind == "idle" and .idle_cpu_pct then "idle engine \(.idle_cpu_pct * 100 | floor / 100)% of a core" elif .pps_median then "\(.pps_median / 1e6 * 1000 | floor / 1000) Mpps delivered (\(.balanced_runs)/\(.repetitions) runs balanced); DUT " + (if .capacity_pps then "\(.dut_ns_per_frame_median | floor) ns/frame, capacity \(.capacity_pps / 1e6 * 1000 | floor / 1000) Mpps" + (if .capacity_from_saturated then "" else " (never saturated: estimate)" end) else "no cost figure" end) else (.reason // "no balanced run") end)' \
 	"$OUT/results.json" | while read -r l; do log "$l"; done
 jq -r '.ratios[] | (if .by == "ndr" then .value = .value_ndr | .name += " (by no-drop rate)" else . end) | "\(.name): " + (if .value then "\(.value * 100 | floor / 100) (target >= \(.target)\(if .target_max then ", <= \(.target_max)" else "" end))" else "not measured" end) + (if .value_delivered then "; delivered \(.value_delivered * 100 | floor / 100)" else "" end)' \

@@ -422,6 +422,65 @@ def mpps(x):
     return "—" if x is None else f"{x / 1e6:.3f}"
 
 
+def ratio_rows(res):
+    """The ratio table's rows: (label, value and range, target, verdict, delivered)."""
+    rows = []
+    by_name = {p["name"]: p for p in res["points"]}
+    for r in res["ratios"]:
+        rng = r.get("rounds")
+        if r.get("by") == "ndr":
+            r = dict(r, value=r.get("value_ndr"))
+            r["name"] += ", by no-drop rate"
+            rng = r.get("rounds_ndr")
+        vd = r.get("value_delivered")
+        vd_s = "—" if vd is None else f"{vd:.2f}"
+        label = f"{r['name']} ({r['numerator']} / {r['denominator']})"
+        tgt = (f"{r['target']}–{r['target_max']}" if r.get("target_max") is not None
+               else f"≥ {r['target']}")
+        if r["value"] is None:
+            missing = [n for n in (r["numerator"], r["denominator"])
+                       if not by_name.get(n, {}).get("capacity_pps")]
+            rows.append((label, f"not measured ({', '.join(missing)})", tgt, "", vd_s))
+            continue
+        ok = ratio_verdict(r, rng)
+        est = [n for n in (r["numerator"], r["denominator"])
+               if not by_name.get(n, {}).get("capacity_from_saturated")]
+        if est:
+            ok += (f" (estimate: {', '.join(est)} never saturated, so its "
+                   "cost includes idle wakeups and its capacity is understated)")
+        val = f"{r['value']:.2f}"
+        if rng:
+            val += f" ({rng['min']:.2f}–{rng['max']:.2f}, {rng['pairs']} pairs)"
+        rows.append((label, val, tgt, ok, vd_s))
+    return rows
+
+
+README_BEGIN = "<!-- bench ratios: written by scripts/bench/acct.py report --readme -->"
+README_END = "<!-- end of bench ratios -->"
+
+
+def readme_ratios(res, path):
+    """Rewrites the README's ratio table (between its two markers) from res."""
+    with open(path) as f:
+        text = f.read()
+    a, b = text.find(README_BEGIN), text.find(README_END)
+    if a < 0 or b < a:
+        sys.exit(f"{path}: no ratio table markers ({README_BEGIN!r} ... {README_END!r})")
+    meta = res["meta"]
+    lines = [README_BEGIN, "",
+             f"From the run of {meta['date'][:10]} (`{meta['results_file']}`, "
+             f"{meta.get('frame_size', 64)}-byte frames"
+             + (f", {meta['elapsed_s'] / 60:.0f} minutes" if meta.get("elapsed_s") else "")
+             + "; capacity = 1 / the DUT's CPU time per frame; a ratio is the median "
+             "of its per-round ratios, with their min–max and the number of pairs):", "",
+             "| ratio | measured | target | |", "| --- | ---: | ---: | --- |"]
+    for label, val, tgt, ok, _ in ratio_rows(res):
+        lines.append(f"| {label} | {val} | {tgt} | {ok} |")
+    lines += ["", ""]
+    with open(path, "w") as f:
+        f.write(text[:a] + "\n".join(lines) + text[b:])
+
+
 def ratio_verdict(r, rng):
     """met / not met / undecided: by the whole per-round range if there is one."""
     lo, hi = (rng["min"], rng["max"]) if rng else (r["value"], r["value"])
@@ -776,34 +835,8 @@ def cmd_report(args):
     w("")
     w("| ratio | by capacity | target | | delivered |")
     w("| --- | ---: | ---: | --- | ---: |")
-    by_name = {p["name"]: p for p in res["points"]}
-    for r in res["ratios"]:
-        rng = r.get("rounds")
-        if r.get("by") == "ndr":
-            r = dict(r, value=r.get("value_ndr"))
-            r["name"] += ", by no-drop rate"
-            rng = r.get("rounds_ndr")
-        vd = r.get("value_delivered")
-        vd_s = "—" if vd is None else f"{vd:.2f}"
-        label = f"{r['name']} ({r['numerator']} / {r['denominator']})"
-        if r["value"] is None:
-            missing = [n for n in (r["numerator"], r["denominator"])
-                       if not by_name.get(n, {}).get("capacity_pps")]
-            w(f"| {label} | not measured ({', '.join(missing)}) | "
-              f"≥ {r['target']} | | {vd_s} |")
-            continue
-        ok = ratio_verdict(r, rng)
-        est = [n for n in (r["numerator"], r["denominator"])
-               if not by_name.get(n, {}).get("capacity_from_saturated")]
-        if est:
-            ok += (f" (estimate: {', '.join(est)} never saturated, so its "
-                   "cost includes idle wakeups and its capacity is understated)")
-        tgt = (f"{r['target']}–{r['target_max']}" if r.get("target_max") is not None
-               else f"≥ {r['target']}")
-        val = f"{r['value']:.2f}"
-        if rng:
-            val += f" ({rng['min']:.2f}–{rng['max']:.2f}, {rng['pairs']} pairs)"
-        w(f"| {label} | {val} | {tgt} | {ok} | {vd_s} |")
+    for row in ratio_rows(res):
+        w("| " + " | ".join(row) + " |")
     w("")
     extra_sections(res, w)
     experiment_sections(res, w, args)
@@ -839,6 +872,8 @@ def cmd_report(args):
         w("")
     with open(args.output, "w") as f:
         f.write("\n".join(out))
+    if args.readme:
+        readme_ratios(res, args.readme)
 
 
 def main():
@@ -870,6 +905,7 @@ def main():
     r = sub.add_parser("report")
     r.add_argument("results")
     r.add_argument("output")
+    r.add_argument("--readme", help="also rewrite this README's ratio table")
     args = ap.parse_args()
     {"snapshot": cmd_snapshot, "account": cmd_account, "quiet": cmd_quiet,
      "report": cmd_report}[args.cmd](args)
