@@ -36,10 +36,10 @@
 #          xvr: the A of an A/B comparison, interleaved in the same rounds)
 
 FAIR_PREFIXES=${FAIR_PREFIXES:-170000}
-FAIR_DURATION=${FAIR_DURATION:-3}
+FAIR_DURATION=${FAIR_DURATION:-2}
 FAIR_SETTLE=${FAIR_SETTLE:-1.5}
 FAIR_REPS=${FAIR_REPS:-3}
-FAIR_SOLO_REPS=${FAIR_SOLO_REPS:-3}	# interleaved solo rounds; capacity = their median
+FAIR_SOLO_REPS=${FAIR_SOLO_REPS:-1}	# solo runs per round; capacity = their median
 FAIR_WEIGHTS=${FAIR_WEIGHTS:-none 1:1:1 2:1:1}
 FAIR_CTL_PRIO=${FAIR_CTL_PRIO:-45}	# above the generator on its CPU: it must run
 FAIR_XVR_A=${FAIR_XVR_A:-}		# the controller of W/a and lone/a

@@ -29,11 +29,11 @@
 # check before them). Defaults (per mode: 4 runs of LAT_DURATION s plus
 # ~2 s overhead each, plus the mode's setup; ~20-30 s per mode):
 #   LAT_LOADS="10 50 90" (percent of capacity)
-#   LAT_DURATION=2 (QUICK: 1) seconds per run
+#   LAT_DURATION=1 seconds per run
 #   LAT_PING_INTERVAL=0.01 (s between echo requests), LAT_PING=1 (0: no ping)
 
 LAT_LOADS=${LAT_LOADS:-10 50 90}
-LAT_DURATION=${LAT_DURATION:-$([ "$QUICK" = 1 ] && echo 1 || echo 2)}
+LAT_DURATION=${LAT_DURATION:-1}
 LAT_PING_INTERVAL=${LAT_PING_INTERVAL:-0.01}
 LAT_PING=${LAT_PING:-1}
 LAT_G_ADDR=198.18.0.1	# the generator namespace's address (= SRC_IP)

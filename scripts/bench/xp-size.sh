@@ -3,7 +3,7 @@
 # scripts/bench.sh; the point size:MODE sets MODE's DUT up once and measures
 # every size in SIZE_STEPS (bytes with FCS) on it, REPS accounted runs each.
 
-SIZE_STEPS=${SIZE_STEPS:-64 128 256 512 1024 1500}
+SIZE_STEPS=${SIZE_STEPS:-64 128 512 1500}
 SIZE_DURATION=${SIZE_DURATION:-1}
 
 size_measure() {
