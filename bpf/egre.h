@@ -14,6 +14,8 @@
 #ifndef XVR_BPF_EGRE_H
 #define XVR_BPF_EGRE_H
 
+#include "clock.h"
+
 #define AF_INET_	2
 #define IP_DF		0x4000
 
@@ -74,9 +76,10 @@ static __always_inline void egre_learn(__u32 link_id, const __u8 *mac, __be32 re
 	if (!fdb)
 		return;
 	__builtin_memcpy(key.mac, mac, ETH_ALEN);
-	now = bpf_ktime_get_ns();
+	/* Coarse (bpf/clock.h): refresh and aging are in seconds. */
+	now = clock_coarse_ns();
 	e = bpf_map_lookup_elem(fdb, &key);
-	if (e && e->remote == remote && now - e->seen_ns < 1000000000ull)
+	if (e && e->remote == remote && (__s64)(now - e->seen_ns) < 1000000000ll)
 		return;
 	ne.seen_ns = now;
 	bpf_map_update_elem(fdb, &key, &ne, BPF_ANY);
@@ -103,7 +106,9 @@ static __always_inline __be32 egre_remote(const struct xvr_link *link, __u32 lin
 		return 0;
 	__builtin_memcpy(key.mac, dmac, ETH_ALEN);
 	e = bpf_map_lookup_elem(fdb, &key);
-	if (!e || bpf_ktime_get_ns() - e->seen_ns > XVR_LINK_FDB_AGE_NS ||
+	/* Signed: an entry stamped by a program on the precise clock (before
+	 * an upgrade) may be up to a jiffy ahead of the coarse one. */
+	if (!e || (__s64)(clock_coarse_ns() - e->seen_ns) > (__s64)XVR_LINK_FDB_AGE_NS ||
 	    !link_has_remote(link, e->remote))
 		return 0;
 	return e->remote;
@@ -145,7 +150,7 @@ static __always_inline int egre_route(void *ctx, __u32 link_id, const struct xvr
 {
 	struct xvr_link_nh *cached = bpf_map_lookup_elem(&xvr_vlink_nh, &link_id);
 	struct bpf_fib_lookup fib = {};
-	__u64 now = bpf_ktime_get_ns();
+	__u64 now = clock_coarse_ns();	/* the cache lives 100 ms */
 	int rc;
 
 	if (cached && cached->remote == remote && now < cached->expires_ns) {

@@ -24,6 +24,24 @@ static __always_inline bool fair_limited(__u32 vr_id)
  * The router's fair-share admission; true if the frame is admitted. A
  * global function like the limits' checks: verified once. Without a rate
  * (the controller sees no overload) it costs one lookup.
+ *
+ * It reads the coarse clock (bpf/clock.h): on a flooded router every frame
+ * comes here, and most are shed, so the clock read was much of what a shed
+ * frame cost. GCRA on a clock that stands still for a jiffy (J) and then
+ * jumps by J: within a jiffy, frames are admitted until tat runs tolerance
+ * ahead of the frozen now; at the jump, now moves J on. If tolerance >= J,
+ * tat is still ahead of the new now, base stays tat, no credit is lost,
+ * and each jiffy admits exactly J of the rate: the average rate over the
+ * controller's periods is the one it set. With tolerance < J, tat would
+ * fall behind at each jump and each jiffy admit only tolerance's worth,
+ * well under the rate. So the controller sets the tolerance to several
+ * jiffies (fair_rate_set in lib/fair.c: at least XVR_FAIR_TOL_JIFFIES, so
+ * a late tick loses nothing either). The price: a flooded router's
+ * admitted frames come in bunches of a jiffy's worth at the start of each
+ * tick (400 frames every 4 ms at 100 kpps, HZ=250) instead of evenly
+ * spaced, and its first burst may be up to a jiffy's worth longer than the
+ * tolerance (the clock's lag). The controller shares capacity over its
+ * periods, not within a jiffy.
  */
 __noinline bool admit_fair(__u32 vr_id)
 {
@@ -31,7 +49,8 @@ __noinline bool admit_fair(__u32 vr_id)
 
 	if (!fair || !fair->adm.frame_cost)
 		return true;
-	return bucket_take(&fair->adm, bucket_now(), fair->adm.frame_cost, fair->adm.tolerance);
+	return bucket_take(&fair->adm, bucket_now_coarse(), fair->adm.frame_cost,
+			   fair->adm.tolerance);
 }
 
 /*
@@ -50,6 +69,7 @@ static __always_inline __u64 cost_begin(__u32 vr_id)
 		return 0;
 	}
 	c->gap = bpf_get_prandom_u32() % (2 * XVR_COST_SAMPLE_MEAN - 1) + 1;
+	/* The precise clock: a frame's path takes far less than a jiffy. */
 	return bpf_ktime_get_ns();
 }
 

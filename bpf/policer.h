@@ -7,6 +7,8 @@
 #ifndef XVR_BPF_POLICER_H
 #define XVR_BPF_POLICER_H
 
+#include "clock.h"
+
 /*
  * Compare-and-swap attempts before a conforming frame gives up: each failure
  * means another CPU admitted a frame of the same router just now. A frame
@@ -15,9 +17,27 @@
  */
 #define POLICER_CAS_TRIES	4
 
+/*
+ * The user's limits run on the precise clock (bpf/clock.h), and must: the
+ * coarse clock stands still for a jiffy and then jumps by one. A bucket
+ * whose tolerance is below a jiffy (burst 32 at 1 Mpps is 31 us) would
+ * refill only burst frames per jump and police most of the rate away; and
+ * with any tolerance, the clock's lag of up to a jiffy lets up to a jiffy's
+ * worth of the rate more through back to back than `burst N` promises.
+ * Neither is what the user configured, so they pay for the exact clock.
+ */
 static __always_inline __u64 bucket_now(void)
 {
 	return bpf_ktime_get_ns() << XVR_BUCKET_SHIFT;
+}
+
+/*
+ * The coarse clock in bucket units: for buckets whose tolerance xvr itself
+ * sets to several jiffies (the fair-share admission, bpf/fair.h).
+ */
+static __always_inline __u64 bucket_now_coarse(void)
+{
+	return clock_coarse_ns() << XVR_BUCKET_SHIFT;
 }
 
 /* Moves the bucket on by cost (1/16 ns) if it is within tolerance of now. */

@@ -389,7 +389,13 @@ static __always_inline __u32 fe_pick(const struct pkt *p, __u32 vr_id)
 			start = (*pos)++ % count;
 		break;
 	}
-	now = bpf_ktime_get_ns();
+	/*
+	 * Coarse (bpf/clock.h): staleness is XVR_FE_STALE_NS, 200 ms. The
+	 * engine stamps its heartbeat with CLOCK_MONOTONIC, which may be up to
+	 * a jiffy ahead of this; fe_alive compares signed, so such a beat is
+	 * fresh, and a stopped engine is down within the timeout plus a jiffy.
+	 */
+	now = clock_coarse_ns();
 	for (__u32 i = 0; i < XVR_MAX_ROUTER_FES; i++) {
 		__u32 idx = (start + i) % count, fe_id;
 

@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <time.h>
 #include <stddef.h>
@@ -36,6 +37,7 @@
 #include "node.h"
 #include "objects.h"
 #include "fib.h"
+#include "fair.h"
 #include "frames.h"
 #include "xvr_ingress.skel.h"
 
@@ -1974,6 +1976,190 @@ static void subtest_policer(void)
 	fx_close(&fx);
 }
 
+/* ---- fair-share admission on the coarse clock (bpf/fair.h) ---- */
+
+#define ADM_VR		1
+#define ADM_PPS		200000	/* a jiffy's worth: 800 frames at HZ=250 */
+#define ADM_SECS	1.5
+#define ADM_REPEAT	20000	/* frames a test run */
+#define ADM_TRIES	3
+
+/* CLOCK_MONOTONIC, what an engine stamps its heartbeat with. */
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static double mono_s(void)
+{
+	return mono_ns() / 1e9;
+}
+
+/*
+ * Router 1 flooded from one CPU (test runs of ADM_REPEAT frames back to
+ * back, for ADM_SECS) under an admission rate set the controller's way
+ * (fair_rate_set, whose tolerance covers a few jiffies): the bucket, on
+ * the coarse clock, admits the rate within 10% over the run (plus at most
+ * its burst and a jiffy's worth, the clock's lag), and sheds the rest. A
+ * tolerance under a jiffy would admit a fraction of the rate. Another
+ * task taking this CPU for longer than the tolerance costs credit, so a
+ * run under the rate is tried again (never one over it).
+ */
+static void subtest_fair_admission(void)
+{
+	const struct frame_spec spec = V4_TO(7001);
+	struct xvr_counters c0, c1;
+	struct xvr_fair adm = {};
+	struct frame in;
+	double secs = 0, lo = 0, hi = 0;
+	__u64 admitted = 0, rx = 0, shed = 0, sent = 0, burst;
+	struct xvr_cls_key k = RULE(.kind = XVR_RULE_UDP, .port = 7001);
+	struct xvr_cls_val v = { .vr_id = ADM_VR, .vif = 1 };
+	struct xvr_vif vif = { .flags = XVR_VIF_ACTIVE, .vr_id = ADM_VR, .port = net.a,
+			       .dev = net.e1 };
+	__u32 vr = ADM_VR, vif1 = 1;
+	struct fx fx;
+
+	if (!fx_open(&fx))
+		return;
+	/* netns mode, into VIF 1: its path leaves the frame as it was, so
+	 * every repetition of a test run sees the same one (an xdp-mode
+	 * router would count its TTL down). */
+	if (!fx_router(&fx, ADM_VR, XVR_ROUTER_ACTIVE, XVR_MODE_NETNS) ||
+	    !ASSERT_OK(bpf_map_update_elem(fx.n.vifs_fd, &vif1, &vif, BPF_ANY), "xvr_vifs") ||
+	    !ASSERT_OK(bpf_map_update_elem(fx.n.classify_fd, &k, &v, BPF_ANY), "rule to VIF 1") ||
+	    !ASSERT_OK(rules_refresh_kinds(&fx.n), "rules_refresh_kinds") ||
+	    !ASSERT_OK(frame_build(&in, &spec), "frame") ||
+	    !ASSERT_OK(fair_rate_set(&fx.n, ADM_VR, ADM_PPS), "fair_rate_set") ||
+	    !ASSERT_OK(bpf_map_lookup_elem(fx.n.fair_fd, &vr, &adm), "xvr_fair lookup"))
+		goto out;
+	burst = adm.adm.tolerance / adm.adm.frame_cost + 1;
+	ASSERT_GE(adm.adm.tolerance, (__u64)XVR_FAIR_BURST_NS << XVR_BUCKET_SHIFT,
+		  "the controller's tolerance: at least XVR_FAIR_BURST_NS");
+	for (int try = 0; try < ADM_TRIES; try++) {
+		struct xdp_md ctx = { .data_end = in.len, .ingress_ifindex = net.a };
+		LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in.data, .data_size_in = in.len,
+			    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = ADM_REPEAT);
+		double t0;
+
+		if (!ASSERT_OK(counters_read(fx.n.vr_stats_fd, ADM_VR, &c0), "counters"))
+			goto out;
+		sent = 0;
+		t0 = mono_s();
+		do {
+			if (!ASSERT_OK(bpf_prog_test_run_opts(fx.prog_fd, &opts), "test_run"))
+				goto out;
+			sent += ADM_REPEAT;
+		} while ((secs = mono_s() - t0) < ADM_SECS);
+		if (!ASSERT_OK(counters_read(fx.n.vr_stats_fd, ADM_VR, &c1), "counters"))
+			goto out;
+		rx = c1.rx_packets - c0.rx_packets;
+		admitted = c1.fwd_packets - c0.fwd_packets;
+		shed = c1.drop[XVR_DROP_SHED] - c0.drop[XVR_DROP_SHED];
+		lo = 0.9 * ADM_PPS * secs;
+		hi = 1.1 * ADM_PPS * secs + burst + ADM_PPS / 100;
+		fprintf(stderr, "fair admission: %llu of %llu frames admitted in %.2f s "
+			"(%.0f pps, set %u, burst %llu)\n", (unsigned long long)admitted,
+			(unsigned long long)rx, secs, admitted / secs, ADM_PPS,
+			(unsigned long long)burst);
+		if (admitted >= lo)
+			break;
+	}
+	ASSERT_EQ(rx, sent, "every frame booked");
+	ASSERT_GE(rx, 3 * admitted, "admission was binding (offered over 3x the rate)");
+	_CHECK(admitted < lo || admitted > hi, "admitted within 10% of the rate", "%llu not in %.0f..%.0f",
+	       (unsigned long long)admitted, lo, hi);
+	ASSERT_EQ(shed, rx - admitted, "every other frame shed");
+out:
+	fx_close(&fx);
+}
+
+/* ---- engine liveness on the coarse clock (fe_pick) ---- */
+
+#define LIVE_VR		13
+#define LIVE_FE		1
+#define MS		(1000ull * 1000)
+
+/* Engine fe of router vr on E1, its live state in a fresh array (*state_fd). */
+static bool fx_engine(struct fx *fx, __u32 vr, __u32 fe_id, int *state_fd)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_MMAPABLE);
+	struct xvr_fe fe = { .flags = XVR_FE_ACTIVE, .vr_id = vr, .dev = net.e1, .weight = 1,
+			     .cpu = -1 };
+	struct xvr_fe_set set = { .dist = XVR_DIST_RR, .count = 1, .fes = { fe_id } };
+
+	*state_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "fe_state", sizeof(__u32),
+				   sizeof(struct xvr_fe_state), 1, &opts);
+	return ASSERT_GE(*state_fd, 0, "fe_state create") &&
+	       ASSERT_OK(bpf_map_update_elem(fx->n.fe_state_fd, &fe_id, state_fd, BPF_ANY),
+			 "xvr_fe_state") &&
+	       ASSERT_OK(bpf_map_update_elem(fx->n.fes_fd, &fe_id, &fe, BPF_ANY), "xvr_fes") &&
+	       ASSERT_OK(bpf_map_update_elem(fx->n.fe_sets_fd, &vr, &set, BPF_ANY),
+			 "xvr_fe_sets");
+}
+
+/*
+ * The engine's heartbeat, stamped with CLOCK_MONOTONIC as the engine does
+ * just before each frame, against ingress's coarse clock: a fresh beat, one
+ * a jiffy (up to 10 ms) ahead of the coarse clock and one half the timeout
+ * old keep the engine up; one the timeout and 20 ms old (more than any
+ * jiffy late) and none at all take it down.
+ */
+static void subtest_fe_liveness(void)
+{
+	static const struct {
+		const char *desc;
+		long long age_ns;	/* LLONG_MIN: no beat */
+		bool alive;
+	} rows[] = {
+		{ "a fresh beat: up", 0, true },
+		{ "a beat 10 ms ahead of now: up", -10 * (long long)MS, true },
+		{ "a beat half the timeout old: up", XVR_FE_STALE_NS / 2, true },
+		{ "a beat the timeout and 20 ms old: down", XVR_FE_STALE_NS + 20 * MS, false },
+		{ "no beat yet: down", LLONG_MIN, false },
+	};
+	const struct frame_spec spec = V4_TO(7013);
+	struct xvr_fe_state st = {};
+	struct frame in;
+	struct fx fx;
+	int state_fd = -1;
+	__u32 zero = 0;
+
+	if (!fx_open(&fx))
+		return;
+	if (!fx_router(&fx, LIVE_VR, XVR_ROUTER_ACTIVE, XVR_MODE_AFXDP) ||
+	    !fx_rule(&fx, RULE(.kind = XVR_RULE_UDP, .port = 7013), LIVE_VR) ||
+	    !ASSERT_OK(rules_refresh_kinds(&fx.n), "rules_refresh_kinds") ||
+	    !fx_engine(&fx, LIVE_VR, LIVE_FE, &state_fd) ||
+	    !ASSERT_OK(frame_build(&in, &spec), "frame"))
+		goto out;
+	for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
+		__u8 out[FRAME_MAX + 64];
+		struct xvr_counters c0, c1;
+		__u32 out_len, verdict = ~0u;
+		char name[160];
+
+		snprintf(name, sizeof(name), "fe liveness: %s", rows[i].desc);
+		st.heartbeat_ns = rows[i].age_ns == LLONG_MIN ? 0 :
+				  mono_ns() - rows[i].age_ns;
+		if (!ASSERT_OK(bpf_map_update_elem(state_fd, &zero, &st, BPF_ANY), name) ||
+		    !ASSERT_OK(counters_read(fx.n.vr_stats_fd, LIVE_VR, &c0), name) ||
+		    !ASSERT_OK(run_xdp(&fx, net.a, in.data, in.len, out, &out_len, &verdict), name) ||
+		    !ASSERT_OK(counters_read(fx.n.vr_stats_fd, LIVE_VR, &c1), name))
+			continue;
+		ASSERT_EQ(verdict, rows[i].alive ? XDP_REDIRECT : XDP_DROP, name);
+		ASSERT_EQ(c1.drop[XVR_DROP_FE_DOWN] - c0.drop[XVR_DROP_FE_DOWN], !rows[i].alive,
+			  name);
+	}
+out:
+	if (state_fd >= 0)
+		close(state_fd);
+	fx_close(&fx);
+}
+
 /* ---- core binding: the cpumap handoff (xvr_cpumap) ---- */
 
 #define CPUMAP_GROUP	1
@@ -2405,6 +2591,10 @@ void test_ingress(void)
 		subtest_counters();
 	if (test__start_subtest("policer"))
 		subtest_policer();
+	if (test__start_subtest("fair_admission"))
+		subtest_fair_admission();
+	if (test__start_subtest("fe_liveness"))
+		subtest_fe_liveness();
 	if (test__start_subtest("cpumap"))
 		subtest_cpumap();
 	if (test__start_subtest("egre"))

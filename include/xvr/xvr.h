@@ -291,8 +291,10 @@ struct xvr_fe_set {
 /*
  * One engine's live state, a one-element mmapable array handed to that
  * engine alone (xvr_fe_state[fe_id] is the map). The engine writes it in
- * place, no system call; ingress reads heartbeat_ns (CLOCK_MONOTONIC, as
- * bpf_ktime_get_ns) and treats a stale engine as down.
+ * place, no system call; ingress reads heartbeat_ns (CLOCK_MONOTONIC)
+ * against the coarse clock (the same base, up to a jiffy behind, so a beat
+ * may look up to a jiffy ahead: compared signed) and treats an engine
+ * whose beat is XVR_FE_STALE_NS old as down.
  */
 struct xvr_fe_state {
 	__u64 heartbeat_ns;
@@ -556,10 +558,16 @@ struct xvr_limit {
  * rate the fair-sharing controller (`xvr fair`) sets from measured demand
  * and cost; frame_cost 0: no admission, nothing shed. Ingress checks it
  * right after the router's limits; a refused frame is dropped as
- * XVR_DROP_SHED.
+ * XVR_DROP_SHED. Unlike a limit's, adm runs on the coarse clock (the last
+ * tick's time): its tolerance must cover at least a jiffy, or the bucket
+ * loses credit at every tick (bpf/fair.h). The controller gives it
+ * XVR_FAIR_BURST_NS of the rate, and no less than XVR_FAIR_TOL_JIFFIES
+ * jiffies (the coarse clock's resolution) nor XVR_LIMIT_MIN_BURST frames.
  */
 #define XVR_WEIGHT_DEFAULT	1
 #define XVR_WEIGHT_MAX		1000
+#define XVR_FAIR_BURST_NS	(20ull * 1000 * 1000)
+#define XVR_FAIR_TOL_JIFFIES	3
 
 struct xvr_fair {
 	struct xvr_bucket adm;	/* written by `xvr fair` (costs), ingress (tat) */

@@ -47,7 +47,8 @@ static int fair_help(void)
 		"Only routers asking for more than their share get a rate (a router alone\n"
 		"never does); what the shed frames cost comes off the shared time.\n"
 		"'set' fixes a router's admission rate by hand (a running controller\n"
-		"overwrites it).\n");
+		"overwrites it). A rate lets 20 ms of itself (at least 3 jiffies, 32\n"
+		"frames) through back to back: it runs on the coarse clock, bunched by tick.\n");
 	return 0;
 }
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include <bpf/bpf.h>
@@ -139,10 +140,40 @@ int fair_weight_set(struct xvr_node *n, __u32 id, __u32 weight)
 	return bpf_map_update_elem(n->fair_fd, &id, &f, BPF_ANY) ? -errno : 0;
 }
 
+/*
+ * A jiffy: the resolution of CLOCK_MONOTONIC_COARSE, the clock ingress
+ * runs the admission bucket on (4 ms at HZ=250). If the kernel does not
+ * say, 10 ms (HZ=100), the longest jiffy in common use.
+ */
+static __u64 jiffy_ns(void)
+{
+	struct timespec res;
+
+	if (clock_getres(CLOCK_MONOTONIC_COARSE, &res) || res.tv_sec || !res.tv_nsec)
+		return 10 * 1000 * 1000;
+	return res.tv_nsec;
+}
+
+/*
+ * The admission bucket's tolerance for a rate of frame_cost (1/16 ns) a frame:
+ * XVR_FAIR_BURST_NS of the rate, at least XVR_FAIR_TOL_JIFFIES jiffies
+ * (the bucket runs on the coarse clock and loses credit at each tick if
+ * its tolerance is below one; see bpf/fair.h), at least
+ * XVR_LIMIT_MIN_BURST frames back to back.
+ */
+__u64 fair_tolerance(__u64 frame_cost)
+{
+	__u64 ns = XVR_FAIR_TOL_JIFFIES * jiffy_ns(), floor;
+
+	if (ns < XVR_FAIR_BURST_NS)
+		ns = XVR_FAIR_BURST_NS;
+	floor = frame_cost * (XVR_LIMIT_MIN_BURST - 1);
+	return (ns << XVR_BUCKET_SHIFT) > floor ? ns << XVR_BUCKET_SHIFT : floor;
+}
+
 int fair_rate_set(struct xvr_node *n, __u32 id, __u64 pps)
 {
 	struct xvr_fair f = {};
-	__u64 burst;
 
 	if (bpf_map_lookup_elem(n->fair_fd, &id, &f))
 		return -errno;
@@ -153,10 +184,8 @@ int fair_rate_set(struct xvr_node *n, __u32 id, __u64 pps)
 		f.adm.frame_cost = 0;
 		f.adm.tolerance = 0;
 	} else {
-		/* room for 20 ms of the rate back to back, as a limit's default */
-		burst = pps / 50 > XVR_LIMIT_MIN_BURST ? pps / 50 : XVR_LIMIT_MIN_BURST;
 		f.adm.frame_cost = (NS_PER_S << XVR_BUCKET_SHIFT) / pps ?: 1;
-		f.adm.tolerance = f.adm.frame_cost * (burst - 1);
+		f.adm.tolerance = fair_tolerance(f.adm.frame_cost);
 	}
 	return bpf_map_update_elem(n->fair_fd, &id, &f, BPF_ANY) ? -errno : 0;
 }

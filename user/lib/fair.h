@@ -45,6 +45,8 @@ __u32 fair_weight(struct xvr_node *n, __u32 id);
 /* Its admission rate, frames per second (0: none). */
 __u64 fair_rate(struct xvr_node *n, __u32 id);
 int fair_weight_set(struct xvr_node *n, __u32 id, __u32 weight);
+/* The admission bucket's tolerance (1/16 ns) for frames of frame_cost. */
+__u64 fair_tolerance(__u64 frame_cost);
 /* Sets the admission rate (0: none), keeping weight and bucket state. */
 int fair_rate_set(struct xvr_node *n, __u32 id, __u64 pps);
 /* Sum over CPUs of the router's sampled time and sample count. */
