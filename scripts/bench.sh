@@ -162,6 +162,7 @@ L3GEN=${L3GEN:-pktgen}
 # Points that also get a no-drop rate (binary search on the offered rate,
 # pktgen only): the figure the afxdp ratios use, since an overloaded engine
 # loses frames inside the DUT (at its ring) after port A spent CPU on them.
+# POINT.a (another build, for A/B) gets one whenever POINT does.
 NDR_POINTS=${NDR_POINTS-kernel pfpacket pfmmap afxdp}
 # Offered rate of the afxdp pool sweep and reordering points (below one
 # engine's capacity, so that what they show is not overload loss).
@@ -610,7 +611,7 @@ measure() {
 	mx_args "$name" "$dns" "$node"
 
 	local NDR=""
-	if [ "$kind" = pktgen ] && [[ " $NDR_POINTS " == *" $name "* ]]; then
+	if [ "$kind" = pktgen ] && [[ " $NDR_POINTS " == *" ${name%.a} "* ]]; then
 		NDR_GEN_ARGS=("$@")
 		find_ndr "$name"
 		log "$name: no-drop rate $(awk -v r="$NDR" 'BEGIN { printf "%.3f", r / 1e6 }') Mpps"
@@ -1450,7 +1451,7 @@ round_measure() {
 	local name=$1$NAME_SUFFIX kind=$2 dns=$3 node=$4 desc=$5; shift 5
 	local NDR="" RUN_NDR=""
 	mx_args "$name" "$dns" "$node"
-	if [ "$kind" = pktgen ] && [[ " $NDR_POINTS " == *" $name "* ]]; then
+	if [ "$kind" = pktgen ] && [[ " $NDR_POINTS " == *" ${name%.a} "* ]]; then
 		NDR_GEN_ARGS=("$@")
 		find_ndr "$name"
 		RUN_NDR=$NDR
