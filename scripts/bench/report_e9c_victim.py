@@ -5,6 +5,10 @@ or burns CPU in its namespace (records of kind victim from
 scripts/bench/xp-victim.sh). Per configuration, over the rounds: loss,
 p50, p99 and p99 over the same round's unloaded (alone) p99."""
 
+from statistics import median
+
+from benchplot import records
+
 TARGET_P99 = 1.2
 
 
@@ -12,11 +16,9 @@ def span(xs, fmt):
     xs = [x for x in xs if x is not None]
     if not xs:
         return "—"
-    xs = sorted(xs)
-    mid = xs[(len(xs) - 1) // 2] if len(xs) % 2 else (xs[len(xs) // 2 - 1] + xs[len(xs) // 2]) / 2
     if len(xs) == 1:
-        return fmt(mid)
-    return f"{fmt(mid)} ({fmt(xs[0])}–{fmt(xs[-1])})"
+        return fmt(xs[0])
+    return f"{fmt(median(xs))} ({fmt(min(xs))}–{fmt(max(xs))})"
 
 
 def verdict(c):
@@ -32,7 +34,7 @@ def verdict(c):
 
 
 def section(res, w, ctx):
-    recs = [p for p in res["points"] if p.get("kind") == "victim"]
+    recs, _ = records(res, "victim")
     if not recs:
         return
     w("")
