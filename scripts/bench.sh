@@ -49,7 +49,7 @@
 # per-round values. The kernel's per-program statistics are on for the run.
 #
 # Environment: XVR_A=PATH (another build's build/xvr, for points POINT.a),
-# QUICK=1 (the 5-minute suite: fewer points, 1 repetition of
+# QUICK=1 (the short suite: fewer points, 1 repetition of
 # 2 s), DURATION=SEC, REPS=N (runs of a point outside the rounds),
 # ROUNDS=N, PAIR=0 (no rounds), POINTS="kernel sweep:xdp ..." (default: see
 # DEFAULT_POINTS below), experiment knobs at the head of each xp-*.sh,
@@ -77,6 +77,21 @@ PKTGEN=$BUILD/xvr-pktgen
 SINK=$BUILD/xvr-sink
 XVR=${XVR:-$BUILD/xvr}
 
+# write_report RESULTS: BENCHMARKS.md and the README's ratio table from a
+# full run's results (meta.full_run), else a report next to RESULTS only,
+# so that the documents always come from one full run.
+write_report() {
+	local res=$1 md
+	if jq -e .meta.full_run "$res" >/dev/null; then
+		md=$ROOT/BENCHMARKS.md
+		"$PY" "$ACCT" report "$res" "$md" --readme "$ROOT/README.md" || return 1
+	else
+		md=$(dirname "$res")/BENCHMARKS.md
+		"$PY" "$ACCT" report "$res" "$md" || return 1
+	fi
+	REPORT_MD=$md
+}
+
 if [ "${1:-}" = micro ]; then
 	# Per-program costs only; merged into this date's results.json (if
 	# there is one) and BENCHMARKS.md regenerated.
@@ -86,14 +101,8 @@ if [ "${1:-}" = micro ]; then
 	if [ -f "$OUT/results.json" ]; then
 		jq --slurpfile m "$OUT/micro.json" '.micro = $m[0]' "$OUT/results.json" \
 			>"$OUT/results.json.tmp" && mv "$OUT/results.json.tmp" "$OUT/results.json"
-		if jq -e .meta.full_run "$OUT/results.json" >/dev/null; then
-			/usr/bin/python3 "$ROOT/scripts/bench/acct.py" report "$OUT/results.json" \
-				"$ROOT/BENCHMARKS.md" --readme "$ROOT/README.md"
-			echo "bench-micro: $OUT/micro.json, merged into $OUT/results.json, BENCHMARKS.md and README.md"
-		else
-			/usr/bin/python3 "$ROOT/scripts/bench/acct.py" report "$OUT/results.json" "$OUT/BENCHMARKS.md"
-			echo "bench-micro: $OUT/micro.json, merged into $OUT/results.json and $OUT/BENCHMARKS.md (not a full run)"
-		fi
+		write_report "$OUT/results.json"
+		echo "bench-micro: $OUT/micro.json, merged into $OUT/results.json and $REPORT_MD"
 	else
 		echo "bench-micro: $OUT/micro.json (no results.json of this date to merge into)"
 	fi
@@ -116,17 +125,13 @@ SIZE=${SIZE:-64}
 MODES_SWEEP="xdp netns afxdp"
 PREFIXES=${PREFIXES:-170000}
 NDSTS=${NDSTS:-262144}
-if [ "$QUICK" = 1 ]; then
-	POOLS=${POOLS:-2 4096}
-else
-	POOLS=${POOLS:-2 4096}
-fi
+POOLS=${POOLS:-2 4096}
 # The suite. Standard points (the ratios) first, then the experiments of
 # scripts/bench/xp-*.sh as KIND:ARG (1 sweep, 2 size, 3 fib, 4 routers,
 # 5 vifs, 6 lat, 7 tcp, 9 isolation; 8 is the micro benchmarks, run at the
 # end). The
 # default must stay within 30 minutes on this 2-CPU machine (the report
-# gives the run's length), QUICK=1 about 10.
+# gives the run's length; the last took 33), QUICK=1 runs fewer points.
 # A point POINT@BYTES runs a standard point with frames of BYTES.
 if [ "$QUICK" = 1 ]; then
 	SIZE_STEPS=${SIZE_STEPS:-64 1500}
@@ -147,9 +152,7 @@ else
 		isolation:xdp isolation:netns isolation:macvlan isolation:bridge \
 		fair:xdp victim:xdp"
 fi
-# A full run (the default points, not QUICK) writes BENCHMARKS.md and the
-# README's ratio table; any other run writes its report next to its
-# results, so that the documents always come from one full run.
+# A full run: the default points, not QUICK (write_report).
 FULL_RUN=0
 [ "$QUICK" != 1 ] && [ -z "${POINTS:-}" ] && FULL_RUN=1
 POINTS=$(echo ${POINTS:-$DEFAULT_POINTS})
@@ -1698,15 +1701,8 @@ jq -s --slurpfile micro "$OUT/micro.json" --slurpfile plots "$TMP/plots.json" --
 		    ratio("\($b): this build / XVR_A (A/B of a change)"; $b; $b + ".a"; 1.0)])}
 	' "${RESULTS[@]}" >"$OUT/results.json"
 # REPORT=0: no report at all (make bench-links renders its own).
-REPORT_MD=$OUT/BENCHMARKS.md
-if [ "${REPORT:-1}" = 1 ]; then
-	if [ "$FULL_RUN" = 1 ]; then
-		REPORT_MD=$ROOT/BENCHMARKS.md
-		$PY "$ACCT" report "$OUT/results.json" "$REPORT_MD" --readme "$ROOT/README.md"
-	else
-		$PY "$ACCT" report "$OUT/results.json" "$REPORT_MD"
-	fi
-fi
+REPORT_MD=none
+[ "${REPORT:-1}" = 1 ] && write_report "$OUT/results.json"
 
 log "results: $OUT/results.json, report $REPORT_MD ($ELAPSED s)"
 jq -r '.points[] | select(.kind == null or .kind == "idle") | "\(.name): " + (if .kind == "idle" and .idle_cpu_pct then "idle engine \(.idle_cpu_pct * 100 | floor / 100)% of a core" elif .pps_median then "\(.pps_median / 1e6 * 1000 | floor / 1000) Mpps delivered (\(.balanced_runs)/\(.repetitions) runs balanced); DUT " + (if .capacity_pps then "\(.dut_ns_per_frame_median | floor) ns/frame, capacity \(.capacity_pps / 1e6 * 1000 | floor / 1000) Mpps" + (if .capacity_from_saturated then "" else " (never saturated: estimate)" end) else "no cost figure" end) else (.reason // "no balanced run") end)' \
