@@ -237,7 +237,7 @@ xp_fair() {
 			{weights: $w, round: ($rd | tonumber), saturated: .controller.saturated,
 			 saturated_ticks: .controller.saturated_ticks, ticks: .controller.ticks,
 			 offered_pps: (.generator.sent / .generator.duration_s), sent: .generator.sent,
-			 fwd_pps: $fwd, fwd_total_over_none: (($fwd | add) / ($none[$rd] // null)),
+			 fwd_pps: $fwd, fwd_total_over_none: (if $none[$rd] then ($fwd | add) / $none[$rd] else null end),
 			 shed_pps: [range(0; 3) as $i | $r.routers["v\($i + 1)"].shed_pps],
 			 balanced: ([.routers[].balanced] | all),
 			 capacity_pps: $cap,

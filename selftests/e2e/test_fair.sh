@@ -134,22 +134,39 @@ t_fails "a second stop is refused" x fair stop
 # flood's demand is more than that CPU (an earlier controller shed a third
 # of it). First r1 alone, flooded (nobody to be unfair to: never shed,
 # however saturated), then r1 and r2 at 30 kpps each (their demands sum
-# far below capacity).
+# far below capacity), with another job's system time filling CPU 0: that
+# is not forwarding, and taken for it (an earlier controller did) it made
+# each frame look as dear as the whole CPU over the frames and shed them.
 x fair start interval 100 cpus 0 threshold 10 || t_fail "fair start cpus 0 threshold 10"
 ticks() { x -j fair show | jq '.ticks // 0'; }
 t_check "the controller reports" t_wait 5 eval '[ "$(ticks)" -ge 2 ]'
 s1=$(shed r1) s2=$(shed r2) rx0=$(stat r1 rx_packets)
-taskset -c 0 "$PKTGEN" -N "$NSG" -d $M1 -r 5000000 -t 1.5 -j g0 >/dev/null 2>&1
+taskset -c 0 "$PKTGEN" -N "$NSG" -d $M1 -r 5000000 -t 1.5 -j g0 >/dev/null 2>&1 &
+g=$!
+seen=
+while kill -0 "$g" 2>/dev/null; do
+	seen+=$(x -j fair show | jq -r '"\(.busy) \(.forwarding)"')$'\n'
+	sleep 0.1
+done
+wait "$g"
+echo "# busy and forwarding under the flood:" $seen
 settle r1
 sat=$(x -j fair show | jq '.saturated_ticks')
 echo "# lone flood: $(( $(stat r1 rx_packets) - rx0 )) frames, $sat saturated ticks"
 t_ge "the controller saw the node saturated" "$sat" 1
+t_check "under the flood, forwarding time counted, never over the busy time" \
+	awk 'NF == 2 && $2 > 0 { fwd = 1 } NF == 2 && ($2 > $1 + 0.001 || $2 < 0) { bad = 1 } END { exit !(fwd && !bad) }' \
+	<<<"$seen"
 t_eq "r1 alone, flooded: nothing shed" "$(( $(shed r1) - s1 ))" 0
 s1=$(shed r1) s2=$(shed r2)
+taskset -c 0 dd if=/dev/zero of=/dev/null bs=4M count=1000000 2>/dev/null &
+hog=$!
 gen $M1 30000 1 >/dev/null &
 g=$!
 gen $M2 30000 1 >/dev/null
 wait "$g"
+kill "$hog" 2>/dev/null; wait "$hog" 2>/dev/null
+echo "# two routers: $(x -j fair show | jq -c '{busy, forwarding, overhead_ns}')"
 settle r1
 settle r2
 t_eq "r1 and r2 under capacity: nothing shed" "$(( $(shed r1) + $(shed r2) - s1 - s2 ))" 0

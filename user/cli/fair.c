@@ -8,6 +8,7 @@
  * (lib/fair.c); frames beyond it are shed at ingress. Not saturated, it
  * removes every admission rate.
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <net/if.h>
 #include <limits.h>
@@ -125,11 +126,19 @@ static int parse_opts(int argc, char **argv, struct fair_opts *o)
 
 /* ---- the controller ---- */
 
-/* Busy (system, irq, softirq) and available (all but steal) time, in ticks. */
+/*
+ * Busy (system, irq, softirq), forwarding (irq, softirq and the forwarding
+ * kernel threads, fwd_threads) and available (all but steal) time, in ticks.
+ */
 struct cpu_times {
-	unsigned long long busy, avail;
+	unsigned long long busy, fwd, avail;
 	int cpus;
 };
+
+static bool watched(const struct fair_opts *o, int cpu)
+{
+	return cpu >= 0 && cpu < FAIR_MAX_CPUS && (o->all_cpus || o->cpus[cpu]);
+}
 
 static int read_cpu_times(const struct fair_opts *o, struct cpu_times *t)
 {
@@ -148,15 +157,148 @@ static int read_cpu_times(const struct fair_opts *o, struct cpu_times *t)
 		if (sscanf(line + 3, "%d %llu %llu %llu %llu %llu %llu %llu %llu", &cpu, &v[0],
 			   &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) < 9)
 			continue;
-		if (cpu < 0 || cpu >= FAIR_MAX_CPUS || (!o->all_cpus && !o->cpus[cpu]))
+		if (!watched(o, cpu))
 			continue;
 		/* user nice system idle iowait irq softirq steal */
 		t->busy += v[2] + v[5] + v[6];
+		t->fwd += v[5] + v[6];
 		t->avail += v[0] + v[1] + v[2] + v[3] + v[4] + v[5] + v[6];
 		t->cpus++;
 	}
 	fclose(f);
 	return t->cpus ? 0 : -ENOENT;
+}
+
+/*
+ * The kernel threads that forward outside softirq: threaded NAPI
+ * ("napi/DEV-ID") and the cpumap threads ("cpumap/CPU/map:ID"). Their time
+ * is system time in /proc/stat, where every other task's system time is
+ * too: a tenant's syscalls or another job on the forwarding CPUs would
+ * count as forwarding, and the overhead per frame learnt from it would
+ * make every router look dearer than it is (and shed routers under
+ * capacity). Found by name among kernel threads only (PF_KTHREAD: a
+ * process cannot take the name to be counted), looked up again every
+ * FWD_RESCAN ticks; a thread's time counts for the CPU it last ran on.
+ */
+#define FWD_MAX		4096
+#define FWD_RESCAN	10
+#define PF_KTHREAD_FLAG	0x00200000
+
+struct fwd_thread {
+	int pid;
+	unsigned long long ticks;	/* utime + stime, last read */
+};
+
+struct fwd_threads {
+	struct fwd_thread t[FWD_MAX];
+	int count, age;
+	unsigned long long sum;		/* ticks on the watched CPUs, running */
+};
+
+/* Of /proc/PID/stat: utime + stime, the last CPU and the flags; -1 if gone. */
+static int thread_stat(int pid, unsigned long long *ticks, int *cpu, unsigned long *flags)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long ut = 0, st = 0;
+	int fd, len, field = 3;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (len <= 0)
+		return -1;
+	buf[len] = '\0';
+	p = strrchr(buf, ')');
+	if (!p)
+		return -1;
+	*cpu = -1;
+	for (p = strtok(p + 1, " "); p; p = strtok(NULL, " "), field++) {
+		if (field == 9)
+			*flags = strtoul(p, NULL, 10);
+		else if (field == 14)
+			ut = strtoull(p, NULL, 10);
+		else if (field == 15)
+			st = strtoull(p, NULL, 10);
+		else if (field == 39) {
+			*cpu = atoi(p);
+			break;
+		}
+	}
+	*ticks = ut + st;
+	return *cpu < 0 ? -1 : 0;
+}
+
+static bool forwarding_name(int pid)
+{
+	char path[64], comm[32] = "";
+	int fd, len;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	len = read(fd, comm, sizeof(comm) - 1);
+	close(fd);
+	if (len <= 0)
+		return false;
+	comm[len] = '\0';
+	return !strncmp(comm, "napi/", 5) || !strncmp(comm, "cpumap/", 7);
+}
+
+static void fwd_rescan(struct fwd_threads *f)
+{
+	struct fwd_thread old[FWD_MAX];
+	int n = f->count, found = 0;
+	struct dirent *d;
+	DIR *dir;
+
+	dir = opendir("/proc");
+	if (!dir)
+		return;
+	memcpy(old, f->t, n * sizeof(old[0]));
+	while ((d = readdir(dir)) && found < FWD_MAX) {
+		unsigned long flags = 0;
+		unsigned long long ticks;
+		int pid = atoi(d->d_name), cpu;
+
+		if (pid <= 2 || !forwarding_name(pid) ||
+		    thread_stat(pid, &ticks, &cpu, &flags) || !(flags & PF_KTHREAD_FLAG))
+			continue;
+		/* a thread known before keeps its last reading: no time lost */
+		f->t[found] = (struct fwd_thread){ .pid = pid, .ticks = ticks };
+		for (int i = 0; i < n; i++)
+			if (old[i].pid == pid)
+				f->t[found].ticks = old[i].ticks;
+		found++;
+	}
+	closedir(dir);
+	f->count = found;
+}
+
+/* Adds the forwarding threads' ticks since the last call to f->sum. */
+static void fwd_update(struct fwd_threads *f, const struct fair_opts *o)
+{
+	if (f->age-- <= 0) {
+		fwd_rescan(f);
+		f->age = FWD_RESCAN;
+	}
+	for (int i = 0; i < f->count; i++) {
+		unsigned long flags = 0;
+		unsigned long long ticks;
+		int cpu;
+
+		if (thread_stat(f->t[i].pid, &ticks, &cpu, &flags) || ticks < f->t[i].ticks) {
+			f->t[i] = f->t[--f->count];	/* gone, or a new pid */
+			i--;
+			continue;
+		}
+		if (watched(o, cpu))
+			f->sum += ticks - f->t[i].ticks;
+		f->t[i].ticks = ticks;
+	}
 }
 
 /*
@@ -207,6 +349,7 @@ struct controller {
 	struct fair_track t[XVR_MAX_ROUTERS];
 	struct fair_status st;
 	struct cpu_times cpu;
+	struct fwd_threads threads;
 	double last_s;
 	double overhead;	/* ns per frame outside the paths, EWMA */
 	__u64 lost;		/* frames the ports lost before XDP, last count */
@@ -283,7 +426,7 @@ static void tick(struct controller *c)
 	static __u64 rates[XVR_MAX_ROUTERS];
 	struct fair_status *st = &c->st;
 	struct cpu_times now;
-	double t = mono_s(), dt = t - c->last_s, busy_ns, avail_ns, path_sum = 0;
+	double t = mono_s(), dt = t - c->last_s, busy_ns, fwd_ns, avail_ns, path_sum = 0;
 	double rx_sum = 0, want = 0, capacity, scale = 1, lost_pps, shed_ns;
 	long hz = sysconf(_SC_CLK_TCK);
 	bool first = !c->last_s;
@@ -293,15 +436,18 @@ static void tick(struct controller *c)
 
 	if (read_cpu_times(&c->o, &now))
 		return;
+	fwd_update(&c->threads, &c->o);
+	now.fwd += c->threads.sum;
 	lost = ports_lost(&c->n);
 	busy_ns = (now.busy - c->cpu.busy) * 1e9 / hz / (first ? 1 : dt);
+	fwd_ns = (now.fwd - c->cpu.fwd) * 1e9 / hz / (first ? 1 : dt);
 	avail_ns = (now.avail - c->cpu.avail) * 1e9 / hz / (first ? 1 : dt);
 	lost_pps = first || lost < c->lost ? 0 : (lost - c->lost) / dt;
 	c->cpu = now;
 	c->lost = lost;
 	c->last_s = t;
 	/* the header, but for the controller's running counts */
-	st->time_s = st->busy = st->capacity_ns = st->overhead_ns = 0;
+	st->time_s = st->busy = st->forwarding = st->capacity_ns = st->overhead_ns = 0;
 	for (__u32 id = 1; id < XVR_MAX_ROUTERS; id++) {
 		struct fair_track *tr = &c->t[id];
 		struct fair_status_router *sr;
@@ -357,9 +503,9 @@ static void tick(struct controller *c)
 	 * Dividing by every frame, not the admitted ones, keeps the shed
 	 * frames' time from raising the admitted ones' cost.
 	 */
-	if (rx_sum * dt >= OVERHEAD_MIN_FRAMES && busy_ns > path_sum &&
-	    busy_ns >= 0.5 * avail_ns)
-		c->overhead = ewma(c->overhead, (busy_ns - path_sum) / rx_sum);
+	if (rx_sum * dt >= OVERHEAD_MIN_FRAMES && fwd_ns > path_sum &&
+	    fwd_ns >= 0.5 * avail_ns)
+		c->overhead = ewma(c->overhead, (fwd_ns - path_sum) / rx_sum);
 	shed_ns = c->overhead;
 	/*
 	 * What the routers were sent: what reached XDP, and the frames the
@@ -379,10 +525,11 @@ static void tick(struct controller *c)
 		};
 		sr->cost_ns = claims[i].cost_ns;
 		want += claims[i].demand_pps * claims[i].cost_ns;
-		sr->share = busy_ns > 0 ? sr->admitted_pps * sr->cost_ns / busy_ns : 0;
+		sr->share = fwd_ns > 0 ? sr->admitted_pps * sr->cost_ns / fwd_ns : 0;
 	}
 	st->cpus = now.cpus;
 	st->busy = avail_ns > 0 ? busy_ns / avail_ns : 0;
+	st->forwarding = avail_ns > 0 ? fwd_ns / avail_ns : 0;
 	st->capacity_ns = avail_ns * c->o.target / 100;
 	st->overhead_ns = c->overhead;
 	st->shed_ns = shed_ns;
@@ -554,6 +701,7 @@ static int fair_show(int argc, char **argv)
 	print_u64("saturated_ticks", " ticks, %llu of them saturated)", st.saturated_ticks);
 	print_double("busy", "  busy %.3f", st.busy);
 	print_u64("cpus", " of %llu cpus", st.cpus);
+	print_double("forwarding", " (forwarding %.3f)", st.forwarding);
 	print_double("capacity_ns", "  capacity %.0f ns/s", st.capacity_ns);
 	print_double("overhead_ns", "  overhead %.1f ns/frame", st.overhead_ns);
 	print_double("shed_ns", "  shed %.1f ns/frame", st.shed_ns);

@@ -66,6 +66,7 @@ struct fair_status_router {
 struct fair_status {
 	double time_s;		/* CLOCK_REALTIME of the tick */
 	double busy;		/* forwarding CPUs' busy fraction (0..1 each, summed / cpus) */
+	double forwarding;	/* of it, the forwarding contexts' (softirq, NAPI and cpumap threads) */
 	double capacity_ns;	/* CPU ns per second the shares divide */
 	double overhead_ns;	/* per admitted frame, outside the sampled path */
 	double shed_ns;		/* per shed frame, learnt (or the overhead) */
