@@ -441,7 +441,7 @@ ndr_probe() {
 # find_ndr NAME: the highest offered rate (pktgen) with loss <= 0.1%, by
 # binary search between 0 and NDR_MAX pps in NDR_STEPS probes. Sets NDR.
 NDR_MAX=${NDR_MAX:-4000000}
-NDR_STEPS=${NDR_STEPS:-6}
+NDR_STEPS=${NDR_STEPS:-5}
 NDR_PROBE_S=${NDR_PROBE_S:-0.5}	# seconds per probe (fractions allowed)
 NDR_GEN_ARGS=()
 find_ndr() {
