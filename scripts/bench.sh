@@ -46,12 +46,14 @@
 # The standard points (ROUND_POINTS) run in ROUNDS rounds (default 5, QUICK
 # 2), every point once per round, so every ratio comes from interleaved
 # pairs: the report gives each ratio's median with the min-max of its
-# per-round values. The kernel's per-program statistics are on for the run.
+# per-round values. The kernel's per-program statistics are off in the
+# measured runs and on in short probes (BPF_STATS, below).
 #
 # Environment: XVR_A=PATH (another build's build/xvr, for points POINT.a),
 # QUICK=1 (the short suite: fewer points, 1 repetition of
 # 2 s), DURATION=SEC, REPS=N (runs of a point outside the rounds),
-# ROUNDS=N, PAIR=0 (no rounds), POINTS="kernel sweep:xdp ..." (default: see
+# ROUNDS=N, PAIR=0 (no rounds), BPF_STATS=probe|on, STATS_ROUNDS="1 3 5",
+# STATS_PROBE_S=0.5, POINTS="kernel sweep:xdp ..." (default: see
 # DEFAULT_POINTS below), experiment knobs at the head of each xp-*.sh,
 # SIZE=BYTES (frame with FCS, default 64), POINTS="kernel redirect ...",
 # PREFIXES=N (default 170000), NDSTS=N (destinations, default 262144),
@@ -288,8 +290,22 @@ if [ "${LOW_LATENCY:-1}" = 1 ] && [ -c /dev/cpu_dma_latency ]; then
 	printf '\x00\x00\x00\x00' >&"$QOS_FD"
 fi
 
-# Per-program run time and count, for each program's own cost per frame.
-sysctl -qw kernel.bpf_stats_enabled=1
+# Per-program run time and count, for each program's own cost per frame
+# (kernel.bpf_stats_enabled). Each program run then reads the clock twice,
+# a paravirtual clock in this guest: a cost the XDP points pay per program
+# and the kernel's own forwarding does not. BPF_STATS=probe (default): off
+# in the measured runs; in the rounds STATS_ROUNDS each standard point gets
+# a STATS_PROBE_S s probe at maximal load after its run, with it on only
+# then, whose per-program figures go into that run's record. BPF_STATS=on:
+# on for the whole suite, every run's own figures (and their cost in it).
+BPF_STATS=${BPF_STATS:-probe}
+STATS_ROUNDS=${STATS_ROUNDS:-1 3 5}
+STATS_PROBE_S=${STATS_PROBE_S:-0.5}
+case $BPF_STATS in
+on) sysctl -qw kernel.bpf_stats_enabled=1 ;;
+probe) sysctl -qw kernel.bpf_stats_enabled=0 ;;
+*) die "BPF_STATS: on or probe, not '$BPF_STATS'" ;;
+esac
 
 # ------------------------------------------------------------- topology
 
@@ -513,11 +529,39 @@ mx_args() {
 }
 
 # bpf_prog_stats: the xvr programs loaded now with the kernel's run-time
-# statistics (kernel.bpf_stats_enabled is on for the whole suite).
+# statistics (counted while kernel.bpf_stats_enabled is on: BPF_STATS).
 bpf_prog_stats() {
 	bpftool -j prog show 2>/dev/null |
 		jq '[.[] | select((.name // "") | startswith("xvr_")) |
 		     {id, name, run_time_ns: (.run_time_ns // 0), run_cnt: (.run_cnt // 0)}]'
+}
+
+# bpf_prog_delta BEFORE AFTER: each BPF program's own cost between two
+# bpf_prog_stats, by name (all instances of a name summed), ns per run.
+bpf_prog_delta() {
+	jq -s '(.[0] | map({(.id | tostring): .}) | add // {}) as $b |
+		[.[1][] | . as $a | ($b[$a.id | tostring] // {run_time_ns: 0, run_cnt: 0}) as $o |
+		 {name: $a.name, ns: ($a.run_time_ns - $o.run_time_ns), cnt: ($a.run_cnt - $o.run_cnt)} |
+		 select(.cnt > 0)] | group_by(.name) |
+		map({(.[0].name): {runs: (map(.cnt) | add), ns_per_run: ((map(.ns) | add) / (map(.cnt) | add))}}) |
+		add // {}' "$1" "$2"
+}
+
+# stats_probe RUNFILE KIND [generator args...]: STATS_PROBE_S s at maximal
+# load with kernel.bpf_stats_enabled on; the programs' figures into
+# RUNFILE's bpf_progs (BPF_STATS=probe).
+stats_probe() {
+	local f=$1 kind=$2; shift 2
+	sysctl -qw kernel.bpf_stats_enabled=1
+	bpf_prog_stats >"$TMP/progs-before.json"
+	DURATION=$STATS_PROBE_S run_gen "$kind" "$@" >/dev/null
+	sleep "$DRAIN"
+	bpf_prog_stats >"$TMP/progs-after.json"
+	sysctl -qw kernel.bpf_stats_enabled=0
+	bpf_prog_delta "$TMP/progs-before.json" "$TMP/progs-after.json" >"$TMP/progs.json"
+	jq --slurpfile progs "$TMP/progs.json" --argjson s "$STATS_PROBE_S" \
+		'. + {bpf_progs: $progs[0], bpf_progs_probe_s: $s}' "$f" >"$TMP/run.tmp" &&
+		mv "$TMP/run.tmp" "$f"
 }
 
 # measure_run NAME KIND DUT_NS XVR_NODE OUTFILE [generator args...]: one
@@ -575,14 +619,8 @@ measure_run() {
 		--sink-json "$TMP/sink.json" --elapsed "$elapsed" \
 		"${MXA_ACCT[@]}" "${ed[@]}" \
 		--dut-cpu "$DUT_CPU" --sink-cpu "$SINK_CPU" >"$outf"
-	# Each BPF program's own cost in this run, by name (all instances of
-	# a name summed): the kernel's run-time statistics, ns per run.
-	jq -s '(.[0] | map({(.id | tostring): .}) | add // {}) as $b |
-		[.[1][] | . as $a | ($b[$a.id | tostring] // {run_time_ns: 0, run_cnt: 0}) as $o |
-		 {name: $a.name, ns: ($a.run_time_ns - $o.run_time_ns), cnt: ($a.run_cnt - $o.run_cnt)} |
-		 select(.cnt > 0)] | group_by(.name) |
-		map({(.[0].name): {runs: (map(.cnt) | add), ns_per_run: ((map(.ns) | add) / (map(.cnt) | add))}}) |
-		add // {}' "$TMP/progs-before.json" "$TMP/progs-after.json" >"$TMP/progs.json"
+	# Each BPF program's own cost in this run (BPF_STATS=on; else none).
+	bpf_prog_delta "$TMP/progs-before.json" "$TMP/progs-after.json" >"$TMP/progs.json"
 	jq --slurpfile progs "$TMP/progs.json" --argjson round "${ROUND:-null}" --argjson ndr "${RUN_NDR:-null}" \
 		'. + {bpf_progs: $progs[0], round: $round, ndr_pps: $ndr}' "$outf" >"$TMP/run.tmp" &&
 		mv "$TMP/run.tmp" "$outf"
@@ -1461,6 +1499,9 @@ round_measure() {
 	fi
 	measure_run "$name round $ROUND/$ROUNDS" "$kind" "$dns" "$node" \
 		"$TMP/rounds/run-$name-$ROUND.json" "$@"
+	if [ "$BPF_STATS" = probe ] && [[ " $STATS_ROUNDS " == *" $ROUND "* ]]; then
+		stats_probe "$TMP/rounds/run-$name-$ROUND.json" "$kind" "$@"
+	fi
 	printf '%s' "$desc" >"$TMP/rounds/desc-$name"
 }
 run_rounds() {
@@ -1675,6 +1716,7 @@ jq -s --slurpfile micro "$OUT/micro.json" --slurpfile plots "$TMP/plots.json" --
 	{meta: {kernel: $kernel, cpu_model: $cpu, cpus: $cpus, date: $date,
 		command: $cmd, duration_s: $dur, repetitions: $reps,
 		loadavg_at_start: $load, elapsed_s: $elapsed, full_run: ($full == 1),
+		bpf_stats: "'"$BPF_STATS"'",
 		frame_size: $size, gen_cpu: $gcpu, dut_cpu: $dcpu, sink_cpu: $scpu,
 		results_file: $file, plots: $plots[0]},
 	 micro: $micro[0],

@@ -517,12 +517,21 @@ def prog_cost_section(res, w):
         return
     w("## BPF programs' own cost under load")
     w("")
+    if res.get("meta", {}).get("bpf_stats") == "probe":
+        how = ("run_time_ns / run_cnt, all instances of a program summed, in "
+               "a probe at maximal load after the point's run in some of the "
+               "rounds (the statistics cost two clock reads per program run, "
+               "so they are off in the measured runs and on only in the "
+               "probes)")
+    else:
+        how = ("run_time_ns / run_cnt over each run, all instances of a "
+               "program summed, on in every run")
     w("The kernel's per-program statistics (`kernel.bpf_stats_enabled`, "
-      "run_time_ns / run_cnt over each run, all instances of a program "
-      "summed): a change in xvr's programs shows here apart from the noise "
+      f"{how}): a change in xvr's programs shows here apart from the noise "
       "in the rest of the path. Median over the point's runs (min–max).")
     w("")
-    w("| point | program | ns per run | runs |")
+    col = "probes" if res.get("meta", {}).get("bpf_stats") == "probe" else "runs"
+    w(f"| point | program | ns per run | {col} |")
     w("| --- | --- | ---: | ---: |")
     for pt, name, med, lo, hi, n in rows:
         w(f"| {pt} | {name} | {med:.0f} ({lo:.0f}–{hi:.0f}) | {n} |")
