@@ -564,6 +564,28 @@ stats_probe() {
 		mv "$TMP/run.tmp" "$f"
 }
 
+# quiet_wait: waits up to QUIET_WAIT s until no CPU was more than
+# QUIET_BUSY% busy (all but idle and iowait) over 0.3 s; prints the last
+# busiest CPU's figure, fails if it never got quiet. What acct.py quiet
+# does, without a Python start (a third of a second here) before each run.
+quiet_wait() {
+	local t_end busy
+	t_end=$(( $(date +%s) + ${QUIET_WAIT%.*} ))
+	while :; do
+		busy=$( { grep '^cpu[0-9]' /proc/stat; sleep 0.3; grep '^cpu[0-9]' /proc/stat; } |
+			awk '{ t = 0; for (i = 2; i <= NF; i++) t += $i; idle = $5 + $6
+			       if ($1 in t0) { dt = t - t0[$1]; di = idle - i0[$1]
+			                       b = dt > 0 ? 100 * (1 - di / dt) : 0; if (b > m) m = b }
+			       else { t0[$1] = t; i0[$1] = idle } }
+			     END { printf "%.0f\n", m }')
+		if [ "$busy" -le "$QUIET_BUSY" ] || [ "$(date +%s)" -ge "$t_end" ]; then
+			echo "$busy"
+			[ "$busy" -le "$QUIET_BUSY" ]
+			return
+		fi
+	done
+}
+
 # measure_run NAME KIND DUT_NS XVR_NODE OUTFILE [generator args...]: one
 # accounted run at $GEN_RATE (maximal load if empty), after mx_args; the
 # run's record (acct.py account) in OUTFILE, its summary logged.
@@ -573,8 +595,7 @@ measure_run() {
 	# follow one that had it, back to back.
 	if [ "${MX_QUIET:-1}" = 0 ]; then
 		busy=null
-	elif ! busy=$($PY "$ACCT" quiet --max-busy "$QUIET_BUSY" \
-			--timeout "$QUIET_WAIT"); then
+	elif ! busy=$(quiet_wait); then
 		log "$name: machine still ${busy}% busy after ${QUIET_WAIT}s; measuring anyway"
 	fi
 	# Threads may have been recreated by an attach: pin again.

@@ -29,6 +29,8 @@ t_msg "an unknown command points at its object's help" "(try 'xvr router help')"
 t_msg "node down on a node that is not up says so" "not up" "$XVR" -n "$NODE" node down
 out=$("$XVR" -n "$NODE" node down 2>&1)
 t_eq "... without suggesting 'node up'" "${out/node up/}" "$out"
+t_fails "a locking command on a node that is not up fails" "$XVR" -n "$NODE" router add r1
+t_check "... and leaves no lock file behind" test ! -e "/run/xvr/$NODE.lock"
 
 # Version: the build's (the VERSION file, or git describe of a tag) and,
 # once the node is up, the ABI of its pinned state.

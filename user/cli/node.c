@@ -529,6 +529,12 @@ static int node_down(int argc, char **argv)
 	snprintf(lock, sizeof(lock), "xvr/%s", cli_node);
 	cg_remove(lock);
 	router_defaults_remove(cli_node);
+	/*
+	 * What is left of the node's run directory (a supervisor's files
+	 * after it died unstopped): every process of the node is gone now.
+	 */
+	snprintf(lock, sizeof(lock), "%s/%s", XVR_RUN_DIR, cli_node);
+	rm_tree(lock);
 	xvr_node_close(&n);
 	return err;
 }

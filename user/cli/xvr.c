@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include "xvr.h"
 
 const char *cli_node;
@@ -118,6 +119,18 @@ int cli_node_open(struct xvr_node *n, bool lock)
 	err = xvr_node_open(n, cli_node);	/* resets the handle */
 	n->lock_fd = lock_fd;
 	if (err) {
+		/*
+		 * Not up: the lock file taking the lock created goes again,
+		 * unlinked while held as 'node down' does (a waiter then locks
+		 * the file at the path anew), so that commands on nodes that
+		 * are not up leave nothing behind.
+		 */
+		if (err == -ENOENT) {
+			char path[PATH_MAX];
+
+			snprintf(path, sizeof(path), "%s/%s.lock", XVR_RUN_DIR, n->name);
+			unlink(path);
+		}
 		xvr_node_close(n);
 		return err;
 	}
