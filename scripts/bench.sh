@@ -133,7 +133,7 @@ POOLS=${POOLS:-2 4096}
 # 5 vifs, 6 lat, 7 tcp, 9 isolation; 8 is the micro benchmarks, run at the
 # end). The
 # default must stay within 30 minutes on this 2-CPU machine (the report
-# gives the run's length; the last took 33), QUICK=1 runs fewer points.
+# gives the run's length; the last took 29), QUICK=1 runs fewer points.
 # A point POINT@BYTES runs a standard point with frames of BYTES.
 if [ "$QUICK" = 1 ]; then
 	SIZE_STEPS=${SIZE_STEPS:-64 1500}
