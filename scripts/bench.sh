@@ -566,8 +566,8 @@ stats_probe() {
 
 # quiet_wait: waits up to QUIET_WAIT s until no CPU was more than
 # QUIET_BUSY% busy (all but idle and iowait) over 0.3 s; prints the last
-# busiest CPU's figure, fails if it never got quiet. What acct.py quiet
-# does, without a Python start (a third of a second here) before each run.
+# busiest CPU's figure, fails if it never got quiet. In awk: a Python
+# start costs a third of a second here, before each of some 300 runs.
 quiet_wait() {
 	local t_end busy
 	t_end=$(( $(date +%s) + ${QUIET_WAIT%.*} ))
@@ -618,11 +618,13 @@ measure_run() {
 	for x in "${MX_PIDS[@]}"; do pidargs+=(--pid "$x"); done
 	"$SINK" reset "$PIN/sink"
 	$PY "$ACCT" snapshot "${MXA_DEVS[@]}" "${MXA_EXTRA[@]}" "${pidargs[@]}" >"$TMP/before.json"
-	bpf_prog_stats >"$TMP/progs-before.json"
+	# The programs' own figures of this run: only with BPF_STATS=on (else
+	# nothing counts them, and stats_probe gives them).
+	if [ "$BPF_STATS" = on ]; then bpf_prog_stats >"$TMP/progs-before.json"; fi
 	run_gen "$kind" "$@" >"$TMP/gen.out"
 	read -r sent elapsed <"$TMP/gen.out"
 	sleep "$DRAIN"
-	bpf_prog_stats >"$TMP/progs-after.json"
+	if [ "$BPF_STATS" = on ]; then bpf_prog_stats >"$TMP/progs-after.json"; fi
 	$PY "$ACCT" snapshot "${MXA_DEVS[@]}" "${MXA_EXTRA[@]}" "${pidargs[@]}" >"$TMP/after.json"
 	[ -n "$MX_POST" ] && $MX_POST
 	if [ "${DEBUG:-0}" = 1 ]; then
@@ -640,8 +642,11 @@ measure_run() {
 		--sink-json "$TMP/sink.json" --elapsed "$elapsed" \
 		"${MXA_ACCT[@]}" "${ed[@]}" \
 		--dut-cpu "$DUT_CPU" --sink-cpu "$SINK_CPU" >"$outf"
-	# Each BPF program's own cost in this run (BPF_STATS=on; else none).
-	bpf_prog_delta "$TMP/progs-before.json" "$TMP/progs-after.json" >"$TMP/progs.json"
+	if [ "$BPF_STATS" = on ]; then
+		bpf_prog_delta "$TMP/progs-before.json" "$TMP/progs-after.json" >"$TMP/progs.json"
+	else
+		echo '{}' >"$TMP/progs.json"
+	fi
 	jq --slurpfile progs "$TMP/progs.json" --argjson round "${ROUND:-null}" --argjson ndr "${RUN_NDR:-null}" \
 		'. + {bpf_progs: $progs[0], round: $round, ndr_pps: $ndr}' "$outf" >"$TMP/run.tmp" &&
 		mv "$TMP/run.tmp" "$outf"
