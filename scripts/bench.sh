@@ -566,8 +566,9 @@ stats_probe() {
 
 # quiet_wait: waits up to QUIET_WAIT s until no CPU was more than
 # QUIET_BUSY% busy (all but idle and iowait) over 0.3 s; prints the last
-# busiest CPU's figure, fails if it never got quiet. In awk: a Python
-# start costs a third of a second here, before each of some 300 runs.
+# busiest CPU's figure, fails if it never got quiet. acct.py quiet does the
+# same for the tests; here in awk, since a Python start costs a third of a
+# second on this machine, before each of some 300 runs.
 quiet_wait() {
 	local t_end busy
 	t_end=$(( $(date +%s) + ${QUIET_WAIT%.*} ))

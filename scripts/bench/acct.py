@@ -11,6 +11,10 @@
                   --sink-json S --elapsed SEC [--dut-cpu N]
       balances one run: sent = delivered + every counted drop. Prints JSON.
 
+  acct.py quiet [--max-busy PCT] [--timeout SEC]
+      waits until no CPU is busier than PCT (other benchmarks, builds, tests
+      skew the figures); exits 1 if the machine stayed busy.
+
   acct.py report RESULTS.json BENCHMARKS.md
       writes the benchmark page from the results file.
 
@@ -392,6 +396,22 @@ def account(before, after, gen, sent, sink, elapsed, dut_cpu, sink_cpu,
                         if delivered else None),
         "notes": notes,
     }
+
+
+def cmd_quiet(args):
+    """Waits until every CPU is idle enough over a window of --window s
+    (at HZ=250, 0.3 s is 75 ticks a CPU: a 10% threshold is 7 of them);
+    prints the last busy figure."""
+    deadline = time.monotonic() + args.timeout
+    while True:
+        a = cpu_times()
+        time.sleep(args.window)
+        b = cpu_times()
+        d = delta(b, a)
+        busy = max(cpu_busy(d, int(c[3:])) or 0 for c in d)
+        if busy * 100 <= args.max_busy or time.monotonic() >= deadline:
+            print(f"{busy * 100:.0f}")
+            sys.exit(0 if busy * 100 <= args.max_busy else 1)
 
 
 def cmd_account(args):
@@ -903,12 +923,16 @@ def main():
     a.add_argument("--elapsed", type=float, required=True)
     a.add_argument("--dut-cpu", type=int, default=1)
     a.add_argument("--sink-cpu", type=int, default=1)
+    q = sub.add_parser("quiet")
+    q.add_argument("--max-busy", type=float, default=10)
+    q.add_argument("--timeout", type=float, default=60)
+    q.add_argument("--window", type=float, default=0.3)
     r = sub.add_parser("report")
     r.add_argument("results")
     r.add_argument("output")
     r.add_argument("--readme", help="also rewrite this README's ratio table")
     args = ap.parse_args()
-    {"snapshot": cmd_snapshot, "account": cmd_account,
+    {"snapshot": cmd_snapshot, "account": cmd_account, "quiet": cmd_quiet,
      "report": cmd_report}[args.cmd](args)
 
 
