@@ -51,9 +51,9 @@
 #define FE_BATCH_DEFAULT	64
 #define FE_BATCH_MAX		1024
 #define FE_IDLE_US_DEFAULT	50
-#define FE_BEAT_NS		(10ull * 1000 * 1000)	/* heartbeat and counters */
+#define FE_BEAT_NS		(25ull * 1000 * 1000)	/* heartbeat and counters */
 #define FE_NL_NS		(1ull * 1000 * 1000)	/* netlink events while busy */
-#define FE_SLEEP_MAX_MS		10
+#define FE_SLEEP_MAX_MS		25
 /* A sched_yield() that took longer ran someone else: the core is shared. */
 #define FE_YIELD_SHARED_NS	(5ull * 1000)
 /*
