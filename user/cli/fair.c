@@ -378,7 +378,7 @@ static bool try_lock(struct xvr_node *n)
 	struct stat a, b;
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/%s.lock", XVR_RUN_DIR, n->name);
+	xvr_node_lock_path(path, sizeof(path), n->name);
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return false;

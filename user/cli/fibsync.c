@@ -197,7 +197,7 @@ static int daemon_lock(struct daemon *d)
 	char path[PATH_MAX];
 	struct stat a, b;
 
-	snprintf(path, sizeof(path), "%s/%s.lock", XVR_RUN_DIR, d->n.name);
+	xvr_node_lock_path(path, sizeof(path), d->n.name);
 	for (;;) {
 		struct pollfd pfd = { .fd = d->sig_fd, .events = POLLIN };
 		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);

@@ -521,7 +521,7 @@ static int node_down(int argc, char **argv)
 	if (err)
 		pr_warn("node %s: remove %s: %s\n", cli_node, root, strerror(-err));
 	xvr_node_netns_set(cli_node, NULL);
-	snprintf(lock, sizeof(lock), "%s/%s.lock", XVR_RUN_DIR, cli_node);
+	xvr_node_lock_path(lock, sizeof(lock), cli_node);
 	unlink(lock);
 	/* The routers' cgroups are gone with them; now their parents. */
 	snprintf(lock, sizeof(lock), "xvr/%s/routers", cli_node);

@@ -128,7 +128,7 @@ int cli_node_open(struct xvr_node *n, bool lock)
 		if (err == -ENOENT) {
 			char path[PATH_MAX];
 
-			snprintf(path, sizeof(path), "%s/%s.lock", XVR_RUN_DIR, n->name);
+			xvr_node_lock_path(path, sizeof(path), n->name);
 			unlink(path);
 		}
 		xvr_node_close(n);

@@ -95,6 +95,11 @@ void xvr_node_close(struct xvr_node *n)
 	}
 }
 
+void xvr_node_lock_path(char *buf, size_t len, const char *name)
+{
+	snprintf(buf, len, "%s/%s.lock", XVR_RUN_DIR, name);
+}
+
 int xvr_node_lock(struct xvr_node *n)
 {
 	char path[PATH_MAX];
@@ -103,7 +108,7 @@ int xvr_node_lock(struct xvr_node *n)
 		return 0;
 	if (mkdir(XVR_RUN_DIR, 0700) && errno != EEXIST)
 		return -errno;
-	snprintf(path, sizeof(path), "%s/%s.lock", XVR_RUN_DIR, n->name);
+	xvr_node_lock_path(path, sizeof(path), n->name);
 	/*
 	 * 'node down' unlinks the file while holding it: a waiter that then
 	 * gets the old file's lock must lock the file now at the path instead.

@@ -78,6 +78,8 @@ int xvr_node_open(struct xvr_node *n, const char *name);
 void xvr_node_close(struct xvr_node *n);
 /* Serialises mutating commands on one node (flock on XVR_RUN_DIR/<node>.lock). */
 int xvr_node_lock(struct xvr_node *n);
+/* That lock file's path, for node NAME. */
+void xvr_node_lock_path(char *buf, size_t len, const char *name);
 
 /*
  * A node may run inside a network namespace of its own (one per simulated
