@@ -53,7 +53,7 @@
 #define FE_IDLE_US_DEFAULT	50
 #define FE_BEAT_NS		(25ull * 1000 * 1000)	/* heartbeat and counters */
 #define FE_NL_NS		(1ull * 1000 * 1000)	/* netlink events while busy */
-#define FE_SLEEP_MAX_MS		25
+#define FE_SLEEP_MAX_MS		(int)(FE_BEAT_NS / 1000000)	/* an idle poll sleeps a beat at most */
 /* A sched_yield() that took longer ran someone else: the core is shared. */
 #define FE_YIELD_SHARED_NS	(5ull * 1000)
 /*
