@@ -53,7 +53,7 @@ okn=$(cat "$TMP"/*.n 2>/dev/null | grep -c ok)
 echo "    $total commands in $SECS s, $okn succeeded"
 t_ge "commands ran and most succeeded" "$okn" $((total / 4))
 # The errors a racing operator may see: each names what is missing or taken.
-clear='no such|exists|not up|busy|has it already|already sends|not a port|is taken|cannot take lock'
+clear='no such|exists|not up|busy|has it already|already sends|not a port|neither a port|is taken|cannot take lock'
 unclear=$(cat "$TMP"/*.err 2>/dev/null | grep -Ev "$clear" | grep -v '^$')
 t_eq "every failure was a clear no-such/exists/not-up/busy" "$(echo "$unclear" | head -5)" ""
 
