@@ -23,6 +23,14 @@ struct {
 	__type(value, struct xvr_port);
 } xvr_ports SEC(".maps");
 
+/* The ports again, by ifindex % XVR_PORT_IDX (xvr.h). Written by `xvr port`, read by ingress. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XVR_PORT_IDX);
+	__type(key, __u32);
+	__type(value, struct xvr_port_ent);
+} xvr_port_idx SEC(".maps");
+
 /*
  * Redirect targets, ifindex -> ifindex: the ports, every VIF's host end and
  * every engine's veth. Written by `xvr port`, `vif` and `fe`, used by

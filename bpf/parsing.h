@@ -10,6 +10,7 @@
 
 #define ETH_ALEN	6
 #define ETH_HLEN	14
+#define ETH_MIN_MTU	68	/* the least MTU of an IPv4 link and of an Ethernet device */
 #define ETH_P_IP	0x0800
 #define ETH_P_IPV6	0x86DD
 #define ETH_P_ARP	0x0806

@@ -35,6 +35,17 @@ struct {
 	__uint(XDP_PASS, 1);
 } XDP_RUN_CONFIG(xvr_ingress);
 
+/* The port a frame arrived on, or NULL: the index first, the hash if the index has another. */
+static __always_inline struct xvr_port *port_find(__u32 ifindex)
+{
+	__u32 idx = ifindex % XVR_PORT_IDX;
+	struct xvr_port_ent *e = bpf_map_lookup_elem(&xvr_port_idx, &idx);
+
+	if (e && e->ifindex == ifindex)
+		return &e->port;
+	return bpf_map_lookup_elem(&xvr_ports, &ifindex);
+}
+
 /*
  * A classified frame: where it is booked, its router and, if it has one,
  * its VIF.
@@ -300,11 +311,16 @@ static __always_inline int xdp_forward(struct xdp_md *ctx, __u32 vr_id, __u32 fi
 	 * The MTU counts the IP packet, so VLAN tags on either side do not.
 	 * Every frame is checked against the device's MTU now, not the one it
 	 * had at `port add`: an operator may lower it at any time, and a frame
-	 * over it would vanish in the devmap instead of being punted.
+	 * over it would vanish in the devmap instead of being punted. Every
+	 * IP link carries ETH_MIN_MTU bytes (RFC 791's 68; Ethernet devices
+	 * refuse a smaller MTU), so a packet that small needs no asking (the
+	 * helper looks the device up by ifindex).
 	 */
-	err = bpf_check_mtu(ctx, nh->ifindex, &mtu_len, ETH_HLEN - (int)p->l2_len, 0);
-	if (err == BPF_MTU_CHK_RET_FRAG_NEEDED)
-		return punt(ctx, f, XVR_PUNT_MTU);
+	if (f->b.len - p->l2_len > ETH_MIN_MTU) {
+		err = bpf_check_mtu(ctx, nh->ifindex, &mtu_len, ETH_HLEN - (int)p->l2_len, 0);
+		if (err == BPF_MTU_CHK_RET_FRAG_NEEDED)
+			return punt(ctx, f, XVR_PUNT_MTU);
+	}
 
 	/* From here on the frame is changed: no more punts. */
 	if (p->ip4)
@@ -675,7 +691,7 @@ __noinline int xvr_ingress_frame(struct xdp_md *ctx, __u32 len, __u32 link_vr, _
 
 	if (!ctx)
 		return XDP_ABORTED;
-	port = bpf_map_lookup_elem(&xvr_ports, &ifindex);
+	port = port_find(ifindex);
 	cfg = bpf_map_lookup_elem(&xvr_config, &zero);
 	if (!port || !cfg)
 		return XDP_PASS;	/* not an xvr port (yet): leave it alone */
@@ -784,7 +800,7 @@ __noinline int xvr_bcast_frame(struct xdp_md *ctx, __u32 len)
 	set = bpf_map_lookup_elem(&xvr_bcast, &key);
 	if (!set)
 		return -1;
-	port = bpf_map_lookup_elem(&xvr_ports, &key.port);
+	port = port_find(key.port);
 	if (port)
 		b.port = bpf_map_lookup_elem(&xvr_port_stats, &port->slot);
 	b.len = len;
@@ -846,7 +862,7 @@ int xvr_cpumap(struct xdp_md *ctx)
 	if ((void *)(m + 1) > data || m->magic != XVR_CPU_META_MAGIC) {
 		/* Only ingress fills these cpumaps, and always with metadata. */
 		ifindex = ctx->ingress_ifindex;
-		port = bpf_map_lookup_elem(&xvr_ports, &ifindex);
+		port = port_find(ifindex);
 		if (port) {
 			slot = port->slot;
 			b.port = bpf_map_lookup_elem(&xvr_port_stats, &slot);
@@ -868,7 +884,7 @@ int xvr_cpumap(struct xdp_md *ctx)
 	}
 	/* The port's books, and the parse, for router_path. */
 	ifindex = ctx->ingress_ifindex;
-	port = bpf_map_lookup_elem(&xvr_ports, &ifindex);
+	port = port_find(ifindex);
 	slot = port ? port->slot : XVR_MAX_PORTS;
 	reason = parse_frame((void *)(long)ctx->data, (void *)(long)ctx->data_end, &p);
 	if (reason) {

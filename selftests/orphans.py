@@ -8,7 +8,7 @@ import json, re, subprocess, sys
 node, deep = sys.argv[1], sys.argv[2:3] == ["nexthops"]
 pin = f"/sys/fs/bpf/xvr/{node}"
 maps = ["routers", "router_book", "fib4", "fib4_l1", "rib4", "fib6", "vifs", "classify", "fes", "ports",
-        "tx_ports", "cpu_groups", "cpu_sets"]
+        "port_idx", "tx_ports", "cpu_groups", "cpu_sets"]
 maps += ["nexthops"] if deep else []
 # One bpftool for every map: 'batch' reads its commands from stdin.
 cmds = "".join(f"map dump pinned {pin}/{m}\n" for m in maps)
@@ -49,6 +49,13 @@ for k, v in fes.items():
     if v["vr_id"] not in active:
         bad.append(f"engine {k} of router slot {v['vr_id']}")
 ports = {e["key"] for e in dump("ports") if e["value"].get("flags", 1)}
+# The port index (xvr.h): a published entry is the port at its ifindex, whole.
+port_vals = {e["key"]: e["value"] for e in dump("ports")}
+for e in dump("port_idx"):
+    v = e["value"]
+    if v["ifindex"] and (v["ifindex"] % len(dumps["port_idx"]) != e["key"] or
+                         port_vals.get(v["ifindex"]) != v["port"]):
+        bad.append(f"port index entry {e['key']}: ifindex {v['ifindex']} is not that port as it is")
 devs = {v["dev"] for v in vifs.values()} | {v["dev"] for v in fes.values()}
 for e in dump("tx_ports"):
     k = u32(e["key"])

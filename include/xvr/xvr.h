@@ -113,6 +113,23 @@ struct xvr_port {
 	__u32 default_vif;
 };
 
+/*
+ * xvr_port_idx[ifindex % XVR_PORT_IDX]: a direct-mapped copy of xvr_ports,
+ * so that ingress finds a frame's port with one array read instead of a
+ * hash lookup. User space keeps it (ports_index_sync); an entry whose
+ * ifindex is not the frame's (0: empty, or being rewritten; another port's:
+ * two ports share the index) sends ingress to xvr_ports. An entry's port
+ * changes only while its ifindex is 0, so a reader that sees its own
+ * ifindex reads a port that was whole when it was published.
+ */
+#define XVR_PORT_IDX		256
+
+struct xvr_port_ent {
+	__u32 ifindex;
+	__u32 pad;
+	struct xvr_port port;
+};
+
 /* Routers: xvr_routers[vr_id]. */
 enum xvr_mode {
 	XVR_MODE_NONE = 0,

@@ -170,6 +170,35 @@ t_eq "no VIF left on the deleted port" "$(x -j vif list | jq length)" 0
 x router del rp >/dev/null 2>&1
 t_check "port del force: no orphan" orphans
 
+# The port index (xvr.h), killed between xvr_ports and the index: the
+# entry is left unpublished, never stale; repair publishes it again.
+# idx_of DEV: the ifindex its port index entry holds (0: unpublished).
+idx_of() {
+	local i; i=$(cat "/sys/class/net/$1/ifindex")
+	bpftool -j map lookup pinned "/sys/fs/bpf/xvr/$NODE/port_idx" key $((i % 256)) 0 0 0 |
+		jq '.formatted.value.ifindex // .value.ifindex'
+}
+P1I=$(cat "/sys/class/net/$P1/ifindex")
+die port-add:index port add "$P1"
+t_eq "port-add:index: port $P1 not published yet" "$(idx_of "$P1")" 0
+t_check "port-add:index: no orphan before the repair" orphans
+settle port-add:index
+t_eq "port-add:index: repair published it" "$(idx_of "$P1")" "$P1I"
+x router add rx fibsync off >/dev/null || t_fail "router rx"
+die port-default:unpublished classify add rx default port "$P1"
+t_eq "port-default:unpublished: the entry is unpublished, not stale" "$(idx_of "$P1")" 0
+t_check "port-default:unpublished: no orphan before the repair" orphans
+settle port-default:unpublished
+t_eq "port-default:unpublished: repair published it again" "$(idx_of "$P1")" "$P1I"
+t_check "port-default:unpublished: no orphan" orphans
+x router del rx >/dev/null 2>&1
+die port-del:index port del "$P1"
+t_eq "port-del:index: port $P1 is gone from the index" "$(idx_of "$P1")" 0
+t_check "port-del:index: no orphan" orphans
+settle port-del:index
+t_check "port index: a second repair finds nothing to do" \
+	sh -c "\"$XVR\" -n $NODE node repair | grep -q 'nothing to repair'"
+
 # router set cpus, killed once its new CPU group exists (the router not yet
 # moved) and once the router moved (its old group not yet freed): the next
 # 'router set cpus' works, repair frees the group no router names.

@@ -103,6 +103,31 @@ t_check "blue unaffected by red's blackhole" in_ns "${RB_P}ba" ping -c 1 -W 1 10
 x route replace red 10.2.0.0/16 via 10.2.1.2 lladdr "$(rb_mac a 2 2)" dev "${RB_P}p1"
 t_check "restored route: red ping works" in_ns "${RB_P}ra" ping -c 1 -W 1 10.2.1.2
 
+# 5b. The port index (xvr.h): each port is published there. With p0's entry
+#     held by another ifindex (two ports sharing an index), p0's frames are
+#     found through xvr_ports: red still forwards and p0 still counts them;
+#     node repair publishes p0 again.
+le32() { echo "$(($1 & 255)) $(($1 >> 8 & 255)) $(($1 >> 16 & 255)) $(($1 >> 24 & 255))"; }
+P0I=$(cat "/sys/class/net/${RB_P}p0/ifindex")
+IDXMAP=/sys/fs/bpf/xvr/$RB_NODE/port_idx
+# shellcheck disable=SC2046
+idx_of_p0() { bpftool -j map lookup pinned "$IDXMAP" key $(le32 $((P0I % 256))) |
+	jq '.formatted.value.ifindex // .value.ifindex'; }
+t_eq "port p0 is published in the port index" "$(idx_of_p0)" "$P0I"
+vsize=$(bpftool -j map show pinned "$IDXMAP" | jq .bytes_value)
+# shellcheck disable=SC2046
+bpftool map update pinned "$IDXMAP" key $(le32 $((P0I % 256))) \
+	value $(le32 $((P0I + 256))) $(printf '0 %.0s' $(seq $((vsize - 4)))) ||
+	t_fail "write p0's index entry"
+t_eq "  its entry now holds another ifindex" "$(idx_of_p0)" "$((P0I + 256))"
+rx0=$(t_stat "$RB_NODE" "port ${RB_P}p0" rx_packets)
+t_check "  red forwards p0's frames, found through xvr_ports" \
+	in_ns "${RB_P}ra" ping -c 2 -i 0.2 -W 1 10.2.1.2
+t_ge "  p0 counted them" "$(( $(t_stat "$RB_NODE" "port ${RB_P}p0" rx_packets) - rx0 ))" 2
+t_check "  node repair rewrites the entry" \
+	sh -c "\"$XVR\" -n $RB_NODE node repair 2>&1 | grep -q 'rewrote 1 port index'"
+t_eq "  port p0 is published again" "$(idx_of_p0)" "$P0I"
+
 # 6. 'node up' on a live node swaps programs without losing a packet.
 prog0=$(x -j node show | jq .prog_id)
 in_ns "${RB_P}ra" ping -c 150 -i 0.01 -W 1 10.2.1.2 >/tmp/.ping.$$ 2>&1 &

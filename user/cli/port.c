@@ -249,11 +249,14 @@ static int port_add(int argc, char **argv)
 
 	/* Map entries first: the program finds its port the moment it runs. */
 	counters_zero(n.port_stats_fd, port.slot);
+	port_index_unpublish(&n, ifindex);
 	if (bpf_map_update_elem(n.ports_fd, &ifindex, &port, BPF_NOEXIST)) {
 		err = -errno;
 		pr_warn("port %s: %s\n", dev, strerror(-err));
 		goto out;
 	}
+	xvr_die_at("port-add:index");
+	ports_index_sync(&n);
 	dv.ifindex = ifindex;
 	if (bpf_map_update_elem(n.tx_ports_fd, &ifindex, &dv, BPF_ANY)) {
 		err = -errno;
@@ -282,7 +285,9 @@ static int port_add(int argc, char **argv)
 undo_devmap:
 	bpf_map_delete_elem(n.tx_ports_fd, &ifindex);
 undo_port:
+	port_index_unpublish(&n, ifindex);
 	bpf_map_delete_elem(n.ports_fd, &ifindex);
+	ports_index_sync(&n);
 out:
 	if (link_fd >= 0)
 		close(link_fd);
@@ -422,7 +427,10 @@ static int port_del(int argc, char **argv)
 		goto out;
 	}
 	bpf_map_delete_elem(n.tx_ports_fd, &ifindex);
+	port_index_unpublish(&n, ifindex);
 	bpf_map_delete_elem(n.ports_fd, &ifindex);
+	xvr_die_at("port-del:index");
+	ports_index_sync(&n);
 	counters_zero(n.port_stats_fd, port.slot);
 out:
 	xvr_node_close(&n);

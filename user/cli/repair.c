@@ -627,6 +627,16 @@ static int repair_bcast(struct xvr_node *n)
 	return (fixed > 0 ? fixed : 0) + joined;
 }
 
+/* The port index as xvr_ports says: 'port' or a rule command killed half way left it unpublished. */
+static int repair_port_index(struct xvr_node *n)
+{
+	int fixed = ports_index_sync(n);
+
+	if (fixed > 0)
+		pr_warn("node %s: repair: rewrote %d port index entries\n", n->name, fixed);
+	return fixed > 0 ? fixed : 0;
+}
+
 int node_repair(struct xvr_node *n)
 {
 	int fixed;
@@ -640,6 +650,7 @@ int node_repair(struct xvr_node *n)
 	fixed += repair_pidns(n);
 	fixed += repair_devices(n);
 	fixed += repair_tx_ports(n);
+	fixed += repair_port_index(n);
 	fixed += repair_reverse(n);
 	fixed += repair_links(n);
 	fixed += repair_bcast(n);

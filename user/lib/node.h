@@ -17,6 +17,7 @@
 #define XVR_MAPS(X)	\
 	X(config)	\
 	X(ports)	\
+	X(port_idx)	\
 	X(tx_ports)	\
 	X(classify)	\
 	X(cls_prefix)	\

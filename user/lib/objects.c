@@ -76,6 +76,82 @@ int port_get(struct xvr_node *n, __u32 ifindex, struct xvr_port *out)
 	return 0;
 }
 
+/* Index entry idx rewritten to e, its ifindex last (xvr.h: its port changes only unpublished). */
+static int port_index_write(struct xvr_node *n, __u32 idx, const struct xvr_port_ent *have,
+			    const struct xvr_port_ent *e)
+{
+	struct xvr_port_ent tmp = *have;
+
+	if (have->ifindex) {
+		tmp.ifindex = 0;
+		if (bpf_map_update_elem(n->port_idx_fd, &idx, &tmp, BPF_ANY))
+			return -errno;
+	}
+	tmp = *e;
+	tmp.ifindex = 0;
+	if (bpf_map_update_elem(n->port_idx_fd, &idx, &tmp, BPF_ANY) ||
+	    (e->ifindex && bpf_map_update_elem(n->port_idx_fd, &idx, e, BPF_ANY)))
+		return -errno;
+	return 0;
+}
+
+void port_index_unpublish(struct xvr_node *n, __u32 ifindex)
+{
+	__u32 idx = ifindex % XVR_PORT_IDX;
+	struct xvr_port_ent e;
+
+	if (!bpf_map_lookup_elem(n->port_idx_fd, &idx, &e) && e.ifindex == ifindex) {
+		e.ifindex = 0;
+		bpf_map_update_elem(n->port_idx_fd, &idx, &e, BPF_ANY);
+	}
+}
+
+int ports_index_sync(struct xvr_node *n)
+{
+	struct xvr_port_ent *have, *want;
+	__u32 key, next, *prev = NULL;
+	int changed = 0, err = 0;
+
+	have = calloc(XVR_PORT_IDX, sizeof(*have));
+	want = calloc(XVR_PORT_IDX, sizeof(*want));
+	if (!have || !want) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (__u32 i = 0; i < XVR_PORT_IDX; i++)
+		if (bpf_map_lookup_elem(n->port_idx_fd, &i, &have[i])) {
+			err = -errno;
+			goto out;
+		}
+	/* Each index: the port already there if it still maps to it, else the lowest ifindex. */
+	while (!bpf_map_get_next_key(n->ports_fd, prev, &next)) {
+		__u32 i = next % XVR_PORT_IDX;
+		struct xvr_port port;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(n->ports_fd, &key, &port))
+			continue;
+		if (want[i].ifindex && want[i].ifindex == have[i].ifindex)
+			continue;
+		if (!want[i].ifindex || key == have[i].ifindex || key < want[i].ifindex) {
+			memset(&want[i], 0, sizeof(want[i]));
+			want[i].ifindex = key;
+			want[i].port = port;
+		}
+	}
+	for (__u32 i = 0; i < XVR_PORT_IDX && !err; i++) {
+		if (!memcmp(&have[i], &want[i], sizeof(want[i])))
+			continue;
+		err = port_index_write(n, i, &have[i], &want[i]);
+		changed++;
+	}
+out:
+	free(have);
+	free(want);
+	return err ?: changed;
+}
+
 static void nexthop_split(const struct nexthop *nh, struct xvr_nexthop *dp,
 			  struct xvr_nh_book *book)
 {
@@ -271,7 +347,7 @@ int nexthop_ref(struct xvr_node *n, __u32 id, int delta)
 static int ports_sync_defaults(struct xvr_node *n)
 {
 	__u32 key, next, *prev = NULL;
-	int err = 0;
+	int err = 0, sync;
 
 	while (!bpf_map_get_next_key(n->ports_fd, prev, &next)) {
 		struct xvr_cls_key ck = { .ifindex = next, .kind = XVR_RULE_DEFAULT };
@@ -287,10 +363,13 @@ static int ports_sync_defaults(struct xvr_node *n)
 			continue;
 		port.default_vr = val.vr_id;
 		port.default_vif = val.vif;
+		port_index_unpublish(n, key);
 		if (bpf_map_update_elem(n->ports_fd, &key, &port, BPF_EXIST))
 			err = -errno;
+		xvr_die_at("port-default:unpublished");
 	}
-	return err;
+	sync = ports_index_sync(n);
+	return err ?: (sync < 0 ? sync : 0);
 }
 
 int rules_refresh_kinds(struct xvr_node *n)

@@ -17,6 +17,15 @@ int mode_parse(const char *s, __u32 *mode);
 
 /* Port by ifindex; -ENOENT if the device is not an xvr port. */
 int port_get(struct xvr_node *n, __u32 ifindex, struct xvr_port *out);
+/*
+ * The port index (xvr_port_idx, xvr.h) around a change of xvr_ports:
+ * port_index_unpublish before the change (ingress reads the port from the
+ * hash until the index is synced again), ports_index_sync after it. A
+ * command killed in between leaves an entry unpublished, never stale.
+ * ports_index_sync returns the number of entries it rewrote, or -errno.
+ */
+void port_index_unpublish(struct xvr_node *n, __u32 ifindex);
+int ports_index_sync(struct xvr_node *n);
 
 /*
  * A nexthop as the control plane handles it: the entry ingress reads
