@@ -3,7 +3,8 @@
 # Upgrades: 'node up' on a live node loads both programs before switching
 # any device; a switch that fails half way (XVR_FAIL_AT) puts every port and
 # VIF back on its old program and says so; pins of another ABI version are
-# refused. And a live 'node up' while xvr-pktgen sends UPG_PPS (500k) frames
+# refused; a node without a map this xvr adds is upgraded and repaired. And
+# a live 'node up' while xvr-pktgen sends UPG_PPS (500k) frames
 # per second through an xdp router loses none: sent = delivered at the sink.
 set -u
 . "$(dirname "$0")/../lib.sh"
@@ -74,3 +75,23 @@ drops=$(t_stat "$NODE" r drop_packets)
 echo "    $sent sent at ${PPS}/s over 3 s, $got delivered, router r dropped $drops"
 t_ge "frames flowed" "$sent" 1000
 t_eq "two live upgrades under load lost no frame (sent = delivered)" "$got" "$sent"
+
+# 4. A node an older xvr made, without a map this xvr adds (port_idx, its
+#    pin removed): 'node up' upgrades it without calling it "not up",
+#    creates the map, and publishes the ports there; frames still flow.
+rm "/sys/fs/bpf/xvr/$NODE/port_idx" || t_fail "unpin port_idx"
+out=$(x node up 2>&1)
+t_eq "node up of a node without port_idx succeeds" "$?" 0
+t_fails "  without calling it not up" grep -q "not up" <<<"$out"
+PAI=$(cat "/sys/class/net/$PA/ifindex")
+t_eq "  port $PA is published in the new port index" \
+	"$(bpftool -j map lookup pinned "/sys/fs/bpf/xvr/$NODE/port_idx" key \
+		$((PAI % 256)) 0 0 0 |
+		jq '.formatted.value.ifindex // .value.ifindex')" "$PAI"
+got0=$(sink_n)
+"$BUILD/xvr-pktgen" -N "${T_P}g" -d "$vmac" -D 198.19.0.1 -r 10000 -t 1 -c 0 -j eth0 \
+	>"/tmp/.$T_P.gen" 2>/dev/null
+sent=$(jq '.sent // 0' "/tmp/.$T_P.gen")
+rm -f "/tmp/.$T_P.gen"
+t_wait 5 test_ge_cmd sink_n $((got0 + sent))
+t_eq "  the upgraded node forwards every frame" "$(( $(sink_n) - got0 ))" "$sent"

@@ -249,6 +249,20 @@ out:
 	return err;
 }
 
+/* Every map of this xvr is pinned for node name. */
+static bool node_maps_pinned(const char *name)
+{
+	char path[PATH_MAX];
+
+#define NODE_MAP_PINNED(m)					\
+	xvr_node_path(path, sizeof(path), name, #m);		\
+	if (access(path, F_OK))					\
+		return false;
+	XVR_MAPS(NODE_MAP_PINNED)
+#undef NODE_MAP_PINNED
+	return true;
+}
+
 static int node_up(int argc, char **argv)
 {
 	struct xvr_ingress *ingress = NULL;
@@ -339,9 +353,11 @@ static int node_up(int argc, char **argv)
 	}
 	/*
 	 * A live node is repaired first: what killed commands left behind
-	 * (a severed link among them) would otherwise fail the swap.
+	 * (a severed link among them) would otherwise fail the swap. A node
+	 * an older xvr made lacks the maps this one added: it is repaired
+	 * once they exist, after the swap.
 	 */
-	if (existed) {
+	if (existed && node_maps_pinned(cli_node)) {
 		int lock_fd = n.lock_fd;
 
 		if (!xvr_node_open(&n, cli_node))
