@@ -269,7 +269,7 @@ cleanup() {
 	rmdir /sys/fs/bpf/xvr-bench 2>/dev/null
 	ip link del "${P}a" 2>/dev/null
 	ip link del "${P}b" 2>/dev/null
-	for l in br v0 v1; do ip link del "$P$l" 2>/dev/null; done
+	for l in br bx vx v0 v1; do ip link del "$P$l" 2>/dev/null; done
 	[ -n "$BIRD_NS" ] && bird_kill
 	[ -n "$FWD_PID" ] && kill "$FWD_PID" 2>/dev/null
 	for ns in "${CREATED_NS[@]}"; do ip netns del "$ns" 2>/dev/null; done
