@@ -48,9 +48,9 @@ fes = {e["key"]: e["value"] for e in dump("fes") if e["value"]["flags"] & 1}
 for k, v in fes.items():
     if v["vr_id"] not in active:
         bad.append(f"engine {k} of router slot {v['vr_id']}")
-ports = {e["key"] for e in dump("ports") if e["value"].get("flags", 1)}
-# The port index (xvr.h): a published entry is the port at its ifindex, whole.
 port_vals = {e["key"]: e["value"] for e in dump("ports")}
+ports = {k for k, v in port_vals.items() if v.get("flags", 1)}
+# The port index (xvr.h): a published entry is the port at its ifindex, whole.
 for e in dump("port_idx"):
     v = e["value"]
     if v["ifindex"] and (v["ifindex"] % len(dumps["port_idx"]) != e["key"] or

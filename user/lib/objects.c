@@ -347,7 +347,7 @@ int nexthop_ref(struct xvr_node *n, __u32 id, int delta)
 static int ports_sync_defaults(struct xvr_node *n)
 {
 	__u32 key, next, *prev = NULL;
-	int err = 0, sync;
+	int err = 0, sync, changed = 0;
 
 	while (!bpf_map_get_next_key(n->ports_fd, prev, &next)) {
 		struct xvr_cls_key ck = { .ifindex = next, .kind = XVR_RULE_DEFAULT };
@@ -366,9 +366,11 @@ static int ports_sync_defaults(struct xvr_node *n)
 		port_index_unpublish(n, key);
 		if (bpf_map_update_elem(n->ports_fd, &key, &port, BPF_EXIST))
 			err = -errno;
+		changed++;
 		xvr_die_at("port-default:unpublished");
 	}
-	sync = ports_index_sync(n);
+	/* Every classifier command comes here; the index moves only with a default. */
+	sync = changed ? ports_index_sync(n) : 0;
 	return err ?: (sync < 0 ? sync : 0);
 }
 
