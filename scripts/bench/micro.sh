@@ -85,6 +85,13 @@ UP=1
 	"$XVR" -n "$NODE" route add rp 198.19.0.0/16 via 198.51.101.2 \
 		lladdr 02:00:00:00:02:01 dev "${P}b"
 	"$XVR" -n "$NODE" limit set rp pps 1 burst 1
+	# A router on port a with a limit its frames never reach: what
+	# admission costs a frame under the limit (against fwd4).
+	"$XVR" -n "$NODE" router add rl id 6 mode xdp fibsync off
+	"$XVR" -n "$NODE" classify add rl mac 02:00:00:00:01:0b port "${P}a"
+	"$XVR" -n "$NODE" route add rl 198.19.0.0/16 via 198.51.101.2 \
+		lladdr 02:00:00:00:02:01 dev "${P}b"
+	"$XVR" -n "$NODE" limit set rl pps 1000000000
 	# A router on port a bound to CPU 0 (router set cpus): the receiving
 	# CPU's part of the handoff, classification and the cpumap redirect.
 	"$XVR" -n "$NODE" router add rs id 5 mode xdp fibsync off
@@ -136,6 +143,7 @@ frames = {
     "drop": v4(A, "198.18.0.1", "203.0.113.1"),
     "netns": v4("02:00:00:00:03:02", "198.18.0.1", "198.19.0.1"),
     "policed": v4("02:00:00:00:01:09", "198.18.0.1", "198.19.0.1"),
+    "limited": v4("02:00:00:00:01:0b", "198.18.0.1", "198.19.0.1"),
     "afxdp": v4("02:00:00:00:04:02", "198.18.0.1", "198.19.0.1"),
     "steer": v4("02:00:00:00:01:0a", "198.18.0.1", "198.19.0.1"),
     # What a router's stack sends out of its VIF x1: to the sink's MAC.
@@ -175,6 +183,7 @@ run_case fwd6 "$ING" "$(ifidx "${P}a")" xvr_ingress
 run_case punt "$ING" "$(ifidx "${P}a")" xvr_ingress
 run_case drop "$ING" "$(ifidx "${P}a")" xvr_ingress
 run_case policed "$ING" "$(ifidx "${P}a")" xvr_ingress
+run_case limited "$ING" "$(ifidx "${P}a")" xvr_ingress
 run_case netns "$ING" "$(ifidx "${P}c")" xvr_ingress
 run_case afxdp "$ING" "$(ifidx "${P}d")" xvr_ingress
 [ "$STEER" = 1 ] && run_case steer "$ING" "$(ifidx "${P}a")" xvr_ingress
