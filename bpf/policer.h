@@ -120,16 +120,22 @@ static __always_inline __u32 bucket_take_frames(struct xvr_bucket *b, __u64 now,
 /*
  * Gives frames taken at cost back: tat moves back by their cost, unless the
  * bucket was set anew since (its cost changed, or tat is below what would
- * be given: `xvr limit set` writes tat 0). A lost race loses them (the
+ * be given: `xvr limit set` writes tat 0). Each failed compare-and-swap
+ * means another CPU moved tat; one that loses every try loses them (the
  * limit is then slightly tighter for a moment, never looser).
  */
 static __always_inline void bucket_give_frames(struct xvr_bucket *b, __u64 cost, __u32 frames)
 {
-	__u64 tat = *(volatile __u64 *)&b->tat, back = frames * cost;
+	__u64 back = frames * cost;
 
-	if (b->frame_cost != cost || tat < back)
-		return;
-	__sync_val_compare_and_swap(&b->tat, tat, tat - back);
+	for (int i = 0; i < POLICER_CAS_TRIES; i++) {
+		__u64 tat = *(volatile __u64 *)&b->tat;
+
+		if (b->frame_cost != cost || tat < back)
+			return;
+		if (__sync_val_compare_and_swap(&b->tat, tat, tat - back) == tat)
+			return;
+	}
 }
 
 /* A frame limit without a byte limit: admitted from the CPU's frames taken ahead, or the bucket. */

@@ -1934,6 +1934,71 @@ static void police_two_cpus(struct fx *fx)
 	free(per);
 }
 
+/* Runs the frame times times in one test run on the calling CPU; false on failure. */
+static bool police_frames_run(struct fx *fx, struct frame *in, __u32 times)
+{
+	struct xdp_md ctx = { .data_end = in->len, .ingress_ifindex = net.a };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in->data, .data_size_in = in->len,
+		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = times);
+
+	return ASSERT_OK(bpf_prog_test_run_opts(fx->prog_fd, &opts), "test run");
+}
+
+/* Waits until the coarse clock has moved on (a tick; at most a second). */
+static bool coarse_tick_wait(void)
+{
+	struct timespec t0, t;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &t0);
+	for (int i = 0; i < 100000; i++) {
+		clock_gettime(CLOCK_MONOTONIC_COARSE, &t);
+		if (t.tv_sec != t0.tv_sec || t.tv_nsec != t0.tv_nsec)
+			return true;
+		usleep(10);
+	}
+	return false;
+}
+
+/*
+ * Router 5 (1 pps, burst 20): a CPU takes frames ahead from the bucket (8
+ * at a time, bpf/policer.h), and the ones it has not spent when the coarse
+ * clock moves on go back: one frame, a tick, then exactly 19 more of the
+ * burst pass and the next is policed. Frames kept or lost across the tick
+ * would show here as more or fewer than 19.
+ */
+static void police_batch(struct fx *fx)
+{
+	struct xvr_limit lim = { .pps = bucket_1pps(20), .flags = XVR_LIMIT_SET };
+	const struct frame_spec spec = V4_TO(7005);
+	struct xvr_counters c0, c1;
+	struct frame in;
+	cpu_set_t set, old;
+
+	if (!ASSERT_OK(frame_build(&in, &spec), "batch: frame") ||
+	    !ASSERT_OK(sched_getaffinity(0, sizeof(old), &old), "batch: affinity"))
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(0, &set);
+	if (!ASSERT_OK(sched_setaffinity(0, sizeof(set), &set), "batch: on CPU 0"))
+		return;
+	if (fx_limit(fx, 5, &lim) &&
+	    ASSERT_OK(counters_read(fx->n.vr_stats_fd, 5, &c0), "batch: counters") &&
+	    police_frames_run(fx, &in, 1) &&
+	    ASSERT_TRUE(coarse_tick_wait(), "batch: the coarse clock moved on") &&
+	    police_frames_run(fx, &in, 19) &&
+	    ASSERT_OK(counters_read(fx->n.vr_stats_fd, 5, &c1), "batch: counters")) {
+		ASSERT_EQ(c1.fwd_packets - c0.fwd_packets, 20,
+			  "batch: the whole burst of 20 across a tick");
+		ASSERT_EQ(c1.drop[XVR_DROP_POLICED] - c0.drop[XVR_DROP_POLICED], 0,
+			  "batch: none of it policed");
+		if (police_frames_run(fx, &in, 1) &&
+		    ASSERT_OK(counters_read(fx->n.vr_stats_fd, 5, &c0), "batch: counters"))
+			ASSERT_EQ(c0.drop[XVR_DROP_POLICED] - c1.drop[XVR_DROP_POLICED], 1,
+				  "batch: the frame after the burst policed");
+	}
+	sched_setaffinity(0, sizeof(old), &old);
+}
+
 static void subtest_policer(void)
 {
 	const __u8 mac_vr1[6] = MAC_VR1;
@@ -1972,6 +2037,7 @@ static void subtest_policer(void)
 	if (ok) {
 		run_rows(&fx, "policer", policer_rows, ARRAY_SIZE(policer_rows));
 		police_two_cpus(&fx);
+		police_batch(&fx);
 	}
 	fx_close(&fx);
 }
