@@ -524,7 +524,9 @@ struct xvr_counters {
  * writes, and a conforming frame updates it with one compare-and-swap, so
  * the bucket is exact with the router's frames arriving on several CPUs at
  * once (per-CPU buckets would need a refill protocol between CPUs and let a
- * router burst on each of them).
+ * router burst on each of them). A CPU that finds a frame bucket with room
+ * may take a few frames' worth at once and spend them within the coarse
+ * clock's tick (bpf/policer.h): still frames the bucket granted.
  *
  * Times are in 1/16 ns (XVR_BUCKET_SHIFT) so that a frame's cost at a few
  * Mpps keeps its fraction: 2^60 ns of uptime still fit.
