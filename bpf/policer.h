@@ -66,13 +66,15 @@ static __always_inline bool bucket_take(struct xvr_bucket *b, __u64 now, __u64 c
  *
  * Never more than the bucket grants: every frame admitted this way is a
  * frame the bucket admitted at the moment of the take. What changes is
- * when: a CPU spends them within the coarse clock's tick in which it took
- * them (at most a jiffy later); a frame after that tick gives the unspent
- * ones back to the bucket first, so none is lost. A flooded router's
- * bucket has room for one frame at a time, and takes one: the batch only
- * saves the clock on frames under the limit (a limit nothing reaches costs
- * a clock read per POLICER_BATCH frames instead of per frame). The batch is
- * at most half the burst, so a burst of 3 stays exact frame by frame.
+ * when: a CPU spends them within the coarse clock's tick it read right
+ * after the take (a jiffy or so later at most); a frame after that tick
+ * gives the unspent ones back to the bucket first, so none is lost. A
+ * flooded router's bucket has room for one frame at a time, and takes one:
+ * the batch only saves the clock on frames under the limit (a limit nothing
+ * reaches costs a clock read per POLICER_BATCH frames instead of per
+ * frame), and a frame over the limit pays for it no more than a per-CPU
+ * array read (no coarse clock, no division). The batch is at most half the
+ * burst, so a burst of 3 stays exact frame by frame.
  *
  * Per CPU and per program object, not node state: never pinned, gone
  * with the program (a replaced program's unspent frames are lost, at most
@@ -81,7 +83,7 @@ static __always_inline bool bucket_take(struct xvr_bucket *b, __u64 now, __u64 c
 #define POLICER_BATCH		8
 
 struct police_credit {
-	__u64 tick;		/* the coarse clock when the frames were taken */
+	__u64 tick;		/* the coarse clock right after the frames were taken */
 	__u64 cost;		/* the frame cost they were taken at */
 	__u32 frames;		/* taken and not yet admitted */
 	__u32 pad;
@@ -95,22 +97,28 @@ struct {
 } police_credit SEC(".maps");
 
 /*
- * Moves the bucket on by up to want frames of cost that conform back to
- * back now; how many it took (0: the frame is over the limit).
+ * Moves the bucket on by the frames of cost that conform back to
+ * back now, at most half the burst and POLICER_BATCH; how many it took
+ * (0: the frame is over the limit, found without a division or a write).
  */
 static __always_inline __u32 bucket_take_frames(struct xvr_bucket *b, __u64 now, __u64 cost,
-						__u64 tolerance, __u32 want)
+						__u64 tolerance)
 {
 	for (int i = 0; i < POLICER_CAS_TRIES; i++) {
 		__u64 tat = *(volatile __u64 *)&b->tat;
 		__u64 base = tat > now ? tat : now;
-		__u64 n;
+		__u64 n, want;
 
 		if (base - now > tolerance)
-			return 0;
+			return 0;	/* over the limit: no division, no write */
+		want = (tolerance / cost + 1) / 2;
+		if (want > POLICER_BATCH)
+			want = POLICER_BATCH;
 		n = (tolerance - (base - now)) / cost + 1;
 		if (n > want)
 			n = want;
+		if (!n)
+			n = 1;
 		if (__sync_val_compare_and_swap(&b->tat, tat, base + n * cost) == tat)
 			return n;
 	}
@@ -142,27 +150,22 @@ static __always_inline void bucket_give_frames(struct xvr_bucket *b, __u64 cost,
 static __always_inline bool police_frames(struct xvr_bucket *b, __u32 vr_id)
 {
 	struct police_credit *c = bpf_map_lookup_elem(&police_credit, &vr_id);
-	__u64 tick = bpf_ktime_get_coarse_ns(), cost = b->frame_cost, want;
+	__u64 cost = b->frame_cost;
 	__u32 n;
 
 	if (c && c->frames) {
-		if (c->tick == tick && c->cost == cost) {
+		if (c->tick == bpf_ktime_get_coarse_ns() && c->cost == cost) {
 			c->frames--;
 			return true;
 		}
 		bucket_give_frames(b, c->cost, c->frames);
 		c->frames = 0;
 	}
-	want = (b->tolerance / cost + 1) / 2;
-	if (want > POLICER_BATCH)
-		want = POLICER_BATCH;
-	else if (!want)
-		want = 1;
-	n = bucket_take_frames(b, bucket_now(), cost, b->tolerance, want);
+	n = bucket_take_frames(b, bucket_now(), cost, b->tolerance);
 	if (!n)
 		return false;
-	if (c) {
-		c->tick = tick;
+	if (c && n > 1) {
+		c->tick = bpf_ktime_get_coarse_ns();
 		c->cost = cost;
 		c->frames = n - 1;
 	}
