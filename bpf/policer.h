@@ -40,22 +40,6 @@ static __always_inline __u64 bucket_now_coarse(void)
 	return clock_coarse_ns() << XVR_BUCKET_SHIFT;
 }
 
-/* Moves the bucket on by cost (1/16 ns) if it is within tolerance of now. */
-static __always_inline bool bucket_take(struct xvr_bucket *b, __u64 now, __u64 cost,
-					__u64 tolerance)
-{
-	for (int i = 0; i < POLICER_CAS_TRIES; i++) {
-		__u64 tat = *(volatile __u64 *)&b->tat;
-		__u64 base = tat > now ? tat : now;
-
-		if (base - now > tolerance)
-			return false;
-		if (__sync_val_compare_and_swap(&b->tat, tat, base + cost) == tat)
-			return true;
-	}
-	return false;
-}
-
 /*
  * A frame limit's frames taken ahead on one CPU. The clock read a bucket
  * needs is the dear part of admitting a frame here (kvm-clock: a
@@ -97,32 +81,39 @@ struct {
 } police_credit SEC(".maps");
 
 /*
- * Moves the bucket on by the frames of cost that conform back to
- * back now, at most half the burst and POLICER_BATCH; how many it took
- * (0: the frame is over the limit, found without a division or a write).
+ * Moves the bucket on by cost (1/16 ns) if it is within tolerance of now:
+ * 1, or 0 if the frame is over the limit (found without a division or a
+ * write). With batch, by as many frames of cost as conform back to back
+ * now, at most half the burst and POLICER_BATCH; how many it took.
  */
-static __always_inline __u32 bucket_take_frames(struct xvr_bucket *b, __u64 now, __u64 cost,
-						__u64 tolerance)
+static __always_inline __u32 bucket_take_n(struct xvr_bucket *b, __u64 now, __u64 cost,
+					   __u64 tolerance, bool batch)
 {
 	for (int i = 0; i < POLICER_CAS_TRIES; i++) {
 		__u64 tat = *(volatile __u64 *)&b->tat;
 		__u64 base = tat > now ? tat : now;
-		__u64 n, want;
+		__u64 n = 1, want;
 
 		if (base - now > tolerance)
-			return 0;	/* over the limit: no division, no write */
-		want = (tolerance / cost + 1) / 2;
-		if (want > POLICER_BATCH)
-			want = POLICER_BATCH;
-		n = (tolerance - (base - now)) / cost + 1;
-		if (n > want)
-			n = want;
-		if (!n)
-			n = 1;
+			return 0;
+		if (batch) {
+			want = (tolerance / cost + 1) / 2;
+			if (want > POLICER_BATCH)
+				want = POLICER_BATCH;
+			n = (tolerance - (base - now)) / cost + 1;
+			if (n > want)
+				n = want ?: 1;
+		}
 		if (__sync_val_compare_and_swap(&b->tat, tat, base + n * cost) == tat)
 			return n;
 	}
 	return 0;
+}
+
+static __always_inline bool bucket_take(struct xvr_bucket *b, __u64 now, __u64 cost,
+					__u64 tolerance)
+{
+	return bucket_take_n(b, now, cost, tolerance, false);
 }
 
 /*
@@ -161,7 +152,7 @@ static __always_inline bool police_frames(struct xvr_bucket *b, __u32 vr_id)
 		bucket_give_frames(b, c->cost, c->frames);
 		c->frames = 0;
 	}
-	n = bucket_take_frames(b, bucket_now(), cost, b->tolerance);
+	n = bucket_take_n(b, bucket_now(), cost, b->tolerance, true);
 	if (!n)
 		return false;
 	if (c && n > 1) {

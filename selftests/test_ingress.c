@@ -1855,12 +1855,19 @@ struct police_thread {
  * they do in a NAPI poll. Router 4 is in netns mode, whose path does not
  * change the frame, so every repetition sees the same one.
  */
+/* Runs frame in times times in one test run on the calling CPU, as port A received it. */
+static int police_test_run(struct fx *fx, const struct frame *in, __u32 times)
+{
+	struct xdp_md ctx = { .data_end = in->len, .ingress_ifindex = net.a };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in->data, .data_size_in = in->len,
+		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = times);
+
+	return bpf_prog_test_run_opts(fx->prog_fd, &opts);
+}
+
 static void *police_run(void *arg)
 {
 	struct police_thread *t = arg;
-	struct xdp_md ctx = { .data_end = t->in.len, .ingress_ifindex = net.a };
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = t->in.data, .data_size_in = t->in.len,
-		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = POLICE_FRAMES);
 	cpu_set_t set;
 
 	CPU_ZERO(&set);
@@ -1869,7 +1876,7 @@ static void *police_run(void *arg)
 		t->errors++;
 	/* Both on their CPUs before either starts: the runs overlap. */
 	pthread_barrier_wait(t->start);
-	if (bpf_prog_test_run_opts(t->fx->prog_fd, &opts))
+	if (police_test_run(t->fx, &t->in, POLICE_FRAMES))
 		t->errors++;
 	return NULL;
 }
@@ -1934,16 +1941,6 @@ static void police_two_cpus(struct fx *fx)
 	free(per);
 }
 
-/* Runs the frame times times in one test run on the calling CPU; false on failure. */
-static bool police_frames_run(struct fx *fx, struct frame *in, __u32 times)
-{
-	struct xdp_md ctx = { .data_end = in->len, .ingress_ifindex = net.a };
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in->data, .data_size_in = in->len,
-		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = times);
-
-	return ASSERT_OK(bpf_prog_test_run_opts(fx->prog_fd, &opts), "test run");
-}
-
 /* Waits until the coarse clock has moved on (a tick; at most a second). */
 static bool coarse_tick_wait(void)
 {
@@ -1983,15 +1980,15 @@ static void police_batch(struct fx *fx)
 		return;
 	if (fx_limit(fx, 5, &lim) &&
 	    ASSERT_OK(counters_read(fx->n.vr_stats_fd, 5, &c0), "batch: counters") &&
-	    police_frames_run(fx, &in, 1) &&
+	    ASSERT_OK(police_test_run(fx, &in, 1), "batch: test run") &&
 	    ASSERT_TRUE(coarse_tick_wait(), "batch: the coarse clock moved on") &&
-	    police_frames_run(fx, &in, 19) &&
+	    ASSERT_OK(police_test_run(fx, &in, 19), "batch: test run") &&
 	    ASSERT_OK(counters_read(fx->n.vr_stats_fd, 5, &c1), "batch: counters")) {
 		ASSERT_EQ(c1.fwd_packets - c0.fwd_packets, 20,
 			  "batch: the whole burst of 20 across a tick");
 		ASSERT_EQ(c1.drop[XVR_DROP_POLICED] - c0.drop[XVR_DROP_POLICED], 0,
 			  "batch: none of it policed");
-		if (police_frames_run(fx, &in, 1) &&
+		if (ASSERT_OK(police_test_run(fx, &in, 1), "batch: test run") &&
 		    ASSERT_OK(counters_read(fx->n.vr_stats_fd, 5, &c0), "batch: counters"))
 			ASSERT_EQ(c0.drop[XVR_DROP_POLICED] - c1.drop[XVR_DROP_POLICED], 1,
 				  "batch: the frame after the burst policed");
