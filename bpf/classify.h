@@ -3,7 +3,9 @@
  * Frame to virtual router. Rules are tried most specific first (GRE key,
  * destination MAC, outer VLAN id, UDP destination port, destination prefix,
  * port default), each kind on the ingress port before any port. Kinds with
- * no rules on the node are skipped without a lookup.
+ * no rules on the node are skipped without a lookup. IPv4 prefix rules are
+ * looked up by exact key, one length at a time (xvr_cls_prefix4), unless
+ * the node has too many lengths for that; IPv6 ones in the trie.
  */
 #ifndef XVR_BPF_CLASSIFY_H
 #define XVR_BPF_CLASSIFY_H
@@ -20,11 +22,61 @@ static __always_inline struct xvr_cls_val *cls_exact(struct xvr_cls_key *key, __
 	return bpf_map_lookup_elem(&xvr_classify, key);
 }
 
-static __always_inline struct xvr_cls_val *cls_prefix(const struct pkt *p, __u32 ifindex)
+/* An IPv4 prefix rule of one scope (ifindex, or 0 for any port): one exact lookup per length. */
+static __always_inline struct xvr_cls_val *cls_prefix4_scope(__u32 addr, __u32 ifindex, __u64 lens)
 {
-	struct xvr_cls_prefix_key key = { .prefixlen = 32 + 128 };
+	struct xvr_cls4_key key = { .ifindex = ifindex };
 	struct xvr_cls_val *val;
 
+	for (int i = 0; i < XVR_CLS4_LENS; i++) {
+		__u32 len1 = (lens >> (8 * i)) & 0xff;	/* length + 1 */
+
+		if (!len1 || len1 > 33)
+			break;
+		key.plen = len1 - 1;
+		key.addr = bpf_htonl(len1 > 1 ? addr & (~0u << (33 - len1)) : 0);
+		val = bpf_map_lookup_elem(&xvr_cls_prefix4, &key);
+		if (val)
+			return val;
+	}
+	return NULL;
+}
+
+/*
+ * The IPv4 prefix rule for addr (host order) on port ifindex, the port's
+ * own rules first, lengths as xvr_config lists them, longest first; as
+ * vr_id | vif << 32, or 0. A global function: the verifier checks it once,
+ * not once for every way the parser reached it.
+ */
+__noinline __u64 xvr_cls_prefix4_find(__u32 addr, __u32 ifindex, __u64 port_lens,
+				      __u64 any_lens)
+{
+	struct xvr_cls_val *val;
+
+	val = cls_prefix4_scope(addr, ifindex, port_lens);
+	if (!val)
+		val = cls_prefix4_scope(addr, 0, any_lens);
+	return val ? val->vr_id | (__u64)val->vif << 32 : 0;
+}
+
+static __always_inline struct xvr_cls_val *cls_prefix(const struct pkt *p, __u32 ifindex,
+						      const struct xvr_config *cfg,
+						      struct xvr_cls_val *out)
+{
+	struct xvr_cls_prefix_key key = { .prefixlen = 32 + 128 };
+	__u64 port_lens = cfg->cls4_port_lens;
+	struct xvr_cls_val *val;
+
+	if (p->ip4 && port_lens != XVR_CLS4_TRIE) {
+		__u64 found = xvr_cls_prefix4_find(bpf_ntohl(p->ip4->daddr), ifindex, port_lens,
+						   cfg->cls4_any_lens);
+
+		if (!found)
+			return NULL;
+		out->vr_id = (__u32)found;
+		out->vif = found >> 32;
+		return out;
+	}
 	if (p->ip4) {
 		/* v4-mapped: ::ffff:a.b.c.d */
 		key.addr[10] = 0xff;
@@ -48,9 +100,11 @@ static __always_inline struct xvr_cls_val *cls_prefix(const struct pkt *p, __u32
  * the port's own entry; out holds it when that is the answer.
  */
 static __always_inline struct xvr_cls_val *classify(const struct pkt *p, __u32 ifindex,
-						    __u32 kinds, const struct xvr_port *port,
+						    const struct xvr_config *cfg,
+						    const struct xvr_port *port,
 						    struct xvr_cls_val *out)
 {
+	__u32 kinds = cfg->rule_kinds;
 	struct xvr_cls_key key = {};
 	struct xvr_cls_val *val;
 
@@ -88,7 +142,7 @@ static __always_inline struct xvr_cls_val *classify(const struct pkt *p, __u32 i
 		key.port = 0;
 	}
 	if (kinds & (1u << XVR_RULE_PREFIX)) {
-		val = cls_prefix(p, ifindex);
+		val = cls_prefix(p, ifindex, cfg, out);
 		if (val)
 			return val;
 	}

@@ -60,6 +60,14 @@ struct {
 	__type(value, struct xvr_cls_val);
 } xvr_cls_prefix SEC(".maps");
 
+/* Its IPv4 rules by exact key (xvr_cls4_key). Kept by user space, read by ingress. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XVR_MAX_PREFIX_RULES);
+	__type(key, struct xvr_cls4_key);
+	__type(value, struct xvr_cls_val);
+} xvr_cls_prefix4 SEC(".maps");
+
 /* Routers by id. Written by `xvr router` (and the FIB library), read by ingress. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -706,7 +706,7 @@ __noinline int xvr_ingress_frame(struct xdp_md *ctx, __u32 len, __u32 link_vr, _
 	if (reason)
 		return drop(&f.b, reason);
 	cls = link_cls.vr_id ? &link_cls :
-			       classify(&f.p, ifindex, cfg->rule_kinds, port, &dflt);
+			       classify(&f.p, ifindex, cfg, port, &dflt);
 	if (!cls) {
 		if (cfg->flags & XVR_CFG_MISS_DROP)
 			return drop(&f.b, XVR_DROP_MISS_POLICY);

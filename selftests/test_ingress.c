@@ -202,26 +202,43 @@ static bool fx_rule(struct fx *fx, struct xvr_cls_key key, __u32 vr)
 			 "xvr_classify update");
 }
 
-/* A prefix rule; IPv4 is stored v4-mapped (::ffff:a.b.c.d, see xvr.h). */
-static bool fx_prefix_rule(struct fx *fx, __u32 ifindex, const char *prefix, __u32 vr)
+/* A prefix rule's trie key; IPv4 is stored v4-mapped (::ffff:a.b.c.d, see xvr.h). */
+static bool prefix_key(__u32 ifindex, const char *prefix, struct xvr_cls_prefix_key *key)
 {
-	struct xvr_cls_prefix_key key = { .ifindex = htonl(ifindex) };
-	struct xvr_cls_val val = { .vr_id = vr };
 	__u8 addr[16] = {};
 	int family, plen;
 
+	memset(key, 0, sizeof(*key));
+	key->ifindex = htonl(ifindex);
 	if (!ASSERT_OK(parse_prefix(prefix, &family, addr, &plen), prefix))
 		return false;
 	if (family == AF_INET) {
-		key.addr[10] = key.addr[11] = 0xff;
-		memcpy(&key.addr[12], addr, 4);
-		key.prefixlen = 32 + 96 + plen;
+		key->addr[10] = key->addr[11] = 0xff;
+		memcpy(&key->addr[12], addr, 4);
+		key->prefixlen = 32 + 96 + plen;
 	} else {
-		memcpy(key.addr, addr, 16);
-		key.prefixlen = 32 + plen;
+		memcpy(key->addr, addr, 16);
+		key->prefixlen = 32 + plen;
 	}
-	return ASSERT_OK(bpf_map_update_elem(fx->n.cls_prefix_fd, &key, &val, BPF_ANY),
+	return true;
+}
+
+static bool fx_prefix_rule(struct fx *fx, __u32 ifindex, const char *prefix, __u32 vr)
+{
+	struct xvr_cls_prefix_key key;
+	struct xvr_cls_val val = { .vr_id = vr };
+
+	return prefix_key(ifindex, prefix, &key) &&
+	       ASSERT_OK(bpf_map_update_elem(fx->n.cls_prefix_fd, &key, &val, BPF_ANY),
 			 "xvr_cls_prefix update");
+}
+
+static bool fx_prefix_rule_del(struct fx *fx, __u32 ifindex, const char *prefix)
+{
+	struct xvr_cls_prefix_key key;
+
+	return prefix_key(ifindex, prefix, &key) &&
+	       ASSERT_OK(bpf_map_delete_elem(fx->n.cls_prefix_fd, &key), "xvr_cls_prefix delete");
 }
 
 static bool fx_config(struct fx *fx, __u32 flags)
@@ -867,6 +884,109 @@ static void subtest_classify(void)
 		run_rows(&fx, "classify", kinds_rows, ARRAY_SIZE(kinds_rows));
 	if (ASSERT_OK(rules_refresh_kinds(&fx.n), "rules_refresh_kinds"))
 		run_rows(&fx, "classify", kinds_back_rows, ARRAY_SIZE(kinds_back_rows));
+out:
+	fx_close(&fx);
+}
+
+/* ---- subtest: IPv4 prefix rules by exact key, one length at a time ---- */
+
+static bool cls4_lens_are(struct fx *fx, __u64 port_lens, __u64 any_lens, const char *what)
+{
+	struct xvr_config cfg;
+	__u32 zero = 0;
+
+	return ASSERT_OK(bpf_map_lookup_elem(fx->n.config_fd, &zero, &cfg), "xvr_config") &&
+	       ASSERT_EQ(cfg.cls4_port_lens, port_lens, what) &&
+	       ASSERT_EQ(cfg.cls4_any_lens, any_lens, what);
+}
+
+static bool cls4_refresh(struct fx *fx, int want_changed, const char *what)
+{
+	int changed = -1;
+
+	return ASSERT_OK(rules_refresh(&fx->n, &changed), "rules_refresh") &&
+	       ASSERT_EQ(changed, want_changed, what);
+}
+
+static void subtest_cls_prefix4(void)
+{
+	/* Lengths + 1, longest first, one per byte (xvr_config). */
+	const __u64 port_lens = 12 + 1, any_lens = 33 | 26 << 8 | 25 << 16 | 17 << 24;
+	static const struct row rows[] = {
+		{ "port A's /12 beats the any-port /25", PA, V4(.dst = "172.16.5.200"), FWD_VR(6) },
+		{ "any port: /25 beats /24", PB, V4(.dst = "172.16.5.200"), FWD_VR(7) },
+		{ "any port: /24 outside the /25", PB, V4(.dst = "172.16.5.1"), FWD_VR(4) },
+		{ "any port: /32 beats /16", PB, V4(.dst = "10.3.0.7"), FWD_VR(2) },
+		{ "any port: /16 beside the /32", PB, V4(.dst = "10.3.0.8"), FWD_VR(4) },
+		{ "port A's /12 away from the rest", PA, V4(.dst = "172.31.0.1"), FWD_VR(6) },
+		{ "no prefix rule: miss", PB, V4(.dst = "10.9.0.1"), .what = MISS },
+	};
+	static const struct row row_25_lost[] = {
+		{ "copy without the /25: the /24 answers", PB, V4(.dst = "172.16.5.200"), FWD_VR(4) },
+	};
+	static const struct row row_stale[] = {
+		{ "copy with an entry of no rule: it answers", PB, V4(.dst = "10.9.0.1"), FWD_VR(3) },
+	};
+	static const struct row row_covering[] = {
+		{ "IPv6 ::/8 takes IPv4 frames, as in the trie", PB, V4(.dst = "10.9.0.1"), FWD_VR(5) },
+	};
+	struct xvr_cls4_key k25 = { .plen = 25, .addr = htonl(0xac100580) };	/* 172.16.5.128 */
+	struct xvr_cls4_key stale = { .plen = 24, .addr = htonl(0x0a090000) };	/* 10.9.0.0 */
+	struct xvr_cls_val val = { .vr_id = 3 };
+	struct xvr_config cfg;
+	__u32 zero = 0;
+	char pfx[32];
+	struct fx fx;
+
+	if (!fx_open(&fx))
+		return;
+	if (!classify_setup(&fx) || !fx_prefix_rule(&fx, 0, "172.16.5.128/25", 7) ||
+	    !fx_prefix_rule(&fx, 0, "10.3.0.7/32", 2) || !cls4_refresh(&fx, 2, "two more rules"))
+		goto out;
+	if (cls4_lens_are(&fx, port_lens, any_lens, "lengths listed"))
+		run_rows(&fx, "cls4", rows, ARRAY_SIZE(rows));
+
+	/* The trie answers the same. */
+	if (ASSERT_OK(bpf_map_lookup_elem(fx.n.config_fd, &zero, &cfg), "xvr_config")) {
+		cfg.cls4_port_lens = cfg.cls4_any_lens = XVR_CLS4_TRIE;
+		if (ASSERT_OK(bpf_map_update_elem(fx.n.config_fd, &zero, &cfg, BPF_ANY), "trie"))
+			run_rows(&fx, "cls4 trie", rows, ARRAY_SIZE(rows));
+	}
+	if (!cls4_refresh(&fx, 0, "lengths back, no entry changed") ||
+	    !cls4_lens_are(&fx, port_lens, any_lens, "lengths back"))
+		goto out;
+
+	/* Ingress reads the copy; a refresh (node repair) mends it both ways. */
+	if (ASSERT_OK(bpf_map_delete_elem(fx.n.cls_prefix4_fd, &k25), "drop the /25's entry"))
+		run_rows(&fx, "cls4", row_25_lost, ARRAY_SIZE(row_25_lost));
+	if (ASSERT_OK(bpf_map_update_elem(fx.n.cls_prefix4_fd, &stale, &val, BPF_NOEXIST),
+		      "an entry of no rule"))
+		run_rows(&fx, "cls4", row_stale, ARRAY_SIZE(row_stale));
+	if (cls4_refresh(&fx, 2, "both mended"))
+		run_rows(&fx, "cls4 mended", rows, ARRAY_SIZE(rows));
+
+	/* More lengths than a list holds: the trie, with the same answers. */
+	for (int len = 17; len <= 23; len++) {
+		snprintf(pfx, sizeof(pfx), "192.0.0.0/%d", len);
+		fx_prefix_rule(&fx, 0, pfx, 8);
+	}
+	if (cls4_refresh(&fx, 7, "seven lengths more") &&
+	    cls4_lens_are(&fx, XVR_CLS4_TRIE, XVR_CLS4_TRIE, "eleven lengths: trie"))
+		run_rows(&fx, "cls4 eleven lengths", rows, ARRAY_SIZE(rows));
+	for (int len = 17; len <= 23; len++) {
+		snprintf(pfx, sizeof(pfx), "192.0.0.0/%d", len);
+		fx_prefix_rule_del(&fx, 0, pfx);
+	}
+	if (cls4_refresh(&fx, 7, "seven lengths gone"))
+		cls4_lens_are(&fx, port_lens, any_lens, "four lengths: listed again");
+
+	/* An IPv6 rule covering ::ffff:0:0/96 matches IPv4 frames too: the trie. */
+	if (fx_prefix_rule(&fx, 0, "::/8", 5) && cls4_refresh(&fx, 0, "IPv6 rule") &&
+	    cls4_lens_are(&fx, XVR_CLS4_TRIE, XVR_CLS4_TRIE, "covering IPv6 rule: trie"))
+		run_rows(&fx, "cls4", row_covering, ARRAY_SIZE(row_covering));
+	if (fx_prefix_rule_del(&fx, 0, "::/8") && cls4_refresh(&fx, 0, "IPv6 rule gone") &&
+	    cls4_lens_are(&fx, port_lens, any_lens, "listed again"))
+		run_rows(&fx, "cls4", rows, ARRAY_SIZE(rows));
 out:
 	fx_close(&fx);
 }
@@ -2634,6 +2754,8 @@ void test_ingress(void)
 
 	if (test__start_subtest("classify"))
 		subtest_classify();
+	if (test__start_subtest("cls_prefix4"))
+		subtest_cls_prefix4();
 	if (test__start_subtest("lpm4"))
 		subtest_lpm4();
 	if (test__start_subtest("lpm6"))

@@ -87,9 +87,21 @@ enum xvr_config_flags {
 	XVR_CFG_MISS_DROP = 1u << 0,	/* unclassified frames: drop, not pass */
 };
 
+/*
+ * The prefix lengths of the node's IPv4 prefix rules, for xvr_cls_prefix4:
+ * one byte per length (length + 1, longest in the lowest byte, 0 ends the
+ * list), at most XVR_CLS4_LENS of them. XVR_CLS4_TRIE: IPv4 frames take
+ * the trie (more lengths than that, or an IPv6 rule covering
+ * ::ffff:0:0/96, which IPv4 frames match too).
+ */
+#define XVR_CLS4_LENS	8
+#define XVR_CLS4_TRIE	(~0ULL)
+
 struct xvr_config {
 	__u32 flags;
 	__u32 rule_kinds;	/* bit per xvr_rule_kind with rules present */
+	__u64 cls4_port_lens;	/* rules of one port */
+	__u64 cls4_any_lens;	/* rules of any port */
 };
 
 /* Ports: xvr_ports[ifindex]. */
@@ -431,6 +443,18 @@ struct xvr_cls_prefix_key {
 	__u32 prefixlen;
 	__u32 ifindex;		/* big-endian, so it forms the prefix's top bits */
 	__u8 addr[16];
+};
+
+/*
+ * IPv4 prefix rules again, by exact {port, length, masked address}: a copy
+ * of xvr_cls_prefix's IPv4 rules that user space keeps (rules_refresh_kinds),
+ * so that an IPv4 frame costs one hash lookup per length present, not a
+ * walk down the trie.
+ */
+struct xvr_cls4_key {
+	__u32 ifindex;		/* host order; 0: any port */
+	__u32 plen;
+	__u32 addr;		/* network order, bits past plen zero */
 };
 
 struct xvr_cls_val {

@@ -16,7 +16,9 @@
  *     with the EtherType, L4 flags agree with the L4 protocol, and IPv4's
  *     ports and GRE key are the bytes at the header's end;
  *   - classify returns NULL, the port default, or a rule that matches the
- *     frame on this port (or any port) and whose kind is enabled.
+ *     frame on this port (or any port) and whose kind is enabled;
+ *   - it answers the same whether IPv4 prefix rules are looked up by exact
+ *     key, one length at a time (xvr_cls_prefix4), or in the trie.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -29,7 +31,7 @@
 #define PORT_B		2
 #define VR_DEFAULT	99
 
-struct fuzz_map xvr_classify = { 1 }, xvr_cls_prefix = { 2 };
+struct fuzz_map xvr_classify = { 1 }, xvr_cls_prefix = { 2 }, xvr_cls_prefix4 = { 3 };
 
 /* Exact rules: the router id names the rule (its index + 1). */
 static struct {
@@ -56,8 +58,13 @@ static struct {
 } prefixes[] = {
 	{ 0, { [10] = 0xff, [11] = 0xff, [12] = 10 }, 96 + 8 },
 	{ PORT_A, { [10] = 0xff, [11] = 0xff, [12] = 10, [13] = 1 }, 96 + 16 },
+	{ 0, { [10] = 0xff, [11] = 0xff, [12] = 10, [13] = 2 }, 96 + 24 },
+	{ PORT_B, { [10] = 0xff, [11] = 0xff }, 96 },
 	{ 0, { 0x20, 0x01, 0x0d, 0xb8 }, 32 },
 };
+/* Their IPv4 lengths as rules_refresh_kinds lists them (length + 1, longest first). */
+#define PORT_LENS	(16 + 1 | (0 + 1) << 8)
+#define ANY_LENS	(24 + 1 | (8 + 1) << 8)
 #define NPREFIX	(sizeof(prefixes) / sizeof(prefixes[0]))
 
 static bool prefix_match(const __u8 *a, const __u8 *b, __u32 plen)
@@ -98,6 +105,18 @@ void *fuzz_map_lookup(struct fuzz_map *map, const void *key)
 			best_len = len;
 		}
 		return best;
+	}
+	if (map == &xvr_cls_prefix4) {
+		const struct xvr_cls4_key *k = key;
+
+		/* The IPv4 rules above, by exact {port, length, masked address}. */
+		for (size_t i = 0; i < NPREFIX; i++) {
+			if (prefixes[i].plen >= 96 && prefixes[i].addr[10] == 0xff &&
+			    prefixes[i].ifindex == k->ifindex && prefixes[i].plen - 96 == k->plen &&
+			    !memcmp(&prefixes[i].addr[12], &k->addr, 4))
+				return &prefixes[i].val;
+		}
+		return NULL;
 	}
 	abort();
 }
@@ -243,8 +262,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 int LLVMFuzzerTestOneInput(const uint8_t *in, size_t size)
 {
+	struct xvr_config cfg = { .cls4_port_lens = PORT_LENS, .cls4_any_lens = ANY_LENS };
+	struct xvr_config trie = { .cls4_port_lens = XVR_CLS4_TRIE };
 	struct xvr_port port = {};
-	struct xvr_cls_val dflt = {}, *val;
+	struct xvr_cls_val dflt = {}, dflt2 = {}, *val, *val2;
 	struct pkt p = {};
 	__u32 ifindex, kinds;
 	__u8 *frame;
@@ -273,8 +294,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *in, size_t size)
 		      reason == XVR_DROP_BAD_L4);
 	} else {
 		check_parsed(&p, frame, len);
-		val = classify(&p, ifindex, kinds, &port, &dflt);
+		cfg.rule_kinds = trie.rule_kinds = kinds;
+		val = classify(&p, ifindex, &cfg, &port, &dflt);
 		check_class(&p, ifindex, kinds, &port, val);
+		/* IPv4's exact lookups, one length at a time, answer as the trie does. */
+		val2 = classify(&p, ifindex, &trie, &port, &dflt2);
+		CHECK(!val == !val2);
+		CHECK(!val || (val->vr_id == val2->vr_id && val->vif == val2->vif));
 	}
 	free(frame);
 	return 0;

@@ -42,6 +42,7 @@
 #include <linux/if_ether.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "cls4.h"
 #include "common.h"
 #include "node.h"
 #include "fib.h"
@@ -240,6 +241,8 @@ static int fill_maps(void)
 	struct xvr_nh_group grp = { .count = 2, .members = { 1, 2 } };
 	struct xvr_cls_val pv = { .vr_id = 1, .vif = 1 };
 	__u32 zero = 0, one = 1, grp_id = 3;
+	struct cls4_index ix;
+	int err;
 
 	TRY(upd(fx.n.config_fd, &zero, &cfg, "config"), "config");
 	for (int p = D_PA; p <= D_PB; p++) {
@@ -309,6 +312,10 @@ static int fill_maps(void)
 	pk.prefixlen = 32 + 32;
 	memcpy(pk.addr, (__u8[]){ 0x20, 0x01, 0x0d, 0xb8 }, 4);
 	TRY(upd(fx.n.cls_prefix_fd, &pk, &pv, "cls_prefix"), "cls_prefix");
+	/* The IPv4 rules' exact-match copy and lengths, as every rule command leaves them. */
+	err = cls4_stage(&fx.n, &cfg, &ix);
+	cls4_index_free(&ix);
+	TRY(err ?: upd(fx.n.config_fd, &zero, &cfg, "config"), "cls_prefix4");
 	/* Router 3's engine, alive. */
 	TRY(upd(fx.n.fes_fd, &one, &fe, "fes") || upd(fx.n.fe_by_dev_fd, &fe.dev, &one, "fe_by_dev") ||
 	    upd(fx.n.fe_sets_fd, &(__u32){ 3 }, &set, "fe_sets"), "engine");

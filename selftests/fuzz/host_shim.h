@@ -19,6 +19,9 @@
 #include <linux/types.h>
 #include <xvr/xvr.h>
 
+#ifndef __noinline
+#define __noinline		__attribute__((noinline))
+#endif
 #ifndef __always_inline
 #define __always_inline		inline __attribute__((always_inline))
 #endif
@@ -103,7 +106,7 @@ struct udphdr {
 struct fuzz_map {
 	int kind;
 };
-extern struct fuzz_map xvr_classify, xvr_cls_prefix;
+extern struct fuzz_map xvr_classify, xvr_cls_prefix, xvr_cls_prefix4;
 
 void *fuzz_map_lookup(struct fuzz_map *map, const void *key);
 #define bpf_map_lookup_elem(map, key)	fuzz_map_lookup((map), (key))

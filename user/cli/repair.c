@@ -637,6 +637,17 @@ static int repair_port_index(struct xvr_node *n)
 	return fixed > 0 ? fixed : 0;
 }
 
+/* The IPv4 prefix rules' copy as the trie says: a rule command killed half way left it behind. */
+static int repair_cls4(struct xvr_node *n)
+{
+	int changed = 0;
+
+	if (rules_refresh(n, &changed) < 0 || !changed)
+		return 0;
+	pr_warn("node %s: repair: rewrote %d IPv4 prefix rule entries\n", n->name, changed);
+	return changed;
+}
+
 int node_repair(struct xvr_node *n)
 {
 	int fixed;
@@ -651,6 +662,7 @@ int node_repair(struct xvr_node *n)
 	fixed += repair_devices(n);
 	fixed += repair_tx_ports(n);
 	fixed += repair_port_index(n);
+	fixed += repair_cls4(n);
 	fixed += repair_reverse(n);
 	fixed += repair_links(n);
 	fixed += repair_bcast(n);

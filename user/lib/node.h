@@ -21,6 +21,7 @@
 	X(tx_ports)	\
 	X(classify)	\
 	X(cls_prefix)	\
+	X(cls_prefix4)	\
 	X(routers)	\
 	X(router_book)	\
 	X(fib4_l1)	\

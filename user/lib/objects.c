@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "cls4.h"
 #include "common.h"
 #include "objects.h"
 
@@ -374,12 +375,14 @@ static int ports_sync_defaults(struct xvr_node *n)
 	return err ?: (sync < 0 ? sync : 0);
 }
 
-int rules_refresh_kinds(struct xvr_node *n)
+int rules_refresh(struct xvr_node *n, int *changed)
 {
 	struct xvr_cls_key key, next, *prev = NULL;
 	struct xvr_cls_prefix_key pkey;
+	struct cls4_index ix;
 	struct xvr_config cfg;
 	__u32 zero = 0, kinds = 0;
+	int err;
 
 	while (!bpf_map_get_next_key(n->classify_fd, prev, &next)) {
 		if (next.kind < XVR_RULE_KIND_MAX)
@@ -392,9 +395,20 @@ int rules_refresh_kinds(struct xvr_node *n)
 	if (bpf_map_lookup_elem(n->config_fd, &zero, &cfg))
 		return -errno;
 	cfg.rule_kinds = kinds;
-	if (bpf_map_update_elem(n->config_fd, &zero, &cfg, BPF_ANY))
-		return -errno;
-	return ports_sync_defaults(n);
+	err = cls4_stage(n, &cfg, &ix);
+	if (!err && bpf_map_update_elem(n->config_fd, &zero, &cfg, BPF_ANY))
+		err = -errno;
+	if (!err)
+		err = cls4_prune(n, &ix);
+	if (changed)
+		*changed = ix.changed;
+	cls4_index_free(&ix);
+	return err ?: ports_sync_defaults(n);
+}
+
+int rules_refresh_kinds(struct xvr_node *n)
+{
+	return rules_refresh(n, NULL);
 }
 
 /* Deleting while iterating restarts the walk; collect first, then delete. */

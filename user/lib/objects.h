@@ -76,9 +76,12 @@ __u32 nexthop_take(struct nexthop *tbl, __u32 *next, __u32 vr_id);
  */
 int nexthop_ref(struct xvr_node *n, __u32 id, int delta);
 
-/* Recompute xvr_config.rule_kinds from the rules present, and copy each
- * port's default rule into its xvr_ports entry (where ingress reads it). */
+/* Recompute xvr_config.rule_kinds from the rules present, bring the IPv4
+ * prefix rules' copy up to date (cls4.h), and copy each port's default
+ * rule into its xvr_ports entry (where ingress reads it). */
 int rules_refresh_kinds(struct xvr_node *n);
+/* The same; *changed: how many entries of the IPv4 copy it mended. */
+int rules_refresh(struct xvr_node *n, int *changed);
 /* Delete every classifier rule of router vr_id; returns how many. */
 int rules_flush_router(struct xvr_node *n, __u32 vr_id);
 
