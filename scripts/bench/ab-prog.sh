@@ -8,6 +8,9 @@
 #
 #   scripts/bench/ab-prog.sh A/xvr B/xvr [PAIRS] [SECONDS]
 #
+# AB_RULE=prefix: the router takes port a's frames by a prefix rule
+# (198.18.0.0/15 on port a) instead of the port default.
+#
 # Each run builds one node with the given build (one xdp-mode router, port
 # default on port a, 2 routes, like the xvr-2 point), offers xvr-pktgen's
 # full rate from CPU 0 into port a for SECONDS (default 3) with the kernel's
@@ -23,6 +26,11 @@ A=${1:?usage: $0 A/xvr B/xvr [PAIRS] [SECONDS]}
 B=${2:?usage: $0 A/xvr B/xvr [PAIRS] [SECONDS]}
 PAIRS=${3:-5}
 SECS=${4:-3}
+AB_RULE=${AB_RULE:-default}
+case $AB_RULE in
+default | prefix) ;;
+*) echo "ab-prog: AB_RULE: default or prefix, not '$AB_RULE'" >&2; exit 1 ;;
+esac
 PKTGEN=$ROOT/build/xvr-pktgen
 SINK=$ROOT/build/xvr-sink
 P=xab$(printf '%03x' $(( ($$ + RANDOM) % 0xfff )))
@@ -92,7 +100,11 @@ run() {
 		"$X" -n "$NODE" node up &&
 		"$X" -n "$NODE" port add "${P}a" && "$X" -n "$NODE" port add "${P}b" &&
 		"$X" -n "$NODE" router add r1 id 1 mode xdp fibsync off &&
-		"$X" -n "$NODE" classify add r1 default port "${P}a" &&
+		if [ "$AB_RULE" = prefix ]; then
+			"$X" -n "$NODE" classify add r1 prefix 198.18.0.0/15 port "${P}a"
+		else
+			"$X" -n "$NODE" classify add r1 default port "${P}a"
+		fi &&
 		"$X" -n "$NODE" route add r1 198.18.0.0/15 via 198.19.255.1 \
 			lladdr 02:00:00:00:cc:01 dev "${P}b" &&
 		"$X" -n "$NODE" route add r1 10.0.0.0/8 via 198.19.255.1 \
