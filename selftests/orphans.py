@@ -8,7 +8,7 @@ import json, re, subprocess, sys
 node, deep = sys.argv[1], sys.argv[2:3] == ["nexthops"]
 pin = f"/sys/fs/bpf/xvr/{node}"
 maps = ["routers", "router_book", "fib4", "fib4_l1", "rib4", "fib6", "vifs", "classify", "fes", "ports",
-        "port_idx", "tx_ports", "cpu_groups", "cpu_sets"]
+        "port_idx", "tx_ports", "cpu_groups", "cpu_sets", "cls_prefix", "cls_prefix4"]
 maps += ["nexthops"] if deep else []
 # One bpftool for every map: 'batch' reads its commands from stdin.
 cmds = "".join(f"map dump pinned {pin}/{m}\n" for m in maps)
@@ -41,6 +41,27 @@ for e in dump("classify"):
     rules.add(e["value"]["vif"])
     if e["value"]["vr_id"] not in active:
         bad.append(f"classifier rule {e['key']} to router slot {e['value']['vr_id']}")
+# Prefix rules: the trie is their record; cls_prefix4 holds exactly its IPv4
+# ones (v4-mapped, ::ffff:0:0/96) by {ifindex (host order), length, masked address}.
+v4 = {}
+for e in dump("cls_prefix"):
+    k, v = e["key"], e["value"]
+    if v["vr_id"] not in active:
+        bad.append(f"prefix rule {k} to router slot {v['vr_id']}")
+    a = bytes(k["addr"])
+    if k["prefixlen"] >= 128 and a[:12] == bytes(10) + b"\xff\xff":
+        plen = k["prefixlen"] - 128
+        addr = int.from_bytes(a[12:], "big") & ((0xffffffff << (32 - plen)) & 0xffffffff)
+        ifindex = int.from_bytes(k["ifindex"].to_bytes(4, "little"), "big")
+        v4[(ifindex, plen, addr)] = (v["vr_id"], v["vif"])
+copy = {}
+for e in dump("cls_prefix4"):
+    k, v = e["key"], e["value"]
+    addr = int.from_bytes(k["addr"].to_bytes(4, "little"), "big")
+    copy[(k["ifindex"], k["plen"], addr)] = (v["vr_id"], v["vif"])
+for k in v4.keys() | copy.keys():
+    if v4.get(k) != copy.get(k):
+        bad.append(f"IPv4 prefix rule {k}: {v4.get(k)} in the trie, {copy.get(k)} in its copy")
 for k, v in vifs.items():
     if k not in rules:
         bad.append(f"VIF {k} ({v['name']}) without its classifier rule")

@@ -191,7 +191,17 @@ t_check "port-default:unpublished: no orphan before the repair" orphans
 settle port-default:unpublished
 t_eq "port-default:unpublished: repair published it again" "$(idx_of "$P1")" "$P1I"
 t_check "port-default:unpublished: no orphan" orphans
+# A prefix rule's command killed before the IPv4 copy (cls_prefix4) holds it.
+copy4() { bpftool -j map dump pinned "/sys/fs/bpf/xvr/$NODE/cls_prefix4" | jq length; }
+die rules:prefix4 classify add rx prefix 10.77.0.0/16 port "$P1"
+t_eq "rules:prefix4: the rule is in the trie" "$(x -j classify list rx | jq '[.[] | select(.kind == "prefix")] | length')" 1
+t_eq "rules:prefix4: not yet in the copy" "$(copy4)" 0
+t_fails "rules:prefix4: orphans sees the copy short of a rule" orphans
+settle rules:prefix4
+t_eq "rules:prefix4: repair wrote it into the copy" "$(copy4)" 1
+t_check "rules:prefix4: no orphan" orphans
 x router del rx >/dev/null 2>&1
+t_eq "rules:prefix4: router del took it from the copy" "$(copy4)" 0
 die port-del:index port del "$P1"
 t_eq "port-del:index: port $P1 is gone from the index" "$(idx_of "$P1")" 0
 t_check "port-del:index: no orphan" orphans

@@ -395,6 +395,7 @@ int rules_refresh(struct xvr_node *n, int *changed)
 	if (bpf_map_lookup_elem(n->config_fd, &zero, &cfg))
 		return -errno;
 	cfg.rule_kinds = kinds;
+	xvr_die_at("rules:prefix4");
 	err = cls4_stage(n, &cfg, &ix);
 	if (!err && bpf_map_update_elem(n->config_fd, &zero, &cfg, BPF_ANY))
 		err = -errno;
