@@ -10,6 +10,27 @@
 #ifndef XVR_BPF_CLASSIFY_H
 #define XVR_BPF_CLASSIFY_H
 
+/*
+ * What the rules read of a frame, copied out of it: packet pointers cannot
+ * cross into a global function.
+ */
+struct cls_in {
+	__u64 port_lens;	/* xvr_config's IPv4 prefix lengths */
+	__u64 any_lens;
+	__u32 ifindex;
+	__u32 kinds;		/* xvr_config.rule_kinds */
+	__u32 gre_key;
+	__u16 vlan;		/* outer tag, if nvlans */
+	__u16 dport;
+	__u8 pkt_flags;		/* struct pkt's flags */
+	__u8 nvlans;
+	__u8 l4_proto;
+	__u8 family;		/* 4, 6 or 0 */
+	__u8 dmac[ETH_ALEN];
+	__u8 pad[2];
+	__u8 daddr[16];		/* IPv4: the first 4 bytes */
+};
+
 static __always_inline struct xvr_cls_val *cls_exact(struct xvr_cls_key *key, __u32 ifindex)
 {
 	struct xvr_cls_val *val;
@@ -23,7 +44,7 @@ static __always_inline struct xvr_cls_val *cls_exact(struct xvr_cls_key *key, __
 }
 
 /* An IPv4 prefix rule of one scope (ifindex, or 0 for any port): one exact lookup per length. */
-static __always_inline struct xvr_cls_val *cls_prefix4_scope(__u32 addr, __u32 ifindex, __u64 lens)
+static __always_inline struct xvr_cls_val *cls_prefix4(__u32 addr, __u32 ifindex, __u64 lens)
 {
 	struct xvr_cls4_key key = { .ifindex = ifindex };
 	struct xvr_cls_val *val;
@@ -43,51 +64,34 @@ static __always_inline struct xvr_cls_val *cls_prefix4_scope(__u32 addr, __u32 i
 }
 
 /*
- * The IPv4 prefix rule for addr (host order) on port ifindex, the port's
- * own rules first, lengths as xvr_config lists them, longest first; as
- * vr_id | vif << 32, or 0. A global function: the verifier checks it once,
- * not once for every way the parser reached it.
+ * A prefix rule: for IPv4, the port's own rules by exact key, then any
+ * port's, lengths as xvr_config lists them, longest first; else (IPv6, or
+ * IPv4 when the node has too many lengths) the trie, port's own first.
  */
-__noinline __u64 xvr_cls_prefix4_find(__u32 addr, __u32 ifindex, __u64 port_lens,
-				      __u64 any_lens)
-{
-	struct xvr_cls_val *val;
-
-	val = cls_prefix4_scope(addr, ifindex, port_lens);
-	if (!val)
-		val = cls_prefix4_scope(addr, 0, any_lens);
-	return val ? val->vr_id | (__u64)val->vif << 32 : 0;
-}
-
-static __always_inline struct xvr_cls_val *cls_prefix(const struct pkt *p, __u32 ifindex,
-						      const struct xvr_config *cfg,
-						      struct xvr_cls_val *out)
+static __always_inline struct xvr_cls_val *cls_prefix(const struct cls_in *in)
 {
 	struct xvr_cls_prefix_key key = { .prefixlen = 32 + 128 };
-	__u64 port_lens = cfg->cls4_port_lens;
 	struct xvr_cls_val *val;
 
-	if (p->ip4 && port_lens != XVR_CLS4_TRIE) {
-		__u64 found = xvr_cls_prefix4_find(bpf_ntohl(p->ip4->daddr), ifindex, port_lens,
-						   cfg->cls4_any_lens);
+	if (in->family == 4 && in->port_lens != XVR_CLS4_TRIE) {
+		__u32 addr;
 
-		if (!found)
-			return NULL;
-		out->vr_id = (__u32)found;
-		out->vif = found >> 32;
-		return out;
+		__builtin_memcpy(&addr, in->daddr, 4);
+		addr = bpf_ntohl(addr);
+		val = cls_prefix4(addr, in->ifindex, in->port_lens);
+		return val ?: cls_prefix4(addr, 0, in->any_lens);
 	}
-	if (p->ip4) {
+	if (in->family == 4) {
 		/* v4-mapped: ::ffff:a.b.c.d */
 		key.addr[10] = 0xff;
 		key.addr[11] = 0xff;
-		__builtin_memcpy(&key.addr[12], &p->ip4->daddr, 4);
-	} else if (p->ip6) {
-		__builtin_memcpy(key.addr, &p->ip6->daddr, 16);
+		__builtin_memcpy(&key.addr[12], in->daddr, 4);
+	} else if (in->family == 6) {
+		__builtin_memcpy(key.addr, in->daddr, 16);
 	} else {
 		return NULL;
 	}
-	key.ifindex = bpf_htonl(ifindex);
+	key.ifindex = bpf_htonl(in->ifindex);
 	val = bpf_map_lookup_elem(&xvr_cls_prefix, &key);
 	if (val)
 		return val;
@@ -96,55 +100,100 @@ static __always_inline struct xvr_cls_val *cls_prefix(const struct pkt *p, __u32
 }
 
 /*
- * The router (and VIF) for the frame, or NULL. The port default lives in
- * the port's own entry; out holds it when that is the answer.
+ * The rule for the frame: vr_id | vif << 32, or 0 (no rule; the port
+ * default is the caller's). A global function: the verifier checks the
+ * rules once, not once for every state the parser leaves behind.
+ */
+__noinline __u64 xvr_classify_rules(const struct cls_in *in)
+{
+	struct xvr_cls_key key = {};
+	struct xvr_cls_val *val;
+	__u32 kinds;
+
+	if (!in)
+		return 0;
+	kinds = in->kinds;
+	if ((kinds & (1u << XVR_RULE_GRE)) && (in->pkt_flags & PKT_GRE_KEY)) {
+		key.kind = XVR_RULE_GRE;
+		key.gre_key = in->gre_key;
+		val = cls_exact(&key, in->ifindex);
+		if (val)
+			goto found;
+		key.gre_key = 0;
+	}
+	if (kinds & (1u << XVR_RULE_MAC)) {
+		key.kind = XVR_RULE_MAC;
+		__builtin_memcpy(key.mac, in->dmac, ETH_ALEN);
+		val = cls_exact(&key, in->ifindex);
+		if (val)
+			goto found;
+		__builtin_memset(key.mac, 0, ETH_ALEN);
+	}
+	if ((kinds & (1u << XVR_RULE_VLAN)) && in->nvlans) {
+		key.kind = XVR_RULE_VLAN;
+		key.vlan = in->vlan;
+		val = cls_exact(&key, in->ifindex);
+		if (val)
+			goto found;
+		key.vlan = 0;
+	}
+	if ((kinds & (1u << XVR_RULE_UDP)) && in->l4_proto == IPPROTO_UDP_ &&
+	    (in->pkt_flags & PKT_L4_PORTS)) {
+		key.kind = XVR_RULE_UDP;
+		key.port = in->dport;
+		val = cls_exact(&key, in->ifindex);
+		if (val)
+			goto found;
+	}
+	if (!(kinds & (1u << XVR_RULE_PREFIX)))
+		return 0;
+	val = cls_prefix(in);
+	if (!val)
+		return 0;
+found:
+	return val->vr_id | (__u64)val->vif << 32;
+}
+
+/*
+ * The router (and VIF) for the frame, or NULL; the answer is in out. The
+ * port default lives in the port's own entry: a node whose only rules are
+ * port defaults pays no call.
  */
 static __always_inline struct xvr_cls_val *classify(const struct pkt *p, __u32 ifindex,
 						    const struct xvr_config *cfg,
 						    const struct xvr_port *port,
 						    struct xvr_cls_val *out)
 {
-	__u32 kinds = cfg->rule_kinds;
-	struct xvr_cls_key key = {};
-	struct xvr_cls_val *val;
+	__u64 found = 0;
 
-	if ((kinds & (1u << XVR_RULE_GRE)) && (p->flags & PKT_GRE_KEY)) {
-		key.kind = XVR_RULE_GRE;
-		key.gre_key = p->gre_key;
-		val = cls_exact(&key, ifindex);
-		if (val)
-			return val;
-		key.gre_key = 0;
+	if (cfg->rule_kinds & ~(1u << XVR_RULE_DEFAULT)) {
+		struct cls_in in = {
+			.port_lens = cfg->cls4_port_lens,
+			.any_lens = cfg->cls4_any_lens,
+			.ifindex = ifindex,
+			.kinds = cfg->rule_kinds,
+			.gre_key = p->gre_key,
+			.vlan = p->vlan[0],
+			.dport = p->dport,
+			.pkt_flags = p->flags,
+			.nvlans = p->nvlans,
+			.l4_proto = p->l4_proto,
+		};
+
+		__builtin_memcpy(in.dmac, p->eth->h_dest, ETH_ALEN);
+		if (p->ip4) {
+			in.family = 4;
+			__builtin_memcpy(in.daddr, &p->ip4->daddr, 4);
+		} else if (p->ip6) {
+			in.family = 6;
+			__builtin_memcpy(in.daddr, &p->ip6->daddr, 16);
+		}
+		found = xvr_classify_rules(&in);
 	}
-	if (kinds & (1u << XVR_RULE_MAC)) {
-		key.kind = XVR_RULE_MAC;
-		__builtin_memcpy(key.mac, p->eth->h_dest, ETH_ALEN);
-		val = cls_exact(&key, ifindex);
-		if (val)
-			return val;
-		__builtin_memset(key.mac, 0, ETH_ALEN);
-	}
-	if ((kinds & (1u << XVR_RULE_VLAN)) && p->nvlans) {
-		key.kind = XVR_RULE_VLAN;
-		key.vlan = p->vlan[0];
-		val = cls_exact(&key, ifindex);
-		if (val)
-			return val;
-		key.vlan = 0;
-	}
-	if ((kinds & (1u << XVR_RULE_UDP)) && p->l4_proto == IPPROTO_UDP_ &&
-	    (p->flags & PKT_L4_PORTS)) {
-		key.kind = XVR_RULE_UDP;
-		key.port = p->dport;
-		val = cls_exact(&key, ifindex);
-		if (val)
-			return val;
-		key.port = 0;
-	}
-	if (kinds & (1u << XVR_RULE_PREFIX)) {
-		val = cls_prefix(p, ifindex, cfg, out);
-		if (val)
-			return val;
+	if (found) {
+		out->vr_id = (__u32)found;
+		out->vif = found >> 32;
+		return out;
 	}
 	if (port->default_vr) {
 		out->vr_id = port->default_vr;
