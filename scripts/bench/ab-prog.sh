@@ -9,7 +9,8 @@
 #   scripts/bench/ab-prog.sh A/xvr B/xvr [PAIRS] [SECONDS]
 #
 # AB_RULE=prefix: the router takes port a's frames by a prefix rule
-# (198.18.0.0/15 on port a) instead of the port default.
+# (198.18.0.0/15 on port a) instead of the port default; AB_RULE=mac: by a
+# MAC rule (port a's address, on port a).
 #
 # Each run builds one node with the given build (one xdp-mode router, port
 # default on port a, 2 routes, like the xvr-2 point), offers xvr-pktgen's
@@ -28,8 +29,8 @@ PAIRS=${3:-5}
 SECS=${4:-3}
 AB_RULE=${AB_RULE:-default}
 case $AB_RULE in
-default | prefix) ;;
-*) echo "ab-prog: AB_RULE: default or prefix, not '$AB_RULE'" >&2; exit 1 ;;
+default | prefix | mac) ;;
+*) echo "ab-prog: AB_RULE: default, prefix or mac, not '$AB_RULE'" >&2; exit 1 ;;
 esac
 PKTGEN=$ROOT/build/xvr-pktgen
 SINK=$ROOT/build/xvr-sink
@@ -102,6 +103,8 @@ run() {
 		"$X" -n "$NODE" router add r1 id 1 mode xdp fibsync off &&
 		if [ "$AB_RULE" = prefix ]; then
 			"$X" -n "$NODE" classify add r1 prefix 198.18.0.0/15 port "${P}a"
+		elif [ "$AB_RULE" = mac ]; then
+			"$X" -n "$NODE" classify add r1 mac 02:00:00:00:aa:01 port "${P}a"
 		else
 			"$X" -n "$NODE" classify add r1 default port "${P}a"
 		fi &&
