@@ -164,14 +164,32 @@ static __always_inline struct xvr_cls_val *classify(const struct pkt *p, __u32 i
 						    const struct xvr_port *port,
 						    struct xvr_cls_val *out)
 {
+	__u32 kinds = cfg->rule_kinds;
 	__u64 found = 0;
 
-	if (cfg->rule_kinds & ~(1u << XVR_RULE_DEFAULT)) {
+	/*
+	 * MAC rules, the common kind, without the call when no GRE key rule
+	 * comes first: one exact lookup, the answer copied into out.
+	 */
+	if ((kinds & (1u << XVR_RULE_MAC)) &&
+	    !((kinds & (1u << XVR_RULE_GRE)) && (p->flags & PKT_GRE_KEY))) {
+		struct xvr_cls_key key = { .kind = XVR_RULE_MAC };
+		struct xvr_cls_val *val;
+
+		__builtin_memcpy(key.mac, p->eth->h_dest, ETH_ALEN);
+		val = cls_exact(&key, ifindex);
+		if (val) {
+			found = val->vr_id | (__u64)val->vif << 32;
+			goto found;
+		}
+		kinds &= ~(1u << XVR_RULE_MAC);
+	}
+	if (kinds & ~(1u << XVR_RULE_DEFAULT)) {
 		struct cls_in in = {
 			.port_lens = cfg->cls4_port_lens,
 			.any_lens = cfg->cls4_any_lens,
 			.ifindex = ifindex,
-			.kinds = cfg->rule_kinds,
+			.kinds = kinds,
 			.gre_key = p->gre_key,
 			.vlan = p->vlan[0],
 			.dport = p->dport,
@@ -190,6 +208,7 @@ static __always_inline struct xvr_cls_val *classify(const struct pkt *p, __u32 i
 		}
 		found = xvr_classify_rules(&in);
 	}
+found:
 	if (found) {
 		out->vr_id = (__u32)found;
 		out->vif = found >> 32;
