@@ -198,7 +198,8 @@ static __always_inline struct xvr_cls_val *classify(const struct pkt *p, __u32 i
 			.l4_proto = p->l4_proto,
 		};
 
-		__builtin_memcpy(in.dmac, p->eth->h_dest, ETH_ALEN);
+		if (kinds & (1u << XVR_RULE_MAC))
+			__builtin_memcpy(in.dmac, p->eth->h_dest, ETH_ALEN);
 		if (p->ip4) {
 			in.family = 4;
 			__builtin_memcpy(in.daddr, &p->ip4->daddr, 4);

@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include "cls4.h"
+#include "fib_int.h"
 
 static const __u8 v4_mapped[12] = { [10] = 0xff, [11] = 0xff };
 
@@ -43,7 +44,7 @@ static bool cls4_key_of(const struct xvr_cls_prefix_key *k, struct xvr_cls4_key 
 	plen = k->prefixlen - 32 - 96;
 	memcpy(&addr, &k->addr[12], 4);
 	addr = ntohl(addr);
-	addr = plen ? addr & (~0u << (32 - plen)) : 0;
+	addr &= prefix_mask4(plen);
 	memset(out, 0, sizeof(*out));
 	out->ifindex = ntohl(k->ifindex);
 	out->plen = plen;
