@@ -13,6 +13,10 @@ SINK=$BUILD/xvr-sink
 PIN=/sys/fs/bpf/xvr-test-$T_P
 NS=${T_P}n
 t_netns "$NS"
+# IPv4 only: the veths then send nothing of their own (router solicitations,
+# MLD reports) that a count of the generator's IPv6 frames would include.
+ip netns exec "$NS" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+	net.ipv6.conf.default.disable_ipv6=1
 ip link add "${T_P}g" netns "$NS" type veth peer name "${T_P}r" netns "$NS"
 ip -n "$NS" link set "${T_P}g" up
 ip -n "$NS" link set "${T_P}r" up
