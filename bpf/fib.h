@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * Per-router FIB lookups. Included after vmlinux.h, bpf_helpers.h,
- * bpf_endian.h, xvr/xvr.h and the outer maps xvr_fib4_l1 / xvr_fib4 / xvr_fib6 (maps.h).
+ * bpf_endian.h, xvr/xvr.h and the outer maps xvr_fib4_l1, xvr_fib4,
+ * xvr_fib4_runs and xvr_fib6 (maps.h).
  *
  * IPv4 walks the router's DIR-16-8-8 table (layout in xvr.h): at most three
- * array reads, no loop. User space rewrites the live bank in place while we
+ * levels, no loop. User space rewrites the live bank in place while we
  * read it; every entry changes in one 32-bit store, and a group is filled
  * before the entry linking to it is published, so each read below sees
  * either the old or the new route for the address, never a half state.
@@ -19,10 +20,48 @@ static __always_inline __u32 fib4_group_index(__u32 g, __u32 idx)
 	return g * XVR_FIB4_GROUP_SIZE + idx;
 }
 
+/* Stands for "no valid record": a link to group 0, which nothing links to. */
+#define XVR_FIB4_NO_RUNS	XVR_FIB_EXT
+
+/*
+ * Entry idx of group g of table slot from its runs record, or
+ * XVR_FIB4_NO_RUNS (no runs map, no record for g, or the record is not
+ * valid). A binary search for the last run starting at or before idx:
+ * start[16] splits the 24 slots, and each later step stays below 24.
+ * A global function, so that the verifier checks its branches once and not
+ * for every path of the program that reaches the lookup.
+ */
+__noinline __u32 xvr_fib4_runs_entry(__u32 slot, __u32 g, __u32 idx)
+{
+	const struct xvr_fib4_runs *r;
+	__u32 i = 0;
+	void *runs;
+
+	runs = bpf_map_lookup_elem(&xvr_fib4_runs, &slot);
+	if (!runs)
+		return XVR_FIB4_NO_RUNS;
+	r = bpf_map_lookup_elem(runs, &g);
+	if (!r || !r->n)
+		return XVR_FIB4_NO_RUNS;
+	if (r->start[16] <= idx)
+		i = 16;
+	else if (r->start[8] <= idx)
+		i = 8;
+	if (r->start[i + 4] <= idx)
+		i += 4;
+	if (r->start[i + 2] <= idx)
+		i += 2;
+	if (r->start[i + 1] <= idx)
+		i += 1;
+	return r->e[i];
+}
+
 /*
  * Nexthop id of the longest prefix covering daddr in router vr_id's table
  * (bank: the router's fib4_bank), or 0 (no table, no route). Level 1 is
- * one inlined array read (every level-1 map has the same size); the groups
+ * one inlined array read (every level-1 map has the same size). Level 2
+ * reads the group's runs record where it is valid, and the group itself
+ * otherwise; level 3 (prefixes longer than /24) reads the group. The groups
  * map comes from an outer lookup whose size the verifier cannot know, so
  * each bpf_map_lookup_elem() on it can return NULL (index past this table's
  * size) and is checked. Most addresses of a table end in level 1, and pay
@@ -47,14 +86,21 @@ static __always_inline __u32 fib4_lookup(__u32 vr_id, __u32 bank, __be32 daddr)
 	if (!(entry & XVR_FIB_EXT))
 		return entry & XVR_FIB_NH_MASK;
 
+	idx = xvr_fib4_runs_entry(slot, entry & XVR_FIB_NH_MASK, (addr >> 8) & 0xff);
+	if (!(idx & XVR_FIB_EXT))
+		return idx & XVR_FIB_NH_MASK;
 	table = bpf_map_lookup_elem(&xvr_fib4, &slot);
 	if (!table)
 		return 0;
-	idx = fib4_group_index(entry & XVR_FIB_NH_MASK, (addr >> 8) & 0xff);
-	p = bpf_map_lookup_elem(table, &idx);
-	if (!p)
-		return 0;
-	entry = *p;
+	if (idx == XVR_FIB4_NO_RUNS) {
+		idx = fib4_group_index(entry & XVR_FIB_NH_MASK, (addr >> 8) & 0xff);
+		p = bpf_map_lookup_elem(table, &idx);
+		if (!p)
+			return 0;
+		entry = *p;
+	} else {
+		entry = idx;
+	}
 	if (entry & XVR_FIB_EXT) {
 		idx = fib4_group_index(entry & XVR_FIB_NH_MASK, addr & 0xff);
 		p = bpf_map_lookup_elem(table, &idx);

@@ -124,6 +124,27 @@ struct {
 	__array(values, struct xvr_fib4_inner);
 } xvr_fib4 SEC(".maps");
 
+/*
+ * The groups as runs (struct xvr_fib4_runs, record g for group g), one map
+ * per bank built, sized to the groups it was built with: a group created
+ * later has no record, and its lookup fails over to the groups map.
+ */
+struct xvr_fib4_runs_inner {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE | BPF_F_INNER_MAP);
+	__uint(max_entries, 2);
+	/* Sizes, not types: see xvr_fib6_inner. */
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct xvr_fib4_runs));
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, XVR_MAX_ROUTERS * XVR_FIB4_BANKS);
+	__type(key, __u32);
+	__array(values, struct xvr_fib4_runs_inner);
+} xvr_fib4_runs SEC(".maps");
+
 /* Per-router IPv6 FIB tries, prefix -> nexthop id. Written by user space, read by ingress. */
 struct xvr_fib6_inner {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);

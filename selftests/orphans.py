@@ -7,7 +7,7 @@ itself. With 'nexthops' the 65536-entry nexthop table is read too (slow)."""
 import json, re, subprocess, sys
 node, deep = sys.argv[1], sys.argv[2:3] == ["nexthops"]
 pin = f"/sys/fs/bpf/xvr/{node}"
-maps = ["routers", "router_book", "fib4", "fib4_l1", "rib4", "fib6", "vifs", "classify", "fes", "ports",
+maps = ["routers", "router_book", "fib4", "fib4_l1", "fib4_runs", "rib4", "fib6", "vifs", "classify", "fes", "ports",
         "port_idx", "tx_ports", "cpu_groups", "cpu_sets", "cls_prefix", "cls_prefix4"]
 maps += ["nexthops"] if deep else []
 # One bpftool for every map: 'batch' reads its commands from stdin.
@@ -27,11 +27,16 @@ books = {e["key"]: e["value"] for e in dump("router_book")}
 for k, v in routers.items():
     if k not in active and (v["name"] or v["mode"] or any(books.get(k, {}).values())):
         bad.append(f"router slot {k} not active but holds {v} {books.get(k)}")
-# fib4 and fib4_l1 hold two banks per router: key = router id * 2 + bank.
-for m, per in (("fib4", 2), ("fib4_l1", 2), ("rib4", 1), ("fib6", 1)):
+# fib4, fib4_l1 and fib4_runs hold two banks per router: key = router id * 2 + bank.
+for m, per in (("fib4", 2), ("fib4_l1", 2), ("fib4_runs", 2), ("rib4", 1), ("fib6", 1)):
     for e in dump(m):
         if u32(e["key"]) // per not in active:
             bad.append(f"{m} table of router slot {u32(e['key']) // per}")
+# Runs records describe one bank's groups: never without that bank's groups.
+banks = {u32(e["key"]) for e in dump("fib4")}
+for e in dump("fib4_runs"):
+    if u32(e["key"]) not in banks:
+        bad.append(f"fib4_runs of bank {u32(e['key'])} without its groups")
 vifs = {e["key"]: e["value"] for e in dump("vifs") if e["value"]["flags"] & 1}
 for k, v in vifs.items():
     if v["vr_id"] not in active:

@@ -684,6 +684,7 @@ static int env_open(struct fib_env *e)
 	e->node.lock_fd = -1;
 	e->node.fib4_fd = bpf_map__fd(e->skel->maps.xvr_fib4);
 	e->node.fib4_l1_fd = bpf_map__fd(e->skel->maps.xvr_fib4_l1);
+	e->node.fib4_runs_fd = bpf_map__fd(e->skel->maps.xvr_fib4_runs);
 	e->node.router_book_fd = bpf_map__fd(e->skel->maps.xvr_router_book);
 	e->node.fib6_fd = bpf_map__fd(e->skel->maps.xvr_fib6);
 	e->node.rib4_fd = bpf_map__fd(e->skel->maps.xvr_rib4);
@@ -1187,6 +1188,169 @@ out:
 	env_close(&e);
 }
 
+/* An fd of the inner map of router vr's live IPv4 bank in outer map outer_fd. */
+static int live_bank_fd(struct fib_env *e, int outer_fd, __u32 vr)
+{
+	struct xvr_router r = {};
+	__u32 slot, id;
+
+	if (bpf_map_lookup_elem(e->node.routers_fd, &vr, &r))
+		return -1;
+	slot = XVR_FIB4_SLOT(vr, r.fib4_bank);
+	if (bpf_map_lookup_elem(outer_fd, &slot, &id))
+		return -1;
+	return bpf_map_get_fd_by_id(id);
+}
+
+/* The group a /16 links to in router vr's live level 1, or 0. */
+static __u32 l1_group(struct fib_env *e, __u32 vr, __u32 top16)
+{
+	int fd = live_bank_fd(e, e->node.fib4_l1_fd, vr);
+	struct xvr_fib4_line line = {};
+	__u32 idx = top16 / XVR_FIB4_LINE, entry;
+
+	if (fd < 0)
+		return 0;
+	bpf_map_lookup_elem(fd, &idx, &line);
+	close(fd);
+	entry = line.e[top16 % XVR_FIB4_LINE];
+	return entry & XVR_FIB_EXT ? entry & XVR_FIB_NH_MASK : 0;
+}
+
+/* BPF answers as the reference for x.y.*.1 and x.y.*.129 of every /16 in tops. */
+static long check_groups(struct fib_env *e, __u32 vr, const struct ref *ref, const __u32 *tops,
+			 int n)
+{
+	long bad = 0;
+
+	for (int t = 0; t < n; t++)
+		for (__u32 i = 0; i < 512; i++) {
+			__u32 host = tops[t] << 16 | (i / 2) << 8 | (i % 2 ? 129 : 1), got = 0;
+			__u8 a[16] = {};
+
+			put4(a, host);
+			if ((bpf_lookup(e->prog_fd, vr, AF_INET, a, &got) ||
+			     got != ref_lookup(ref, a)) && bad++ < 5)
+				fprintf(stderr, "  %08x: bpf %u, reference %u\n", host, got,
+					ref_lookup(ref, a));
+		}
+	return bad;
+}
+
+/*
+ * The runs records (xvr_fib4_runs): a built group of at most XVR_FIB4_RUNS
+ * runs has one and BPF answers from it (a record changed behind the
+ * library's back changes the answer); a group of more runs, or one created
+ * after the build, is read from the groups; an in-place change to a group
+ * sets its record aside first, and the next build writes it again.
+ */
+static void fib_runs(void)
+{
+	/* 10.1: 24 runs, the last starting at 255; 10.2: 25; 10.3: a /25 below a
+	 * /24 (a link in a record); 10.4: a /17 and nothing (2 runs, one empty).
+	 */
+	const __u32 vr = 9, tops[] = { 0x0a01, 0x0a02, 0x0a03, 0x0a04, 0x0a05 };
+	struct fib_route rs[64] = {};
+	struct xvr_fib4_runs rec;
+	struct ref ref;
+	struct fib_env e;
+	__u32 g1, g2, g3, nh, n = 0, key;
+	__u8 a[16] = {};
+	int fd = -1;
+
+#define RUNS_ROUTE(host, len, hop)                                                          \
+	do {                                                                                \
+		rs[n] = (struct fib_route){ .family = AF_INET, .plen = (len), .nh = (hop) }; \
+		put4(rs[n].addr, (host));                                                   \
+		ref_set(&ref, rs[n].addr, (len), (hop));                                    \
+		n++;                                                                        \
+	} while (0)
+
+	if (env_open(&e))
+		return;
+	if (ref_init(&ref, AF_INET, 64))
+		goto out;
+	if (!ASSERT_OK(fib_router_init(&e.node, vr), "router init"))
+		goto out;
+	for (int t = 0; t < 2; t++) {
+		RUNS_ROUTE(tops[t] << 16, 16, 1 + t);
+		for (__u32 k = 0; k < 11; k++)
+			RUNS_ROUTE(tops[t] << 16 | (2 * k + 1) << 8, 24, 10 + k);
+		RUNS_ROUTE(tops[t] << 16 | 255 << 8, 24, 30);
+	}
+	RUNS_ROUTE(0x0a02fe00, 24, 31);		/* the 25th run of 10.2 */
+	RUNS_ROUTE(0x0a030700, 24, 40);
+	RUNS_ROUTE(0x0a030700, 25, 41);
+	RUNS_ROUTE(0x0a040000, 17, 50);
+	if (!ASSERT_OK(fib_routes_replace(&e.node, vr, rs, n, NULL, NULL), "replace"))
+		goto out;
+	ASSERT_EQ(check_groups(&e, vr, &ref, tops, 5), 0, "bpf: built groups");
+
+	g1 = l1_group(&e, vr, 0x0a01);
+	g2 = l1_group(&e, vr, 0x0a02);
+	g3 = l1_group(&e, vr, 0x0a03);
+	ASSERT_TRUE(g1 && g2 && g3 && l1_group(&e, vr, 0x0a04), "the /16s have groups");
+	fd = live_bank_fd(&e, e.node.fib4_runs_fd, vr);
+	if (!ASSERT_GE(fd, 0, "live bank has runs records"))
+		goto out;
+	ASSERT_OK(bpf_map_lookup_elem(fd, &g1, &rec), "record of 10.1");
+	ASSERT_EQ(rec.n, XVR_FIB4_RUNS, "10.1: 24 runs");
+	ASSERT_EQ(rec.start[XVR_FIB4_RUNS - 1], 255, "10.1: the last run starts at 255");
+	ASSERT_OK(bpf_map_lookup_elem(fd, &g2, &rec), "record of 10.2");
+	ASSERT_EQ(rec.n, 0, "10.2: 25 runs, no record");
+	ASSERT_OK(bpf_map_lookup_elem(fd, &g3, &rec), "record of 10.3");
+	ASSERT_EQ(rec.n, 3, "10.3: 3 runs");
+	ASSERT_TRUE(rec.e[1] & XVR_FIB_EXT, "10.3: the /24's run links to the /25's group");
+
+	/* A record changed behind the library's back: BPF answers from it. */
+	ASSERT_OK(bpf_map_lookup_elem(fd, &g1, &rec), "record of 10.1");
+	rec.e[1] = XVR_FIB_ENTRY(77, 24);
+	ASSERT_OK(bpf_map_update_elem(fd, &g1, &rec, BPF_EXIST), "change the record");
+	put4(a, 0x0a010101);
+	ASSERT_OK(bpf_lookup(e.prog_fd, vr, AF_INET, a, &nh), "lookup 10.1.1.1");
+	ASSERT_EQ(nh, 77, "10.1.1.1 answered from the record");
+
+	/* An in-place change to the group sets the record aside first. */
+	RUNS_ROUTE(0x0a01c800, 24, 60);
+	ASSERT_OK(fib_route_add(&e.node, vr, AF_INET, rs[n - 1].addr, 24, 60, NULL),
+		  "add 10.1.200/24");
+	ASSERT_OK(bpf_map_lookup_elem(fd, &g1, &rec), "record of 10.1");
+	ASSERT_EQ(rec.n, 0, "10.1: record set aside");
+	RUNS_ROUTE(0x0a030780, 25, 42);
+	ASSERT_OK(fib_route_add(&e.node, vr, AF_INET, rs[n - 1].addr, 25, 42, NULL),
+		  "add 10.3.7.128/25");
+	ASSERT_OK(bpf_map_lookup_elem(fd, &g3, &rec), "record of 10.3");
+	ASSERT_EQ(rec.n, 3, "10.3: a change below level 2 keeps the record");
+	/* A /16 without a group yet: its group is newer than the records. */
+	RUNS_ROUTE(0x0a050500, 24, 70);
+	ASSERT_OK(fib_route_add(&e.node, vr, AF_INET, rs[n - 1].addr, 24, 70, NULL),
+		  "add 10.5.5/24");
+	key = l1_group(&e, vr, 0x0a05);
+	ASSERT_EQ(bpf_map_lookup_elem(fd, &key, &rec), -ENOENT, "10.5's group has no record");
+	ASSERT_EQ(check_groups(&e, vr, &ref, tops, 5), 0, "bpf: after in-place changes");
+	close(fd);
+	fd = -1;
+
+	/* The next build writes every record again, from the changed table. */
+	ASSERT_OK(fib_routes_replace(&e.node, vr, rs, n, NULL, NULL), "rebuild");
+	fd = live_bank_fd(&e, e.node.fib4_runs_fd, vr);
+	g1 = l1_group(&e, vr, 0x0a01);
+	if (ASSERT_GE(fd, 0, "rebuilt bank has runs records")) {
+		ASSERT_OK(bpf_map_lookup_elem(fd, &g1, &rec), "record of 10.1");
+		ASSERT_EQ(rec.n, 0, "10.1 now has 26 runs");
+		key = l1_group(&e, vr, 0x0a05);
+		ASSERT_OK(bpf_map_lookup_elem(fd, &key, &rec), "record of 10.5");
+		ASSERT_EQ(rec.n, 3, "10.5: 3 runs");
+	}
+	ASSERT_EQ(check_groups(&e, vr, &ref, tops, 5), 0, "bpf: after the rebuild");
+out:
+	if (fd >= 0)
+		close(fd);
+	ref_free(&ref);
+	env_close(&e);
+#undef RUNS_ROUTE
+}
+
 /* Replace with a table of n prefixes of family, timed; checked by sampling BPF lookups. */
 static void fib_replace_timed(int family, size_t n, double bound)
 {
@@ -1290,6 +1454,8 @@ void test_fib4(void)
 		fib_replace();
 	if (test__start_subtest("live"))
 		fib_live();
+	if (test__start_subtest("runs"))
+		fib_runs();
 	if (test__start_subtest("replace_170k"))
 		fib_replace_timed(AF_INET, 170000, 10.0);
 }

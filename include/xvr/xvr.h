@@ -37,6 +37,8 @@
  *             verifier inline the lookup
  *   groups    xvr_fib4[slot]: group g (level 2 or 3) at g * 256 + i,
  *             indexed by the next 8 bits
+ *   runs      xvr_fib4_runs[slot]: the same groups, compacted (struct
+ *             xvr_fib4_runs); read first where valid
  * slot is XVR_FIB4_SLOT(router id, bank); the router's entry names its live
  * bank (xvr_router.fib4_bank). A rebuild fills the idle bank, then flips
  * the bank, so level 1 and its groups always change together.
@@ -60,6 +62,28 @@
 
 struct xvr_fib4_line {
 	__u32 e[XVR_FIB4_LINE];
+};
+
+/*
+ * A group's entries as runs of equal entries, two cache lines per group
+ * (xvr_fib4_runs[slot], record g for group g), so that a frame reads 128
+ * bytes of a dense array instead of a group's 2 KiB (256 entries, 8 bytes
+ * apart). Run i covers the group's indices start[i] up to the next run's
+ * start; start[0] is 0 and starts ascend. Slots past the last run repeat
+ * its entry with start 0xff, so a search for the last start <= index over
+ * all XVR_FIB4_RUNS slots finds the right entry. n = 0: the record is not
+ * valid and the group itself is read. User space writes a record once,
+ * when it builds a bank, for every group with at most XVR_FIB4_RUNS runs,
+ * and sets its n to 0 before it changes the group in place; it never
+ * writes a record of the live bank otherwise.
+ */
+#define XVR_FIB4_RUNS		24
+
+struct xvr_fib4_runs {
+	__u32 e[XVR_FIB4_RUNS];
+	__u8 start[XVR_FIB4_RUNS];
+	__u8 n;
+	__u8 pad[7];
 };
 
 #define XVR_FIB_EXT		(1u << 31)	/* low 24 bits: group index */

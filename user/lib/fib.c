@@ -115,11 +115,12 @@ int fib4_bank_set(struct xvr_node *n, __u32 vr, __u32 bank)
 static int fib4_open(struct xvr_node *n, __u32 vr, struct fib4_map *m, bool whole)
 {
 	__u32 slot = XVR_FIB4_SLOT(vr, fib4_bank(n, vr));
-	int l1_fd, fd;
+	int l1_fd, fd, err;
 
 	memset(m, 0, sizeof(*m));
 	m->fd = -1;
 	m->l1_fd = -1;
+	m->runs_fd = -1;
 	l1_fd = slot_fd(n->fib4_l1_fd, slot);
 	if (l1_fd < 0)
 		return l1_fd;
@@ -128,13 +129,22 @@ static int fib4_open(struct xvr_node *n, __u32 vr, struct fib4_map *m, bool whol
 		close(l1_fd);
 		return fd;
 	}
-	return fib4_map_attach(l1_fd, fd, m, whole);
+	err = fib4_map_attach(l1_fd, fd, m, whole);
+	if (err)
+		return err;
+	/* A table that was never built (a new router's) has no runs records. */
+	fd = slot_fd(n->fib4_runs_fd, slot);
+	if (fd == -ENOENT)
+		return 0;
+	return fd < 0 ? fd : fib4_map_runs(m, fd);
 }
 
 /*
- * Make m router vr's live IPv4 table: its two maps go into the idle bank,
- * then the router's entry flips to that bank, so XDP switches level 1 and
- * groups together. *old_bank is the bank left behind (fib4_retire()).
+ * Make m router vr's live IPv4 table: its maps go into the idle bank, then
+ * the router's entry flips to that bank, so XDP switches level 1, groups
+ * and runs records together. A runs map left in the idle bank by an older
+ * table is replaced or removed before the flip: its records describe other
+ * groups. *old_bank is the bank left behind (fib4_retire()).
  */
 int fib4_install(struct xvr_node *n, __u32 vr, const struct fib4_map *m,
 		 __u32 *old_bank)
@@ -142,7 +152,12 @@ int fib4_install(struct xvr_node *n, __u32 vr, const struct fib4_map *m,
 	__u32 bank = fib4_bank(n, vr), slot = XVR_FIB4_SLOT(vr, bank ^ 1);
 	int err;
 
-	err = bpf_map_update_elem(n->fib4_fd, &slot, &m->fd, BPF_ANY);
+	if (m->runs_fd >= 0)
+		err = bpf_map_update_elem(n->fib4_runs_fd, &slot, &m->runs_fd, BPF_ANY);
+	else if ((err = bpf_map_delete_elem(n->fib4_runs_fd, &slot)) == -ENOENT)
+		err = 0;
+	if (!err)
+		err = bpf_map_update_elem(n->fib4_fd, &slot, &m->fd, BPF_ANY);
 	if (!err)
 		err = bpf_map_update_elem(n->fib4_l1_fd, &slot, &m->l1_fd, BPF_ANY);
 	if (!err)
@@ -150,6 +165,7 @@ int fib4_install(struct xvr_node *n, __u32 vr, const struct fib4_map *m,
 	if (err) {
 		bpf_map_delete_elem(n->fib4_fd, &slot);
 		bpf_map_delete_elem(n->fib4_l1_fd, &slot);
+		bpf_map_delete_elem(n->fib4_runs_fd, &slot);
 		return err;
 	}
 	*old_bank = bank;
@@ -173,17 +189,22 @@ void fib4_retire(struct xvr_node *n, __u32 vr, __u32 bank)
 	}
 	bpf_map_delete_elem(n->fib4_l1_fd, &slot);
 	bpf_map_delete_elem(n->fib4_fd, &slot);
+	bpf_map_delete_elem(n->fib4_runs_fd, &slot);
 }
 
-/* The outer slots a router's tables occupy: fib4 and fib4_l1 in both banks, rib4, fib6. */
-#define FIB_SLOTS 6
+/*
+ * The outer slots a router's tables occupy: fib4 and fib4_l1 in both
+ * banks, rib4, fib6, then fib4_runs in both banks (empty until a build).
+ */
+#define FIB_SLOTS 8
 
 static void fib_slots(struct xvr_node *n, __u32 vr, int *outer, __u32 *key)
 {
 	int fds[FIB_SLOTS] = { n->fib4_fd, n->fib4_l1_fd, n->rib4_fd, n->fib6_fd,
-			       n->fib4_fd, n->fib4_l1_fd };
+			       n->fib4_fd, n->fib4_l1_fd, n->fib4_runs_fd, n->fib4_runs_fd };
 	__u32 keys[FIB_SLOTS] = { XVR_FIB4_SLOT(vr, 0), XVR_FIB4_SLOT(vr, 0), vr, vr,
-				  XVR_FIB4_SLOT(vr, 1), XVR_FIB4_SLOT(vr, 1) };
+				  XVR_FIB4_SLOT(vr, 1), XVR_FIB4_SLOT(vr, 1),
+				  XVR_FIB4_SLOT(vr, 0), XVR_FIB4_SLOT(vr, 1) };
 
 	memcpy(outer, fds, sizeof(fds));
 	memcpy(key, keys, sizeof(keys));

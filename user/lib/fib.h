@@ -60,6 +60,11 @@ struct fib4_table {
 	__u32 *(*window)(const struct fib4_table *t, size_t i);
 	/* Set by the map layer while level 1 / all the groups are mapped: no window call. */
 	__u32 *l1, *grp;
+	/*
+	 * Set by the map layer for a table with runs records (xvr_fib4_runs):
+	 * called before group g changes in place, to invalidate its record.
+	 */
+	void (*touch)(const struct fib4_table *t, __u32 g);
 };
 
 /* Entries in a table with room for groups allocatable groups. */

@@ -80,6 +80,13 @@ static void fib4_publish(__u32 *slot, __u32 link)
 	__atomic_store_n(slot, link, __ATOMIC_RELEASE);
 }
 
+/* Group g (starting at base) is about to change: its runs record goes first. */
+static void fib4_touch(struct fib4_table *t, size_t base)
+{
+	if (t->touch && base >= FIB4_L1)
+		t->touch(t, (base - FIB4_L1) / FIB4_GS);
+}
+
 /*
  * Write v over entries [first, first + count) of the level starting at base
  * wherever the current route is not more specific than plen, descending
@@ -88,6 +95,7 @@ static void fib4_publish(__u32 *slot, __u32 link)
 static void fib4_paint(struct fib4_table *t, size_t base, __u32 first, __u32 count, int plen,
 		       __u32 v)
 {
+	fib4_touch(t, base);
 	for (__u32 i = first; i < first + count; i++) {
 		__u32 *p = fib4_slot(t, base + i);
 		__u32 e = fib4_read(p);
@@ -103,6 +111,7 @@ static void fib4_paint(struct fib4_table *t, size_t base, __u32 first, __u32 cou
 static void fib4_unpaint(struct fib4_table *t, size_t base, __u32 first, __u32 count, int plen,
 			 __u32 r)
 {
+	fib4_touch(t, base);
 	for (__u32 i = first; i < first + count; i++) {
 		__u32 *p = fib4_slot(t, base + i);
 		__u32 e = fib4_read(p);
@@ -158,6 +167,7 @@ int fib4_insert(struct fib4_table *t, __u32 addr, int plen, __u32 nh)
 	e2 = fib4_read(p2);
 	if (!fib4_is_link(e2)) {
 		e2 = fib4_group_new(t, e2);
+		fib4_touch(t, g2);
 		fib4_publish(p2, e2);
 	}
 	fib4_paint(t, fib4_group_base(e2 & XVR_FIB_NH_MASK), addr & 0xff, 1u << (32 - plen), plen,
@@ -379,4 +389,36 @@ int fib4_build(struct fib4_table *t, const struct fib_route *routes, size_t n)
 	err = fib4_build_sorted(t, routes, by_addr, n4);
 	free(by_addr);
 	return err;
+}
+
+/*
+ * Group g as runs of entries that answer alike (the same nexthop, or the
+ * same link), for xvr_fib4_runs; false, and r->n 0, if it has more than
+ * XVR_FIB4_RUNS of them.
+ */
+bool fib4_group_runs(const struct fib4_table *t, __u32 g, struct xvr_fib4_runs *r)
+{
+	const __u32 same = XVR_FIB_EXT | XVR_FIB_NH_MASK;
+	size_t base = fib4_group_base(g);
+	__u32 n = 0;
+
+	memset(r, 0, sizeof(*r));
+	for (__u32 i = 0; i < FIB4_GS; i++) {
+		__u32 e = fib4_read(fib4_slot(t, base + i));
+
+		if (n && !((e ^ r->e[n - 1]) & same))
+			continue;
+		if (n == XVR_FIB4_RUNS) {
+			memset(r, 0, sizeof(*r));
+			return false;
+		}
+		r->e[n] = e;
+		r->start[n++] = i;
+	}
+	for (__u32 i = n; i < XVR_FIB4_RUNS; i++) {
+		r->e[i] = r->e[n - 1];
+		r->start[i] = 0xff;
+	}
+	r->n = n;
+	return true;
 }

@@ -56,7 +56,7 @@ int fib_routes_replace(struct xvr_node *n, __u32 vr, const struct fib_route *rou
 	 */
 	int outer[3] = { -1, n->rib4_fd, n->fib6_fd };
 	int old[3] = { -1, -1, -1 }, new[3] = { -1, -1, -1 };
-	struct fib4_map m = { .fd = -1, .l1_fd = -1 };
+	struct fib4_map m = { .fd = -1, .l1_fd = -1, .runs_fd = -1 };
 	__u32 old_bank = 0;
 	struct trie_job job = { .routes = routes };
 	__u32 *order4 = NULL, *order6 = NULL;

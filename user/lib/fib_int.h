@@ -81,6 +81,9 @@ int routes_by_addr(const struct fib_route *routes, size_t n, int family, __u32 *
 int fib4_build_sorted(struct fib4_table *t, const struct fib_route *routes,
 		      const __u32 *by_addr, size_t n4);
 
+/* The runs record of group g (fib4.c); false if the group has too many runs. */
+bool fib4_group_runs(const struct fib4_table *t, __u32 g, struct xvr_fib4_runs *r);
+
 /* ---- the maps (fib_maps.c) ---- */
 
 /*
@@ -89,7 +92,9 @@ int fib4_build_sorted(struct fib4_table *t, const struct fib_route *routes,
  * written anyway); changing a live one maps only the group pages it
  * touches, one window per page, and the whole groups map only if a change
  * touches more than FIB4_MAX_WINDOWS pages (a short prefix over many
- * groups).
+ * groups). A built table also has its groups' runs records (written
+ * through a mapping when built, invalidated one by one with a map update
+ * when a live group changes).
  */
 #define FIB4_MAX_WINDOWS 256
 
@@ -106,14 +111,18 @@ struct fib4_map {
 	size_t nmapped;
 	int err;		/* first mapping failure */
 	__u32 scratch;		/* stands in for an entry that could not be mapped */
+	int runs_fd;		/* the groups' runs records, or -1 */
+	__u32 runs_count;	/* records in it */
 	struct fib4_table t;
 };
 
 int fib4_map_create(__u32 vr, __u32 groups);
 int fib4_l1_create(__u32 vr);
+int fib4_runs_create(__u32 vr, __u32 groups);
 int trie_create(int family, __u32 vr);
 int slot_fd(int outer_fd, __u32 vr);
 int fib4_map_attach(int l1_fd, int fd, struct fib4_map *m, bool whole);
+int fib4_map_runs(struct fib4_map *m, int runs_fd);
 void fib4_map_close(struct fib4_map *m);
 int fib4_map_build(__u32 vr, const struct fib_route *routes, size_t n, const __u32 *by_addr,
 		   size_t n4, struct fib4_map *m);

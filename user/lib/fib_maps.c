@@ -23,7 +23,7 @@
 
 struct fib_btf {
 	int fd;
-	__u32 u32_id, lpm4_id, lpm6_id, line_id;
+	__u32 u32_id, lpm4_id, lpm6_id, line_id, runs_id;
 };
 
 /* Built and loaded once per process; NULL if the kernel refuses it. */
@@ -32,6 +32,7 @@ static const struct fib_btf *fib_btf_get(void)
 	static struct fib_btf fb;
 	static int state;	/* 0 untried, 1 loaded, -1 unavailable */
 	int u32_int, u32_id, u8_int, u8_id, arr4, arr16, arr_line, s4, s6, sl;
+	int arr_re, arr_rs, arr_pad, sr;
 	struct btf *btf;
 
 	if (state)
@@ -61,6 +62,17 @@ static const struct fib_btf *fib_btf_get(void)
 	sl = btf__add_struct(btf, "xvr_fib4_line", sizeof(struct xvr_fib4_line));
 	if (sl < 0 || btf__add_field(btf, "e", arr_line, 0, 0))
 		goto fail;
+	arr_re = btf__add_array(btf, u32_int, u32_id, XVR_FIB4_RUNS);
+	arr_rs = btf__add_array(btf, u32_int, u8_id, XVR_FIB4_RUNS);
+	arr_pad = btf__add_array(btf, u32_int, u8_id,
+				 sizeof(((struct xvr_fib4_runs *)0)->pad));
+	sr = btf__add_struct(btf, "xvr_fib4_runs", sizeof(struct xvr_fib4_runs));
+	if (arr_re < 0 || arr_rs < 0 || arr_pad < 0 || sr < 0 ||
+	    btf__add_field(btf, "e", arr_re, offsetof(struct xvr_fib4_runs, e) * 8, 0) ||
+	    btf__add_field(btf, "start", arr_rs, offsetof(struct xvr_fib4_runs, start) * 8, 0) ||
+	    btf__add_field(btf, "n", u8_id, offsetof(struct xvr_fib4_runs, n) * 8, 0) ||
+	    btf__add_field(btf, "pad", arr_pad, offsetof(struct xvr_fib4_runs, pad) * 8, 0))
+		goto fail;
 	if (btf__load_into_kernel(btf))
 		goto fail;
 	/* The fd lives as long as the btf object, which we keep for the process. */
@@ -69,6 +81,7 @@ static const struct fib_btf *fib_btf_get(void)
 	fb.lpm4_id = s4;
 	fb.lpm6_id = s6;
 	fb.line_id = sl;
+	fb.runs_id = sr;
 	state = 1;
 	return &fb;
 fail:
@@ -132,6 +145,19 @@ int fib4_l1_create(__u32 vr)
 	return map_create_btf(BPF_MAP_TYPE_ARRAY, name, sizeof(__u32),
 			      sizeof(struct xvr_fib4_line), XVR_FIB4_L1_LINES, BPF_F_MMAPABLE,
 			      fb ? fb->u32_id : 0, fb ? fb->line_id : 0);
+}
+
+/* The runs records of a table with groups groups (group 0 included: it never has one). */
+int fib4_runs_create(__u32 vr, __u32 groups)
+{
+	const struct fib_btf *fb = fib_btf_get();
+	char name[BPF_OBJ_NAME_LEN];
+
+	snprintf(name, sizeof(name), "fib4r_vr%u", vr);
+	return map_create_btf(BPF_MAP_TYPE_ARRAY, name, sizeof(__u32),
+			      sizeof(struct xvr_fib4_runs), groups + 1,
+			      BPF_F_MMAPABLE | BPF_F_INNER_MAP, fb ? fb->u32_id : 0,
+			      fb ? fb->runs_id : 0);
 }
 
 /* rib4 (family AF_INET) or fib6 (AF_INET6); flags match the templates in bpf/maps.h. */
@@ -249,6 +275,7 @@ int fib4_map_attach(int l1_fd, int fd, struct fib4_map *m, bool whole)
 	memset(m, 0, sizeof(*m));
 	m->l1_fd = l1_fd;
 	m->fd = fd;
+	m->runs_fd = -1;
 	m->page = sysconf(_SC_PAGESIZE);
 	err = fib4_l1_attach(l1_fd, m);
 	if (err)
@@ -288,6 +315,76 @@ int fib4_map_attach(int l1_fd, int fd, struct fib4_map *m, bool whole)
 	return 0;
 }
 
+/*
+ * Invalidate group g's runs record before the group changes: one map
+ * update, whose copy rewrites the record's entries and starts with the
+ * same bytes, so a reader sees the old record or n = 0. A failure is kept
+ * in m->err (the caller then rebuilds the table).
+ */
+static void fib4_map_touch(const struct fib4_table *t, __u32 g)
+{
+	struct fib4_map *m = (struct fib4_map *)((char *)t - offsetof(struct fib4_map, t));
+	struct xvr_fib4_runs r;
+	int err;
+
+	if (m->runs_fd < 0 || g >= m->runs_count)
+		return;
+	err = bpf_map_lookup_elem(m->runs_fd, &g, &r);
+	if (!err && !r.n)
+		return;
+	r.n = 0;
+	if (!err)
+		err = bpf_map_update_elem(m->runs_fd, &g, &r, BPF_EXIST);
+	if (err && !m->err)
+		m->err = err;
+}
+
+/* Give m the runs records in runs_fd (taken) for its in-place changes. */
+int fib4_map_runs(struct fib4_map *m, int runs_fd)
+{
+	struct bpf_map_info info = {};
+	__u32 info_len = sizeof(info);
+	int err;
+
+	err = bpf_obj_get_info_by_fd(runs_fd, &info, &info_len);
+	if (!err && (info.type != BPF_MAP_TYPE_ARRAY ||
+		     info.value_size != sizeof(struct xvr_fib4_runs)))
+		err = -EINVAL;
+	if (err) {
+		close(runs_fd);
+		return err;
+	}
+	m->runs_fd = runs_fd;
+	m->runs_count = info.max_entries;
+	m->t.touch = fib4_map_touch;
+	return 0;
+}
+
+/*
+ * Write the runs record of every group of m's newly built table into a new
+ * map, and give it to m. Groups created later have no record.
+ */
+static int fib4_map_runs_build(__u32 vr, struct fib4_map *m)
+{
+	size_t len = ((size_t)(m->t.groups_used + 1) * sizeof(struct xvr_fib4_runs) + m->page -
+		      1) & ~(m->page - 1);
+	struct xvr_fib4_runs *r;
+	int fd;
+
+	fd = fib4_runs_create(vr, m->t.groups_used);
+	if (fd < 0)
+		return fd;
+	r = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (r == MAP_FAILED) {
+		close(fd);
+		return -errno;
+	}
+	for (__u32 g = 1; g <= m->t.groups_used; g++)
+		fib4_group_runs(&m->t, g, &r[g]);
+	munmap(r, len);
+	return fib4_map_runs(m, fd);
+}
+
 static void fib4_map_detach(struct fib4_map *m)
 {
 	for (size_t i = 0; i < m->nmapped; i++)
@@ -314,8 +411,11 @@ void fib4_map_close(struct fib4_map *m)
 		close(m->fd);
 	if (m->l1_fd >= 0)
 		close(m->l1_fd);
+	if (m->runs_fd >= 0)
+		close(m->runs_fd);
 	m->fd = -1;
 	m->l1_fd = -1;
+	m->runs_fd = -1;
 }
 
 /* A new, filled IPv4 table for routes (by_addr: routes_by_addr()); nothing reads it yet. */
@@ -329,6 +429,7 @@ int fib4_map_build(__u32 vr, const struct fib_route *routes, size_t n,
 	memset(m, 0, sizeof(*m));
 	m->fd = -1;
 	m->l1_fd = -1;
+	m->runs_fd = -1;
 	if (needed < 0)
 		return needed;
 	if (needed > FIB4_GROUPS_LIMIT)
@@ -347,6 +448,8 @@ int fib4_map_build(__u32 vr, const struct fib_route *routes, size_t n,
 	err = fib4_map_attach(l1_fd, fd, m, true);
 	if (!err)
 		err = fib4_build_sorted(&m->t, routes, by_addr, n4);
+	if (!err)
+		err = fib4_map_runs_build(vr, m);
 	if (err)
 		fib4_map_close(m);
 	return err;

@@ -26,6 +26,7 @@
 	X(router_book)	\
 	X(fib4_l1)	\
 	X(fib4)		\
+	X(fib4_runs)	\
 	X(fib6)		\
 	X(rib4)		\
 	X(nexthops)	\
