@@ -1351,6 +1351,82 @@ out:
 #undef RUNS_ROUTE
 }
 
+/*
+ * Records set aside add up, and once a quarter of those written are, the
+ * next change builds the table anew, which writes them all again.
+ */
+static void fib_runs_renew(void)
+{
+	const __u32 vr = 10, groups = 100;
+	struct fib_route rs[100] = {};
+	struct xvr_router r = {};
+	struct fib_stats st;
+	struct fib_env e;
+	struct ref ref;
+	__u32 bank, i;
+	__u8 a[16] = {};
+
+	if (env_open(&e))
+		return;
+	if (ref_init(&ref, AF_INET, 200))
+		goto out;
+	if (!ASSERT_OK(fib_router_init(&e.node, vr), "router init"))
+		goto out;
+	for (i = 0; i < groups; i++) {
+		rs[i] = (struct fib_route){ .family = AF_INET, .plen = 24, .nh = 1 + i };
+		put4(rs[i].addr, 0x0b000000 | i << 16);
+		ref_set(&ref, rs[i].addr, 24, 1 + i);
+	}
+	if (!ASSERT_OK(fib_routes_replace(&e.node, vr, rs, groups, NULL, NULL), "replace"))
+		goto out;
+	ASSERT_OK(fib_router_stats(&e.node, vr, &st), "stats");
+	ASSERT_EQ(st.runs_written, groups, "a record for each group");
+	ASSERT_EQ(st.runs_aside, 0, "none set aside");
+	bpf_map_lookup_elem(e.node.routers_fd, &vr, &r);
+	bank = r.fib4_bank;
+	/* 25 groups changed: 25 set aside, not yet more than a quarter. */
+	for (i = 0; i < groups / 4; i++) {
+		put4(a, 0x0b000000 | i << 16 | 7 << 8);
+		ref_set(&ref, a, 24, 500 + i);
+		ASSERT_OK(fib_route_add(&e.node, vr, AF_INET, a, 24, 500 + i, NULL), "add");
+	}
+	/* The same group again: already aside, not counted twice. */
+	put4(a, 0x0b000000 | 9 << 8);
+	ref_set(&ref, a, 24, 600);
+	ASSERT_OK(fib_route_add(&e.node, vr, AF_INET, a, 24, 600, NULL),
+		  "add again into 11.0/16");
+	ASSERT_OK(fib_router_stats(&e.node, vr, &st), "stats");
+	ASSERT_EQ(st.runs_aside, groups / 4, "a quarter set aside");
+	bpf_map_lookup_elem(e.node.routers_fd, &vr, &r);
+	ASSERT_EQ(r.fib4_bank, bank, "same bank");
+	/* One more: built anew, every record written again, none aside. */
+	put4(a, 0x0b000000 | (groups / 4) << 16 | 7 << 8);
+	ref_set(&ref, a, 24, 700);
+	ASSERT_OK(fib_route_add(&e.node, vr, AF_INET, a, 24, 700, NULL), "add");
+	bpf_map_lookup_elem(e.node.routers_fd, &vr, &r);
+	ASSERT_NEQ(r.fib4_bank, bank, "built anew: the bank flipped");
+	ASSERT_OK(fib_router_stats(&e.node, vr, &st), "stats");
+	ASSERT_EQ(st.runs_written, groups, "every record written again");
+	ASSERT_EQ(st.runs_aside, 0, "none aside");
+	ASSERT_EQ(check_bpf(&e, vr, &ref, 2000), 0, "bpf: after the renewal");
+	/* Deletions wear records out as well. */
+	bank = r.fib4_bank;
+	for (i = 0; i <= groups / 4; i++) {
+		__u32 old;
+
+		put4(a, 0x0b000000 | i << 16);
+		if (!ASSERT_OK(fib_route_del(&e.node, vr, AF_INET, a, 24, &old), "del"))
+			break;
+		ref_del(&ref, a, 24);
+	}
+	bpf_map_lookup_elem(e.node.routers_fd, &vr, &r);
+	ASSERT_NEQ(r.fib4_bank, bank, "deletions: built anew");
+	ASSERT_EQ(check_bpf(&e, vr, &ref, 2000), 0, "bpf: after the deletions");
+out:
+	ref_free(&ref);
+	env_close(&e);
+}
+
 /* Replace with a table of n prefixes of family, timed; checked by sampling BPF lookups. */
 static void fib_replace_timed(int family, size_t n, double bound)
 {
@@ -1456,6 +1532,8 @@ void test_fib4(void)
 		fib_live();
 	if (test__start_subtest("runs"))
 		fib_runs();
+	if (test__start_subtest("runs_renew"))
+		fib_runs_renew();
 	if (test__start_subtest("replace_170k"))
 		fib_replace_timed(AF_INET, 170000, 10.0);
 }

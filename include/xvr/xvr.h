@@ -75,9 +75,13 @@ struct xvr_fib4_line {
  * valid and the group itself is read. User space writes a record once,
  * when it builds a bank, for every group with at most XVR_FIB4_RUNS runs,
  * and sets its n to 0 before it changes the group in place; it never
- * writes a record of the live bank otherwise.
+ * writes a record of the live bank otherwise. Group 0 has no record:
+ * record 0 keeps user space's counts, e[XVR_FIB4_RUNS_WRITTEN] the records
+ * written by the build and e[XVR_FIB4_RUNS_ASIDE] those set aside since.
  */
 #define XVR_FIB4_RUNS		24
+#define XVR_FIB4_RUNS_WRITTEN	0
+#define XVR_FIB4_RUNS_ASIDE	1
 
 struct xvr_fib4_runs {
 	__u32 e[XVR_FIB4_RUNS];

@@ -374,6 +374,7 @@ static void router_print(struct xvr_node *n, __u32 id, const struct xvr_router *
 	char cpus[3 * XVR_MAX_BOUND_CPUS];
 	struct xvr_router_book book;
 	struct router_limits lim;
+	struct fib_stats fst;
 	char ns[128];
 	__u32 base;
 	int pid;
@@ -389,6 +390,10 @@ static void router_print(struct xvr_node *n, __u32 id, const struct xvr_router *
 	print_u64("routes6", " routes6 %-8llu", book.routes6);
 	print_u64("fib4_groups_used", " fib4 groups %llu", book.fib4_groups_used);
 	print_u64("fib4_groups_max", "/%llu", book.fib4_groups_max);
+	if (!fib_router_stats(n, id, &fst) && fst.runs_written) {
+		print_u64("fib4_runs", " runs %llu", fst.runs_written);
+		print_u64("fib4_runs_aside", " (aside %llu)", fst.runs_aside);
+	}
 	print_string("cpus", " cpus %s", cpu_list_format(book.cpus, cpus, sizeof(cpus)));
 	print_u64("weight", " weight %llu", fair_weight(n, id));
 	print_string("netns", " netns %s", ns);

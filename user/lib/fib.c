@@ -325,6 +325,32 @@ static int fib4_rebuild(struct xvr_node *n, __u32 vr, int rib_fd)
 	return err;
 }
 
+/*
+ * Whether a live table's runs records have worn out enough to build it
+ * anew: a quarter of those written set aside, and at least
+ * FIB4_RUNS_ASIDE_MIN. A build costs about the table's size in work, so
+ * spread over the changes that wore it out it stays a small share of each.
+ */
+#define FIB4_RUNS_ASIDE_MIN 16
+
+static bool fib4_runs_worn(const struct fib4_map *m)
+{
+	return m->runs_fd >= 0 && m->runs_aside >= FIB4_RUNS_ASIDE_MIN &&
+	       m->runs_aside > m->runs_written / 4;
+}
+
+/* After a change: build the table anew if its runs records wore out (see above). */
+static void fib4_runs_renew(struct xvr_node *n, __u32 vr, int rib_fd, const struct fib4_map *m)
+{
+	int err;
+
+	if (m->err || !fib4_runs_worn(m))
+		return;
+	err = fib4_rebuild(n, vr, rib_fd);
+	if (err)
+		pr_debug("router %u: fib4 runs records not renewed: %s\n", vr, strerror(-err));
+}
+
 /* Insert into the live IPv4 table, growing it if it is out of groups. */
 static int fib4_live_insert(struct xvr_node *n, __u32 vr, int rib_fd, __u32 addr, int plen,
 			    __u32 nh)
@@ -339,6 +365,8 @@ static int fib4_live_insert(struct xvr_node *n, __u32 vr, int rib_fd, __u32 addr
 		err = fib4_insert(&m.t, addr, plen, nh);
 		if (!err && m.t.groups_used != used)
 			router_account(n, vr, false, 0, 0, &m.t);
+		if (!err)
+			fib4_runs_renew(n, vr, rib_fd, &m);
 	}
 	/* A page that failed to map may have left the change half done. */
 	if (m.err)
@@ -461,6 +489,8 @@ static int route4_del(struct xvr_node *n, __u32 vr, const __u8 *addr, int plen, 
 	/* A page that failed to map may have left the change half done: redo from rib4. */
 	if (m.err && fib4_rebuild(n, vr, rib))
 		pr_warn("router %u: fib4 may be inconsistent with rib4\n", vr);
+	else if (!err)
+		fib4_runs_renew(n, vr, rib, &m);
 	fib4_map_close(&m);
 	if (!err) {
 		router_account(n, vr, false, -1, 0, NULL);
@@ -650,6 +680,8 @@ int fib_router_stats(struct xvr_node *n, __u32 vr, struct fib_stats *st)
 	if (!err) {
 		st->groups_used = m.t.groups_used;
 		st->groups_max = m.t.groups_max;
+		st->runs_written = m.runs_written;
+		st->runs_aside = m.runs_aside;
 	}
 	fib4_map_close(&m);
 	return err;

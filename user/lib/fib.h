@@ -169,6 +169,7 @@ int fib_routes_replace(struct xvr_node *n, __u32 vr, const struct fib_route *rou
 struct fib_stats {
 	__u32 routes4, routes6;
 	__u32 groups_used, groups_max;
+	__u32 runs_written, runs_aside;	/* groups' runs records, xvr.h */
 };
 int fib_router_stats(struct xvr_node *n, __u32 vr, struct fib_stats *st);
 

@@ -113,6 +113,8 @@ struct fib4_map {
 	__u32 scratch;		/* stands in for an entry that could not be mapped */
 	int runs_fd;		/* the groups' runs records, or -1 */
 	__u32 runs_count;	/* records in it */
+	__u32 runs_written;	/* valid when built (record 0) */
+	__u32 runs_aside;	/* set aside since (record 0) */
 	struct fib4_table t;
 };
 

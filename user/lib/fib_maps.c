@@ -327,7 +327,7 @@ static void fib4_map_touch(const struct fib4_table *t, __u32 g)
 	struct xvr_fib4_runs r;
 	int err;
 
-	if (m->runs_fd < 0 || g >= m->runs_count)
+	if (m->runs_fd < 0 || !g || g >= m->runs_count)
 		return;
 	err = bpf_map_lookup_elem(m->runs_fd, &g, &r);
 	if (!err && !r.n)
@@ -335,6 +335,14 @@ static void fib4_map_touch(const struct fib4_table *t, __u32 g)
 	r.n = 0;
 	if (!err)
 		err = bpf_map_update_elem(m->runs_fd, &g, &r, BPF_EXIST);
+	/* The count of records set aside, which decides when to build anew. */
+	g = 0;
+	if (!err)
+		err = bpf_map_lookup_elem(m->runs_fd, &g, &r);
+	if (!err) {
+		r.e[XVR_FIB4_RUNS_ASIDE] = ++m->runs_aside;
+		err = bpf_map_update_elem(m->runs_fd, &g, &r, BPF_EXIST);
+	}
 	if (err && !m->err)
 		m->err = err;
 }
@@ -343,19 +351,24 @@ static void fib4_map_touch(const struct fib4_table *t, __u32 g)
 int fib4_map_runs(struct fib4_map *m, int runs_fd)
 {
 	struct bpf_map_info info = {};
-	__u32 info_len = sizeof(info);
+	__u32 info_len = sizeof(info), zero = 0;
+	struct xvr_fib4_runs r0;
 	int err;
 
 	err = bpf_obj_get_info_by_fd(runs_fd, &info, &info_len);
 	if (!err && (info.type != BPF_MAP_TYPE_ARRAY ||
 		     info.value_size != sizeof(struct xvr_fib4_runs)))
 		err = -EINVAL;
+	if (!err)
+		err = bpf_map_lookup_elem(runs_fd, &zero, &r0);
 	if (err) {
 		close(runs_fd);
 		return err;
 	}
 	m->runs_fd = runs_fd;
 	m->runs_count = info.max_entries;
+	m->runs_written = r0.e[XVR_FIB4_RUNS_WRITTEN];
+	m->runs_aside = r0.e[XVR_FIB4_RUNS_ASIDE];
 	m->t.touch = fib4_map_touch;
 	return 0;
 }
@@ -380,7 +393,7 @@ static int fib4_map_runs_build(__u32 vr, struct fib4_map *m)
 		return -errno;
 	}
 	for (__u32 g = 1; g <= m->t.groups_used; g++)
-		fib4_group_runs(&m->t, g, &r[g]);
+		r[0].e[XVR_FIB4_RUNS_WRITTEN] += fib4_group_runs(&m->t, g, &r[g]);
 	munmap(r, len);
 	return fib4_map_runs(m, fd);
 }
