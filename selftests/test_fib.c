@@ -1246,8 +1246,9 @@ static long check_groups(struct fib_env *e, __u32 vr, const struct ref *ref, con
  */
 static void fib_runs(void)
 {
-	/* 10.1: 24 runs, the last starting at 255; 10.2: 25; 10.3: a /25 below a
-	 * /24 (a link in a record); 10.4: a /17 and nothing (2 runs, one empty).
+	/* 10.1: XVR_FIB4_RUNS runs (the /16, /24s at odd indices between its
+	 * runs, a /24 at 255); 10.2: one run more (a /24 at 254); 10.3: a /25
+	 * below a /24 (a link in a record); 10.4: a /17 and nothing (2 runs).
 	 */
 	const __u32 vr = 9, tops[] = { 0x0a01, 0x0a02, 0x0a03, 0x0a04, 0x0a05 };
 	struct fib_route rs[64] = {};
@@ -1274,11 +1275,11 @@ static void fib_runs(void)
 		goto out;
 	for (int t = 0; t < 2; t++) {
 		RUNS_ROUTE(tops[t] << 16, 16, 1 + t);
-		for (__u32 k = 0; k < 11; k++)
+		for (__u32 k = 0; k < (XVR_FIB4_RUNS - 2) / 2; k++)
 			RUNS_ROUTE(tops[t] << 16 | (2 * k + 1) << 8, 24, 10 + k);
-		RUNS_ROUTE(tops[t] << 16 | 255 << 8, 24, 30);
+		RUNS_ROUTE(tops[t] << 16 | 255 << 8, 24, 100);
 	}
-	RUNS_ROUTE(0x0a02fe00, 24, 31);		/* the 25th run of 10.2 */
+	RUNS_ROUTE(0x0a02fe00, 24, 101);	/* one run more for 10.2 */
 	RUNS_ROUTE(0x0a030700, 24, 40);
 	RUNS_ROUTE(0x0a030700, 25, 41);
 	RUNS_ROUTE(0x0a040000, 17, 50);
@@ -1294,10 +1295,10 @@ static void fib_runs(void)
 	if (!ASSERT_GE(fd, 0, "live bank has runs records"))
 		goto out;
 	ASSERT_OK(bpf_map_lookup_elem(fd, &g1, &rec), "record of 10.1");
-	ASSERT_EQ(rec.n, XVR_FIB4_RUNS, "10.1: 24 runs");
+	ASSERT_EQ(rec.n, XVR_FIB4_RUNS, "10.1: as many runs as a record holds");
 	ASSERT_EQ(rec.start[XVR_FIB4_RUNS - 1], 255, "10.1: the last run starts at 255");
 	ASSERT_OK(bpf_map_lookup_elem(fd, &g2, &rec), "record of 10.2");
-	ASSERT_EQ(rec.n, 0, "10.2: 25 runs, no record");
+	ASSERT_EQ(rec.n, 0, "10.2: one run too many, no record");
 	ASSERT_OK(bpf_map_lookup_elem(fd, &g3, &rec), "record of 10.3");
 	ASSERT_EQ(rec.n, 3, "10.3: 3 runs");
 	ASSERT_TRUE(rec.e[1] & XVR_FIB_EXT, "10.3: the /24's run links to the /25's group");
@@ -1337,7 +1338,7 @@ static void fib_runs(void)
 	g1 = l1_group(&e, vr, 0x0a01);
 	if (ASSERT_GE(fd, 0, "rebuilt bank has runs records")) {
 		ASSERT_OK(bpf_map_lookup_elem(fd, &g1, &rec), "record of 10.1");
-		ASSERT_EQ(rec.n, 0, "10.1 now has 26 runs");
+		ASSERT_EQ(rec.n, 0, "10.1 now has 2 runs too many");
 		key = l1_group(&e, vr, 0x0a05);
 		ASSERT_OK(bpf_map_lookup_elem(fd, &key, &rec), "record of 10.5");
 		ASSERT_EQ(rec.n, 3, "10.5: 3 runs");
