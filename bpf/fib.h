@@ -20,29 +20,19 @@ static __always_inline __u32 fib4_group_index(__u32 g, __u32 idx)
 	return g * XVR_FIB4_GROUP_SIZE + idx;
 }
 
-/* Stands for "no valid record": a link to group 0, which nothing links to. */
-#define XVR_FIB4_NO_RUNS	XVR_FIB_EXT
-
 /*
- * Entry idx of group g of table slot from its runs record, or
- * XVR_FIB4_NO_RUNS (no runs map, no record for g, or the record is not
- * valid). A binary search for the last run starting at or before idx:
- * start[16] splits the 24 slots, and each later step stays below 24.
- * A global function, so that the verifier checks its branches once and not
- * for every path of the program that reaches the lookup.
+ * The entry of a valid runs record r (n != 0) at index idx: a binary search
+ * for the last run starting at or before idx. start[16] splits the 24
+ * slots, and each later step stays below 24. A global function, so that
+ * the verifier checks its branches once and not for every path of the
+ * program that reaches the lookup.
  */
-__noinline __u32 xvr_fib4_runs_entry(__u32 slot, __u32 g, __u32 idx)
+__noinline __u32 xvr_fib4_runs_entry(const struct xvr_fib4_runs *r, __u32 idx)
 {
-	const struct xvr_fib4_runs *r;
 	__u32 i = 0;
-	void *runs;
 
-	runs = bpf_map_lookup_elem(&xvr_fib4_runs, &slot);
-	if (!runs)
-		return XVR_FIB4_NO_RUNS;
-	r = bpf_map_lookup_elem(runs, &g);
-	if (!r || !r->n)
-		return XVR_FIB4_NO_RUNS;
+	if (!r)
+		return 0;
 	if (r->start[16] <= idx)
 		i = 16;
 	else if (r->start[8] <= idx)
@@ -73,6 +63,7 @@ static __always_inline __u32 fib4_lookup(__u32 vr_id, __u32 bank, __be32 daddr)
 	__u32 addr = bpf_ntohl(daddr);
 	__u32 top = addr >> (32 - XVR_FIB4_L1_BITS);
 	__u32 idx = top >> XVR_FIB4_LINE_BITS, entry, *p;
+	const struct xvr_fib4_runs *runs;
 	struct xvr_fib4_line *line;
 	void *table;
 
@@ -86,20 +77,29 @@ static __always_inline __u32 fib4_lookup(__u32 vr_id, __u32 bank, __be32 daddr)
 	if (!(entry & XVR_FIB_EXT))
 		return entry & XVR_FIB_NH_MASK;
 
-	idx = xvr_fib4_runs_entry(slot, entry & XVR_FIB_NH_MASK, (addr >> 8) & 0xff);
-	if (!(idx & XVR_FIB_EXT))
-		return idx & XVR_FIB_NH_MASK;
+	/* Level 2: the group's runs record where it has a valid one. */
+	runs = NULL;
+	table = bpf_map_lookup_elem(&xvr_fib4_runs, &slot);
+	if (table) {
+		idx = entry & XVR_FIB_NH_MASK;
+		runs = bpf_map_lookup_elem(table, &idx);
+		if (runs && !runs->n)
+			runs = NULL;
+	}
+	if (runs) {
+		entry = xvr_fib4_runs_entry(runs, (addr >> 8) & 0xff);
+		if (!(entry & XVR_FIB_EXT))
+			return entry & XVR_FIB_NH_MASK;
+	}
 	table = bpf_map_lookup_elem(&xvr_fib4, &slot);
 	if (!table)
 		return 0;
-	if (idx == XVR_FIB4_NO_RUNS) {
+	if (!runs) {
 		idx = fib4_group_index(entry & XVR_FIB_NH_MASK, (addr >> 8) & 0xff);
 		p = bpf_map_lookup_elem(table, &idx);
 		if (!p)
 			return 0;
 		entry = *p;
-	} else {
-		entry = idx;
 	}
 	if (entry & XVR_FIB_EXT) {
 		idx = fib4_group_index(entry & XVR_FIB_NH_MASK, addr & 0xff);
