@@ -22,8 +22,9 @@ static __always_inline __u32 fib4_group_index(__u32 g, __u32 idx)
 
 /*
  * The entry of a valid runs record r (n != 0) at index idx: a binary search
- * for the last run starting at or before idx. start[16] splits the 24
- * slots, and each later step stays below 24. A global function, so that
+ * for the last run starting at or before idx over all XVR_FIB4_RUNS (48)
+ * slots: start[32] and start[16] pick a third, and each later step stays
+ * below 48. A global function, so that
  * the verifier checks its branches once and not for every path of the
  * program that reaches the lookup.
  */
@@ -33,10 +34,12 @@ __noinline __u32 xvr_fib4_runs_entry(const struct xvr_fib4_runs *r, __u32 idx)
 
 	if (!r)
 		return 0;
-	if (r->start[16] <= idx)
+	if (r->start[32] <= idx)
+		i = 32;
+	else if (r->start[16] <= idx)
 		i = 16;
-	else if (r->start[8] <= idx)
-		i = 8;
+	if (r->start[i + 8] <= idx)
+		i += 8;
 	if (r->start[i + 4] <= idx)
 		i += 4;
 	if (r->start[i + 2] <= idx)

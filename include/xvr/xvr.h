@@ -65,10 +65,12 @@ struct xvr_fib4_line {
 };
 
 /*
- * A group's entries as runs of equal entries, two cache lines per group
- * (xvr_fib4_runs[slot], record g for group g), so that a frame reads 128
- * bytes of a dense array instead of a group's 2 KiB (256 entries, 8 bytes
- * apart). Run i covers the group's indices start[i] up to the next run's
+ * A group's entries as runs of equal entries, 256 bytes per group
+ * (xvr_fib4_runs[slot], record g for group g), so that a frame reads two
+ * cache lines of a dense array (the start bytes, which fill the first
+ * line with n, and the run's entry) instead of a line of a group's 2 KiB
+ * (256 entries, 8 bytes apart): a large table's working set is about an
+ * eighth. Run i covers the group's indices start[i] up to the next run's
  * start; start[0] is 0 and starts ascend. Slots past the last run repeat
  * its entry with start 0xff, so a search for the last start <= index over
  * all XVR_FIB4_RUNS slots finds the right entry. n = 0: the record is not
@@ -79,15 +81,16 @@ struct xvr_fib4_line {
  * record 0 keeps user space's counts, e[XVR_FIB4_RUNS_WRITTEN] the records
  * written by the build and e[XVR_FIB4_RUNS_ASIDE] those set aside since.
  */
-#define XVR_FIB4_RUNS		24
+#define XVR_FIB4_RUNS		48
 #define XVR_FIB4_RUNS_WRITTEN	0
 #define XVR_FIB4_RUNS_ASIDE	1
 
 struct xvr_fib4_runs {
-	__u32 e[XVR_FIB4_RUNS];
 	__u8 start[XVR_FIB4_RUNS];
 	__u8 n;
-	__u8 pad[7];
+	__u8 pad[3];
+	__u32 e[XVR_FIB4_RUNS];
+	__u32 pad2[3];
 };
 
 #define XVR_FIB_EXT		(1u << 31)	/* low 24 bits: group index */
