@@ -24,9 +24,8 @@ static __always_inline __u32 fib4_group_index(__u32 g, __u32 idx)
  * The entry of a valid runs record r (n != 0) at index idx: a binary search
  * for the last run starting at or before idx over all XVR_FIB4_RUNS (48)
  * slots: start[32] and start[16] pick a third, and each later step stays
- * below 48. A global function, so that
- * the verifier checks its branches once and not for every path of the
- * program that reaches the lookup.
+ * below 48. A global function, so that the verifier checks its branches
+ * once and not for every path of the program that reaches the lookup.
  */
 __noinline __u32 xvr_fib4_runs_entry(const struct xvr_fib4_runs *r, __u32 idx)
 {
