@@ -204,10 +204,16 @@ static void *fib4_map_whole(struct fib4_map *m)
 	return p;
 }
 
+/* The mapped table whose struct fib4_table t is. */
+static struct fib4_map *fib4_map_of(const struct fib4_table *t)
+{
+	return (struct fib4_map *)((char *)t - offsetof(struct fib4_map, t));
+}
+
 /* Entry i of the table (fib_int.h's index space: level 1, then the groups). */
 static __u32 *fib4_map_window(const struct fib4_table *t, size_t i)
 {
-	struct fib4_map *m = (struct fib4_map *)((char *)t - offsetof(struct fib4_map, t));
+	struct fib4_map *m = fib4_map_of(t);
 	size_t off, pg;
 	void *p;
 
@@ -323,8 +329,8 @@ int fib4_map_attach(int l1_fd, int fd, struct fib4_map *m, bool whole)
  */
 static void fib4_map_touch(const struct fib4_table *t, __u32 g)
 {
-	struct fib4_map *m = (struct fib4_map *)((char *)t - offsetof(struct fib4_map, t));
-	struct xvr_fib4_runs r;
+	struct fib4_map *m = fib4_map_of(t);
+	struct xvr_fib4_runs r, r0 = {};
 	int err;
 
 	if (m->runs_fd < 0 || !g || g >= m->runs_count)
@@ -335,14 +341,14 @@ static void fib4_map_touch(const struct fib4_table *t, __u32 g)
 	r.n = 0;
 	if (!err)
 		err = bpf_map_update_elem(m->runs_fd, &g, &r, BPF_EXIST);
-	/* The count of records set aside, which decides when to build anew. */
+	/* The counts in record 0, which decide when to build anew. */
+	r0.e[XVR_FIB4_RUNS_WRITTEN] = m->runs_written;
+	r0.e[XVR_FIB4_RUNS_ASIDE] = m->runs_aside + 1;
 	g = 0;
 	if (!err)
-		err = bpf_map_lookup_elem(m->runs_fd, &g, &r);
-	if (!err) {
-		r.e[XVR_FIB4_RUNS_ASIDE] = ++m->runs_aside;
-		err = bpf_map_update_elem(m->runs_fd, &g, &r, BPF_EXIST);
-	}
+		err = bpf_map_update_elem(m->runs_fd, &g, &r0, BPF_EXIST);
+	if (!err)
+		m->runs_aside++;
 	if (err && !m->err)
 		m->err = err;
 }
